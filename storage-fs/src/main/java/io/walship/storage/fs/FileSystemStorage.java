@@ -1,0 +1,210 @@
+package io.walship.storage.fs;
+
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A directory used as walship storage: each key is a file below the root.
+ *
+ * <p>Thread-safe, and safe for several processes sharing the directory (also over NFS, as far
+ * as {@code link(2)} is atomic there).
+ */
+public final class FileSystemStorage implements Storage {
+    /*
+     * Create-only writes, crash-safe:
+     *
+     *  1. write the bytes to <root>/.tmp/<random>, fsync it;
+     *  2. link(2) it to its key: the link is created atomically and fails if the name exists,
+     *     so of several concurrent creators exactly one wins and nobody ever sees a partial
+     *     object under a key (rename(2) would silently replace a winner's object);
+     *  3. fsync the key's directory, so the new name survives a power loss;
+     *  4. remove the temporary name (also on every error path).
+     *
+     * A crash between 1 and 4 leaves only a file in .tmp, which no reader looks at; open()
+     * clears leftovers older than an hour.
+     */
+    private static final Pattern KEY = Pattern.compile("[a-z0-9._-]+(/[a-z0-9._-]+)*");
+    private static final String TEMP_DIR = ".tmp";
+
+    private final Path root;
+    private final Path temp;
+
+    private FileSystemStorage(Path root) {
+        this.root = root;
+        this.temp = root.resolve(TEMP_DIR);
+    }
+
+    /** Uses {@code directory} as storage, creating it if needed. */
+    public static FileSystemStorage open(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        Path root = directory.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(root.resolve(TEMP_DIR));
+        } catch (IOException e) {
+            throw new StorageException("open", root.toString(), false, "cannot create the storage directory", e);
+        }
+        return new FileSystemStorage(root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, byte[] content) {
+        Objects.requireNonNull(content, "content");
+        return put(key, out -> out.write(content));
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, Path file) {
+        Objects.requireNonNull(file, "file");
+        return put(key, out -> Files.copy(file, out));
+    }
+
+    private interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private PutResult put(String key, Content content) {
+        Path target = pathOf(key);
+        Path tmp = temp.resolve(UUID.randomUUID() + ".tmp");
+        try {
+            if (Files.exists(target)) {
+                return PutResult.ALREADY_EXISTS;
+            }
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
+                content.writeTo(out);
+                out.flush();
+                channel.force(true);
+            }
+            createDirectories(target.getParent());
+            try {
+                Files.createLink(target, tmp);
+            } catch (FileAlreadyExistsException e) {
+                return PutResult.ALREADY_EXISTS;
+            }
+            fsyncDirectory(target.getParent());
+            return PutResult.CREATED;
+        } catch (IOException e) {
+            throw new StorageException("put", key, true, e.toString(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                // The object is created (or not) either way; a leftover temp file only wastes space.
+                org.slf4j.LoggerFactory.getLogger(FileSystemStorage.class)
+                        .warn("temp file not removed path={} error={}", tmp, e.toString());
+            }
+        }
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) {
+        try {
+            return Optional.of(Files.readAllBytes(pathOf(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new StorageException("get", key, true, e.toString(), e);
+        }
+    }
+
+    @Override
+    public Optional<InputStream> open(String key) {
+        try {
+            return Optional.of(Files.newInputStream(pathOf(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new StorageException("get", key, true, e.toString(), e);
+        }
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        int slash = prefix.lastIndexOf('/');
+        Path dir = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<ObjectInfo> result = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                if (key.startsWith(TEMP_DIR + "/") || !key.startsWith(prefix)) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    continue; // deleted while listing
+                }
+                if (attributes.isRegularFile()) {
+                    result.add(new ObjectInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant()));
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new StorageException("list", prefix, true, e.toString(), e);
+        }
+        result.sort((a, b) -> a.key().compareTo(b.key()));
+        return result;
+    }
+
+    @Override
+    public void delete(String key) {
+        try {
+            Files.deleteIfExists(pathOf(key));
+        } catch (IOException e) {
+            throw new StorageException("delete", key, true, e.toString(), e);
+        }
+    }
+
+    private Path pathOf(String key) {
+        Objects.requireNonNull(key, "key");
+        if (!KEY.matcher(key).matches() || key.startsWith(TEMP_DIR) || key.contains("..")) {
+            throw new IllegalArgumentException("invalid storage key: " + key);
+        }
+        return root.resolve(key);
+    }
+
+    private void createDirectories(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            fsyncDirectory(dir.getParent());
+        }
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "file://" + root;
+    }
+}

@@ -1,0 +1,265 @@
+package io.walship;
+
+import io.walship.capture.WalInterferenceException;
+import io.walship.capture.WalReader;
+import io.walship.capture.WalTransaction;
+import io.walship.format.DatabaseChecksum;
+import io.walship.format.Transaction;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The capture thread: turns each commit reported by the WAL hook into a {@link Transaction}
+ * and hands it to the {@link SegmentFlusher}.
+ */
+final class CaptureLoop implements Runnable {
+    /*
+     * Off the commit path. The hook runs inside SQLite's commit on the writer's thread and only
+     * queues (txid, frame count, time). Committed frames stay in the WAL until walship itself
+     * checkpoints, and it checkpoints only after this loop has read every frame (the gate is
+     * held and awaitCaptured() returned), so the loop can read at its own pace without racing
+     * a checkpoint.
+     *
+     * Per commit it reads the new frames (one pread), checks salts and the checksum chain, keeps
+     * the last image of each page, updates the incremental database checksum and remembers
+     * where each page's latest image lives in the WAL (the "overlay" a snapshot reads through).
+     *
+     * Interference. If the WAL is not what our commits left (another process wrote or
+     * checkpointed, the WAL was reset), nothing is skipped: the loop takes the gate, makes
+     * SQLite fold the WAL into the database (TRUNCATE checkpoint), compares every page of the
+     * file with the page hashes it holds and ships the differing pages as the transaction of
+     * the commit that revealed the problem. Commits queued behind it become empty transactions:
+     * their changes are inside the diff. The chain of segments stays unbroken, so followers
+     * carry on, and the database checksum proves the result.
+     */
+    private static final Logger log = LoggerFactory.getLogger(CaptureLoop.class);
+    private static final Commit STOP = new Commit(-1, -1, -1);
+    private static final long RESYNC_RETRY_MILLIS = 10;
+
+    record Commit(long txid, long frames, long commitMillis) {
+    }
+
+    /** Runs a TRUNCATE checkpoint on the writer connection; true when the WAL is empty afterwards. */
+    interface Checkpoint {
+        boolean truncate() throws SQLException;
+    }
+
+    interface Failure {
+        void captureFailed(Throwable cause);
+    }
+
+    private final String db;
+    private final WalReader reader;
+    private final FileChannel database;
+    private final DatabaseChecksum checksum;
+    private final SegmentFlusher flusher;
+    private final ReentrantLock gate;
+    private final Checkpoint checkpoint;
+    private final Failure failure;
+    private final long resyncTimeoutMillis;
+    private final BlockingQueue<Commit> queue = new LinkedBlockingQueue<>();
+    private final Map<Integer, Long> overlay = new HashMap<>();
+    private long capturedTxid;
+    private boolean stalled;
+    private boolean failed;
+    private long resyncs;
+
+    CaptureLoop(String db, WalReader reader, FileChannel database, DatabaseChecksum checksum, SegmentFlusher flusher,
+                ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid,
+                long resyncTimeoutMillis) {
+        this.db = db;
+        this.reader = reader;
+        this.database = database;
+        this.checksum = checksum;
+        this.flusher = flusher;
+        this.gate = gate;
+        this.checkpoint = checkpoint;
+        this.failure = failure;
+        this.capturedTxid = capturedTxid;
+        this.resyncTimeoutMillis = resyncTimeoutMillis;
+    }
+
+    /** Called by the WAL hook, inside the commit: must be quick. */
+    void committed(Commit commit) {
+        queue.add(commit);
+    }
+
+    void stop() {
+        queue.add(STOP);
+    }
+
+    /**
+     * Waits until every commit up to {@code txid} is captured. Returns false instead when the
+     * loop needs the gate (interference) or failed: the caller must release the gate.
+     */
+    synchronized boolean awaitCaptured(long txid) throws InterruptedException {
+        while (capturedTxid < txid && !stalled && !failed) {
+            wait();
+        }
+        return capturedTxid >= txid;
+    }
+
+    synchronized long capturedTxid() {
+        return capturedTxid;
+    }
+
+    synchronized long resyncs() {
+        return resyncs;
+    }
+
+    /** A consistent view for a snapshot; call with the gate held after {@link #awaitCaptured}. */
+    synchronized SnapshotSource snapshotSource() {
+        return new SnapshotSource(capturedTxid, checksum.pageCount(), checksum.value(), new HashMap<>(overlay));
+    }
+
+    /** After walship's own checkpoint (gate held, everything captured). */
+    synchronized void checkpointed(boolean truncated) {
+        reader.checkpointed(truncated);
+        if (truncated) {
+            overlay.clear();
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                Commit commit = queue.take();
+                if (commit == STOP) {
+                    return;
+                }
+                try {
+                    capture(commit);
+                } catch (WalInterferenceException e) {
+                    resync(commit, e.getMessage());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            synchronized (this) {
+                failed = true;
+                notifyAll();
+            }
+            failure.captureFailed(t);
+        }
+    }
+
+    private void capture(Commit commit) throws IOException {
+        WalTransaction wal = reader.readTransaction(commit.frames());
+        Transaction txn;
+        synchronized (this) {
+            if (wal.newGeneration()) {
+                overlay.clear();
+            }
+            int pageSize = checksum.pageSize();
+            checksum.resize(wal.databasePages());
+            int[] pgnos = wal.pgnos();
+            byte[] images = wal.images();
+            for (int i = 0; i < pgnos.length; i++) {
+                checksum.setPage(pgnos[i], images, i * pageSize);
+                overlay.put(pgnos[i], wal.walOffsets()[i]);
+            }
+            if (overlay.size() > wal.databasePages()) {
+                overlay.keySet().removeIf(pgno -> pgno > wal.databasePages());
+            }
+            txn = new Transaction(commit.txid(), commit.commitMillis(), wal.databasePages(), pageSize, pgnos, images,
+                    checksum.value());
+        }
+        flusher.append(txn);
+        synchronized (this) {
+            capturedTxid = commit.txid();
+            notifyAll();
+        }
+    }
+
+    private void resync(Commit first, String reason) throws IOException, InterruptedException, SQLException {
+        log.warn("wal changed outside walship, shipping the difference db={} txid={} reason={}", db, first.txid(),
+                reason);
+        synchronized (this) {
+            stalled = true;
+            notifyAll();
+        }
+        gate.lockInterruptibly();
+        try {
+            List<Commit> commits = new ArrayList<>();
+            commits.add(first);
+            queue.drainTo(commits);
+            boolean stop = commits.remove(STOP);
+            long deadline = System.currentTimeMillis() + resyncTimeoutMillis;
+            while (!checkpoint.truncate()) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IOException("cannot fold the WAL into the database for " + resyncTimeoutMillis
+                            + " ms: readers keep it busy");
+                }
+                TimeUnit.MILLISECONDS.sleep(RESYNC_RETRY_MILLIS);
+            }
+            Transaction diff = diff(first);
+            List<Transaction> txns = new ArrayList<>();
+            txns.add(diff);
+            for (Commit later : commits.subList(1, commits.size())) {
+                txns.add(new Transaction(later.txid(), later.commitMillis(), diff.databasePages(), diff.pageSize(),
+                        new int[0], new byte[0], diff.checksumAfter()));
+            }
+            txns.forEach(flusher::append);
+            synchronized (this) {
+                reader.checkpointed(true);
+                overlay.clear();
+                capturedTxid = commits.get(commits.size() - 1).txid();
+                stalled = false;
+                resyncs++;
+                notifyAll();
+            }
+            log.info("wal resync done db={} txid={} pages={}", db, first.txid(), diff.pageCount());
+            if (stop) {
+                queue.add(STOP);
+            }
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /** The pages of the database file that differ from what was captured; the WAL is empty now. */
+    private synchronized Transaction diff(Commit commit) throws IOException {
+        int pageSize = checksum.pageSize();
+        int pageCount = Math.toIntExact(database.size() / pageSize);
+        int known = checksum.pageCount();
+        checksum.resize(pageCount);
+        ByteBuffer page = ByteBuffer.allocate(pageSize);
+        List<Integer> changed = new ArrayList<>();
+        java.io.ByteArrayOutputStream images = new java.io.ByteArrayOutputStream();
+        for (int pgno = 1; pgno <= pageCount; pgno++) {
+            page.clear();
+            long position = (long) (pgno - 1) * pageSize;
+            while (page.hasRemaining()) {
+                if (database.read(page, position + page.position()) < 0) {
+                    throw new IOException("database file ended while reading page " + pgno);
+                }
+            }
+            long hash = DatabaseChecksum.pageHash(pgno, page, 0, pageSize);
+            if (pgno > known || hash != checksum.pageHash(pgno)) {
+                checksum.setPageHash(pgno, hash);
+                changed.add(pgno);
+                images.write(page.array(), 0, pageSize);
+            }
+        }
+        return new Transaction(commit.txid(), commit.commitMillis(), pageCount, pageSize,
+                changed.stream().mapToInt(Integer::intValue).toArray(), images.toByteArray(), checksum.value());
+    }
+
+    /** What a snapshot at {@code txid} reads: page count, checksum, and which pages to take from the WAL. */
+    record SnapshotSource(long txid, int pageCount, long checksum, Map<Integer, Long> walOffsets) {
+    }
+}

@@ -1,0 +1,103 @@
+package io.walship;
+
+import io.walship.format.DatabaseChecksum;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The primary's local database file before the primary opens it: folding a leftover WAL into
+ * it, reading its page size and checksum, and moving it aside when it does not match storage.
+ * Runs while no connection of this process has the file open, so opening and closing file
+ * descriptors here cannot drop SQLite's locks.
+ */
+final class LocalFile {
+    private static final int HEADER_PAGE_SIZE_OFFSET = 16;
+    private static final int SQLITE_HEADER_BYTES = 100;
+
+    private LocalFile() {
+    }
+
+    /**
+     * Creates the database (WAL mode, {@code pageSizeForNew}) if missing, else switches it to WAL
+     * mode and folds any WAL into the file. Afterwards the file alone holds the database.
+     */
+    static void prepare(Path db, int pageSizeForNew) throws SQLException {
+        boolean exists = Files.exists(db);
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement s = conn.createStatement()) {
+            if (!exists) {
+                s.execute("PRAGMA page_size=" + pageSizeForNew);
+            }
+            try (ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
+                rs.next();
+                if (!"wal".equalsIgnoreCase(rs.getString(1))) {
+                    throw new SQLException("cannot switch " + db + " to WAL mode, journal_mode is " + rs.getString(1));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                rs.next();
+                if (rs.getInt(1) != 0) {
+                    throw new SQLException("cannot checkpoint " + db + ": another process is using it");
+                }
+            }
+        }
+    }
+
+    /** Page size from the database header (bytes 16-17, 1 meaning 65536). */
+    static int pageSize(FileChannel channel) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(SQLITE_HEADER_BYTES);
+        while (header.hasRemaining() && channel.read(header, header.position()) >= 0) {
+            // read until full or end of file
+        }
+        if (header.position() < SQLITE_HEADER_BYTES) {
+            throw new IOException("not a SQLite database: file is shorter than its 100-byte header");
+        }
+        int raw = header.getShort(HEADER_PAGE_SIZE_OFFSET) & 0xffff;
+        return raw == 1 ? 65536 : raw;
+    }
+
+    /** Reads every page of the file into a fresh database checksum. */
+    static DatabaseChecksum checksum(FileChannel channel, int pageSize) throws IOException {
+        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
+        int pageCount = Math.toIntExact(channel.size() / pageSize);
+        checksum.resize(pageCount);
+        int batchPages = Math.max(1, (1 << 20) / pageSize);
+        ByteBuffer batch = ByteBuffer.allocateDirect(batchPages * pageSize);
+        for (int pgno = 1; pgno <= pageCount; pgno += batchPages) {
+            int count = Math.min(batchPages, pageCount - pgno + 1);
+            batch.clear().limit(count * pageSize);
+            long position = (long) (pgno - 1) * pageSize;
+            while (batch.hasRemaining()) {
+                if (channel.read(batch, position + batch.position()) < 0) {
+                    throw new IOException("database file shrank while it was read");
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                checksum.setPage(pgno + i, batch, i * pageSize);
+            }
+        }
+        return checksum;
+    }
+
+    /** Renames the database and its -wal and -shm to {@code <name>.diverged-<millis>…}; never deletes. */
+    static Path moveAside(Path db, long millis) throws IOException {
+        Path aside = db.resolveSibling(db.getFileName() + ".diverged-" + millis);
+        for (String suffix : List.of("", "-wal", "-shm")) {
+            Path from = db.resolveSibling(db.getFileName() + suffix);
+            if (Files.exists(from)) {
+                Files.move(from, aside.resolveSibling(aside.getFileName() + suffix), StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+        return aside;
+    }
+}

@@ -1,0 +1,261 @@
+package io.walship;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+
+/**
+ * How a {@link Primary} ships its log. Immutable; build with {@link #builder()} or start from
+ * {@link #durable()} / {@link #async()} and change what you need with {@link #toBuilder()}.
+ */
+public final class PrimaryOptions {
+    private final Durability durability;
+    private final Duration flushInterval;
+    private final long flushBytes;
+    private final long maxSegmentBytes;
+    private final long maxPendingBytes;
+    private final int checkpointFrames;
+    private final long snapshotAfterLogBytes;
+    private final int readConnections;
+    private final int pageSize;
+    private final Duration retryInitialBackoff;
+    private final Duration retryMaxBackoff;
+    private final Duration closeTimeout;
+    private final InstantSource clock;
+
+    private PrimaryOptions(Builder b) {
+        this.durability = b.durability;
+        this.flushInterval = b.flushInterval;
+        this.flushBytes = b.flushBytes;
+        this.maxSegmentBytes = b.maxSegmentBytes;
+        this.maxPendingBytes = b.maxPendingBytes;
+        this.checkpointFrames = b.checkpointFrames;
+        this.snapshotAfterLogBytes = b.snapshotAfterLogBytes;
+        this.readConnections = b.readConnections;
+        this.pageSize = b.pageSize;
+        this.retryInitialBackoff = b.retryInitialBackoff;
+        this.retryMaxBackoff = b.retryMaxBackoff;
+        this.closeTimeout = b.closeTimeout;
+        this.clock = b.clock;
+    }
+
+    /** Every acknowledged write is in storage; uploads back to back with group commit. */
+    public static PrimaryOptions durable() {
+        return builder().build();
+    }
+
+    /** Uploads every second or every 4 MiB of log, whichever comes first. */
+    public static PrimaryOptions async() {
+        return builder().durability(Durability.ASYNC).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    public Durability durability() {
+        return durability;
+    }
+
+    /** ASYNC: the longest a committed transaction waits before its segment is uploaded. */
+    public Duration flushInterval() {
+        return flushInterval;
+    }
+
+    /** ASYNC: upload as soon as this many bytes of log are pending. */
+    public long flushBytes() {
+        return flushBytes;
+    }
+
+    /** Largest segment body (uncompressed) packed from several transactions; one bigger transaction gets a segment of its own. */
+    public long maxSegmentBytes() {
+        return maxSegmentBytes;
+    }
+
+    /** Writers wait while this many bytes of captured log are not yet stored (storage slow or down). */
+    public long maxPendingBytes() {
+        return maxPendingBytes;
+    }
+
+    /** Checkpoint the WAL into the database file once it holds this many frames. */
+    public int checkpointFrames() {
+        return checkpointFrames;
+    }
+
+    /** Take a snapshot once this many bytes of segments were stored since the last one; 0 turns it off. */
+    public long snapshotAfterLogBytes() {
+        return snapshotAfterLogBytes;
+    }
+
+    /** Size of the read-only connection pool. */
+    public int readConnections() {
+        return readConnections;
+    }
+
+    /** Page size of a database walship creates; an existing database keeps its own. */
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public Duration retryInitialBackoff() {
+        return retryInitialBackoff;
+    }
+
+    public Duration retryMaxBackoff() {
+        return retryMaxBackoff;
+    }
+
+    /** How long {@link Primary#close()} waits for pending transactions to be stored. */
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    public InstantSource clock() {
+        return clock;
+    }
+
+    @Override
+    public String toString() {
+        return "PrimaryOptions[durability=" + durability + ", flushInterval=" + flushInterval + ", flushBytes="
+                + flushBytes + ", maxSegmentBytes=" + maxSegmentBytes + ", maxPendingBytes=" + maxPendingBytes
+                + ", checkpointFrames=" + checkpointFrames + ", snapshotAfterLogBytes=" + snapshotAfterLogBytes
+                + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
+                + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout + "]";
+    }
+
+    /** Builds {@link PrimaryOptions}; each setter checks its value at once. */
+    public static final class Builder {
+        private Durability durability = Durability.DURABLE;
+        private Duration flushInterval = Duration.ofSeconds(1);
+        private long flushBytes = 4L << 20;
+        private long maxSegmentBytes = 16L << 20;
+        private long maxPendingBytes = 256L << 20;
+        private int checkpointFrames = 4000;
+        private long snapshotAfterLogBytes = 256L << 20;
+        private int readConnections = 4;
+        private int pageSize = 4096;
+        private Duration retryInitialBackoff = Duration.ofMillis(50);
+        private Duration retryMaxBackoff = Duration.ofSeconds(5);
+        private Duration closeTimeout = Duration.ofSeconds(60);
+        private InstantSource clock = InstantSource.system();
+
+        private Builder() {
+        }
+
+        private Builder(PrimaryOptions o) {
+            durability = o.durability;
+            flushInterval = o.flushInterval;
+            flushBytes = o.flushBytes;
+            maxSegmentBytes = o.maxSegmentBytes;
+            maxPendingBytes = o.maxPendingBytes;
+            checkpointFrames = o.checkpointFrames;
+            snapshotAfterLogBytes = o.snapshotAfterLogBytes;
+            readConnections = o.readConnections;
+            pageSize = o.pageSize;
+            retryInitialBackoff = o.retryInitialBackoff;
+            retryMaxBackoff = o.retryMaxBackoff;
+            closeTimeout = o.closeTimeout;
+            clock = o.clock;
+        }
+
+        public Builder durability(Durability value) {
+            durability = Objects.requireNonNull(value, "durability");
+            return this;
+        }
+
+        public Builder flushInterval(Duration value) {
+            flushInterval = positive("flushInterval", value);
+            return this;
+        }
+
+        public Builder flushBytes(long value) {
+            flushBytes = atLeast("flushBytes", value, 1);
+            return this;
+        }
+
+        public Builder maxSegmentBytes(long value) {
+            maxSegmentBytes = atLeast("maxSegmentBytes", value, 1);
+            return this;
+        }
+
+        public Builder maxPendingBytes(long value) {
+            maxPendingBytes = atLeast("maxPendingBytes", value, 1);
+            return this;
+        }
+
+        public Builder checkpointFrames(int value) {
+            checkpointFrames = (int) atLeast("checkpointFrames", value, 1);
+            return this;
+        }
+
+        public Builder snapshotAfterLogBytes(long value) {
+            snapshotAfterLogBytes = atLeast("snapshotAfterLogBytes", value, 0);
+            return this;
+        }
+
+        public Builder readConnections(int value) {
+            readConnections = (int) atLeast("readConnections", value, 1);
+            return this;
+        }
+
+        public Builder pageSize(int value) {
+            if (!io.walship.format.FormatLayout.isValidPageSize(value)) {
+                throw new IllegalArgumentException("pageSize must be a power of two from 512 to 65536: " + value);
+            }
+            pageSize = value;
+            return this;
+        }
+
+        public Builder retryInitialBackoff(Duration value) {
+            retryInitialBackoff = positive("retryInitialBackoff", value);
+            return this;
+        }
+
+        public Builder retryMaxBackoff(Duration value) {
+            retryMaxBackoff = positive("retryMaxBackoff", value);
+            return this;
+        }
+
+        public Builder closeTimeout(Duration value) {
+            closeTimeout = positive("closeTimeout", value);
+            return this;
+        }
+
+        public Builder clock(InstantSource value) {
+            clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when options contradict each other, naming both */
+        public PrimaryOptions build() {
+            if (retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
+                throw new IllegalArgumentException("retryMaxBackoff (" + retryMaxBackoff
+                        + ") must not be shorter than retryInitialBackoff (" + retryInitialBackoff + ")");
+            }
+            if (maxPendingBytes < flushBytes) {
+                throw new IllegalArgumentException("maxPendingBytes (" + maxPendingBytes
+                        + ") must not be smaller than flushBytes (" + flushBytes + ")");
+            }
+            return new PrimaryOptions(this);
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + value);
+            }
+            return value;
+        }
+
+        private static long atLeast(String name, long value, long minimum) {
+            if (value < minimum) {
+                throw new IllegalArgumentException(name + " must be >= " + minimum + ": " + value);
+            }
+            return value;
+        }
+    }
+}

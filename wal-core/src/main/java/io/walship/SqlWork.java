@@ -1,0 +1,10 @@
+package io.walship;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** Work done with a connection, returning nothing. */
+@FunctionalInterface
+public interface SqlWork {
+    void run(Connection connection) throws SQLException;
+}

@@ -1,0 +1,73 @@
+package io.walship;
+
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one object with create-only semantics, retrying storage errors with capped, jittered
+ * exponential backoff until the object is stored or found to be someone else's.
+ */
+final class StorageWriter {
+    /*
+     * ALREADY_EXISTS is ambiguous after a failed attempt: a request that timed out may have
+     * landed. The caller's `sameContent` check reads what is stored and decides: ours (stored)
+     * or another primary's (fenced). Every failure is retried, retryable or not: an ack never
+     * completes before its data is stored, and storage that comes back (credentials fixed,
+     * disk freed) resumes shipping where it stopped. The first failure and every tenth is
+     * logged at WARN.
+     */
+    private static final Logger log = LoggerFactory.getLogger(StorageWriter.class);
+
+    interface Put {
+        PutResult put() throws StorageException;
+    }
+
+    interface SameContent {
+        boolean test() throws StorageException;
+    }
+
+    private final Storage storage;
+    private final PrimaryOptions options;
+    private final String db;
+
+    StorageWriter(Storage storage, PrimaryOptions options, String db) {
+        this.storage = storage;
+        this.options = options;
+        this.db = db;
+    }
+
+    Storage storage() {
+        return storage;
+    }
+
+    /**
+     * @return true when the object is stored (by us), false when another writer's object holds the key
+     */
+    boolean store(String key, Put put, SameContent sameContent) throws InterruptedException {
+        long backoffNanos = options.retryInitialBackoff().toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (put.put() == PutResult.CREATED) {
+                    if (attempt > 1) {
+                        log.info("storage write recovered db={} key={} attempt={}", db, key, attempt);
+                    }
+                    return true;
+                }
+                return sameContent.test();
+            } catch (StorageException e) {
+                if (attempt == 1 || attempt % 10 == 0) {
+                    log.warn("storage write failed, retrying db={} key={} attempt={} retryable={} error={}", db, key,
+                            attempt, e.isRetryable(), e.getMessage());
+                }
+                long half = backoffNanos / 2;
+                TimeUnit.NANOSECONDS.sleep(half + ThreadLocalRandom.current().nextLong(half + 1));
+                backoffNanos = Math.min(backoffNanos * 2, options.retryMaxBackoff().toNanos());
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.walship.format;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+
+/**
+ * Writes the block stream of segments and snapshots: raw bytes are cut into blocks of at most
+ * {@link FormatLayout#MAX_BLOCK_RAW_BYTES}, each LZ4-compressed independently (so blocks can be
+ * decompressed in parallel) and framed by its raw and compressed lengths. {@link #finish()}
+ * writes the empty block that ends the stream; it does not close the underlying stream.
+ */
+final class BlockOutputStream extends OutputStream {
+    private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
+
+    private final OutputStream out;
+    private final byte[] raw;
+    private final byte[] compressed;
+    private int rawLength;
+    private long totalRawBytes;
+    private boolean finished;
+
+    BlockOutputStream(OutputStream out) {
+        this(out, FormatLayout.MAX_BLOCK_RAW_BYTES);
+    }
+
+    BlockOutputStream(OutputStream out, int blockBytes) {
+        if (blockBytes < 1 || blockBytes > FormatLayout.MAX_BLOCK_RAW_BYTES) {
+            throw new IllegalArgumentException("block size out of range: " + blockBytes);
+        }
+        this.out = out;
+        this.raw = new byte[blockBytes];
+        this.compressed = new byte[FormatLayout.BLOCK_HEADER_SIZE + COMPRESSOR.maxCompressedLength(blockBytes)];
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        if (rawLength == raw.length) {
+            writeBlock();
+        }
+        raw[rawLength++] = (byte) b;
+        totalRawBytes++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            if (rawLength == raw.length) {
+                writeBlock();
+            }
+            int n = Math.min(len, raw.length - rawLength);
+            System.arraycopy(b, off, raw, rawLength, n);
+            rawLength += n;
+            totalRawBytes += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Copies {@code length} bytes at {@code offset} of {@code buffer} without moving its position. */
+    void write(ByteBuffer buffer, int offset, int length) throws IOException {
+        while (length > 0) {
+            if (rawLength == raw.length) {
+                writeBlock();
+            }
+            int n = Math.min(length, raw.length - rawLength);
+            buffer.get(offset, raw, rawLength, n);
+            rawLength += n;
+            totalRawBytes += n;
+            offset += n;
+            length -= n;
+        }
+    }
+
+    long totalRawBytes() {
+        return totalRawBytes;
+    }
+
+    /** Writes pending bytes and the end-of-stream block. */
+    void finish() throws IOException {
+        if (!finished) {
+            writeBlock();
+            ByteBuffer.wrap(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE).putInt(0).putInt(0);
+            out.write(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE);
+            finished = true;
+        }
+    }
+
+    private void writeBlock() throws IOException {
+        if (rawLength == 0) {
+            return;
+        }
+        int length = COMPRESSOR.compress(raw, 0, rawLength, compressed, FormatLayout.BLOCK_HEADER_SIZE,
+                compressed.length - FormatLayout.BLOCK_HEADER_SIZE);
+        ByteBuffer.wrap(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE).putInt(rawLength).putInt(length);
+        out.write(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE + length);
+        rawLength = 0;
+    }
+}

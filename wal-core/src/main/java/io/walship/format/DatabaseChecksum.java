@@ -1,0 +1,112 @@
+package io.walship.format;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import net.jpountz.xxhash.XXHash64;
+import net.jpountz.xxhash.XXHashFactory;
+
+/**
+ * The checksum of a whole database: XOR over all pages of xxHash64(page image, seed = pgno).
+ *
+ * <p>Kept incrementally: 8 bytes of state per page, so replacing a page costs one page hash and
+ * two XORs. Growing the database adds zero-filled pages (which is what SQLite reads for a page
+ * past the end of the file); shrinking removes the pages past the new end. Every transaction in
+ * a segment records the checksum after it commits, so a restore or a replica proves, after
+ * every transaction, that it holds exactly the primary's bytes.
+ *
+ * <p>Not thread-safe.
+ */
+public final class DatabaseChecksum {
+    private static final XXHash64 HASH = XXHashFactory.fastestInstance().hash64();
+
+    private final int pageSize;
+    private long[] pageHashes = new long[0];
+    private int pageCount;
+    private long value;
+
+    public DatabaseChecksum(int pageSize) {
+        if (!FormatLayout.isValidPageSize(pageSize)) {
+            throw new IllegalArgumentException("invalid page size: " + pageSize);
+        }
+        this.pageSize = pageSize;
+    }
+
+    /** Hash of one page image as it enters the database checksum. */
+    public static long pageHash(int pgno, ByteBuffer buffer, int offset, int pageSize) {
+        return HASH.hash(buffer, offset, pageSize, pgno);
+    }
+
+    /** Hash of one page image as it enters the database checksum. */
+    public static long pageHash(int pgno, byte[] page, int offset, int pageSize) {
+        return HASH.hash(page, offset, pageSize, pgno);
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public int pageCount() {
+        return pageCount;
+    }
+
+    /** The checksum of pages 1..pageCount. */
+    public long value() {
+        return value;
+    }
+
+    /** The hash recorded for page {@code pgno}, which must be within the database. */
+    public long pageHash(int pgno) {
+        if (pgno < 1 || pgno > pageCount) {
+            throw new IllegalArgumentException("pgno " + pgno + " outside 1.." + pageCount);
+        }
+        return pageHashes[pgno - 1];
+    }
+
+    /** Records the image of page {@code pgno} (1-based) given its hash; grows the database if needed. */
+    public void setPageHash(int pgno, long hash) {
+        if (pgno < 1) {
+            throw new IllegalArgumentException("pgno must be >= 1: " + pgno);
+        }
+        if (pgno > pageCount) {
+            resize(pgno);
+        }
+        value ^= pageHashes[pgno - 1] ^ hash;
+        pageHashes[pgno - 1] = hash;
+    }
+
+    public void setPage(int pgno, ByteBuffer buffer, int offset) {
+        setPageHash(pgno, pageHash(pgno, buffer, offset, pageSize));
+    }
+
+    public void setPage(int pgno, byte[] page, int offset) {
+        setPageHash(pgno, pageHash(pgno, page, offset, pageSize));
+    }
+
+    /** Sets the database size: new pages read as zeros, pages past the end leave the checksum. */
+    public void resize(int newPageCount) {
+        if (newPageCount < 0) {
+            throw new IllegalArgumentException("page count must be >= 0: " + newPageCount);
+        }
+        if (newPageCount < pageCount) {
+            for (int i = newPageCount; i < pageCount; i++) {
+                value ^= pageHashes[i];
+                pageHashes[i] = 0;
+            }
+        } else if (newPageCount > pageCount) {
+            if (newPageCount > pageHashes.length) {
+                pageHashes = Arrays.copyOf(pageHashes, Math.max(newPageCount, pageHashes.length * 3 / 2 + 16));
+            }
+            ByteBuffer zeros = ByteBuffer.allocate(pageSize);
+            for (int i = pageCount; i < newPageCount; i++) {
+                pageHashes[i] = pageHash(i + 1, zeros, 0, pageSize);
+                value ^= pageHashes[i];
+            }
+        }
+        pageCount = newPageCount;
+    }
+
+    /** Bytes of state held: 8 per page. */
+    public long memoryBytes() {
+        return (long) pageHashes.length * Long.BYTES;
+    }
+}

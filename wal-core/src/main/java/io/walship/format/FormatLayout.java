@@ -1,0 +1,99 @@
+package io.walship.format;
+
+/**
+ * Every number of walship's on-disk formats, in one place. The prose and the tables are in
+ * {@code docs/FORMAT.md}; {@code FormatLayoutTest} checks those tables against these constants.
+ *
+ * <p>All integers are big-endian. Offsets are built from the previous field's offset plus its
+ * size, so a field cannot silently overlap another.
+ *
+ * <pre>
+ * segment   = segment header (48) | block stream | trailer (8)
+ * snapshot  = snapshot header (40) | block stream | trailer (8)
+ * block     = raw length u32 | compressed length u32 | LZ4 block   (raw length 0 ends the stream)
+ * trailer   = xxHash64 (seed 0) of every byte before it
+ *
+ * segment header                         snapshot header
+ *  0 magic "WSLG"   u32                   0 magic "WSSN"    u32
+ *  4 version        u16                   4 version         u16
+ *  6 flags          u16 (0)               6 flags           u16 (0)
+ *  8 page size      u32                   8 page size       u32
+ * 12 txn count      u32                  12 page count      u32
+ * 16 first txid     u64                  16 txid            u64
+ * 24 last txid      u64                  24 db checksum     u64
+ * 32 checksum before u64                 32 created millis  u64
+ * 40 raw body bytes u64                  40 (block stream)
+ * 48 (block stream)
+ *
+ * transaction record (inside a segment's decompressed body)
+ *  0 txid u64 | 8 commit millis u64 | 16 db size in pages u32 | 20 page count u32
+ * 24 page count x (pgno u32 | page image) | checksum after u64
+ * </pre>
+ */
+public final class FormatLayout {
+    private FormatLayout() {
+    }
+
+    /** The only version this build writes and reads. */
+    public static final int FORMAT_VERSION = 1;
+
+    /** "WSLG": walship log segment. */
+    public static final int SEGMENT_MAGIC = 0x57534C47;
+    /** "WSSN": walship snapshot. */
+    public static final int SNAPSHOT_MAGIC = 0x5753534E;
+
+    // ---- header prefix shared by segment and snapshot ----
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = MAGIC_OFFSET + Integer.BYTES;
+    public static final int FLAGS_OFFSET = VERSION_OFFSET + Short.BYTES;
+    public static final int PAGE_SIZE_OFFSET = FLAGS_OFFSET + Short.BYTES;
+
+    // ---- segment header ----
+    public static final int SEGMENT_TXN_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
+    public static final int SEGMENT_FIRST_TXID_OFFSET = SEGMENT_TXN_COUNT_OFFSET + Integer.BYTES;
+    public static final int SEGMENT_LAST_TXID_OFFSET = SEGMENT_FIRST_TXID_OFFSET + Long.BYTES;
+    public static final int SEGMENT_CHECKSUM_BEFORE_OFFSET = SEGMENT_LAST_TXID_OFFSET + Long.BYTES;
+    public static final int SEGMENT_RAW_BODY_BYTES_OFFSET = SEGMENT_CHECKSUM_BEFORE_OFFSET + Long.BYTES;
+    public static final int SEGMENT_HEADER_SIZE = SEGMENT_RAW_BODY_BYTES_OFFSET + Long.BYTES;
+
+    // ---- transaction record inside a segment body ----
+    public static final int TXN_TXID_OFFSET = 0;
+    public static final int TXN_COMMIT_MILLIS_OFFSET = TXN_TXID_OFFSET + Long.BYTES;
+    public static final int TXN_DB_PAGES_OFFSET = TXN_COMMIT_MILLIS_OFFSET + Long.BYTES;
+    public static final int TXN_PAGE_COUNT_OFFSET = TXN_DB_PAGES_OFFSET + Integer.BYTES;
+    public static final int TXN_HEADER_SIZE = TXN_PAGE_COUNT_OFFSET + Integer.BYTES;
+    /** Each page image in a record is preceded by its page number. */
+    public static final int TXN_PGNO_SIZE = Integer.BYTES;
+    /** The database checksum after the transaction closes each record. */
+    public static final int TXN_TRAILER_SIZE = Long.BYTES;
+
+    // ---- snapshot header ----
+    public static final int SNAPSHOT_PAGE_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
+    public static final int SNAPSHOT_TXID_OFFSET = SNAPSHOT_PAGE_COUNT_OFFSET + Integer.BYTES;
+    public static final int SNAPSHOT_CHECKSUM_OFFSET = SNAPSHOT_TXID_OFFSET + Long.BYTES;
+    public static final int SNAPSHOT_CREATED_MILLIS_OFFSET = SNAPSHOT_CHECKSUM_OFFSET + Long.BYTES;
+    public static final int SNAPSHOT_HEADER_SIZE = SNAPSHOT_CREATED_MILLIS_OFFSET + Long.BYTES;
+
+    // ---- block stream ----
+    public static final int BLOCK_RAW_LENGTH_OFFSET = 0;
+    public static final int BLOCK_COMPRESSED_LENGTH_OFFSET = BLOCK_RAW_LENGTH_OFFSET + Integer.BYTES;
+    public static final int BLOCK_HEADER_SIZE = BLOCK_COMPRESSED_LENGTH_OFFSET + Integer.BYTES;
+    /** Largest uncompressed block; bounds what a reader allocates per block. */
+    public static final int MAX_BLOCK_RAW_BYTES = 1 << 20;
+
+    // ---- trailer ----
+    public static final int TRAILER_SIZE = Long.BYTES;
+    /** Seed of the whole-object xxHash64. */
+    public static final long OBJECT_HASH_SEED = 0L;
+
+    /** LZ4's worst-case expansion bound: a reader rejects raw sizes beyond this multiple of the input. */
+    public static final int MAX_LZ4_EXPANSION = 255;
+
+    public static final int MIN_PAGE_SIZE = 512;
+    public static final int MAX_PAGE_SIZE = 65536;
+
+    /** True for the page sizes SQLite allows: powers of two from 512 to 65536. */
+    public static boolean isValidPageSize(int pageSize) {
+        return pageSize >= MIN_PAGE_SIZE && pageSize <= MAX_PAGE_SIZE && Integer.bitCount(pageSize) == 1;
+    }
+}

@@ -1,0 +1,140 @@
+package io.walship.restore;
+
+import io.walship.CorruptObjectException;
+import io.walship.PageSizeMismatchException;
+import io.walship.TxidGapException;
+import io.walship.format.DatabaseChecksum;
+import io.walship.format.SegmentReader;
+import io.walship.format.Transaction;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A database file being built page by page from a snapshot and segments, with its running
+ * {@link DatabaseChecksum}: every transaction is checked against the checksum the primary
+ * recorded after it, so the file is proven equal to the primary's at each txid.
+ *
+ * <p>Owns its file channel. Not thread-safe.
+ */
+public final class DatabaseImage implements Closeable {
+    private final Path path;
+    private final FileChannel channel;
+    private final DatabaseChecksum checksum;
+    private final int pageSize;
+    private long txid;
+
+    private DatabaseImage(Path path, FileChannel channel, int pageSize, long txid) {
+        this.path = path;
+        this.channel = channel;
+        this.pageSize = pageSize;
+        this.checksum = new DatabaseChecksum(pageSize);
+        this.txid = txid;
+    }
+
+    /** Creates (or empties) {@code path} for a database of {@code pageSize} at {@code txid}. */
+    public static DatabaseImage create(Path path, int pageSize, long txid) throws IOException {
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
+        return new DatabaseImage(path, channel, pageSize, txid);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public int pageCount() {
+        return checksum.pageCount();
+    }
+
+    public long checksum() {
+        return checksum.value();
+    }
+
+    /** The txid of the last transaction applied (or of the snapshot). */
+    public long txid() {
+        return txid;
+    }
+
+    /** Writes {@code count} consecutive pages starting at {@code firstPgno} from {@code pages}. */
+    public void writePages(int firstPgno, byte[] pages, int count) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(pages, 0, count * pageSize);
+        long position = (long) (firstPgno - 1) * pageSize;
+        while (buffer.hasRemaining()) {
+            position += channel.write(buffer, position);
+        }
+        for (int i = 0; i < count; i++) {
+            checksum.setPage(firstPgno + i, pages, i * pageSize);
+        }
+    }
+
+    /**
+     * Checks that {@code segment} continues this image (page size, first txid, checksum before)
+     * before anything of it is applied.
+     */
+    public void checkContinues(SegmentReader segment) {
+        if (segment.pageSize() != pageSize) {
+            throw new PageSizeMismatchException(segment.key(), pageSize, segment.pageSize());
+        }
+        if (segment.firstTxid() != txid + 1) {
+            throw new TxidGapException(segment.key(), txid + 1, segment.firstTxid());
+        }
+        if (segment.checksumBefore() != checksum.value()) {
+            throw new CorruptObjectException(segment.key(), "segment expects database checksum "
+                    + Long.toHexString(segment.checksumBefore()) + " before txid " + segment.firstTxid()
+                    + " but the database at txid " + txid + " has " + Long.toHexString(checksum.value())
+                    + " (the log belongs to another history)", -1);
+        }
+    }
+
+    /** Applies one transaction and verifies the database checksum after it. */
+    public void apply(String key, Transaction txn) throws IOException {
+        if (txn.txid() != txid + 1) {
+            throw new TxidGapException(key, txid + 1, txn.txid());
+        }
+        int oldCount = checksum.pageCount();
+        checksum.resize(txn.databasePages());
+        byte[] images = txn.pageImages();
+        for (int i = 0; i < txn.pageCount(); i++) {
+            ByteBuffer page = ByteBuffer.wrap(images, i * pageSize, pageSize);
+            long position = (long) (txn.pgno(i) - 1) * pageSize;
+            while (page.hasRemaining()) {
+                position += channel.write(page, position);
+            }
+            checksum.setPage(txn.pgno(i), images, i * pageSize);
+        }
+        if (txn.databasePages() < oldCount) {
+            channel.truncate((long) txn.databasePages() * pageSize);
+        }
+        if (checksum.value() != txn.checksumAfter()) {
+            throw new CorruptObjectException(key, "database checksum after txid " + txn.txid() + " is "
+                    + Long.toHexString(checksum.value()) + ", the primary recorded "
+                    + Long.toHexString(txn.checksumAfter()), -1);
+        }
+        txid = txn.txid();
+    }
+
+    /** Sets the file to exactly {@code pageCount} pages and forces it to disk. */
+    public void finish() throws IOException {
+        long size = (long) checksum.pageCount() * pageSize;
+        if (channel.size() > size) {
+            channel.truncate(size);
+        } else if (channel.size() < size) {
+            // pages past the last written one read as zeros, as in SQLite
+            channel.write(ByteBuffer.allocate(1), size - 1);
+        }
+        channel.force(true);
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,198 @@
+package io.walship.restore;
+
+import io.walship.CorruptObjectException;
+import io.walship.TxidGapException;
+import io.walship.TxidNotAvailableException;
+import io.walship.format.ObjectKey;
+import io.walship.format.SegmentReader;
+import io.walship.format.SnapshotReader;
+import io.walship.format.Transaction;
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The restore path: newest snapshot at or before the target, then the segments after it,
+ * streamed into a temporary file next to the target, every transaction's database checksum
+ * verified, forced to disk, then renamed into place. A failed restore leaves no file behind
+ * and never touches an existing one. The primary rebuilds its local file through this same
+ * code, and replicas start from it.
+ */
+public final class Restore {
+    private static final Logger log = LoggerFactory.getLogger(Restore.class);
+    /** Pages written to the file per call while streaming a snapshot. */
+    private static final int SNAPSHOT_BATCH_PAGES = 256;
+
+    private Restore() {
+    }
+
+    /**
+     * Restores {@code target} state from {@code storage} into a new file {@code path}.
+     *
+     * @throws FileAlreadyExistsException (wrapped in {@link UncheckedIOException}) when {@code path}
+     *                                    or its {@code -wal} exists: a restore never overwrites
+     */
+    public static RestoreResult run(Storage storage, Path path, RestoreTarget target) {
+        Objects.requireNonNull(storage, "storage");
+        Objects.requireNonNull(target, "target");
+        Path file = path.toAbsolutePath();
+        for (Path existing : List.of(file, sibling(file, "-wal"))) {
+            if (Files.exists(existing)) {
+                throw new UncheckedIOException(new FileAlreadyExistsException(existing.toString(), null,
+                        "a restore never overwrites a file; remove it or restore to another path"));
+            }
+        }
+        Path temp = sibling(file, ".walship-restore");
+        try {
+            RestoreResult result = restoreInto(storage, temp, target);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+            fsyncDirectory(file.getParent());
+            log.info("restore done db={} txid={} pages={} snapshotTxid={} segments={}", file, result.txid(),
+                    result.pageCount(), result.snapshotTxid(), result.segmentsApplied());
+            return new RestoreResult(file, result.txid(), result.pageSize(), result.pageCount(), result.checksum(),
+                    result.snapshotTxid(), result.segmentsApplied(), result.commitMillis());
+        } catch (IOException e) {
+            throw new UncheckedIOException("restore to " + file + " failed", e);
+        } finally {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                log.warn("restore temp file not removed path={} error={}", temp, e.toString());
+            }
+        }
+    }
+
+    /** Restores into {@code temp} (created or emptied), leaving it there; the caller moves or deletes it. */
+    public static RestoreResult restoreInto(Storage storage, Path temp, RestoreTarget target) throws IOException {
+        List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
+        List<ObjectInfo> segments = storage.list(ObjectKey.LOG_PREFIX);
+        RestorePlan plan = RestorePlanner.plan(snapshots, segments, target);
+        String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
+        long commitMillis;
+        int applied = 0;
+        try (DatabaseImage image = openSnapshot(storage, snapshotKey, temp)) {
+            commitMillis = -1;
+            outer:
+            for (long first : plan.segmentFirstTxids()) {
+                if (image.txid() >= target.txid()) {
+                    break;
+                }
+                String key = ObjectKey.segment(first);
+                byte[] bytes = storage.get(key).orElseThrow(() -> new TxidGapException(key, image.txid() + 1, -1));
+                SegmentReader segment = SegmentReader.open(key, bytes);
+                image.checkContinues(segment);
+                for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
+                    if (txn.txid() > target.txid()
+                            || (target.time() != null && txn.commitMillis() > target.time().toEpochMilli())) {
+                        break outer;
+                    }
+                    image.apply(key, txn);
+                    commitMillis = txn.commitMillis();
+                }
+                applied++;
+            }
+            if (!target.isLatest() && target.time() == null && image.txid() != target.txid()) {
+                throw new TxidNotAvailableException(target.toString(), earliestSnapshot(snapshots), image.txid());
+            }
+            image.finish();
+            return new RestoreResult(temp, image.txid(), image.pageSize(), image.pageCount(), image.checksum(),
+                    plan.snapshotTxid(), applied, commitMillis);
+        }
+    }
+
+    private static DatabaseImage openSnapshot(Storage storage, String key, Path temp) throws IOException {
+        Optional<InputStream> stream = storage.open(key);
+        if (stream.isEmpty()) {
+            throw new TxidNotAvailableException(key, -1, -1);
+        }
+        try (InputStream in = stream.get()) {
+            SnapshotReader reader = SnapshotReader.open(key, in);
+            DatabaseImage image = DatabaseImage.create(temp, reader.pageSize(), reader.txid());
+            try {
+                byte[] batch = new byte[SNAPSHOT_BATCH_PAGES * reader.pageSize()];
+                int pgno = 1;
+                while (pgno <= reader.pageCount()) {
+                    int count = Math.min(SNAPSHOT_BATCH_PAGES, reader.pageCount() - pgno + 1);
+                    for (int i = 0; i < count; i++) {
+                        reader.readPage(batch, i * reader.pageSize());
+                    }
+                    image.writePages(pgno, batch, count);
+                    pgno += count;
+                }
+                reader.finish();
+                if (image.checksum() != reader.databaseChecksum()) {
+                    throw new CorruptObjectException(key, "database checksum of the pages is "
+                            + Long.toHexString(image.checksum()) + ", the header says "
+                            + Long.toHexString(reader.databaseChecksum()), -1);
+                }
+                return image;
+            } catch (IOException | RuntimeException e) {
+                image.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The newest state in storage, read from the last segment (or the newest snapshot when no
+     * segment follows it), or empty when storage holds no snapshot.
+     */
+    public static Optional<Position> latestPosition(Storage storage) {
+        List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
+        long snapshotTxid = snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key()))
+                .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
+        if (snapshotTxid < 0) {
+            return Optional.empty();
+        }
+        List<ObjectInfo> segments = storage.list(ObjectKey.LOG_PREFIX);
+        long lastSegment = segments.stream().map(o -> ObjectKey.parseSegment(o.key()))
+                .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
+        if (lastSegment > snapshotTxid) {
+            String key = ObjectKey.segment(lastSegment);
+            byte[] bytes = storage.get(key).orElseThrow(() -> new TxidGapException(key, lastSegment, -1));
+            SegmentReader segment = SegmentReader.open(key, bytes);
+            Transaction last = null;
+            for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
+                last = txn;
+            }
+            return Optional.of(new Position(last.txid(), segment.pageSize(), last.databasePages(),
+                    last.checksumAfter(), key));
+        }
+        String key = ObjectKey.snapshot(snapshotTxid);
+        try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
+            SnapshotReader reader = SnapshotReader.open(key, in);
+            return Optional.of(new Position(reader.txid(), reader.pageSize(), reader.pageCount(),
+                    reader.databaseChecksum(), key));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + key + " failed", e);
+        }
+    }
+
+    private static long earliestSnapshot(List<ObjectInfo> snapshots) {
+        return snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
+                .mapToLong(Long::longValue).min().orElse(-1);
+    }
+
+    public static Path sibling(Path file, String suffix) {
+        return file.resolveSibling(file.getFileName() + suffix);
+    }
+
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+}
