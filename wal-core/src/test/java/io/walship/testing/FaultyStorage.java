@@ -1,0 +1,149 @@
+package io.walship.testing;
+
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Wraps a real {@link Storage} and, per instance, fails or delays a share of its calls. Failed
+ * puts may be "lost" (nothing stored) or "landed" (stored, then reported as failed), which is
+ * what a timed-out request to S3 looks like.
+ */
+public final class FaultyStorage implements Storage {
+    private final Storage delegate;
+    private final Random random;
+    private volatile double putFailureRate;
+    private volatile double getFailureRate;
+    private volatile double landedShare;
+    private volatile long maxDelayMillis;
+    private final AtomicInteger failNextPuts = new AtomicInteger();
+    private final AtomicLong faultsInjected = new AtomicLong();
+    private final AtomicLong puts = new AtomicLong();
+
+    public FaultyStorage(Storage delegate, long seed) {
+        this.delegate = delegate;
+        this.random = new Random(seed);
+    }
+
+    /** Fail this share of puts; {@code landedShare} of those failures store the object anyway. */
+    public FaultyStorage failPuts(double rate, double landedShare) {
+        this.putFailureRate = rate;
+        this.landedShare = landedShare;
+        return this;
+    }
+
+    public FaultyStorage failGets(double rate) {
+        this.getFailureRate = rate;
+        return this;
+    }
+
+    public FaultyStorage delayUpTo(long millis) {
+        this.maxDelayMillis = millis;
+        return this;
+    }
+
+    public FaultyStorage failNextPuts(int count) {
+        failNextPuts.set(count);
+        return this;
+    }
+
+    /** Stops injecting faults. */
+    public FaultyStorage heal() {
+        putFailureRate = 0;
+        getFailureRate = 0;
+        maxDelayMillis = 0;
+        failNextPuts.set(0);
+        return this;
+    }
+
+    public long faultsInjected() {
+        return faultsInjected.get();
+    }
+
+    public long puts() {
+        return puts.get();
+    }
+
+    private synchronized double nextDouble() {
+        return random.nextDouble();
+    }
+
+    private void delay() {
+        long max = maxDelayMillis;
+        if (max > 0) {
+            try {
+                Thread.sleep((long) (nextDouble() * max));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageException("put", "?", true, "interrupted", e);
+            }
+        }
+    }
+
+    private interface PutCall {
+        PutResult put();
+    }
+
+    private PutResult put(String key, PutCall call) {
+        puts.incrementAndGet();
+        delay();
+        boolean fail = failNextPuts.getAndUpdate(n -> Math.max(0, n - 1)) > 0 || nextDouble() < putFailureRate;
+        if (!fail) {
+            return call.put();
+        }
+        faultsInjected.incrementAndGet();
+        if (nextDouble() < landedShare) {
+            call.put();
+            throw new StorageException("put", key, true, "injected timeout after the object landed", null);
+        }
+        throw new StorageException("put", key, true, "injected failure", null);
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, byte[] content) {
+        return put(key, () -> delegate.putIfAbsent(key, content));
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, Path file) {
+        return put(key, () -> delegate.putIfAbsent(key, file));
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) {
+        delay();
+        if (nextDouble() < getFailureRate) {
+            faultsInjected.incrementAndGet();
+            throw new StorageException("get", key, true, "injected failure", null);
+        }
+        return delegate.get(key);
+    }
+
+    @Override
+    public Optional<InputStream> open(String key) {
+        return delegate.open(key);
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) {
+        return delegate.list(prefix);
+    }
+
+    @Override
+    public void delete(String key) {
+        delegate.delete(key);
+    }
+
+    @Override
+    public String toString() {
+        return "faulty:" + delegate;
+    }
+}
