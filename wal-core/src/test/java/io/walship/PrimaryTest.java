@@ -1,0 +1,302 @@
+package io.walship;
+
+import static io.walship.testing.Rows.exec;
+import static io.walship.testing.Rows.queryLong;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.format.ObjectKey;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreResult;
+import io.walship.restore.RestoreTarget;
+import io.walship.testing.MemoryStorage;
+import io.walship.testing.SqliteCli;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PrimaryTest {
+    @TempDir
+    Path dir;
+
+    private final MemoryStorage storage = new MemoryStorage();
+
+    private Path db() {
+        return dir.resolve("app.db");
+    }
+
+    private static void insert(Primary primary, int value) throws SQLException {
+        primary.write(conn -> exec(conn, "insert into t values (" + value + ")"));
+    }
+
+    // ---------------------------------------------------------------- open
+
+    @Test
+    void open_emptyStorage_storesSnapshotAtTxidZero() {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(primary.txid()).isZero();
+            assertThat(storage.get(ObjectKey.snapshot(0))).isPresent();
+        }
+    }
+
+    @Test
+    void open_existingLocalDatabaseWithData_bootstrapsFromIt() throws Exception {
+        SqliteCli.run(db(), "pragma page_size=8192; create table t(x); insert into t values (41), (1);");
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(primary.pageSize()).isEqualTo(8192);
+            insert(primary, 100);
+            primary.flush().get();
+        }
+        RestoreResult restored = Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest());
+        assertThat(queryLong(restored.path(), "select sum(x) from t")).isEqualTo(142);
+    }
+
+    @Test
+    void open_afterClose_continuesTxidsAndKeepsLocalFile() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 1);
+        }
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(primary.txid()).isEqualTo(2);
+            insert(primary, 2);
+            assertThat(primary.flush().get()).isEqualTo(3);
+            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(3);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("diverged"));
+        }
+    }
+
+    @Test
+    void open_localFileChangedWhileClosed_movesItAsideAndRebuildsFromStorage() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 1);
+        }
+        SqliteCli.run(db(), "insert into t values (666);");
+
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(1);
+            assertThat(primary.txid()).isEqualTo(2);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            List<Path> aside = files.filter(p -> p.getFileName().toString().matches("app\\.db\\.diverged-\\d+"))
+                    .toList();
+            assertThat(aside).hasSize(1);
+            assertThat(queryLong(aside.get(0), "select sum(x) from t")).isEqualTo(667);
+        }
+    }
+
+    @Test
+    void open_missingLocalFile_restoresFromStorage() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 5);
+        }
+        Files.delete(db());
+        try (Primary primary = Primary.open(storage, dir.resolve("app.db"), PrimaryOptions.durable())) {
+            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void open_secondPrimaryOnSameFile_throwsPrimaryLocked() {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThatThrownBy(() -> Primary.open(new MemoryStorage(), db(), PrimaryOptions.durable()))
+                    .isInstanceOf(PrimaryLockedException.class)
+                    .hasMessageContaining("already has a primary");
+        }
+    }
+
+    @Test
+    void open_storageWithSegmentsButNoSnapshot_refusesAsForeign() {
+        storage.putIfAbsent(ObjectKey.segment(1), new byte[] {1, 2, 3});
+
+        assertThatThrownBy(() -> Primary.open(storage, db(), PrimaryOptions.durable()))
+                .isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("segments but no snapshot");
+    }
+
+    // ---------------------------------------------------------------- write
+
+    @Test
+    void write_rolledBack_capturesNothing() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)")).get();
+            int objects = storage.size();
+            assertThatThrownBy(() -> primary.write(conn -> {
+                exec(conn, "insert into t values (1)");
+                throw new SQLException("no");
+            })).hasMessage("no");
+            assertThat(primary.txid()).isEqualTo(1);
+            assertThat(primary.flush().get()).isEqualTo(1);
+            assertThat(storage.size()).isEqualTo(objects);
+            assertThat(queryLong(primary, "select count(*) from t")).isZero();
+        }
+    }
+
+    @Test
+    void write_readOnlyWork_acksPreviousTxid() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            Ack<Long> ack = primary.writeAndReturn(conn -> queryLong(conn, "select count(*) from t"));
+            assertThat(ack.peek()).isZero();
+            assertThat(ack.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void write_severalCommitsInOneCall_getOneTxidEach() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            Ack<Void> ack = primary.write(conn -> {
+                exec(conn, "create table t(x)");
+                conn.commit();
+                exec(conn, "insert into t values (1)");
+                conn.commit();
+                exec(conn, "insert into t values (2)");
+            });
+            assertThat(ack.get()).isEqualTo(3);
+        }
+        RestoreResult at2 = Restore.run(storage, dir.resolve("r2.db"), RestoreTarget.txid(2));
+        assertThat(queryLong(at2.path(), "select sum(x) from t")).isEqualTo(1);
+    }
+
+    @Test
+    void write_afterClose_throws() {
+        Primary primary = Primary.open(storage, db(), PrimaryOptions.durable());
+        primary.close();
+        assertThatThrownBy(() -> insert(primary, 1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+    }
+
+    @Test
+    void write_manyConcurrentWriters_groupCommitsIntoFewerSegments() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)")).get();
+            List<Thread> threads = new java.util.ArrayList<>();
+            java.util.Queue<Ack<Void>> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int t = 0; t < 8; t++) {
+                threads.add(new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 100; i++) {
+                            Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (1)"));
+                            ack.get();
+                            acks.add(ack);
+                        }
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(acks).hasSize(800).allMatch(Ack::isStored);
+            assertThat(acks.stream().map(Ack::txid).distinct().count()).isEqualTo(800);
+            long segments = storage.list(ObjectKey.LOG_PREFIX).size();
+            assertThat(segments).isLessThan(801);
+        }
+    }
+
+    // ---------------------------------------------------------------- snapshot, checkpoint
+
+    @Test
+    void snapshot_whileWritersContinue_restoresExactlyAtItsTxid() throws Exception {
+        try (Primary primary = Primary.open(storage, db(),
+                PrimaryOptions.durable().toBuilder().checkpointFrames(10).build())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            for (int i = 1; i <= 50; i++) {
+                insert(primary, i);
+            }
+            long snapshotTxid = primary.snapshot();
+            assertThat(snapshotTxid).isEqualTo(51);
+            for (int i = 51; i <= 60; i++) {
+                insert(primary, i);
+            }
+            primary.flush().get();
+            assertThat(primary.snapshot()).isEqualTo(61);
+            assertThat(primary.snapshot()).as("no writes since").isEqualTo(61);
+        }
+        assertThat(storage.list(ObjectKey.SNAPSHOT_PREFIX)).hasSize(3);
+        assertThat(queryLong(Restore.run(storage, dir.resolve("a.db"), RestoreTarget.txid(51)).path(),
+                "select sum(x) from t")).isEqualTo(50 * 51 / 2);
+        assertThat(queryLong(Restore.run(storage, dir.resolve("b.db"), RestoreTarget.txid(55)).path(),
+                "select sum(x) from t")).isEqualTo(54 * 55 / 2);
+        assertThat(queryLong(Restore.run(storage, dir.resolve("c.db"), RestoreTarget.txid(20)).path(),
+                "select sum(x) from t")).as("from the txid-0 snapshot").isEqualTo(19 * 20 / 2);
+    }
+
+    @Test
+    void checkpoint_whileReaderHoldsSnapshot_retriesLaterWithoutLosingFrames() throws Exception {
+        try (Primary primary = Primary.open(storage, db(),
+                PrimaryOptions.durable().toBuilder().checkpointFrames(5).readConnections(1).build())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread reader = new Thread(() -> {
+                try {
+                    primary.read(conn -> {
+                        conn.setAutoCommit(false);
+                        queryLong(conn, "select count(*) from t");
+                        reading.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            throw new SQLException(e);
+                        }
+                        return null;
+                    });
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            reader.start();
+            reading.await();
+            for (int i = 1; i <= 40; i++) {
+                insert(primary, i);
+            }
+            assertThat(primary.checkpoint()).as("reader pins the WAL").isFalse();
+            release.countDown();
+            reader.join();
+            for (int i = 41; i <= 45; i++) {
+                insert(primary, i);
+            }
+            assertThat(primary.checkpoint()).isTrue();
+            insert(primary, 46);
+            primary.flush().get();
+        }
+        assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
+                "select sum(x) from t")).isEqualTo(46 * 47 / 2);
+        assertThat(Files.readAllBytes(dir.resolve("r.db"))).isEqualTo(Files.readAllBytes(db()));
+    }
+
+    // ---------------------------------------------------------------- interference
+
+    @Test
+    void write_afterAnotherProcessWroteTheDatabase_shipsTheDifference() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 1);
+            assertThat(SqliteCli.run(db(), "insert into t values (1000);")).isEmpty();
+            insert(primary, 2);
+            primary.flush().get();
+            assertThat(primary.resyncs()).isEqualTo(1);
+            insert(primary, 3);
+            assertThat(SqliteCli.run(db(), "pragma wal_checkpoint(truncate); insert into t values (20000);"))
+                    .startsWith("0|");
+            insert(primary, 4);
+            primary.flush().get();
+            assertThat(primary.resyncs()).isEqualTo(2);
+            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(21010);
+        }
+        RestoreResult restored = Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest());
+        assertThat(queryLong(restored.path(), "select sum(x) from t")).isEqualTo(21010);
+        assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(db()));
+    }
+}
