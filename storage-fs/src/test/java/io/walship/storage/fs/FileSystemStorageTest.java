@@ -1,0 +1,42 @@
+package io.walship.storage.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageContractTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class FileSystemStorageTest extends StorageContractTest {
+    @Override
+    protected Storage createStorage() {
+        return FileSystemStorage.open(temp.resolve("bucket"));
+    }
+
+    @Test
+    void putIfAbsent_leavesNoTemporaryFiles() throws Exception {
+        storage.putIfAbsent("log/0000000000000001", new byte[] {1});
+        storage.putIfAbsent("log/0000000000000001", new byte[] {2});
+        try (Stream<Path> files = Files.list(temp.resolve("bucket/.tmp"))) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    @Test
+    void list_ignoresTemporaryFiles() throws Exception {
+        Files.write(temp.resolve("bucket/.tmp/abandoned.tmp"), new byte[] {1});
+        assertThat(storage.list("")).isEmpty();
+    }
+
+    @Test
+    void open_reopensExistingDirectoryWithItsObjects() {
+        storage.putIfAbsent("snapshots/0000000000000000", new byte[] {9});
+        FileSystemStorage again = FileSystemStorage.open(temp.resolve("bucket"));
+        assertThat(again.putIfAbsent("snapshots/0000000000000000", new byte[] {1}))
+                .isEqualTo(PutResult.ALREADY_EXISTS);
+        assertThat(again.toString()).startsWith("file://");
+    }
+}
