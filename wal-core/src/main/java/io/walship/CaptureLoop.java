@@ -213,13 +213,15 @@ final class CaptureLoop implements Runnable {
                 txns.add(new Transaction(later.txid(), later.commitMillis(), diff.databasePages(), diff.pageSize(),
                         new int[0], new byte[0], diff.checksumAfter()));
             }
-            txns.forEach(flusher::append);
             synchronized (this) {
                 reader.checkpointed(true);
                 overlay.clear();
+                resyncs++;
+            }
+            txns.forEach(flusher::append);
+            synchronized (this) {
                 capturedTxid = commits.get(commits.size() - 1).txid();
                 stalled = false;
-                resyncs++;
                 notifyAll();
             }
             log.info("wal resync done db={} txid={} pages={}", db, first.txid(), diff.pageCount());

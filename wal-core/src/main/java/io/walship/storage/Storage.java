@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Durable object storage: a flat namespace of immutable objects under string keys.
@@ -15,11 +16,25 @@ import java.util.Optional;
  * {@link PutResult#CREATED}. This is what fences a second primary. Once {@code putIfAbsent}
  * returns {@code CREATED}, the object must survive a crash of this process and of the machine.
  *
- * <p>Keys use {@code /} as separator and contain only {@code [a-z0-9/._-]}. Implementations are
+ * <p>Keys follow {@link #KEY}; implementations check them with {@link #checkKey}. Implementations are
  * thread-safe. Failures are reported as {@link StorageException}; a missing object is
  * {@link Optional#empty()}, not an error.
  */
 public interface Storage extends Closeable {
+    /** What a key may look like: lowercase segments of {@code [a-z0-9._-]} joined by {@code /}. */
+    Pattern KEY = Pattern.compile("[a-z0-9_-][a-z0-9._-]*(/[a-z0-9_-][a-z0-9._-]*)*");
+
+    /**
+     * Returns {@code key} if it is a valid key, else throws {@link IllegalArgumentException}.
+     * Implementations call it on every key they receive.
+     */
+    static String checkKey(String key) {
+        if (key == null || !KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("invalid storage key: " + key
+                    + " (expected lowercase segments of [a-z0-9._-] separated by '/', none starting with '.')");
+        }
+        return key;
+    }
 
     /** Creates {@code key} with {@code content} unless it exists. */
     PutResult putIfAbsent(String key, byte[] content);

@@ -25,6 +25,7 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
+        Storage.checkKey(key);
         return objects.putIfAbsent(key, new Entry(content.clone(), Instant.now())) == null
                 ? PutResult.CREATED : PutResult.ALREADY_EXISTS;
     }
@@ -40,7 +41,7 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public Optional<byte[]> get(String key) {
-        Entry e = objects.get(key);
+        Entry e = objects.get(Storage.checkKey(key));
         return e == null ? Optional.empty() : Optional.of(e.bytes.clone());
     }
 

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -42,7 +41,6 @@ public final class FileSystemStorage implements Storage {
      * A crash between 1 and 4 leaves only a file in .tmp, which no reader looks at; open()
      * clears leftovers older than an hour.
      */
-    private static final Pattern KEY = Pattern.compile("[a-z0-9._-]+(/[a-z0-9._-]+)*");
     private static final String TEMP_DIR = ".tmp";
 
     private final Path root;
@@ -183,11 +181,7 @@ public final class FileSystemStorage implements Storage {
     }
 
     private Path pathOf(String key) {
-        Objects.requireNonNull(key, "key");
-        if (!KEY.matcher(key).matches() || key.startsWith(TEMP_DIR) || key.contains("..")) {
-            throw new IllegalArgumentException("invalid storage key: " + key);
-        }
-        return root.resolve(key);
+        return root.resolve(Storage.checkKey(key));
     }
 
     private void createDirectories(Path dir) throws IOException {

@@ -1,0 +1,83 @@
+package io.walship.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** docs/FORMAT.md and {@link FormatLayout} say the same thing. */
+class FormatLayoutTest {
+    private static final Path FORMAT_MD = Path.of("..", "docs", "FORMAT.md");
+
+    /** The (offset, size) pairs of the table under {@code heading}, up to the next heading. */
+    private static List<int[]> table(String heading) throws IOException {
+        List<String> lines = Files.readAllLines(FORMAT_MD);
+        int start = lines.indexOf(heading);
+        assertThat(start).as("heading %s in FORMAT.md", heading).isNotNegative();
+        List<int[]> rows = new ArrayList<>();
+        for (int i = start + 1; i < lines.size() && !lines.get(i).startsWith("#"); i++) {
+            String[] cells = lines.get(i).split("\\|");
+            if (cells.length > 3 && cells[1].trim().matches("\\d+") && cells[2].trim().matches("\\d+")) {
+                rows.add(new int[] {Integer.parseInt(cells[1].trim()), Integer.parseInt(cells[2].trim())});
+            }
+        }
+        return rows;
+    }
+
+    private static void assertFields(String heading, int... offsetsThenSizes) throws IOException {
+        List<int[]> rows = table(heading);
+        assertThat(rows).as(heading).hasSize(offsetsThenSizes.length / 2);
+        for (int i = 0; i < rows.size(); i++) {
+            assertThat(rows.get(i)).as("%s row %d", heading, i)
+                    .containsExactly(offsetsThenSizes[2 * i], offsetsThenSizes[2 * i + 1]);
+        }
+    }
+
+    @Test
+    void segmentHeaderTable_matchesConstants() throws IOException {
+        assertFields("## Segment",
+                FormatLayout.MAGIC_OFFSET, 4, FormatLayout.VERSION_OFFSET, 2, FormatLayout.FLAGS_OFFSET, 2,
+                FormatLayout.PAGE_SIZE_OFFSET, 4, FormatLayout.SEGMENT_TXN_COUNT_OFFSET, 4,
+                FormatLayout.SEGMENT_FIRST_TXID_OFFSET, 8, FormatLayout.SEGMENT_LAST_TXID_OFFSET, 8,
+                FormatLayout.SEGMENT_CHECKSUM_BEFORE_OFFSET, 8, FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET, 8);
+        assertThat(FormatLayout.SEGMENT_HEADER_SIZE).isEqualTo(48);
+    }
+
+    @Test
+    void transactionRecordTable_matchesConstants() throws IOException {
+        assertFields("### Transaction record (inside the decompressed body)",
+                FormatLayout.TXN_TXID_OFFSET, 8, FormatLayout.TXN_COMMIT_MILLIS_OFFSET, 8,
+                FormatLayout.TXN_DB_PAGES_OFFSET, 4, FormatLayout.TXN_PAGE_COUNT_OFFSET, 4);
+        assertThat(FormatLayout.TXN_HEADER_SIZE).isEqualTo(24);
+    }
+
+    @Test
+    void snapshotHeaderTable_matchesConstants() throws IOException {
+        assertFields("## Snapshot",
+                FormatLayout.MAGIC_OFFSET, 4, FormatLayout.VERSION_OFFSET, 2, FormatLayout.FLAGS_OFFSET, 2,
+                FormatLayout.PAGE_SIZE_OFFSET, 4, FormatLayout.SNAPSHOT_PAGE_COUNT_OFFSET, 4,
+                FormatLayout.SNAPSHOT_TXID_OFFSET, 8, FormatLayout.SNAPSHOT_CHECKSUM_OFFSET, 8,
+                FormatLayout.SNAPSHOT_CREATED_MILLIS_OFFSET, 8);
+        assertThat(FormatLayout.SNAPSHOT_HEADER_SIZE).isEqualTo(40);
+    }
+
+    @Test
+    void blockTable_matchesConstants() throws IOException {
+        assertFields("## Block stream", FormatLayout.BLOCK_RAW_LENGTH_OFFSET, 4,
+                FormatLayout.BLOCK_COMPRESSED_LENGTH_OFFSET, 4);
+    }
+
+    @Test
+    void magicsAndVersion_appearInFormatMd() throws IOException {
+        String text = Files.readString(FORMAT_MD);
+        assertThat(text).contains(String.format("`0x%08X`", FormatLayout.SEGMENT_MAGIC))
+                .contains(String.format("`0x%08X`", FormatLayout.SNAPSHOT_MAGIC))
+                .contains("# walship stored formats, version " + FormatLayout.FORMAT_VERSION)
+                .contains("`MAX_BLOCK_RAW_BYTES` = 1 MiB");
+        assertThat(FormatLayout.MAX_BLOCK_RAW_BYTES).isEqualTo(1 << 20);
+    }
+}
