@@ -1,6 +1,5 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -64,29 +63,6 @@ final class LocalFile {
         }
         int raw = header.getShort(HEADER_PAGE_SIZE_OFFSET) & 0xffff;
         return raw == 1 ? 65536 : raw;
-    }
-
-    /** Reads every page of the file into a fresh database checksum. */
-    static DatabaseChecksum checksum(FileChannel channel, int pageSize) throws IOException {
-        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
-        int pageCount = Math.toIntExact(channel.size() / pageSize);
-        checksum.resize(pageCount);
-        int batchPages = Math.max(1, (1 << 20) / pageSize);
-        ByteBuffer batch = ByteBuffer.allocateDirect(batchPages * pageSize);
-        for (int pgno = 1; pgno <= pageCount; pgno += batchPages) {
-            int count = Math.min(batchPages, pageCount - pgno + 1);
-            batch.clear().limit(count * pageSize);
-            long position = (long) (pgno - 1) * pageSize;
-            while (batch.hasRemaining()) {
-                if (channel.read(batch, position + batch.position()) < 0) {
-                    throw new IOException("database file shrank while it was read");
-                }
-            }
-            for (int i = 0; i < count; i++) {
-                checksum.setPage(pgno + i, batch, i * pageSize);
-            }
-        }
-        return checksum;
     }
 
     /** Renames the database and its -wal and -shm to {@code <name>.diverged-<millis>…}; never deletes. */

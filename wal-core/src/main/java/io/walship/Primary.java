@@ -14,8 +14,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -91,8 +89,7 @@ public final class Primary implements AutoCloseable {
     private final Storage storage;
     private final PrimaryOptions options;
     private final int pageSize;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final FileOwnership ownership;
     private final FileChannel databaseChannel;
     private final FileChannel walChannel;
     private final ReentrantLock gate = new ReentrantLock();
@@ -121,14 +118,13 @@ public final class Primary implements AutoCloseable {
     private volatile RuntimeException failure;
     private volatile boolean closed;
 
-    private Primary(Path path, Storage storage, PrimaryOptions options, FileChannel lockChannel, FileLock lock,
+    private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership,
                     long txid, long lastSnapshotTxid) throws IOException, SQLException {
         this.path = path;
         this.db = path.getFileName().toString();
         this.storage = storage;
         this.options = options;
-        this.lockChannel = lockChannel;
-        this.lock = lock;
+        this.ownership = ownership;
         this.assignedTxid = txid;
         this.lastSnapshotTxid = lastSnapshotTxid;
         this.nextCheckpointFrames = options.checkpointFrames();
@@ -138,7 +134,7 @@ public final class Primary implements AutoCloseable {
         this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
         this.pageSize = LocalFile.pageSize(databaseChannel);
-        DatabaseChecksum checksum = LocalFile.checksum(databaseChannel, pageSize);
+        DatabaseChecksum checksum = DatabaseChecksum.of(databaseChannel, pageSize);
 
         this.acks = new AckRegistry(txid);
         this.storageWriter = new StorageWriter(storage, options, db);
@@ -183,33 +179,23 @@ public final class Primary implements AutoCloseable {
      * Opens {@code database} as the primary of {@code storage}: bootstraps empty storage from it
      * (or from a new database), or makes it equal to what storage holds.
      *
-     * @throws PrimaryLockedException another primary has the file open
+     * @throws DatabaseLockedException another primary has the file open
      * @throws FencedException        another primary bootstrapped the same storage at the same time
      */
     public static Primary open(Storage storage, Path database, PrimaryOptions options) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(options, "options");
         Path path = database.toAbsolutePath().normalize();
-        Path lockFile = Restore.sibling(path, "-walship.lock");
-        FileChannel lockChannel = null;
-        FileLock lock = null;
+        FileOwnership ownership = null;
         try {
-            lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                lock = lockChannel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                throw new PrimaryLockedException(path, lockFile);
-            }
+            ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
             Optional<Position> position = Restore.latestPosition(storage);
             Primary primary;
             if (position.isEmpty()) {
-                primary = bootstrap(storage, path, options, lockChannel, lock);
+                primary = bootstrap(storage, path, options, ownership);
             } else {
-                primary = rebuild(storage, path, options, lockChannel, lock, position.get());
+                primary = rebuild(storage, path, options, ownership, position.get());
             }
             log.info("primary open db={} storage={} txid={} pageSize={} durability={} ms={}", primary.db, storage,
                     primary.assignedTxid, primary.pageSize, options.durability(),
@@ -220,7 +206,7 @@ public final class Primary implements AutoCloseable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            closeQuietly(lockChannel);
+            closeQuietly(ownership);
             if (e instanceof RuntimeException) {
                 throw (RuntimeException) e;
             }
@@ -229,15 +215,14 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    private static Primary bootstrap(Storage storage, Path path, PrimaryOptions options, FileChannel lockChannel,
-                                     FileLock lock) throws IOException, SQLException, InterruptedException {
+    private static Primary bootstrap(Storage storage, Path path, PrimaryOptions options, FileOwnership ownership) throws IOException, SQLException, InterruptedException {
         if (!storage.list(ObjectKey.LOG_PREFIX).isEmpty()) {
             throw new CorruptObjectException(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
                     + " (a foreign or damaged prefix: point the primary at an empty prefix or restore the snapshots)",
                     -1);
         }
         LocalFile.prepare(path, options.pageSize());
-        Primary primary = new Primary(path, storage, options, lockChannel, lock, 0, -1);
+        Primary primary = new Primary(path, storage, options, ownership, 0, -1);
         try {
             primary.snapshot();
             if (primary.failure != null) {
@@ -250,8 +235,8 @@ public final class Primary implements AutoCloseable {
         return primary;
     }
 
-    private static Primary rebuild(Storage storage, Path path, PrimaryOptions options, FileChannel lockChannel,
-                                   FileLock lock, Position position) throws IOException, SQLException {
+    private static Primary rebuild(Storage storage, Path path, PrimaryOptions options, FileOwnership ownership,
+                                   Position position) throws IOException, SQLException {
         long millis = options.clock().millis();
         boolean matches = false;
         if (Files.exists(path)) {
@@ -259,7 +244,7 @@ public final class Primary implements AutoCloseable {
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
                 int pageSize = LocalFile.pageSize(channel);
                 if (pageSize == position.pageSize()) {
-                    DatabaseChecksum checksum = LocalFile.checksum(channel, pageSize);
+                    DatabaseChecksum checksum = DatabaseChecksum.of(channel, pageSize);
                     matches = checksum.pageCount() == position.pageCount() && checksum.value() == position.checksum();
                 }
             }
@@ -286,7 +271,7 @@ public final class Primary implements AutoCloseable {
         long lastSnapshot = storage.list(ObjectKey.SNAPSHOT_PREFIX).stream()
                 .map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
                 .mapToLong(Long::longValue).max().orElse(-1);
-        return new Primary(path, storage, options, lockChannel, lock, position.txid(), lastSnapshot);
+        return new Primary(path, storage, options, ownership, position.txid(), lastSnapshot);
     }
 
     private Connection openWriter() throws SQLException {
@@ -690,12 +675,7 @@ public final class Primary implements AutoCloseable {
         closeQuietly(writer);
         closeQuietly(walChannel);
         closeQuietly(databaseChannel);
-        try {
-            lock.release();
-        } catch (IOException e) {
-            log.warn("lock release failed db={} error={}", db, e.toString());
-        }
-        closeQuietly(lockChannel);
+        closeQuietly(ownership);
     }
 
     private static void join(Thread thread) {

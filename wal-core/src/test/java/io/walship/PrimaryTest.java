@@ -108,8 +108,8 @@ class PrimaryTest {
     void open_secondPrimaryOnSameFile_throwsPrimaryLocked() {
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
             assertThatThrownBy(() -> Primary.open(new MemoryStorage(), db(), PrimaryOptions.durable()))
-                    .isInstanceOf(PrimaryLockedException.class)
-                    .hasMessageContaining("already has a primary");
+                    .isInstanceOf(DatabaseLockedException.class)
+                    .hasMessageContaining("already open by a walship primary or replica");
         }
     }
 

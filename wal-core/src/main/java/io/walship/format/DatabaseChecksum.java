@@ -1,6 +1,8 @@
 package io.walship.format;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import net.jpountz.xxhash.XXHash64;
 import net.jpountz.xxhash.XXHashFactory;
@@ -31,6 +33,29 @@ public final class DatabaseChecksum {
         this.pageSize = pageSize;
     }
 
+    /** Reads every page of a database file (size / page size pages) into a fresh checksum. */
+    public static DatabaseChecksum of(FileChannel channel, int pageSize) throws IOException {
+        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
+        int pageCount = Math.toIntExact(channel.size() / pageSize);
+        checksum.resize(pageCount);
+        int batchPages = Math.max(1, (1 << 20) / pageSize);
+        ByteBuffer batch = ByteBuffer.allocateDirect(batchPages * pageSize);
+        for (int pgno = 1; pgno <= pageCount; pgno += batchPages) {
+            int count = Math.min(batchPages, pageCount - pgno + 1);
+            batch.clear().limit(count * pageSize);
+            long position = (long) (pgno - 1) * pageSize;
+            while (batch.hasRemaining()) {
+                if (channel.read(batch, position + batch.position()) < 0) {
+                    throw new IOException("database file shrank while it was read");
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                checksum.setPage(pgno + i, batch, i * pageSize);
+            }
+        }
+        return checksum;
+    }
+
     /** Hash of one page image as it enters the database checksum. */
     public static long pageHash(int pgno, ByteBuffer buffer, int offset, int pageSize) {
         return HASH.hash(buffer, offset, pageSize, pgno);
@@ -39,6 +64,15 @@ public final class DatabaseChecksum {
     /** Hash of one page image as it enters the database checksum. */
     public static long pageHash(int pgno, byte[] page, int offset, int pageSize) {
         return HASH.hash(page, offset, pageSize, pgno);
+    }
+
+    /** An independent copy, for checking transactions before they touch a file. */
+    public DatabaseChecksum copy() {
+        DatabaseChecksum copy = new DatabaseChecksum(pageSize);
+        copy.pageHashes = Arrays.copyOf(pageHashes, Math.max(pageCount, 16));
+        copy.pageCount = pageCount;
+        copy.value = value;
+        return copy;
     }
 
     public int pageSize() {

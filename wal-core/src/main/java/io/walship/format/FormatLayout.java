@@ -89,6 +89,19 @@ public final class FormatLayout {
     /** LZ4's worst-case expansion bound: a reader rejects raw sizes beyond this multiple of the input. */
     public static final int MAX_LZ4_EXPANSION = 255;
 
+    // ---- replica state (local file next to a replica database) ----
+    /** "WSRS": walship replica state. */
+    public static final int REPLICA_STATE_MAGIC = 0x57535253;
+    /** Flag bit: a segment was being applied when the state was written. */
+    public static final int REPLICA_FLAG_APPLYING = 1;
+    public static final int REPLICA_PAGE_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
+    public static final int REPLICA_TXID_OFFSET = REPLICA_PAGE_COUNT_OFFSET + Integer.BYTES;
+    public static final int REPLICA_CHECKSUM_OFFSET = REPLICA_TXID_OFFSET + Long.BYTES;
+    public static final int REPLICA_APPLYING_TXID_OFFSET = REPLICA_CHECKSUM_OFFSET + Long.BYTES;
+    public static final int REPLICA_CHANGE_COUNTER_OFFSET = REPLICA_APPLYING_TXID_OFFSET + Long.BYTES;
+    public static final int REPLICA_RESERVED_OFFSET = REPLICA_CHANGE_COUNTER_OFFSET + Integer.BYTES;
+    public static final int REPLICA_STATE_HEADER_SIZE = REPLICA_RESERVED_OFFSET + Integer.BYTES;
+
     public static final int MIN_PAGE_SIZE = 512;
     public static final int MAX_PAGE_SIZE = 65536;
 

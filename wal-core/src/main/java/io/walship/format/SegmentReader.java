@@ -1,6 +1,8 @@
 package io.walship.format;
 
 import io.walship.CorruptObjectException;
+import io.walship.PageSizeMismatchException;
+import io.walship.TxidGapException;
 import io.walship.UnsupportedFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -108,6 +110,29 @@ public final class SegmentReader {
     /** Uncompressed size of the transaction records. */
     public long rawBodyBytes() {
         return rawBodyBytes;
+    }
+
+    /**
+     * Checks that this segment continues a database of {@code pageSize} at {@code txid} whose
+     * checksum is {@code checksum}, before anything of it is applied.
+     *
+     * @throws PageSizeMismatchException the segment belongs to a database of another page size
+     * @throws TxidGapException          the segment does not start at {@code txid + 1}
+     * @throws CorruptObjectException    the segment starts from another database state (another history)
+     */
+    public void checkContinues(int pageSize, long txid, long checksum) {
+        if (this.pageSize != pageSize) {
+            throw new PageSizeMismatchException(key, pageSize, this.pageSize);
+        }
+        if (firstTxid != txid + 1) {
+            throw new TxidGapException(key, txid + 1, firstTxid);
+        }
+        if (checksumBefore != checksum) {
+            throw new CorruptObjectException(key, "segment expects database checksum "
+                    + Long.toHexString(checksumBefore) + " before txid " + firstTxid
+                    + " but the database at txid " + txid + " has " + Long.toHexString(checksum)
+                    + " (the log belongs to another history)", -1);
+        }
     }
 
     /** The next transaction, or {@code null} after the last one (the end of the body is then checked). */

@@ -1,7 +1,6 @@
 package io.walship.restore;
 
 import io.walship.CorruptObjectException;
-import io.walship.PageSizeMismatchException;
 import io.walship.TxidGapException;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SegmentReader;
@@ -75,23 +74,9 @@ public final class DatabaseImage implements Closeable {
         }
     }
 
-    /**
-     * Checks that {@code segment} continues this image (page size, first txid, checksum before)
-     * before anything of it is applied.
-     */
+    /** Checks that {@code segment} continues this image; see {@link SegmentReader#checkContinues}. */
     public void checkContinues(SegmentReader segment) {
-        if (segment.pageSize() != pageSize) {
-            throw new PageSizeMismatchException(segment.key(), pageSize, segment.pageSize());
-        }
-        if (segment.firstTxid() != txid + 1) {
-            throw new TxidGapException(segment.key(), txid + 1, segment.firstTxid());
-        }
-        if (segment.checksumBefore() != checksum.value()) {
-            throw new CorruptObjectException(segment.key(), "segment expects database checksum "
-                    + Long.toHexString(segment.checksumBefore()) + " before txid " + segment.firstTxid()
-                    + " but the database at txid " + txid + " has " + Long.toHexString(checksum.value())
-                    + " (the log belongs to another history)", -1);
-        }
+        segment.checkContinues(pageSize, txid, checksum.value());
     }
 
     /** Applies one transaction and verifies the database checksum after it. */

@@ -1,0 +1,401 @@
+package io.walship.replica;
+
+import io.walship.CorruptObjectException;
+import io.walship.FileOwnership;
+import io.walship.SqlFunction;
+import io.walship.WalshipException;
+import io.walship.format.ObjectKey;
+import io.walship.format.SegmentReader;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreResult;
+import io.walship.restore.RestoreTarget;
+import io.walship.storage.Storage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * A read-only copy of a walship database, restored from storage and kept up to date.
+ *
+ * <p>{@link #open} restores the latest state (or repairs and reuses an existing replica file),
+ * {@link #follow()} starts applying new segments in the background, {@link #poll()} applies
+ * what is there now, {@link #awaitTxid} waits for a txid a primary acknowledged. Reads go
+ * through {@link #read} on pooled read-only connections and always see whole transactions.
+ * A segment that fails validation is never applied, not even in part: the replica keeps its
+ * last good state, reports the error through {@link #lastError()} and tries again later.
+ * Thread-safe.
+ *
+ * <pre>{@code
+ * try (Replica replica = Replica.open(storage, Path.of("replica.db"))) {
+ *     replica.follow();
+ *     replica.awaitTxid(ack.get(), Duration.ofSeconds(5));
+ *     long rows = replica.read(conn -> ...);
+ * }
+ * }</pre>
+ */
+public final class Replica implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Replica.class);
+    private static final int BUSY_TIMEOUT_MILLIS = 5000;
+
+    private final Storage storage;
+    private final Path path;
+    private final String db;
+    private final ReplicaOptions options;
+    private final FileOwnership ownership;
+    private final ReplicaFile file;
+    private final Connection lock;
+    private final BlockingQueue<Connection> readers;
+    private final List<Connection> allReaders = new ArrayList<>();
+    private final Object applyLock = new Object();
+    private final Object progress = new Object();
+    private Thread follower;
+    private volatile WalshipException lastError;
+    private volatile boolean closed;
+    private String lastLoggedError;
+
+    private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
+                    Connection lock) throws SQLException {
+        this.storage = storage;
+        this.path = path;
+        this.db = path.getFileName().toString();
+        this.options = options;
+        this.ownership = ownership;
+        this.file = file;
+        this.lock = lock;
+        this.readers = new ArrayBlockingQueue<>(options.readConnections());
+        for (int i = 0; i < options.readConnections(); i++) {
+            SQLiteConfig config = new SQLiteConfig();
+            config.setReadOnly(true);
+            config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+            Connection reader = config.createConnection("jdbc:sqlite:" + path);
+            allReaders.add(reader);
+            readers.add(reader);
+        }
+    }
+
+    public static Replica open(Storage storage, Path replica) {
+        return open(storage, replica, ReplicaOptions.defaults());
+    }
+
+    /**
+     * Opens {@code replica}: restores the latest state from storage when the file is missing or
+     * does not match its recorded state (moving the old file aside), finishes an apply that a
+     * crash interrupted, and reuses the file otherwise.
+     *
+     * @throws io.walship.DatabaseLockedException another primary or replica owns the file
+     * @throws io.walship.TxidNotAvailableException storage holds no snapshot
+     */
+    public static Replica open(Storage storage, Path replica, ReplicaOptions options) {
+        Objects.requireNonNull(storage, "storage");
+        Objects.requireNonNull(options, "options");
+        Path path = replica.toAbsolutePath().normalize();
+        FileOwnership ownership = null;
+        ReplicaFile file = null;
+        Connection lock = null;
+        try {
+            ownership = FileOwnership.acquire(path);
+            long started = System.nanoTime();
+            Optional<ReplicaState> state = readState(path);
+            boolean recovering = false;
+            if (state.isPresent() && Files.exists(path)) {
+                try {
+                    file = ReplicaFile.open(path, state.get());
+                    recovering = state.get().applying();
+                } catch (CorruptObjectException e) {
+                    log.warn("replica file does not match its state, restoring again db={} txid={} reason={}",
+                            path.getFileName(), state.get().txid(), e.reason());
+                }
+            }
+            if (file == null) {
+                file = restoreFresh(storage, path);
+            }
+            lock = openLockConnection(path);
+            if (recovering) {
+                recover(storage, file, state.get(), lock);
+            }
+            Replica result = new Replica(storage, path, options, ownership, file, lock);
+            log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, file.txid(),
+                    (System.nanoTime() - started) / 1_000_000);
+            return result;
+        } catch (IOException | SQLException | RuntimeException e) {
+            closeQuietly(lock);
+            closeQuietly(file);
+            closeQuietly(ownership);
+            if (e instanceof RuntimeException) {
+                throw (RuntimeException) e;
+            }
+            throw new UncheckedIOException("opening replica " + path + " failed",
+                    e instanceof IOException ? (IOException) e : new IOException(e));
+        }
+    }
+
+    private static Optional<ReplicaState> readState(Path path) throws IOException {
+        try {
+            return ReplicaState.read(ReplicaState.pathFor(path));
+        } catch (WalshipException e) {
+            log.warn("replica state unreadable, restoring again db={} error={}", path.getFileName(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static ReplicaFile restoreFresh(Storage storage, Path path) throws IOException {
+        if (Files.exists(path)) {
+            Path aside = path.resolveSibling(path.getFileName() + ".diverged-" + System.currentTimeMillis());
+            Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
+            log.warn("replica file moved aside db={} aside={}", path.getFileName(), aside.getFileName());
+        }
+        Files.deleteIfExists(Restore.sibling(path, "-journal"));
+        Path temp = Restore.sibling(path, ".walship-restore");
+        try {
+            RestoreResult restored = Restore.restoreInto(storage, temp, RestoreTarget.latest());
+            ReplicaFile.convertRestored(temp, path, restored.txid(), restored.checksum());
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE);
+            Restore.fsyncDirectory(path.getParent());
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        return ReplicaFile.open(path, ReplicaState.read(ReplicaState.pathFor(path)).orElseThrow());
+    }
+
+    private static void recover(Storage storage, ReplicaFile file, ReplicaState state, Connection lock)
+            throws IOException, SQLException {
+        String key = ObjectKey.segment(state.applyingTxid());
+        byte[] bytes = storage.get(key).orElseThrow(() -> new CorruptObjectException(key,
+                "the segment an interrupted apply was using is gone", -1));
+        file.apply(SegmentReader.open(key, bytes), true, lock);
+        log.info("replica apply resumed after a crash db={} key={} txid={}", file.path().getFileName(), key,
+                file.txid());
+    }
+
+    /** Only ever runs BEGIN EXCLUSIVE / COMMIT: it takes SQLite's lock, never writes through SQLite. */
+    private static Connection openLockConnection(Path path) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        return config.createConnection("jdbc:sqlite:" + path);
+    }
+
+    // ---------------------------------------------------------------- following
+
+    /** Starts applying new segments in the background; calling it again does nothing. */
+    public synchronized void follow() {
+        if (closed) {
+            throw new IllegalStateException("replica is closed: db=" + db);
+        }
+        if (follower == null) {
+            follower = new Thread(this::followLoop, "walship-follower-" + db);
+            follower.setDaemon(true);
+            follower.start();
+        }
+    }
+
+    /**
+     * Applies every segment storage holds after this replica's txid, now, and returns the txid
+     * reached. A bad segment is not applied and is thrown after the good ones before it.
+     */
+    public long poll() {
+        try {
+            applyAvailable();
+            lastError = null;
+            return file.txid();
+        } catch (IOException e) {
+            throw new UncheckedIOException("applying to replica " + db + " failed", e);
+        } catch (SQLException e) {
+            throw new IllegalStateException("locking replica " + db + " failed", e);
+        }
+    }
+
+    private boolean applyAvailable() throws IOException, SQLException {
+        boolean applied = false;
+        synchronized (applyLock) {
+            while (!closed) {
+                String key = ObjectKey.segment(file.txid() + 1);
+                Optional<byte[]> bytes = storage.get(key);
+                if (bytes.isEmpty()) {
+                    return applied;
+                }
+                long started = System.nanoTime();
+                SegmentReader segment = SegmentReader.open(key, bytes.get());
+                file.apply(segment, false, lock);
+                applied = true;
+                log.debug("segment applied db={} key={} firstTxid={} lastTxid={} bytes={} ms={}", db, key,
+                        segment.firstTxid(), segment.lastTxid(), bytes.get().length,
+                        (System.nanoTime() - started) / 1_000_000);
+                synchronized (progress) {
+                    progress.notifyAll();
+                }
+            }
+        }
+        return applied;
+    }
+
+    private void followLoop() {
+        long backoffNanos = options.pollInterval().toNanos();
+        while (!closed) {
+            long waitNanos;
+            try {
+                applyAvailable();
+                lastError = null;
+                lastLoggedError = null;
+                backoffNanos = options.pollInterval().toNanos();
+                waitNanos = options.pollInterval().toNanos();
+            } catch (WalshipException e) {
+                lastError = e;
+                logOnce(e.getMessage(), e);
+                waitNanos = backoffNanos;
+                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
+            } catch (IOException | SQLException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                lastError = new ReplicaApplyException(db, file.txid() + 1, e);
+                logOnce(e.toString(), e);
+                waitNanos = backoffNanos;
+                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
+            }
+            synchronized (progress) {
+                if (!closed) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(progress, waitNanos);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private void logOnce(String message, Exception e) {
+        if (!message.equals(lastLoggedError)) {
+            lastLoggedError = message;
+            log.warn("replica keeps txid {} and retries db={} error={}", file.txid(), db, message);
+        }
+    }
+
+    /**
+     * Waits until this replica has applied {@code txid} (e.g. the txid of a primary's Ack), for
+     * read-your-writes. Returns false if the timeout passed first.
+     */
+    public boolean awaitTxid(long txid, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (file.txid() < txid) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(progress, left);
+            }
+            return true;
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /**
+     * Runs {@code work} on a pooled read-only connection. Each statement sees whole
+     * transactions; to see one state across several statements, switch auto-commit off in the
+     * work (the replica then waits for it before applying the next segment).
+     */
+    public <T> T read(SqlFunction<T> work) throws SQLException {
+        if (closed) {
+            throw new IllegalStateException("replica is closed: db=" + db);
+        }
+        Connection conn;
+        try {
+            conn = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a read connection", e);
+        }
+        try {
+            return work.apply(conn);
+        } finally {
+            if (!conn.getAutoCommit()) {
+                conn.rollback();
+                conn.setAutoCommit(true);
+            }
+            readers.add(conn);
+        }
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /** The last txid applied. */
+    public long txid() {
+        return file.txid();
+    }
+
+    /** Commit time on the primary of the last transaction applied since open, or -1. */
+    public long lastCommitMillis() {
+        return file.commitMillis();
+    }
+
+    /** The error that stopped the last attempt to apply, if that attempt failed. */
+    public Optional<WalshipException> lastError() {
+        return Optional.ofNullable(lastError);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public void close() {
+        Thread thread;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            thread = follower;
+        }
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+        if (thread != null) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (applyLock) {
+            allReaders.forEach(Replica::closeQuietly);
+            closeQuietly(lock);
+            closeQuietly(file);
+            closeQuietly(ownership);
+        }
+        log.info("replica closed db={} txid={}", db, file.txid());
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.warn("close failed resource={} error={}", closeable.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Replica[db=" + path + ", storage=" + storage + ", txid=" + file.txid() + "]";
+    }
+}

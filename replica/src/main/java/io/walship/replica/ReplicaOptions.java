@@ -1,0 +1,103 @@
+package io.walship.replica;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/** How a {@link Replica} follows storage. Immutable; see {@link #builder()}. */
+public final class ReplicaOptions {
+    private final Duration pollInterval;
+    private final Duration maxErrorBackoff;
+    private final int readConnections;
+
+    private ReplicaOptions(Builder b) {
+        this.pollInterval = b.pollInterval;
+        this.maxErrorBackoff = b.maxErrorBackoff;
+        this.readConnections = b.readConnections;
+    }
+
+    /** Polls every 25 ms, four read connections. */
+    public static ReplicaOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * How long a caught-up follower waits before asking for the next segment again. Each ask is
+     * one GET; on S3 choose seconds rather than milliseconds.
+     */
+    public Duration pollInterval() {
+        return pollInterval;
+    }
+
+    /** Longest wait between retries after a bad segment or a storage error. */
+    public Duration maxErrorBackoff() {
+        return maxErrorBackoff;
+    }
+
+    public int readConnections() {
+        return readConnections;
+    }
+
+    @Override
+    public String toString() {
+        return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
+                + ", readConnections=" + readConnections + "]";
+    }
+
+    /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
+    public static final class Builder {
+        private Duration pollInterval = Duration.ofMillis(25);
+        private Duration maxErrorBackoff = Duration.ofSeconds(10);
+        private int readConnections = 4;
+
+        private Builder() {
+        }
+
+        private Builder(ReplicaOptions o) {
+            pollInterval = o.pollInterval;
+            maxErrorBackoff = o.maxErrorBackoff;
+            readConnections = o.readConnections;
+        }
+
+        public Builder pollInterval(Duration value) {
+            pollInterval = positive("pollInterval", value);
+            return this;
+        }
+
+        public Builder maxErrorBackoff(Duration value) {
+            maxErrorBackoff = positive("maxErrorBackoff", value);
+            return this;
+        }
+
+        public Builder readConnections(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("readConnections must be >= 1: " + value);
+            }
+            readConnections = value;
+            return this;
+        }
+
+        public ReplicaOptions build() {
+            if (maxErrorBackoff.compareTo(pollInterval) < 0) {
+                throw new IllegalArgumentException("maxErrorBackoff (" + maxErrorBackoff
+                        + ") must not be shorter than pollInterval (" + pollInterval + ")");
+            }
+            return new ReplicaOptions(this);
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.walship.replica;
+
+import static io.walship.testing.Rows.exec;
+import static io.walship.testing.Rows.queryLong;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.CorruptObjectException;
+import io.walship.DatabaseLockedException;
+import io.walship.Primary;
+import io.walship.PrimaryOptions;
+import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
+import io.walship.format.ObjectKey;
+import io.walship.testing.MemoryStorage;
+import io.walship.testing.SqliteCli;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReplicaTest {
+    @TempDir
+    Path dir;
+
+    private final MemoryStorage storage = new MemoryStorage();
+    private Primary primary;
+
+    @BeforeEach
+    void openPrimary() throws Exception {
+        primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable());
+        primary.write(conn -> {
+            exec(conn, "create table account(id integer primary key, balance int)");
+            exec(conn, "create table audit(id integer primary key, note text, body blob)");
+            for (int i = 0; i < 10; i++) {
+                exec(conn, "insert into account values (" + i + ", 100)");
+            }
+        }).get();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void closePrimary() {
+        primary.close();
+    }
+
+    private static long q(Replica replica, String sql) throws SQLException {
+        return replica.read(conn -> queryLong(conn, sql));
+    }
+
+    private long transfer(Random random) throws Exception {
+        int from = random.nextInt(10);
+        int to = random.nextInt(10);
+        int amount = random.nextInt(50);
+        int blob = random.nextInt(10) == 0 ? 20_000 + random.nextInt(60_000) : 10;
+        return primary.write(conn -> {
+            exec(conn, "update account set balance = balance - " + amount + " where id = " + from);
+            exec(conn, "insert into audit(note, body) values ('moved " + amount + "', randomblob(" + blob + "))");
+            exec(conn, "update account set balance = balance + " + amount + " where id = " + to);
+        }).txid();
+    }
+
+    @Test
+    void open_restoresLatestState() throws Exception {
+        long txid = transfer(new Random(1));
+        primary.flush().get();
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThat(replica.txid()).isEqualTo(txid);
+            assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
+        }
+        assertThat(SqliteCli.integrityCheck(dir.resolve("replica.db"))).isEqualTo("ok");
+        assertThat(SqliteCli.run(dir.resolve("replica.db"), "pragma journal_mode;")).isEqualTo("delete");
+    }
+
+    @Test
+    void follow_whilePrimaryWrites_readersNeverSeeHalfATransaction() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.follow();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong queries = new AtomicLong();
+            AtomicReference<String> violation = new AtomicReference<>();
+            List<Thread> readers = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                Thread t = new Thread(() -> {
+                    while (!stop.get() && violation.get() == null) {
+                        try {
+                            String state = replica.read(conn -> queryLong(conn, "select sum(balance) from account")
+                                    + "/" + queryLong(conn, "select count(*) from account"));
+                            if (!state.equals("1000/10")) {
+                                violation.set(state);
+                            }
+                            queries.incrementAndGet();
+                        } catch (SQLException e) {
+                            violation.set(e.toString());
+                        }
+                    }
+                });
+                t.start();
+                readers.add(t);
+            }
+            Random random = new Random(2);
+            long last = 0;
+            for (int i = 0; i < 300; i++) {
+                last = transfer(random);
+                if (i % 100 == 50) {
+                    primary.write(conn -> {
+                        exec(conn, "delete from audit where id % 3 = 0");
+                    });
+                    last = primary.write(conn -> {
+                        conn.setAutoCommit(true);
+                        exec(conn, "VACUUM");
+                    }).txid();
+                }
+            }
+            primary.flush().get();
+            assertThat(replica.awaitTxid(last, Duration.ofSeconds(30))).isTrue();
+            stop.set(true);
+            for (Thread t : readers) {
+                t.join();
+            }
+            assertThat(violation.get()).as("a reader saw a torn state").isNull();
+            assertThat(queries.get()).isGreaterThan(100);
+            assertThat(q(replica, "select count(*) from audit"))
+                    .isEqualTo(queryLong(primary, "select count(*) from audit"));
+            assertThat(q(replica, "select sum(length(body)) from audit"))
+                    .isEqualTo(queryLong(primary, "select sum(length(body)) from audit"));
+        }
+        assertThat(SqliteCli.integrityCheck(dir.resolve("replica.db"))).isEqualTo("ok");
+    }
+
+    @Test
+    void awaitTxid_givesReadYourWrites() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.follow();
+            for (int i = 0; i < 20; i++) {
+                int v = i;
+                long txid = primary.write(conn -> exec(conn, "insert into audit(note) values ('w" + v + "')")).get();
+                assertThat(replica.awaitTxid(txid, Duration.ofSeconds(10))).isTrue();
+                assertThat(q(replica, "select count(*) from audit where note = 'w" + v
+                        + "'")).isEqualTo(1);
+            }
+            assertThat(replica.awaitTxid(primary.txid() + 100, Duration.ofMillis(50))).isFalse();
+        }
+    }
+
+    @Test
+    void poll_corruptSegment_keepsStateReportsKeyAndRecoversOnceFixed() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            long before = replica.txid();
+            transfer(new Random(3));
+            primary.flush().get();
+            String key = ObjectKey.segment(before + 1);
+            byte[] good = storage.get(key).orElseThrow();
+            byte[] bad = good.clone();
+            bad[bad.length / 2] ^= 4;
+            storage.overwrite(key, bad);
+
+            assertThatThrownBy(replica::poll).isInstanceOf(CorruptObjectException.class)
+                    .hasMessageContaining("key=" + key);
+            assertThat(replica.txid()).isEqualTo(before);
+            assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
+
+            ByteBuffer.wrap(bad = good.clone()).putShort(FormatLayout.VERSION_OFFSET, (short) 3);
+            storage.overwrite(key, bad);
+            assertThatThrownBy(replica::poll).isInstanceOf(UnsupportedFormatException.class);
+
+            storage.overwrite(key, good);
+            assertThat(replica.poll()).isEqualTo(before + 1);
+        }
+    }
+
+    @Test
+    void follow_corruptSegment_reportsLastErrorThenCatchesUp() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"),
+                ReplicaOptions.builder().pollInterval(Duration.ofMillis(2)).maxErrorBackoff(Duration.ofMillis(20))
+                        .build())) {
+            long before = replica.txid();
+            long txid = transfer(new Random(4));
+            primary.flush().get();
+            String key = ObjectKey.segment(before + 1);
+            byte[] good = storage.get(key).orElseThrow();
+            storage.overwrite(key, java.util.Arrays.copyOf(good, good.length - 1));
+            replica.follow();
+            while (replica.lastError().isEmpty()) {
+                Thread.onSpinWait();
+            }
+            assertThat(replica.lastError().get()).isInstanceOf(CorruptObjectException.class);
+            assertThat(replica.txid()).isEqualTo(before);
+            storage.overwrite(key, good);
+            assertThat(replica.awaitTxid(txid, Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
+    void open_existingReplica_reusesFileAndCatchesUp() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.poll();
+        }
+        long txid = transfer(new Random(5));
+        primary.flush().get();
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThat(replica.poll()).isEqualTo(txid);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("diverged"));
+        }
+    }
+
+    @Test
+    void open_replicaFileChangedBySomeoneElse_movesItAsideAndRestores() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.poll();
+        }
+        SqliteCli.run(dir.resolve("replica.db"), "update account set balance = 0;");
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.contains("diverged"));
+        }
+    }
+
+    @Test
+    void open_twice_throwsDatabaseLocked() {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThatThrownBy(() -> Replica.open(storage, dir.resolve("replica.db")))
+                    .isInstanceOf(DatabaseLockedException.class);
+        }
+    }
+
+    @Test
+    void read_cannotWrite() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThatThrownBy(() -> replica.read(conn -> {
+                exec(conn, "delete from account");
+                return null;
+            })).isInstanceOf(SQLException.class);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.walship;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An exclusive lock on {@code <db>-walship.lock}: held by the one primary or replica that owns
+ * a database file, across processes ({@code fcntl}) and within this JVM. The lock file is
+ * separate from the database so that locking it can never disturb SQLite's own locks.
+ */
+public final class FileOwnership implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private FileOwnership(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** @throws DatabaseLockedException when another primary or replica owns the file */
+    public static FileOwnership acquire(Path database) throws IOException {
+        Path lockFile = database.resolveSibling(database.getFileName() + "-walship.lock");
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new DatabaseLockedException(database, lockFile);
+        }
+        return new FileOwnership(channel, lock);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            channel.close();
+        }
+    }
+}
