@@ -39,6 +39,15 @@ public final class Restore {
     private Restore() {
     }
 
+    /** Told how far a restore got; for progress bars. Called on the restoring thread. */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (phase, done, total) -> { };
+
+        /** @param phase "snapshot" (done/total in pages) or "log" (done/total in segments) */
+        void advanced(String phase, long done, long total);
+    }
+
     /**
      * Restores {@code target} state from {@code storage} into a new file {@code path}.
      *
@@ -46,6 +55,11 @@ public final class Restore {
      *                                    or its {@code -wal} exists: a restore never overwrites
      */
     public static RestoreResult run(Storage storage, Path path, RestoreTarget target) {
+        return run(storage, path, target, Progress.NONE);
+    }
+
+    /** As {@link #run(Storage, Path, RestoreTarget)}, reporting progress. */
+    public static RestoreResult run(Storage storage, Path path, RestoreTarget target, Progress progress) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(target, "target");
         Path file = path.toAbsolutePath();
@@ -57,7 +71,7 @@ public final class Restore {
         }
         Path temp = sibling(file, ".walship-restore");
         try {
-            RestoreResult result = restoreInto(storage, temp, target);
+            RestoreResult result = restoreInto(storage, temp, target, progress);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
             fsyncDirectory(file.getParent());
             log.info("restore done db={} txid={} pages={} snapshotTxid={} segments={}", file, result.txid(),
@@ -77,13 +91,19 @@ public final class Restore {
 
     /** Restores into {@code temp} (created or emptied), leaving it there; the caller moves or deletes it. */
     public static RestoreResult restoreInto(Storage storage, Path temp, RestoreTarget target) throws IOException {
+        return restoreInto(storage, temp, target, Progress.NONE);
+    }
+
+    /** As {@link #restoreInto(Storage, Path, RestoreTarget)}, reporting progress. */
+    public static RestoreResult restoreInto(Storage storage, Path temp, RestoreTarget target, Progress progress)
+            throws IOException {
         List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
         List<ObjectInfo> segments = storage.list(ObjectKey.LOG_PREFIX);
         RestorePlan plan = RestorePlanner.plan(snapshots, segments, target);
         String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
         long commitMillis;
         int applied = 0;
-        try (DatabaseImage image = openSnapshot(storage, snapshotKey, temp)) {
+        try (DatabaseImage image = openSnapshot(storage, snapshotKey, temp, progress)) {
             commitMillis = -1;
             outer:
             for (long first : plan.segmentFirstTxids()) {
@@ -103,6 +123,7 @@ public final class Restore {
                     commitMillis = txn.commitMillis();
                 }
                 applied++;
+                progress.advanced("log", applied, plan.segmentFirstTxids().size());
             }
             if (!target.isLatest() && target.time() == null && image.txid() != target.txid()) {
                 throw new TxidNotAvailableException(target.toString(), earliestSnapshot(snapshots), image.txid());
@@ -113,7 +134,9 @@ public final class Restore {
         }
     }
 
-    private static DatabaseImage openSnapshot(Storage storage, String key, Path temp) throws IOException {
+    /** Streams a snapshot into {@code temp}, verified, and returns the open image at its txid. */
+    static DatabaseImage openSnapshot(Storage storage, String key, Path temp, Progress progress)
+            throws IOException {
         Optional<InputStream> stream = storage.open(key);
         if (stream.isEmpty()) {
             throw new TxidNotAvailableException(key, -1, -1);
@@ -131,6 +154,7 @@ public final class Restore {
                     }
                     image.writePages(pgno, batch, count);
                     pgno += count;
+                    progress.advanced("snapshot", pgno - 1, reader.pageCount());
                 }
                 reader.finish();
                 if (image.checksum() != reader.databaseChecksum()) {

@@ -1,0 +1,55 @@
+package io.walship.cli;
+
+import io.walship.CorruptObjectException;
+import io.walship.DatabaseLockedException;
+import io.walship.FencedException;
+import io.walship.PageSizeMismatchException;
+import io.walship.TxidGapException;
+import io.walship.TxidNotAvailableException;
+import io.walship.UnsupportedFormatException;
+import io.walship.storage.StorageException;
+
+/** Exit codes scripts can rely on; also listed in {@code docs/CLI.md}. */
+enum ExitCode {
+    OK(0),
+    /** Anything not listed below: a bug or an unexpected environment. */
+    FAILED(1),
+    /** Bad command line (picocli's own code for usage errors). */
+    USAGE(2),
+    /** Stored data is damaged or inconsistent: corrupt object, gap, unknown version, wrong page size. */
+    BAD_DATA(3),
+    /** The requested state is not in storage (no snapshot, target out of range). */
+    NOT_AVAILABLE(4),
+    /** Storage could not be reached or refused the request. */
+    STORAGE(5),
+    /** The database file is owned by another walship process, or a target file already exists. */
+    BUSY(6);
+
+    final int code;
+
+    ExitCode(int code) {
+        this.code = code;
+    }
+
+    static ExitCode of(Throwable e) {
+        if (e instanceof CorruptObjectException || e instanceof TxidGapException
+                || e instanceof UnsupportedFormatException || e instanceof PageSizeMismatchException
+                || e instanceof FencedException) {
+            return BAD_DATA;
+        }
+        if (e instanceof TxidNotAvailableException) {
+            return NOT_AVAILABLE;
+        }
+        if (e instanceof StorageException) {
+            return STORAGE;
+        }
+        if (e instanceof DatabaseLockedException || e instanceof java.nio.file.FileAlreadyExistsException
+                || e.getCause() instanceof java.nio.file.FileAlreadyExistsException) {
+            return BUSY;
+        }
+        if (e instanceof IllegalArgumentException) {
+            return USAGE;
+        }
+        return FAILED;
+    }
+}
