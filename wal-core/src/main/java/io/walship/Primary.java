@@ -22,12 +22,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -102,8 +98,7 @@ public final class Primary implements AutoCloseable {
     private final ExecutorService maintenance;
     private final Connection writer;
     private final long hookToken;
-    private final BlockingQueue<Connection> readers;
-    private final List<Connection> allReaders;
+    private final ReadPool readers;
     private final AtomicInteger snapshotsInProgress = new AtomicInteger();
     private final AtomicBoolean snapshotScheduled = new AtomicBoolean();
     private final Object snapshotLock = new Object();
@@ -155,13 +150,7 @@ public final class Primary implements AutoCloseable {
 
         this.writer = openWriter();
         this.hookToken = WalHook.attach(writer, this::committed);
-        this.allReaders = new ArrayList<>();
-        this.readers = new ArrayBlockingQueue<>(options.readConnections());
-        for (int i = 0; i < options.readConnections(); i++) {
-            Connection reader = openReader();
-            allReaders.add(reader);
-            readers.add(reader);
-        }
+        this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
         this.captureThread = new Thread(capture, "walship-capture-" + db);
         flusherThread.setDaemon(true);
@@ -382,25 +371,7 @@ public final class Primary implements AutoCloseable {
     /** Runs {@code work} on a pooled read-only connection and returns its result. */
     public <T> T read(SqlFunction<T> work) throws SQLException {
         Objects.requireNonNull(work, "work");
-        if (closed) {
-            throw new IllegalStateException("primary is closed: db=" + db);
-        }
-        Connection conn;
-        try {
-            conn = readers.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for a read connection", e);
-        }
-        try {
-            return work.apply(conn);
-        } finally {
-            if (!conn.getAutoCommit()) {
-                conn.rollback();
-                conn.setAutoCommit(true);
-            }
-            readers.add(conn);
-        }
+        return readers.read(work);
     }
 
     // ---------------------------------------------------------------- checkpoint, snapshot
@@ -669,9 +640,7 @@ public final class Primary implements AutoCloseable {
         } catch (SQLException e) {
             log.warn("wal hook detach failed db={} error={}", db, e.toString());
         }
-        for (Connection reader : allReaders) {
-            closeQuietly(reader);
-        }
+        closeQuietly(readers);
         closeQuietly(writer);
         closeQuietly(walChannel);
         closeQuietly(databaseChannel);
@@ -687,14 +656,7 @@ public final class Primary implements AutoCloseable {
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            log.warn("close failed resource={} error={}", closeable.getClass().getSimpleName(), e.toString());
-        }
+        ReadPool.closeQuietly(closeable);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.walship.replica;
 
 import io.walship.CorruptObjectException;
 import io.walship.FileOwnership;
+import io.walship.ReadPool;
 import io.walship.SqlFunction;
 import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
@@ -18,12 +19,8 @@ import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,8 +56,7 @@ public final class Replica implements AutoCloseable {
     private final FileOwnership ownership;
     private final ReplicaFile file;
     private final Connection lock;
-    private final BlockingQueue<Connection> readers;
-    private final List<Connection> allReaders = new ArrayList<>();
+    private final ReadPool readers;
     private final Object applyLock = new Object();
     private final Object progress = new Object();
     private Thread follower;
@@ -77,15 +73,12 @@ public final class Replica implements AutoCloseable {
         this.ownership = ownership;
         this.file = file;
         this.lock = lock;
-        this.readers = new ArrayBlockingQueue<>(options.readConnections());
-        for (int i = 0; i < options.readConnections(); i++) {
+        this.readers = new ReadPool(db, options.readConnections(), () -> {
             SQLiteConfig config = new SQLiteConfig();
             config.setReadOnly(true);
             config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-            Connection reader = config.createConnection("jdbc:sqlite:" + path);
-            allReaders.add(reader);
-            readers.add(reader);
-        }
+            return config.createConnection("jdbc:sqlite:" + path);
+        });
     }
 
     public static Replica open(Storage storage, Path replica) {
@@ -133,9 +126,7 @@ public final class Replica implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000);
             return result;
         } catch (IOException | SQLException | RuntimeException e) {
-            closeQuietly(lock);
-            closeQuietly(file);
-            closeQuietly(ownership);
+            closeAll(ownership, file, lock, null);
             if (e instanceof RuntimeException) {
                 throw (RuntimeException) e;
             }
@@ -312,25 +303,8 @@ public final class Replica implements AutoCloseable {
      * work (the replica then waits for it before applying the next segment).
      */
     public <T> T read(SqlFunction<T> work) throws SQLException {
-        if (closed) {
-            throw new IllegalStateException("replica is closed: db=" + db);
-        }
-        Connection conn;
-        try {
-            conn = readers.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for a read connection", e);
-        }
-        try {
-            return work.apply(conn);
-        } finally {
-            if (!conn.getAutoCommit()) {
-                conn.rollback();
-                conn.setAutoCommit(true);
-            }
-            readers.add(conn);
-        }
+        Objects.requireNonNull(work, "work");
+        return readers.read(work);
     }
 
     // ---------------------------------------------------------------- state
@@ -375,22 +349,17 @@ public final class Replica implements AutoCloseable {
             }
         }
         synchronized (applyLock) {
-            allReaders.forEach(Replica::closeQuietly);
-            closeQuietly(lock);
-            closeQuietly(file);
-            closeQuietly(ownership);
+            closeAll(ownership, file, lock, readers);
         }
         log.info("replica closed db={} txid={}", db, file.txid());
     }
 
-    private static void closeQuietly(AutoCloseable closeable) {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
+    /** Closes in reverse order (readers first, ownership last); nulls are skipped, failures logged. */
+    private static void closeAll(FileOwnership ownership, ReplicaFile file, Connection lock, ReadPool readers) {
+        try (ownership; file; lock; readers) {
+            log.debug("replica resources closing db={}", file == null ? "?" : file.path().getFileName());
         } catch (Exception e) {
-            log.warn("close failed resource={} error={}", closeable.getClass().getSimpleName(), e.toString());
+            log.warn("close failed error={}", e.toString());
         }
     }
 
