@@ -159,26 +159,23 @@ final class CaptureLoop implements Runnable {
 
     private void capture(Commit commit) throws IOException {
         WalTransaction wal = reader.readTransaction(commit.frames());
-        Transaction txn;
+        long checksumAfter;
         synchronized (this) {
             if (wal.newGeneration()) {
                 overlay.clear();
             }
-            int pageSize = checksum.pageSize();
             checksum.resize(wal.databasePages());
             int[] pgnos = wal.pgnos();
-            byte[] images = wal.images();
             for (int i = 0; i < pgnos.length; i++) {
-                checksum.setPage(pgnos[i], images, i * pageSize);
+                checksum.setPage(pgnos[i], wal.frames(), wal.imageOffsets()[i]);
                 overlay.put(pgnos[i], wal.walOffsets()[i]);
             }
             if (overlay.size() > wal.databasePages()) {
                 overlay.keySet().removeIf(pgno -> pgno > wal.databasePages());
             }
-            txn = new Transaction(commit.txid(), commit.commitMillis(), wal.databasePages(), pageSize, pgnos, images,
-                    checksum.value());
+            checksumAfter = checksum.value();
         }
-        flusher.append(txn);
+        flusher.append(commit.txid(), commit.commitMillis(), wal, checksumAfter);
         synchronized (this) {
             capturedTxid = commit.txid();
             notifyAll();

@@ -331,10 +331,19 @@ public final class Primary implements AutoCloseable {
         }
     }
 
+    /*
+     * The writer connection rests with auto-commit off: sqlite-jdbc then holds an open but
+     * empty deferred transaction (BEGIN takes no lock until the first statement), and commit()
+     * ends the work's transaction and begins the next one in the same call. That saves two
+     * statements per write over switching auto-commit on and off around each one. Checkpoints
+     * switch it on briefly, since a checkpoint cannot run inside a transaction.
+     */
     private <T> T runInTransaction(SqlFunction<T> work) throws SQLException {
         boolean done = false;
         try {
-            writer.setAutoCommit(false);
+            if (writer.getAutoCommit()) {
+                writer.setAutoCommit(false);
+            }
             T value = work.apply(writer);
             if (!writer.getAutoCommit()) {
                 writer.commit();
@@ -345,7 +354,6 @@ public final class Primary implements AutoCloseable {
             if (!done && !writer.getAutoCommit()) {
                 writer.rollback();
             }
-            writer.setAutoCommit(true);
         }
     }
 
@@ -411,6 +419,7 @@ public final class Primary implements AutoCloseable {
     /** Gate held. True when the whole WAL was copied into the database and the WAL truncated. */
     private boolean truncateCheckpoint() throws SQLException {
         long started = System.nanoTime();
+        writer.setAutoCommit(true);
         try (Statement s = writer.createStatement()) {
             s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
             try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {

@@ -1,7 +1,9 @@
 package io.walship;
 
+import io.walship.format.CompressionBuffers;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentWriter;
+import io.walship.capture.WalTransaction;
 import io.walship.format.Transaction;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -43,11 +45,16 @@ final class SegmentFlusher implements Runnable {
     private final int pageSize;
     private final AckRegistry acks;
     private final Events events;
-    private final ArrayDeque<Transaction> pending = new ArrayDeque<>();
-    private final ArrayDeque<Long> cuts = new ArrayDeque<>();
-    private long pendingBytes;
-    private long checksumBefore;
-    private long oldestPendingNanos;
+    /** Segments ready to upload, in txid order. */
+    private final ArrayDeque<SegmentWriter> sealed = new ArrayDeque<>();
+    /** The segment transactions are being added to; null when nothing is pending beyond `sealed`. */
+    private SegmentWriter open;
+    /** Lent to the open segment; free again once it is sealed (sealing compresses the last block). */
+    private final CompressionBuffers buffers = new CompressionBuffers();
+    private long openSinceNanos;
+    private long checksumAtEnd;
+    /** Written under the monitor; read without it on the writers' path. */
+    private volatile long pendingBytes;
     private boolean flushRequested;
     private boolean closing;
     private boolean stopped;
@@ -60,23 +67,60 @@ final class SegmentFlusher implements Runnable {
         this.db = db;
         this.pageSize = pageSize;
         this.storedTxid = storedTxid;
-        this.checksumBefore = checksumAtStored;
+        this.checksumAtEnd = checksumAtStored;
         this.acks = acks;
         this.events = events;
     }
 
-    synchronized void append(Transaction txn) {
-        if (pending.isEmpty()) {
-            oldestPendingNanos = System.nanoTime();
+    /**
+     * Compresses one captured transaction into the open segment, straight from the WAL reader's
+     * buffer: nothing but compressed bytes is kept until the upload.
+     */
+    synchronized void append(long txid, long commitMillis, WalTransaction wal, long checksumAfter) {
+        SegmentWriter segment = openSegment();
+        int[] pgnos = wal.pgnos();
+        segment.begin(txid, commitMillis, wal.databasePages(), pgnos.length);
+        for (int i = 0; i < pgnos.length; i++) {
+            segment.page(pgnos[i], wal.frames(), wal.imageOffsets()[i]);
         }
-        pending.add(txn);
-        pendingBytes += txn.encodedBytes();
+        segment.end(checksumAfter);
+        appended(SegmentWriter.encodedBytes(pgnos.length, pageSize), checksumAfter);
+    }
+
+    /** Adds a whole transaction (the difference shipped after outside interference). */
+    synchronized void append(Transaction txn) {
+        openSegment().add(txn);
+        appended(txn.encodedBytes(), txn.checksumAfter());
+    }
+
+    private SegmentWriter openSegment() {
+        if (open == null) {
+            open = new SegmentWriter(pageSize, checksumAtEnd, buffers);
+            openSinceNanos = System.nanoTime();
+        }
+        return open;
+    }
+
+    private void appended(long rawBytes, long checksumAfter) {
+        checksumAtEnd = checksumAfter;
+        pendingBytes += rawBytes;
+        if (open.rawBodyBytes() >= options.maxSegmentBytes()) {
+            seal();
+        }
         notifyAll();
     }
 
-    /** No segment will hold both {@code txid} and {@code txid + 1}. */
+    private void seal() {
+        open.toByteArray(); // compress the last block now, while the buffers are ours
+        sealed.add(open);
+        open = null;
+    }
+
+    /** No segment will hold both {@code txid} and {@code txid + 1}; call once {@code txid} was appended. */
     synchronized void cutAfter(long txid) {
-        cuts.add(txid);
+        if (open != null && open.lastTxid() == txid) {
+            seal();
+        }
     }
 
     /** Uploads what is pending now, also in ASYNC mode. */
@@ -86,9 +130,14 @@ final class SegmentFlusher implements Runnable {
     }
 
     /** Blocks a writer while too much captured log waits for storage. */
-    synchronized void awaitCapacity() throws InterruptedException {
-        while (pendingBytes > options.maxPendingBytes() && !stopped) {
-            wait();
+    void awaitCapacity() throws InterruptedException {
+        if (pendingBytes <= options.maxPendingBytes()) {
+            return; // the common case takes no lock: the capture thread may hold it while compressing
+        }
+        synchronized (this) {
+            while (pendingBytes > options.maxPendingBytes() && !stopped) {
+                wait();
+            }
         }
     }
 
@@ -128,49 +177,32 @@ final class SegmentFlusher implements Runnable {
             if (stopped) {
                 return null;
             }
-            if (!pending.isEmpty() && dueNow()) {
-                break;
+            if (!sealed.isEmpty()) {
+                return sealed.poll();
             }
-            if (pending.isEmpty() && closing) {
+            if (open != null && dueNow()) {
+                seal();
+                flushRequested = false;
+                return sealed.poll();
+            }
+            if (open == null && closing) {
                 return null;
             }
-            if (pending.isEmpty()) {
+            if (open == null) {
                 wait();
             } else {
-                long waitNanos = oldestPendingNanos + options.flushInterval().toNanos() - System.nanoTime();
+                long waitNanos = openSinceNanos + options.flushInterval().toNanos() - System.nanoTime();
                 if (waitNanos > 0) {
                     TimeUnit.NANOSECONDS.timedWait(this, waitNanos);
                 }
             }
         }
-        SegmentWriter segment = new SegmentWriter(pageSize, checksumBefore);
-        while (!pending.isEmpty()) {
-            Transaction next = pending.peek();
-            if (!segment.isEmpty() && segment.rawBodyBytes() + next.encodedBytes() > options.maxSegmentBytes()) {
-                break;
-            }
-            segment.add(pending.poll());
-            while (!cuts.isEmpty() && cuts.peek() < next.txid()) {
-                cuts.poll();
-            }
-            if (!cuts.isEmpty() && cuts.peek() == next.txid()) {
-                cuts.poll();
-                break;
-            }
-        }
-        checksumBefore = segment.lastChecksumAfter();
-        if (pending.isEmpty()) {
-            flushRequested = false;
-        } else {
-            oldestPendingNanos = System.nanoTime();
-        }
-        return segment;
     }
 
     private boolean dueNow() {
         return options.durability() == Durability.DURABLE || flushRequested || closing
                 || pendingBytes >= options.flushBytes()
-                || System.nanoTime() - oldestPendingNanos >= options.flushInterval().toNanos();
+                || System.nanoTime() - openSinceNanos >= options.flushInterval().toNanos();
     }
 
     private void store(SegmentWriter segment) throws InterruptedException {
@@ -189,7 +221,7 @@ final class SegmentFlusher implements Runnable {
         }
         long lastTxid = segment.lastTxid();
         synchronized (this) {
-            // the segment's transactions left `pending` when it was built; they count until stored
+            // captured bytes count against maxPendingBytes until they are stored
             pendingBytes -= segment.rawBodyBytes();
             storedTxid = lastTxid;
             notifyAll();

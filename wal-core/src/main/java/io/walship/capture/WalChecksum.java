@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
  */
 final class WalChecksum {
     private final ByteOrder order;
+    private ByteBuffer view;
     private int s1;
     private int s2;
 
@@ -22,7 +23,10 @@ final class WalChecksum {
 
     /** Adds {@code length} bytes (a multiple of 8) of {@code buffer} at {@code offset}. */
     void update(ByteBuffer buffer, int offset, int length) {
-        ByteBuffer view = buffer.duplicate().order(order);
+        if (view == null || view.array() != buffer.array()) {
+            view = buffer.duplicate().order(order); // one view per buffer, not one per call
+            view.clear(); // absolute reads anywhere in the buffer, whatever its current limit
+        }
         int a = s1;
         int b = s2;
         int end = offset + length;

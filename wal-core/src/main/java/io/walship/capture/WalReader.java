@@ -23,6 +23,7 @@ public final class WalReader {
     private final int pageSize;
     private final int frameSize;
     private ByteBuffer buffer = ByteBuffer.allocate(0);
+    private final ByteBuffer header = ByteBuffer.allocate(WalLayout.HEADER_SIZE);
     private boolean headerRead;
     private boolean restartAllowed = true;
     private int salt1;
@@ -56,10 +57,11 @@ public final class WalReader {
 
     /**
      * Reads the frames {@code [framesRead, frames)}, which must form exactly one transaction
-     * ending in a commit frame.
+     * ending in a commit frame. The page images stay in this reader's buffer: the result is
+     * valid until the next call.
      */
     public WalTransaction readTransaction(long frames) throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(WalLayout.HEADER_SIZE);
+        header.clear();
         readFully(header, 0);
         boolean newGeneration = !headerRead || saltsChanged(header);
         if (newGeneration) {
@@ -81,10 +83,8 @@ public final class WalReader {
         buffer.clear().limit((int) bytes);
         readFully(buffer, WalLayout.frameOffset(framesRead, pageSize));
 
-        int[] lastFrameOfPage = new int[0];
         int[] pgnoOfFrame = new int[count];
         int databasePages = 0;
-        int maxPgno = 0;
         for (int i = 0; i < count; i++) {
             int at = i * frameSize;
             int pgno = buffer.getInt(at + WalLayout.FRAME_PGNO_OFFSET);
@@ -116,40 +116,38 @@ public final class WalReader {
                 databasePages = commitSize;
             }
             pgnoOfFrame[i] = pgno;
-            maxPgno = Math.max(maxPgno, pgno);
         }
         // Keep the last image of each page; a transaction may write a page more than once.
-        lastFrameOfPage = new int[maxPgno + 1];
-        Arrays.fill(lastFrameOfPage, -1);
-        int distinct = 0;
+        // Sorting (pgno, frame) pairs costs O(frames log frames), whatever the database size.
+        long[] pageAndFrame = new long[count];
         for (int i = 0; i < count; i++) {
-            if (lastFrameOfPage[pgnoOfFrame[i]] < 0) {
-                distinct++;
-            }
-            lastFrameOfPage[pgnoOfFrame[i]] = i;
+            pageAndFrame[i] = ((long) pgnoOfFrame[i] << 32) | i;
         }
-        int[] pgnos = new int[distinct];
-        long[] offsets = new long[distinct];
-        byte[] images = new byte[Math.toIntExact((long) distinct * pageSize)];
+        Arrays.sort(pageAndFrame);
+        int[] pgnos = new int[count];
+        long[] offsets = new long[count];
+        int[] imageOffsets = new int[count];
         int n = 0;
-        for (int pgno = 1; pgno <= maxPgno; pgno++) {
-            int frame = lastFrameOfPage[pgno];
-            if (frame < 0 || pgno > databasePages) {
-                continue; // pages past the end of the database after commit are not part of it
+        for (int i = 0; i < count; i++) {
+            int pgno = (int) (pageAndFrame[i] >>> 32);
+            boolean lastOfPage = i == count - 1 || (int) (pageAndFrame[i + 1] >>> 32) != pgno;
+            if (!lastOfPage || pgno > databasePages) {
+                continue; // an older image, or a page past the end of the database after commit
             }
+            int frame = (int) pageAndFrame[i];
             pgnos[n] = pgno;
             offsets[n] = WalLayout.frameOffset(framesRead + frame, pageSize) + WalLayout.FRAME_HEADER_SIZE;
-            buffer.get(frame * frameSize + WalLayout.FRAME_HEADER_SIZE, images, n * pageSize, pageSize);
+            imageOffsets[n] = frame * frameSize + WalLayout.FRAME_HEADER_SIZE;
             n++;
         }
         framesRead = frames;
         restartAllowed = false;
-        if (n < distinct) {
+        if (n < count) {
             pgnos = Arrays.copyOf(pgnos, n);
             offsets = Arrays.copyOf(offsets, n);
-            images = Arrays.copyOf(images, n * pageSize);
+            imageOffsets = Arrays.copyOf(imageOffsets, n);
         }
-        return new WalTransaction(newGeneration, databasePages, pgnos, offsets, images);
+        return new WalTransaction(newGeneration, databasePages, pgnos, offsets, buffer, imageOffsets);
     }
 
     private boolean saltsChanged(ByteBuffer header) {

@@ -15,9 +15,13 @@ import net.jpountz.lz4.LZ4Factory;
 final class BlockOutputStream extends OutputStream {
     private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
 
+    /** Buffers start small and double up to the block size, so a small segment costs little memory. */
+    private static final int INITIAL_BUFFER_BYTES = 16 << 10;
+
     private final OutputStream out;
-    private final byte[] raw;
-    private final byte[] compressed;
+    private final int blockBytes;
+    private byte[] raw;
+    private byte[] compressed = new byte[0];
     private int rawLength;
     private long totalRawBytes;
     private boolean finished;
@@ -26,19 +30,36 @@ final class BlockOutputStream extends OutputStream {
         this(out, FormatLayout.MAX_BLOCK_RAW_BYTES);
     }
 
+    /** Uses {@code buffers} (full block size) instead of allocating; they must not be shared while in use. */
+    BlockOutputStream(OutputStream out, CompressionBuffers buffers) {
+        this.out = out;
+        this.blockBytes = FormatLayout.MAX_BLOCK_RAW_BYTES;
+        this.raw = buffers.raw;
+        this.compressed = buffers.compressed;
+    }
+
     BlockOutputStream(OutputStream out, int blockBytes) {
         if (blockBytes < 1 || blockBytes > FormatLayout.MAX_BLOCK_RAW_BYTES) {
             throw new IllegalArgumentException("block size out of range: " + blockBytes);
         }
         this.out = out;
-        this.raw = new byte[blockBytes];
-        this.compressed = new byte[FormatLayout.BLOCK_HEADER_SIZE + COMPRESSOR.maxCompressedLength(blockBytes)];
+        this.blockBytes = blockBytes;
+        this.raw = new byte[Math.min(blockBytes, INITIAL_BUFFER_BYTES)];
+    }
+
+    /** Makes room in the raw buffer: grows it while below the block size, else writes a block. */
+    private void makeRoom() throws IOException {
+        if (raw.length < blockBytes) {
+            raw = java.util.Arrays.copyOf(raw, Math.min(blockBytes, raw.length * 2));
+        } else {
+            writeBlock();
+        }
     }
 
     @Override
     public void write(int b) throws IOException {
         if (rawLength == raw.length) {
-            writeBlock();
+            makeRoom();
         }
         raw[rawLength++] = (byte) b;
         totalRawBytes++;
@@ -48,7 +69,7 @@ final class BlockOutputStream extends OutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
             if (rawLength == raw.length) {
-                writeBlock();
+                makeRoom();
             }
             int n = Math.min(len, raw.length - rawLength);
             System.arraycopy(b, off, raw, rawLength, n);
@@ -63,7 +84,7 @@ final class BlockOutputStream extends OutputStream {
     void write(ByteBuffer buffer, int offset, int length) throws IOException {
         while (length > 0) {
             if (rawLength == raw.length) {
-                writeBlock();
+                makeRoom();
             }
             int n = Math.min(length, raw.length - rawLength);
             buffer.get(offset, raw, rawLength, n);
@@ -82,8 +103,7 @@ final class BlockOutputStream extends OutputStream {
     void finish() throws IOException {
         if (!finished) {
             writeBlock();
-            ByteBuffer.wrap(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE).putInt(0).putInt(0);
-            out.write(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE);
+            out.write(new byte[FormatLayout.BLOCK_HEADER_SIZE]); // raw length 0, compressed length 0
             finished = true;
         }
     }
@@ -91,6 +111,10 @@ final class BlockOutputStream extends OutputStream {
     private void writeBlock() throws IOException {
         if (rawLength == 0) {
             return;
+        }
+        int needed = FormatLayout.BLOCK_HEADER_SIZE + COMPRESSOR.maxCompressedLength(rawLength);
+        if (compressed.length < needed) {
+            compressed = new byte[needed];
         }
         int length = COMPRESSOR.compress(raw, 0, rawLength, compressed, FormatLayout.BLOCK_HEADER_SIZE,
                 compressed.length - FormatLayout.BLOCK_HEADER_SIZE);

@@ -84,8 +84,7 @@ public final class Transaction {
 
     /** Bytes this transaction takes in a segment body, uncompressed. */
     public long encodedBytes() {
-        return FormatLayout.TXN_HEADER_SIZE + (long) pgnos.length * (FormatLayout.TXN_PGNO_SIZE + pageSize)
-                + FormatLayout.TXN_TRAILER_SIZE;
+        return SegmentWriter.encodedBytes(pgnos.length, pageSize);
     }
 
     @Override

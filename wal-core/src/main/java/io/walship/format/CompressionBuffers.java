@@ -1,0 +1,14 @@
+package io.walship.format;
+
+import net.jpountz.lz4.LZ4Factory;
+
+/**
+ * Scratch space for compressing one block: a raw buffer and a compressed buffer of the
+ * largest block size. A primary keeps one and lends it to each segment it builds, so building
+ * a segment allocates nothing but its compressed bytes. Not thread-safe: one segment at a time.
+ */
+public final class CompressionBuffers {
+    final byte[] raw = new byte[FormatLayout.MAX_BLOCK_RAW_BYTES];
+    final byte[] compressed = new byte[FormatLayout.BLOCK_HEADER_SIZE
+            + LZ4Factory.fastestInstance().fastCompressor().maxCompressedLength(FormatLayout.MAX_BLOCK_RAW_BYTES)];
+}
