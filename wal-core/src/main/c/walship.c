@@ -38,11 +38,45 @@ static int walship_wal_hook(void *context, sqlite3 *db, const char *schema, int 
     return SQLITE_OK;
 }
 
+/*
+ * Pragmas that would silently stop or bypass capture on the writer connection:
+ * wal_autocheckpoint replaces the WAL hook (SQLite implements auto-checkpoint with it),
+ * journal_mode can leave WAL mode, wal_checkpoint can restart the WAL behind walship's back.
+ * The authorizer refuses them at prepare time with SQLITE_AUTH, unless walship itself runs
+ * them between walship_internal(1) and walship_internal(0). Reading them (no argument) is fine.
+ */
+static int walship_authorizer(void *context, int action, const char *arg1, const char *arg2,
+                              const char *schema, const char *trigger) {
+    const int *internal_statements = (const int *) context; /* this connection's flag */
+    (void) schema;
+    (void) trigger;
+    if (action != SQLITE_PRAGMA || *internal_statements || arg1 == 0) {
+        return SQLITE_OK;
+    }
+    if (sqlite3_stricmp(arg1, "wal_checkpoint") == 0) {
+        return SQLITE_DENY;
+    }
+    if (arg2 != 0 && (sqlite3_stricmp(arg1, "wal_autocheckpoint") == 0
+                      || sqlite3_stricmp(arg1, "journal_mode") == 0
+                      || sqlite3_stricmp(arg1, "locking_mode") == 0)) {
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
+static void walship_internal(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void) argc;
+    int *internal_statements = (int *) sqlite3_user_data(context);
+    *internal_statements = sqlite3_value_int(argv[0]);
+    sqlite3_result_int(context, *internal_statements);
+}
+
 static void walship_attach(sqlite3_context *context, int argc, sqlite3_value **argv) {
     (void) argc;
     sqlite3 *db = sqlite3_context_db_handle(context);
     sqlite3_int64 token = sqlite3_value_int64(argv[0]);
     sqlite3_wal_hook(db, walship_wal_hook, (void *) (intptr_t) token);
+    sqlite3_set_authorizer(db, walship_authorizer, sqlite3_user_data(context));
     sqlite3_result_int64(context, token);
 }
 
@@ -50,6 +84,7 @@ static void walship_detach(sqlite3_context *context, int argc, sqlite3_value **a
     (void) argc;
     (void) argv;
     sqlite3_wal_hook(sqlite3_context_db_handle(context), 0, 0);
+    sqlite3_set_authorizer(sqlite3_context_db_handle(context), 0, 0);
     sqlite3_result_int(context, 1);
 }
 
@@ -59,8 +94,19 @@ __declspec(dllexport)
 int sqlite3_walship_init(sqlite3 *db, char **error, const sqlite3_api_routines *api) {
     (void) error;
     SQLITE_EXTENSION_INIT2(api);
-    int rc = sqlite3_create_function(db, "walship_attach", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
-                                     walship_attach, 0, 0);
+    /* One flag per connection, shared by walship_attach (the authorizer's context) and
+     * walship_internal; freed by SQLite with the walship_internal function, when the connection closes. */
+    int *internal_statements = sqlite3_malloc(sizeof(int));
+    if (internal_statements == 0) {
+        return SQLITE_NOMEM;
+    }
+    *internal_statements = 0;
+    int rc = sqlite3_create_function_v2(db, "walship_internal", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                        internal_statements, walship_internal, 0, 0, sqlite3_free);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_create_function(db, "walship_attach", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                     internal_statements, walship_attach, 0, 0);
+    }
     if (rc == SQLITE_OK) {
         rc = sqlite3_create_function(db, "walship_detach", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
                                      walship_detach, 0, 0);

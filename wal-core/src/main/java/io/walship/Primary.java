@@ -421,6 +421,8 @@ public final class Primary implements AutoCloseable {
         long started = System.nanoTime();
         writer.setAutoCommit(true);
         try (Statement s = writer.createStatement()) {
+            // the WAL hook's authorizer refuses checkpoint pragmas from user code; this one is ours
+            s.execute("SELECT walship_internal(1)");
             s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
             try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
                 rs.next();
@@ -430,6 +432,7 @@ public final class Primary implements AutoCloseable {
                 return !busy;
             } finally {
                 s.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MILLIS);
+                s.execute("SELECT walship_internal(0)");
             }
         }
     }
@@ -567,6 +570,11 @@ public final class Primary implements AutoCloseable {
         long txid = assignedTxid;
         flusher.requestFlush();
         return new Ack<>(txid, null, acks.futureFor(txid));
+    }
+
+    /** Captured bytes not yet stored. */
+    long pendingBytes() {
+        return flusher.pendingBytes();
     }
 
     /** How many times the WAL was found changed by someone else and the difference shipped. */

@@ -204,6 +204,25 @@ class PrimaryTest {
         }
     }
 
+    @Test
+    void write_pragmasThatWouldBypassCapture_areRefused() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            for (String pragma : List.of("PRAGMA wal_autocheckpoint=1000", "PRAGMA journal_mode=DELETE",
+                    "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA locking_mode=EXCLUSIVE")) {
+                assertThatThrownBy(() -> primary.write(conn -> {
+                    conn.setAutoCommit(true);
+                    exec(conn, pragma);
+                })).as(pragma).isInstanceOf(SQLException.class).hasMessageContaining("not authorized");
+            }
+            insert(primary, 5);
+            assertThat(primary.flush().get()).as("capture still works").isEqualTo(2);
+            assertThat(primary.checkpoint()).as("walship's own checkpoint is allowed").isTrue();
+        }
+        assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
+                "select sum(x) from t")).isEqualTo(5);
+    }
+
     // ---------------------------------------------------------------- snapshot, checkpoint
 
     @Test

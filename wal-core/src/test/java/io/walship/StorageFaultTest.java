@@ -84,6 +84,9 @@ class StorageFaultTest {
             primary.write(conn -> exec(conn, "create table t(b blob)")).get();
             storage.failPuts(1.0, 0);
             primary.write(conn -> exec(conn, "insert into t values (zeroblob(30000))"));
+            while (primary.pendingBytes() <= 20_000) {
+                Thread.onSpinWait(); // until the capture thread has taken the big transaction in
+            }
             Thread writer = new Thread(() -> {
                 try {
                     primary.write(conn -> exec(conn, "insert into t values (1)")).get();
