@@ -19,6 +19,8 @@ import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -165,12 +167,19 @@ public final class Replica implements AutoCloseable {
 
     private static void recover(Storage storage, ReplicaFile file, ReplicaState state, Connection lock)
             throws IOException, SQLException {
-        String key = ObjectKey.segment(state.applyingTxid());
-        byte[] bytes = storage.get(key).orElseThrow(() -> new CorruptObjectException(key,
-                "the segment an interrupted apply was using is gone", -1));
-        file.apply(SegmentReader.open(key, bytes), true, lock);
-        log.info("replica apply resumed after a crash db={} key={} txid={}", file.path().getFileName(), key,
-                file.txid());
+        List<SegmentReader> segments = new ArrayList<>();
+        long next = state.applyingTxid();
+        while (next <= state.applyingLastTxid()) {
+            String key = ObjectKey.segment(next);
+            byte[] bytes = storage.get(key).orElseThrow(() -> new CorruptObjectException(key,
+                    "a segment an interrupted apply was using is gone", -1));
+            SegmentReader segment = SegmentReader.open(key, bytes);
+            segments.add(segment);
+            next = segment.lastTxid() + 1;
+        }
+        file.apply(segments, true, lock);
+        log.info("replica apply resumed after a crash db={} firstTxid={} txid={}", file.path().getFileName(),
+                state.applyingTxid(), file.txid());
     }
 
     /** Only ever runs BEGIN EXCLUSIVE / COMMIT: it takes SQLite's lock, never writes through SQLite. */
@@ -210,24 +219,50 @@ public final class Replica implements AutoCloseable {
         }
     }
 
+    /** Bounds of one batch: what a replica that fell far behind holds in memory at once. */
+    private static final int MAX_BATCH_SEGMENTS = 256;
+    private static final long MAX_BATCH_BYTES = 64L << 20;
+
     private boolean applyAvailable() throws IOException, SQLException {
         boolean applied = false;
         synchronized (applyLock) {
             while (!closed) {
-                String key = ObjectKey.segment(file.txid() + 1);
-                Optional<byte[]> bytes = storage.get(key);
-                if (bytes.isEmpty()) {
-                    return applied;
-                }
                 long started = System.nanoTime();
-                SegmentReader segment = SegmentReader.open(key, bytes.get());
-                file.apply(segment, false, lock);
-                applied = true;
-                log.debug("segment applied db={} key={} firstTxid={} lastTxid={} bytes={} ms={}", db, key,
-                        segment.firstTxid(), segment.lastTxid(), bytes.get().length,
-                        (System.nanoTime() - started) / 1_000_000);
-                synchronized (progress) {
-                    progress.notifyAll();
+                List<SegmentReader> batch = new ArrayList<>();
+                long bytes = 0;
+                long next = file.txid() + 1;
+                WalshipException bad = null;
+                while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
+                    String key = ObjectKey.segment(next);
+                    Optional<byte[]> object = storage.get(key);
+                    if (object.isEmpty()) {
+                        break;
+                    }
+                    try {
+                        SegmentReader segment = SegmentReader.open(key, object.get());
+                        batch.add(segment);
+                        next = segment.lastTxid() + 1;
+                        bytes += object.get().length;
+                    } catch (WalshipException e) {
+                        bad = e; // apply the good segments before it, then report it
+                        break;
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    file.apply(batch, false, lock);
+                    applied = true;
+                    log.debug("segments applied db={} firstTxid={} lastTxid={} segments={} bytes={} ms={}", db,
+                            batch.get(0).firstTxid(), file.txid(), batch.size(), bytes,
+                            (System.nanoTime() - started) / 1_000_000);
+                    synchronized (progress) {
+                        progress.notifyAll();
+                    }
+                }
+                if (bad != null) {
+                    throw bad;
+                }
+                if (batch.isEmpty()) {
+                    return applied;
                 }
             }
         }

@@ -13,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,10 +26,14 @@ final class ReplicaFile implements Closeable {
     /*
      * Applying a segment, in order:
      *
+     * Segments are applied in batches (everything storage holds after the replica's txid, up to
+     * a bound), so a replica that fell behind catches up with one lock and three fsyncs per
+     * batch rather than per segment.
+     *
      *  1. Decode every transaction and check it against a copy of the page hashes: the
      *     database checksum after each transaction must equal the one the primary recorded.
-     *     Nothing has touched the file yet; a bad segment is rejected whole.
-     *  2. Persist the apply intent (state file with "applying <first txid>", fsynced).
+     *     Nothing has touched the file yet; a bad segment is rejected, with the batch.
+     *  2. Persist the apply intent (state file with the batch's first and last txid, fsynced).
      *  3. Take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE): readers finish
      *     their statements and new ones wait. Truncate to the smallest size the segment passes
      *     through, write the last image of each page, write page 1 with the replica header
@@ -40,7 +43,7 @@ final class ReplicaFile implements Closeable {
      *  4. Persist the new state (txid, checksum, the primary's page 1), fsynced.
      *
      * A crash before 2 changes nothing. A crash between 2 and 4 leaves the intent: reopening
-     * re-applies the same segment over the torn file (full page images, so re-applying is
+     * re-applies the same segments over the torn file (full page images, so re-applying is
      * idempotent) and checks the final checksum. Pages are written through one long-lived
      * channel, opened before any SQLite connection and closed after the last, because closing
      * any descriptor of the file would drop SQLite's POSIX locks in this process.
@@ -92,7 +95,7 @@ final class ReplicaFile implements Closeable {
             int counter = 1;
             writeFully(channel, ByteBuffer.wrap(replicaPage1(page1, counter, checksum.pageCount())), 0);
             channel.force(true);
-            new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), 0, counter, page1)
+            new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), 0, 0, counter, page1)
                     .write(ReplicaState.pathFor(statePathOwner));
         }
     }
@@ -137,43 +140,50 @@ final class ReplicaFile implements Closeable {
     }
 
     /**
-     * Applies a whole segment as described above.
+     * Applies consecutive segments as one unit, as described above: readers see the state before
+     * the first or after the last, nothing in between.
      *
-     * @param recovering the file may be torn by an interrupted apply of this very segment: check
+     * @param recovering the file may be torn by an interrupted apply of these very segments: check
      *                   only the final checksum, since intermediate ones start from a torn baseline
      * @param lock       connection whose BEGIN EXCLUSIVE keeps readers out while pages are written
      */
-    void apply(SegmentReader segment, boolean recovering, Connection lock) throws IOException, SQLException {
-        // recovering: the baseline checksum is torn, so only page size and txid can be checked here
-        segment.checkContinues(pageSize, txid, recovering ? segment.checksumBefore() : checksum.value());
+    void apply(List<SegmentReader> segments, boolean recovering, Connection lock) throws IOException, SQLException {
         DatabaseChecksum next = checksum.copy();
-        Map<Integer, Page> finals = new TreeMap<>();
+        TreeMap<Integer, Page> finals = new TreeMap<>();
         int smallest = next.pageCount();
-        List<Transaction> txns = new ArrayList<>();
-        for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
-            txns.add(txn);
-            next.resize(txn.databasePages());
-            if (txn.databasePages() < smallest) {
-                smallest = txn.databasePages();
+        long expectedTxid = txid;
+        Transaction last = null;
+        for (SegmentReader segment : segments) {
+            // recovering: the baseline checksum is torn, so only page size and txid can be checked here
+            segment.checkContinues(pageSize, expectedTxid,
+                    recovering || last != null ? segment.checksumBefore() : checksum.value());
+            if (last != null && segment.checksumBefore() != last.checksumAfter()) {
+                throw new CorruptObjectException(segment.key(), "segment does not continue the previous one's"
+                        + " checksum (another history)", -1);
             }
-            ((TreeMap<Integer, Page>) finals).tailMap(txn.databasePages(), false).clear();
-            for (int i = 0; i < txn.pageCount(); i++) {
-                next.setPage(txn.pgno(i), txn.pageImages(), i * pageSize);
-                finals.put(txn.pgno(i), new Page(txn, i));
+            for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
+                next.resize(txn.databasePages());
+                smallest = Math.min(smallest, txn.databasePages());
+                finals.tailMap(txn.databasePages(), false).clear();
+                for (int i = 0; i < txn.pageCount(); i++) {
+                    next.setPage(txn.pgno(i), txn.pageImages(), i * pageSize);
+                    finals.put(txn.pgno(i), new Page(txn, i));
+                }
+                boolean lastOfAll = segment == segments.get(segments.size() - 1) && txn.txid() == segment.lastTxid();
+                if ((!recovering || lastOfAll) && next.value() != txn.checksumAfter()) {
+                    throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid()
+                            + " is " + Long.toHexString(next.value()) + ", the primary recorded "
+                            + Long.toHexString(txn.checksumAfter()) + (recovering ? " (replica file damaged)" : ""), -1);
+                }
+                last = txn;
             }
-            boolean last = txn.txid() == segment.lastTxid();
-            if ((!recovering || last) && next.value() != txn.checksumAfter()) {
-                throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid() + " is "
-                        + Long.toHexString(next.value()) + ", the primary recorded "
-                        + Long.toHexString(txn.checksumAfter()) + (recovering ? " (replica file damaged)" : ""), -1);
-            }
+            expectedTxid = segment.lastTxid();
         }
-        Transaction last = txns.get(txns.size() - 1);
         int finalCount = last.databasePages();
         byte[] newPage1 = finals.containsKey(1) ? finals.get(1).copy(pageSize) : page1;
 
-        new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), segment.firstTxid(), changeCounter,
-                page1).write(statePath);
+        new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), segments.get(0).firstTxid(),
+                last.txid(), changeCounter, page1).write(statePath);
         int counter = changeCounter + 1;
         try (Statement s = lock.createStatement()) {
             s.execute("BEGIN EXCLUSIVE");
@@ -205,7 +215,7 @@ final class ReplicaFile implements Closeable {
         changeCounter = counter;
         txid = last.txid();
         commitMillis = last.commitMillis();
-        new ReplicaState(pageSize, finalCount, txid, checksum.value(), 0, changeCounter, page1).write(statePath);
+        new ReplicaState(pageSize, finalCount, txid, checksum.value(), 0, 0, changeCounter, page1).write(statePath);
     }
 
     /** The primary's page 1 with the replica's header fields: rollback journal, change counter, size. */

@@ -18,11 +18,11 @@ import net.jpountz.xxhash.XXHashFactory;
 /**
  * What a replica's database file holds, persisted in {@code <replica>-walship.state}: the last
  * txid fully applied, its database checksum and the primary's page 1, the replica's change
- * counter and, while a segment is being applied, that segment's first txid (the apply intent).
+ * counter and, while a batch of segments is being applied, the txids it spans (the apply intent).
  * Layout: {@code docs/FORMAT.md}, "Replica state".
  */
-record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long applyingTxid, int changeCounter,
-                    byte[] page1) {
+record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long applyingTxid,
+                    long applyingLastTxid, int changeCounter, byte[] page1) {
 
     static Path pathFor(Path database) {
         return Restore.sibling(database, "-walship.state");
@@ -30,10 +30,6 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
 
     boolean applying() {
         return applyingTxid != 0;
-    }
-
-    ReplicaState withApplying(long firstTxid) {
-        return new ReplicaState(pageSize, pageCount, txid, checksum, firstTxid, changeCounter, page1);
     }
 
     /** Writes the state atomically and durably: temp file, fsync, rename, directory fsync. */
@@ -48,6 +44,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 .putLong(FormatLayout.REPLICA_TXID_OFFSET, txid)
                 .putLong(FormatLayout.REPLICA_CHECKSUM_OFFSET, checksum)
                 .putLong(FormatLayout.REPLICA_APPLYING_TXID_OFFSET, applyingTxid)
+                .putLong(FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET, applyingLastTxid)
                 .putInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET, changeCounter)
                 .putInt(FormatLayout.REPLICA_RESERVED_OFFSET, 0);
         buffer.put(FormatLayout.REPLICA_STATE_HEADER_SIZE, page1);
@@ -102,6 +99,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         return Optional.of(new ReplicaState(pageSize, buffer.getInt(FormatLayout.REPLICA_PAGE_COUNT_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_TXID_OFFSET), buffer.getLong(FormatLayout.REPLICA_CHECKSUM_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_APPLYING_TXID_OFFSET),
+                buffer.getLong(FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET),
                 buffer.getInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET), page1));
     }
 }

@@ -52,13 +52,13 @@ class ReplicaCrashTest {
                 assertThat(first.txid()).isEqualTo(primary.txid());
             }
             for (int kill = 1; kill <= KILLS; kill++) {
-                for (int i = 0; i < 40; i++) {
+                for (int i = 0; i < 60; i++) {
                     int from = random.nextInt(10);
                     int to = random.nextInt(10);
                     int amount = random.nextInt(30);
                     primary.write(conn -> {
                         exec(conn, "update account set balance = balance - " + amount + " where id = " + from);
-                        exec(conn, "insert into audit(body) values (randomblob(200000))");
+                        exec(conn, "insert into audit(body) values (randomblob(400000))");
                         exec(conn, "update account set balance = balance + " + amount + " where id = " + to);
                         if (amount % 7 == 0) {
                             exec(conn, "delete from audit where id % 2 = 0");
@@ -70,7 +70,11 @@ class ReplicaCrashTest {
                         StandardCharsets.UTF_8))) {
                     String line = out.readLine();
                     assertThat(line).as("child started").startsWith("OPEN ");
-                    Thread.sleep(random.nextInt(120));
+                    if (kill % 2 == 0) {
+                        Thread.sleep(random.nextInt(60)); // anywhere
+                    } else {
+                        awaitApplyIntent(replicaDb); // inside an apply: the intent is on disk
+                    }
                     new ProcessBuilder("kill", "-9", Long.toString(child.pid())).start().waitFor();
                     assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 }
@@ -91,6 +95,20 @@ class ReplicaCrashTest {
         }
         log.info("replica crash test kills={} interruptedApplies={}", KILLS, interrupted);
         assertThat(interrupted).as("some kills landed mid-apply").isPositive();
+    }
+
+    private static void awaitApplyIntent(Path replicaDb) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (ReplicaState.read(ReplicaState.pathFor(replicaDb)).map(ReplicaState::applying).orElse(false)) {
+                    return;
+                }
+            } catch (java.io.IOException | io.walship.WalshipException e) {
+                // the state file is being replaced right now: look again
+                Thread.onSpinWait();
+            }
+        }
     }
 
     private static Process start(Path storageDir, Path replicaDb) throws Exception {

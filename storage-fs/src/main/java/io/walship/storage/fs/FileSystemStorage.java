@@ -31,7 +31,7 @@ public final class FileSystemStorage implements Storage {
     /*
      * Create-only writes, crash-safe:
      *
-     *  1. write the bytes to <root>/.tmp/<random>, fsync it;
+     *  1. write the bytes to <root>/.tmp/<random>, fdatasync it;
      *  2. link(2) it to its key: the link is created atomically and fails if the name exists,
      *     so of several concurrent creators exactly one wins and nobody ever sees a partial
      *     object under a key (rename(2) would silently replace a winner's object);
@@ -94,7 +94,7 @@ public final class FileSystemStorage implements Storage {
                  OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
                 content.writeTo(out);
                 out.flush();
-                channel.force(true);
+                channel.force(false); // data and size; the name is made durable by the directory fsync below
             }
             createDirectories(target.getParent());
             try {

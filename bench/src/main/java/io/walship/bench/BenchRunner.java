@@ -1,0 +1,180 @@
+package io.walship.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs every benchmark, plain SQLite and walship side by side in one run, and writes
+ * {@code RESULTS.md} and {@code results.json} into the output directory.
+ *
+ * <pre>java -jar bench/target/benchmarks.jar [--quick] [--out bench]</pre>
+ */
+public final class BenchRunner {
+    private BenchRunner() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        Path out = Path.of("bench");
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--quick")) {
+                quick = true;
+            } else if (args[i].equals("--out")) {
+                out = Path.of(args[++i]);
+            } else {
+                throw new IllegalArgumentException("usage: benchmarks.jar [--quick] [--out DIR]; unknown: " + args[i]);
+            }
+        }
+        Files.createDirectories(out);
+        Map<String, Object> results = new LinkedHashMap<>();
+        Map<String, String> notes = new LinkedHashMap<>();
+        List<String[]> jmhRows = new ArrayList<>();
+
+        Collection<RunResult> writes = run(options(quick).include("io\\.walship\\.bench\\.WriteBenchmark\\.")
+                .param("prefillBytes", String.valueOf(quick ? 10L << 20 : 10L << 20)));
+        Map<String, Double> writeScores = new LinkedHashMap<>();
+        for (RunResult r : writes) {
+            String engine = r.getParams().getParam("engine");
+            String workload = r.getParams().getParam("workload");
+            writeScores.put(engine + "/" + workload, r.getPrimaryResult().getScore());
+            jmhRows.add(row("WriteBenchmark", engine + " " + workload, r));
+        }
+        for (String workload : List.of("insert", "batch100", "update")) {
+            results.put("async_write_ratio" + (workload.equals("insert") ? "" : "_" + workload),
+                    Measurements.round(writeScores.get("walship/" + workload) / writeScores.get("sqlite/" + workload), 3));
+        }
+        notes.put("async_write_ratio", "walship ASYNC ÷ plain sqlite-jdbc, WAL, synchronous=NORMAL, one writer, one"
+                + " row per transaction into a ~10 MB indexed table; target >= 0.90");
+
+        Collection<RunResult> durable = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\."));
+        Map<String, Double> durableScores = new LinkedHashMap<>();
+        for (RunResult r : durable) {
+            String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
+            durableScores.put(name, r.getPrimaryResult().getScore());
+            jmhRows.add(row("DurableWriteBenchmark", name, r));
+        }
+        results.put("durable_write_ratio_16",
+                Measurements.round(durableScores.get("walship16") / durableScores.get("sqliteFull"), 2));
+        results.put("durable_write_ratio_1",
+                Measurements.round(durableScores.get("walship1") / durableScores.get("sqliteFull"), 2));
+        notes.put("durable_write_ratio_16", "walship DURABLE (file storage, group commit), 16 writer threads each"
+                + " waiting for its ack ÷ plain sqlite-jdbc WAL synchronous=FULL, one connection; target >= 1.0");
+
+        Collection<RunResult> latency = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\.walship1")
+                .mode(org.openjdk.jmh.annotations.Mode.SampleTime).timeUnit(TimeUnit.MILLISECONDS));
+        for (RunResult r : latency) {
+            var stats = r.getPrimaryResult().getStatistics();
+            results.put("durable_ack_p50_ms", Measurements.round(stats.getPercentile(50), 3));
+            results.put("durable_ack_p99_ms", Measurements.round(stats.getPercentile(99), 3));
+            notes.put("durable_ack_p50_ms", "one writer, write until stored (ack.get()), file storage");
+        }
+
+        Measurements measurements = new Measurements(quick);
+        measurements.restoreAndHeap();
+        measurements.replicaLag();
+        measurements.requests();
+        results.putAll(measurements.results);
+        notes.putAll(measurements.notes);
+
+        String command = "java -jar bench/target/benchmarks.jar" + (quick ? " --quick" : "");
+        Files.writeString(out.resolve("results.json"), json(results, quick, command));
+        Files.writeString(out.resolve("RESULTS.md"), markdown(results, notes, jmhRows, quick, command));
+        System.out.println("wrote " + out.resolve("RESULTS.md") + " and " + out.resolve("results.json"));
+    }
+
+    private static ChainedOptionsBuilder options(boolean quick) {
+        return new OptionsBuilder().forks(1).shouldFailOnError(true)
+                .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 2 : 5))
+                .measurementIterations(quick ? 3 : 5).measurementTime(TimeValue.seconds(quick ? 3 : 10))
+                .jvmArgsAppend("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    }
+
+    private static Collection<RunResult> run(ChainedOptionsBuilder options) throws Exception {
+        return new Runner(options.build()).run();
+    }
+
+    private static String[] row(String benchmark, String name, RunResult r) {
+        return new String[] {benchmark, name, String.format("%.0f", r.getPrimaryResult().getScore()),
+                String.format("%.0f", r.getPrimaryResult().getScoreError()), r.getPrimaryResult().getScoreUnit()};
+    }
+
+    private static String machine() {
+        String cpu = "?";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.replaceAll(".*:\\s*", "")).orElse("?");
+        } catch (IOException e) {
+            cpu = "unknown (" + e.getMessage() + ")";
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), "
+                + (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() / (1L << 30) + " GiB RAM" : "?") + ", " + System.getProperty("os.name") + " "
+                + System.getProperty("os.version");
+    }
+
+    private static String sqliteVersion() {
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite::memory:");
+             Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("select sqlite_version()")) {
+            rs.next();
+            return rs.getString(1) + " (sqlite-jdbc " + conn.getMetaData().getDriverVersion() + ")";
+        } catch (SQLException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    private static String json(Map<String, Object> results, boolean quick, String command) {
+        StringBuilder sb = new StringBuilder("{\n");
+        sb.append("  \"date\": \"").append(Instant.now()).append("\",\n");
+        sb.append("  \"profile\": \"").append(quick ? "quick" : "full").append("\",\n");
+        sb.append("  \"command\": \"").append(command).append("\",\n");
+        sb.append("  \"machine\": \"").append(machine().replace("\"", "'")).append("\",\n");
+        sb.append("  \"jdk\": \"").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.version")).append("\",\n");
+        sb.append("  \"sqlite\": \"").append(sqliteVersion()).append("\"");
+        for (Map.Entry<String, Object> e : results.entrySet()) {
+            sb.append(",\n  \"").append(e.getKey()).append("\": ").append(e.getValue());
+        }
+        return sb.append("\n}\n").toString();
+    }
+
+    private static String markdown(Map<String, Object> results, Map<String, String> notes, List<String[]> jmhRows,
+                                   boolean quick, String command) {
+        StringBuilder sb = new StringBuilder("# walship benchmark results\n\n");
+        sb.append("Generated by `").append(command).append("` (").append(quick ? "quick" : "full")
+                .append(" profile) on ").append(Instant.now()).append(".\n\n");
+        sb.append("- Machine: ").append(machine()).append("\n");
+        sb.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.version")).append("\n");
+        sb.append("- SQLite: ").append(sqliteVersion()).append("\n");
+        sb.append("- Plain SQLite and walship were measured in the same run, on the same disk.\n\n");
+        sb.append("## Headline figures\n\n| key | value | how |\n|---|---|---|\n");
+        for (Map.Entry<String, Object> e : results.entrySet()) {
+            sb.append("| `").append(e.getKey()).append("` | ").append(e.getValue()).append(" | ")
+                    .append(notes.getOrDefault(e.getKey(), "")).append(" |\n");
+        }
+        sb.append("\n## JMH throughput\n\n| benchmark | case | score | ± error | unit |\n|---|---|---|---|---|\n");
+        for (String[] row : jmhRows) {
+            sb.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
+        return sb.toString();
+    }
+}

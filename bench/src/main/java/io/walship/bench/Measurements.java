@@ -1,0 +1,243 @@
+package io.walship.bench;
+
+import io.walship.Ack;
+import io.walship.Durability;
+import io.walship.Primary;
+import io.walship.PrimaryOptions;
+import io.walship.format.ObjectKey;
+import io.walship.format.SegmentReader;
+import io.walship.replica.Replica;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreTarget;
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.Storage;
+import io.walship.storage.fs.FileSystemStorage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The figures that are not a JMH throughput: restore against cp, replica lag, compression,
+ * storage requests per 1000 transactions, heap of a primary on a large database. Each method
+ * sets up its own databases in a scratch directory and removes them.
+ */
+final class Measurements {
+    private final boolean quick;
+    final Map<String, Object> results = new LinkedHashMap<>();
+    final Map<String, String> notes = new LinkedHashMap<>();
+
+    Measurements(boolean quick) {
+        this.quick = quick;
+    }
+
+    /** restore_ratio, restore and cp figures, primary_heap_mb. */
+    void restoreAndHeap() throws Exception {
+        long bytes = quick ? 128L << 20 : 1L << 30;
+        Path dir = BenchDatabase.tempDir("restore");
+        try {
+            Storage storage = FileSystemStorage.open(dir.resolve("storage"));
+            Path db = dir.resolve("primary.db");
+            PrimaryOptions options = PrimaryOptions.builder().durability(Durability.ASYNC)
+                    .snapshotAfterLogBytes(0).build();
+            try (Primary primary = Primary.open(storage, db, options)) {
+                primary.write(BenchDatabase::createSchema);
+                Random random = new Random(3);
+                long size = 0;
+                while (size < bytes) {
+                    size = primary.writeAndReturn(conn -> {
+                        try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
+                            for (int i = 0; i < 20_000; i++) {
+                                BenchDatabase.bindRow(insert, random);
+                                insert.addBatch();
+                            }
+                            insert.executeBatch();
+                        }
+                        return db.toFile().length() + Path.of(db + "-wal").toFile().length();
+                    }).peek();
+                }
+                primary.flush().get();
+                primary.snapshot();
+            }
+            long heapBefore = usedHeap();
+            try (Primary primary = Primary.open(storage, db, options)) {
+                long heapAfter = usedHeap();
+                results.put("primary_heap_mb", round((heapAfter - heapBefore) / 1048576.0, 1));
+                notes.put("primary_heap_mb", "heap retained by an open primary on a " + mib(Files.size(db))
+                        + " database, after GC");
+            }
+            long fileBytes = Files.size(db);
+            double cpSeconds = Double.MAX_VALUE;
+            double restoreSeconds = Double.MAX_VALUE;
+            for (int run = 0; run < 3; run++) {
+                Path copy = dir.resolve("copy-" + run + ".db");
+                long started = System.nanoTime();
+                Process cp = new ProcessBuilder("cp", db.toString(), copy.toString()).inheritIO().start();
+                if (cp.waitFor() != 0) {
+                    throw new IOException("cp failed");
+                }
+                new ProcessBuilder("sync", copy.toString()).start().waitFor();
+                cpSeconds = Math.min(cpSeconds, (System.nanoTime() - started) / 1e9);
+                Files.delete(copy);
+
+                Path restored = dir.resolve("restored-" + run + ".db");
+                started = System.nanoTime();
+                Restore.run(storage, restored, RestoreTarget.latest());
+                restoreSeconds = Math.min(restoreSeconds, (System.nanoTime() - started) / 1e9);
+                Files.delete(restored);
+            }
+            results.put("restore_mb_per_s", round(fileBytes / 1048576.0 / restoreSeconds, 0));
+            results.put("cp_mb_per_s", round(fileBytes / 1048576.0 / cpSeconds, 0));
+            results.put("restore_ratio", round(cpSeconds / restoreSeconds, 2));
+            notes.put("restore_ratio", "restore of a " + mib(fileBytes) + " database (latest snapshot + log, file"
+                    + " storage, checksums verified, fsynced) vs `cp` + `sync` of the same file; best of 3, warm cache");
+        } finally {
+            BenchDatabase.delete(dir);
+        }
+    }
+
+    /** replica_lag_p50_ms / p99: a primary commits 1000 txn/s, a replica follows with default options. */
+    void replicaLag() throws Exception {
+        int seconds = quick ? 5 : 20;
+        int rate = 1000;
+        Path dir = BenchDatabase.tempDir("lag");
+        try {
+            Storage storage = FileSystemStorage.open(dir.resolve("storage"));
+            try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
+                primary.write(BenchDatabase::createSchema).get();
+                try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+                    replica.follow();
+                    int total = seconds * rate;
+                    long[] committedNanos = new long[total];
+                    long[] txids = new long[total];
+                    long[] lagNanos = new long[total];
+                    Thread measure = new Thread(() -> {
+                        try {
+                            for (int i = 0; i < total; i++) {
+                                while (txids[i] == 0) {
+                                    LockSupport.parkNanos(50_000);
+                                }
+                                replica.awaitTxid(txids[i], Duration.ofSeconds(30));
+                                lagNanos[i] = System.nanoTime() - committedNanos[i];
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                    measure.start();
+                    Random random = new Random(5);
+                    long start = System.nanoTime();
+                    for (int i = 0; i < total; i++) {
+                        long due = start + i * (1_000_000_000L / rate);
+                        while (System.nanoTime() < due) {
+                            LockSupport.parkNanos(Math.max(1, due - System.nanoTime()));
+                        }
+                        Ack<Void> ack = primary.write(conn -> {
+                            try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
+                                BenchDatabase.bindRow(insert, random);
+                                insert.executeUpdate();
+                            }
+                        });
+                        committedNanos[i] = System.nanoTime();
+                        txids[i] = ack.txid();
+                    }
+                    measure.join(TimeUnit.SECONDS.toMillis(60));
+                    long[] sorted = lagNanos.clone();
+                    Arrays.sort(sorted);
+                    results.put("replica_lag_p50_ms", round(sorted[total / 2] / 1e6, 1));
+                    results.put("replica_lag_p99_ms", round(sorted[(int) (total * 0.99)] / 1e6, 1));
+                    results.put("replica_lag_max_ms", round(sorted[total - 1] / 1e6, 1));
+                    notes.put("replica_lag_p99_ms", "commit on the primary (DURABLE, file storage) to visible on a"
+                            + " following replica (default options: poll 25 ms); " + rate + " txn/s for " + seconds + " s");
+                }
+            }
+            results.put("compression_ratio", round(compressionRatio(storage), 2));
+            notes.put("compression_ratio", "uncompressed ÷ stored bytes of the segments of the lag run (rows of text,"
+                    + " integers and an index)");
+        } finally {
+            BenchDatabase.delete(dir);
+        }
+    }
+
+    private static double compressionRatio(Storage storage) {
+        long raw = 0;
+        long stored = 0;
+        for (ObjectInfo info : storage.list(ObjectKey.LOG_PREFIX)) {
+            byte[] bytes = storage.get(info.key()).orElseThrow();
+            raw += SegmentReader.open(info.key(), bytes).rawBodyBytes();
+            stored += bytes.length;
+        }
+        return (double) raw / stored;
+    }
+
+    /** puts_per_1000_txn in both modes, and a follower's GETs while idle. */
+    void requests() throws Exception {
+        int txns = quick ? 3000 : 10_000;
+        for (Durability durability : Durability.values()) {
+            Path dir = BenchDatabase.tempDir("requests");
+            try {
+                CountingStorage storage = new CountingStorage(FileSystemStorage.open(dir.resolve("storage")));
+                try (Primary primary = Primary.open(storage, dir.resolve("primary.db"),
+                        PrimaryOptions.builder().durability(durability).build())) {
+                    primary.write(BenchDatabase::createSchema).get();
+                    storage.reset();
+                    Random random = new Random(9);
+                    long start = System.nanoTime();
+                    Ack<Void> last = null;
+                    for (int i = 0; i < txns; i++) {
+                        last = primary.write(conn -> {
+                            try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
+                                BenchDatabase.bindRow(insert, random);
+                                insert.executeUpdate();
+                            }
+                        });
+                    }
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    last.get();
+                    String key = "puts_per_1000_txn_" + durability.name().toLowerCase();
+                    results.put(key, round(storage.puts.get() * 1000.0 / txns, 1));
+                    notes.put(key, txns + " single-row transactions from one writer at full speed ("
+                            + Math.round(txns / seconds) + " txn/s), acks not awaited one by one");
+                }
+                if (durability == Durability.DURABLE) {
+                    try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+                        storage.reset();
+                        replica.follow();
+                        Thread.sleep(quick ? 5_000 : 60_000);
+                        double perMinute = storage.gets.get() * 60_000.0 / (quick ? 5_000 : 60_000);
+                        results.put("idle_follower_gets_per_min", Math.round(perMinute));
+                        results.put("idle_follower_lists_per_min", storage.lists.get());
+                        notes.put("idle_follower_gets_per_min", "GETs of a caught-up follower (default poll 25 ms);"
+                                + " on S3 raise pollInterval to trade lag for cost");
+                    }
+                }
+            } finally {
+                BenchDatabase.delete(dir);
+            }
+        }
+    }
+
+    private static long usedHeap() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    static double round(double value, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(value * scale) / scale;
+    }
+
+    private static String mib(long bytes) {
+        return (bytes >> 20) + " MiB";
+    }
+}
