@@ -79,7 +79,7 @@ public final class BenchRunner {
         notes.put("durable_write_ratio_16", "walship DURABLE (file storage, group commit), 16 writer threads each"
                 + " waiting for its ack ÷ plain sqlite-jdbc WAL synchronous=FULL, one connection; target >= 1.0");
 
-        Collection<RunResult> latency = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\.walship1")
+        Collection<RunResult> latency = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\.walship1$")
                 .mode(org.openjdk.jmh.annotations.Mode.SampleTime).timeUnit(TimeUnit.MILLISECONDS));
         for (RunResult r : latency) {
             var stats = r.getPrimaryResult().getStatistics();

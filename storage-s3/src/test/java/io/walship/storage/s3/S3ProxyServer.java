@@ -1,0 +1,70 @@
+package io.walship.storage.s3;
+
+import java.net.URI;
+import java.util.UUID;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A real S3-compatible server (s3proxy, in memory) on a free loopback port, with signature
+ * checking on, for tests. Start one per test class.
+ */
+final class S3ProxyServer implements AutoCloseable {
+    static final String IDENTITY = "walship-test-access";
+    /** A planted secret: tests assert it never reaches a log line or a message. */
+    static final String CREDENTIAL = "walship-PLANTED-SECRET-" + UUID.randomUUID();
+
+    private final S3Proxy proxy;
+    private final URI endpoint;
+
+    S3ProxyServer() throws Exception {
+        proxy = S3Proxy.builder()
+                .blobStore(new TransientNio2BlobStore())
+                .endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
+                .build();
+        proxy.start();
+        while (!proxy.getState().equals("STARTED")) {
+            Thread.onSpinWait();
+        }
+        endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    }
+
+    URI endpoint() {
+        return endpoint;
+    }
+
+    StaticCredentialsProvider credentials() {
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, CREDENTIAL));
+    }
+
+    /** A client of our own, for test set-up and inspection. */
+    S3Client client() {
+        return S3Client.builder().endpointOverride(endpoint).region(Region.US_EAST_1).forcePathStyle(true)
+                .credentialsProvider(credentials()).httpClientBuilder(ApacheHttpClient.builder()).build();
+    }
+
+    String createBucket() {
+        String bucket = "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+        try (S3Client client = client()) {
+            client.createBucket(r -> r.bucket(bucket));
+        }
+        return bucket;
+    }
+
+    S3Storage.Builder storage(String bucket) {
+        return S3Storage.builder(bucket).endpoint(endpoint).region("us-east-1").pathStyle(true)
+                .credentials(credentials());
+    }
+
+    @Override
+    public void close() throws Exception {
+        proxy.stop();
+    }
+}
