@@ -542,7 +542,14 @@ public final class S3Storage implements Storage {
         String probe = PROBE_PREFIX + UUID.randomUUID();
         String name = prefix + probe;
         try {
-            client.putObject(putRequest(name), RequestBody.fromBytes(new byte[] {1}));
+            try {
+                client.putObject(putRequest(name), RequestBody.fromBytes(new byte[] {1}));
+            } catch (S3Exception e) {
+                if (!isPreconditionFailed(e)) {
+                    throw e;
+                }
+                // an attempt the SDK retried had landed: the probe (a fresh random key) exists, go on
+            }
             try {
                 client.putObject(putRequest(name), RequestBody.fromBytes(new byte[] {2}));
             } catch (S3Exception e) {

@@ -15,15 +15,15 @@ import software.amazon.awssdk.services.s3.S3Client;
  * A real S3-compatible server (s3proxy, in memory) on a free loopback port, with signature
  * checking on, for tests. Start one per test class.
  */
-final class S3ProxyServer implements AutoCloseable {
-    static final String IDENTITY = "walship-test-access";
+public final class S3ProxyServer implements AutoCloseable {
+    public static final String IDENTITY = "walship-test-access";
     /** A planted secret: tests assert it never reaches a log line or a message. */
-    static final String CREDENTIAL = "walship-PLANTED-SECRET-" + UUID.randomUUID();
+    public static final String CREDENTIAL = "walship-PLANTED-SECRET-" + UUID.randomUUID();
 
     private final S3Proxy proxy;
     private final URI endpoint;
 
-    S3ProxyServer() throws Exception {
+    public S3ProxyServer() throws Exception {
         proxy = S3Proxy.builder()
                 .blobStore(new TransientNio2BlobStore())
                 .endpoint(URI.create("http://127.0.0.1:0"))
@@ -36,21 +36,21 @@ final class S3ProxyServer implements AutoCloseable {
         endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return endpoint;
     }
 
-    StaticCredentialsProvider credentials() {
+    public StaticCredentialsProvider credentials() {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, CREDENTIAL));
     }
 
     /** A client of our own, for test set-up and inspection. */
-    S3Client client() {
+    public S3Client client() {
         return S3Client.builder().endpointOverride(endpoint).region(Region.US_EAST_1).forcePathStyle(true)
                 .credentialsProvider(credentials()).httpClientBuilder(ApacheHttpClient.builder()).build();
     }
 
-    String createBucket() {
+    public String createBucket() {
         String bucket = "b" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
         try (S3Client client = client()) {
             client.createBucket(r -> r.bucket(bucket));
@@ -58,7 +58,7 @@ final class S3ProxyServer implements AutoCloseable {
         return bucket;
     }
 
-    S3Storage.Builder storage(String bucket) {
+    public S3Storage.Builder storage(String bucket) {
         return S3Storage.builder(bucket).endpoint(endpoint).region("us-east-1").pathStyle(true)
                 .credentials(credentials());
     }

@@ -1,0 +1,129 @@
+package io.walship.storage.s3;
+
+import static io.walship.testing.Rows.exec;
+import static io.walship.testing.Rows.queryLong;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.Ack;
+import io.walship.Durability;
+import io.walship.Primary;
+import io.walship.PrimaryOptions;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreTarget;
+import io.walship.storage.StorageException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** A primary on S3 while the store throttles, fails and stalls: acks wait, nothing is lost. */
+class S3FaultTest {
+    static S3ProxyServer server;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new S3ProxyServer();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
+    }
+
+    private static S3Client client(ExecutionInterceptor interceptor, int maxAttempts) {
+        return S3Client.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1).forcePathStyle(true)
+                .credentialsProvider(server.credentials()).httpClientBuilder(ApacheHttpClient.builder())
+                .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor)
+                        .retryStrategy(r -> r.maxAttempts(maxAttempts)))
+                .build();
+    }
+
+    @Test
+    void write_storeFailingAQuarterOfPuts_everyAckCompletesAndRestoreHasAll() throws Exception {
+        String bucket = server.createBucket();
+        FaultInjector faults = new FaultInjector(7, 0.25, 5, r -> r.method() == SdkHttpMethod.PUT);
+        try (S3Client client = client(faults, 2)) {
+            for (Durability durability : Durability.values()) {
+                String prefix = durability.name().toLowerCase();
+                try (S3Storage s3 = S3Storage.builder(bucket).prefix(prefix).client(client).open();
+                     Primary primary = Primary.open(s3, dir.resolve(prefix + ".db"), PrimaryOptions.builder()
+                             .durability(durability).flushInterval(Duration.ofMillis(5))
+                             .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(20)).build())) {
+                    primary.write(conn -> exec(conn, "create table t(n int)"));
+                    List<Ack<Void>> acks = new ArrayList<>();
+                    for (int i = 1; i <= 150; i++) {
+                        int n = i;
+                        acks.add(primary.write(conn -> exec(conn, "insert into t values (" + n + ")")));
+                        if (n % 5 == 0) {
+                            acks.get(acks.size() - 1).get();
+                        }
+                    }
+                    long previous = 0;
+                    for (Ack<Void> ack : acks) {
+                        assertThat(ack.get()).isGreaterThan(previous);
+                        previous = ack.txid();
+                    }
+                }
+                try (S3Storage clean = server.storage(bucket).prefix(prefix).open()) {
+                    Path restored = Restore.run(clean, dir.resolve(prefix + "-restored.db"), RestoreTarget.latest())
+                            .path();
+                    assertThat(queryLong(restored, "select count(*) from t")).isEqualTo(150);
+                    assertThat(queryLong(restored, "select sum(n) from t")).isEqualTo(150 * 151 / 2);
+                }
+            }
+        }
+        assertThat(faults.injected.get()).as("faults injected").isGreaterThan(10);
+    }
+
+    @Test
+    void putIfAbsent_partUploadFails_leavesNoOrphanMultipartUpload() throws Exception {
+        String bucket = server.createBucket();
+        FaultInjector failParts = new FaultInjector(3, 1.0, 0,
+                r -> r.method() == SdkHttpMethod.PUT && r.rawQueryParameters().containsKey("partNumber"));
+        Path file = dir.resolve("big.bin");
+        byte[] bytes = new byte[11 << 20];
+        new Random(4).nextBytes(bytes);
+        Files.write(file, bytes);
+        try (S3Client client = client(failParts, 1);
+             S3Storage s3 = S3Storage.builder(bucket).client(client).partSizeBytes(5 << 20)
+                     .multipartThresholdBytes(5 << 20).open()) {
+            assertThatThrownBy(() -> s3.putIfAbsent("snapshots/0000000000000007", file))
+                    .isInstanceOf(StorageException.class)
+                    .satisfies(e -> assertThat(((StorageException) e).isRetryable()).isTrue());
+        }
+        try (S3Client inspect = server.client()) {
+            assertThat(inspect.listMultipartUploads(r -> r.bucket(bucket)).uploads()).as("aborted").isEmpty();
+            assertThat(inspect.listObjectsV2(r -> r.bucket(bucket)).contents()).isEmpty();
+        }
+    }
+
+    @Test
+    void get_throttledBeyondMaxAttempts_throwsThrottledOrServerError() {
+        String bucket = server.createBucket();
+        FaultInjector always = new FaultInjector(5, 1.0, 0, r -> r.method() == SdkHttpMethod.GET);
+        try (S3Client client = client(always, 3);
+             S3Storage s3 = S3Storage.builder(bucket).client(client).open()) {
+            always.requests.set(0);
+            assertThatThrownBy(() -> s3.get("log/0000000000000001"))
+                    .isInstanceOf(StorageException.class)
+                    .satisfies(e -> assertThat(((StorageException) e).kind())
+                            .isIn(StorageException.Kind.THROTTLED, StorageException.Kind.SERVER_ERROR));
+            assertThat(always.requests.get()).as("bounded retries").isEqualTo(3L);
+        }
+    }
+}
