@@ -25,6 +25,8 @@ public final class DatabaseChecksum {
     private long[] pageHashes = new long[0];
     private int pageCount;
     private long value;
+    /** A zero-filled page, for pages a resize adds; allocated on first use. */
+    private ByteBuffer zeros;
 
     public DatabaseChecksum(int pageSize) {
         if (!FormatLayout.isValidPageSize(pageSize)) {
@@ -102,7 +104,11 @@ public final class DatabaseChecksum {
             throw new IllegalArgumentException("pgno must be >= 1: " + pgno);
         }
         if (pgno > pageCount) {
-            resize(pgno);
+            // pages skipped over read as zeros; this page's zero image need not be hashed at all
+            resize(pgno - 1);
+            ensureCapacity(pgno);
+            pageCount = pgno;
+            pageHashes[pgno - 1] = 0;
         }
         value ^= pageHashes[pgno - 1] ^ hash;
         pageHashes[pgno - 1] = hash;
@@ -127,16 +133,22 @@ public final class DatabaseChecksum {
                 pageHashes[i] = 0;
             }
         } else if (newPageCount > pageCount) {
-            if (newPageCount > pageHashes.length) {
-                pageHashes = Arrays.copyOf(pageHashes, Math.max(newPageCount, pageHashes.length * 3 / 2 + 16));
+            ensureCapacity(newPageCount);
+            if (zeros == null) {
+                zeros = ByteBuffer.allocate(pageSize);
             }
-            ByteBuffer zeros = ByteBuffer.allocate(pageSize);
             for (int i = pageCount; i < newPageCount; i++) {
                 pageHashes[i] = pageHash(i + 1, zeros, 0, pageSize);
                 value ^= pageHashes[i];
             }
         }
         pageCount = newPageCount;
+    }
+
+    private void ensureCapacity(int pages) {
+        if (pages > pageHashes.length) {
+            pageHashes = Arrays.copyOf(pageHashes, Math.max(pages, pageHashes.length * 3 / 2 + 16));
+        }
     }
 
     /** Bytes of state held: 8 per page. */
