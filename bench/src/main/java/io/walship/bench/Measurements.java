@@ -54,8 +54,8 @@ final class Measurements {
                 long size = 0;
                 while (size < bytes) {
                     size = primary.writeAndReturn(conn -> {
-                        exec(conn, "insert into blob_rows(note, body) select hex(randomblob(200)), randomblob(600)"
-                                + " from generate_series(1, 20000)");
+                        exec(conn, "insert into blob_rows(note, body) with recursive n(i) as (select 1 union all"
+                                + " select i + 1 from n where i < 20000) select hex(randomblob(200)), randomblob(600) from n");
                         return db.toFile().length() + Path.of(db + "-wal").toFile().length();
                     }).peek();
                 }
