@@ -121,7 +121,18 @@ public final class Replica implements AutoCloseable {
             }
             lock = openLockConnection(path);
             if (recovering) {
-                recover(storage, file, state.get(), lock);
+                try {
+                    recover(storage, file, state.get(), lock);
+                } catch (WalshipException e) {
+                    // the interrupted apply cannot be finished (its segments are gone or damaged):
+                    // the file is torn, so it is set aside and the replica restored from scratch
+                    log.warn("interrupted apply cannot be resumed, restoring again db={} txid={} reason={}",
+                            path.getFileName(), state.get().txid(), e.getMessage());
+                    closeAll(null, file, lock, null);
+                    lock = null;
+                    file = restoreFresh(storage, path);
+                    lock = openLockConnection(path);
+                }
             }
             Replica result = new Replica(storage, path, options, ownership, file, lock);
             log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, file.txid(),

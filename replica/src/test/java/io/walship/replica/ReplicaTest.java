@@ -231,6 +231,27 @@ class ReplicaTest {
     }
 
     @Test
+    void open_interruptedApplyWhoseSegmentsAreGone_restoresAgainInsteadOfFailing() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.poll();
+        }
+        Path statePath = ReplicaState.pathFor(dir.resolve("replica.db"));
+        ReplicaState state = ReplicaState.read(statePath).orElseThrow();
+        new ReplicaState(state.pageSize(), state.pageCount(), state.txid(), state.checksum(), state.txid() + 1,
+                state.txid() + 5, state.changeCounter(), state.page1()).write(statePath);
+        long txid = transfer(new Random(6));
+        primary.flush().get();
+
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThat(replica.poll()).isEqualTo(txid);
+            assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.contains("diverged"));
+        }
+    }
+
+    @Test
     void open_twice_throwsDatabaseLocked() {
         try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
             assertThatThrownBy(() -> Replica.open(storage, dir.resolve("replica.db")))
