@@ -66,6 +66,18 @@ class FormatLayoutTest {
     }
 
     @Test
+    void replicaStateTable_matchesConstants() throws IOException {
+        assertFields("## Replica state",
+                FormatLayout.MAGIC_OFFSET, 4, FormatLayout.VERSION_OFFSET, 2, FormatLayout.FLAGS_OFFSET, 2,
+                FormatLayout.PAGE_SIZE_OFFSET, 4, FormatLayout.REPLICA_PAGE_COUNT_OFFSET, 4,
+                FormatLayout.REPLICA_TXID_OFFSET, 8, FormatLayout.REPLICA_CHECKSUM_OFFSET, 8,
+                FormatLayout.REPLICA_APPLYING_TXID_OFFSET, 8, FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET, 8,
+                FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET, 4, FormatLayout.REPLICA_RESERVED_OFFSET, 4);
+        assertThat(FormatLayout.REPLICA_STATE_HEADER_SIZE).isEqualTo(56);
+        assertThat(Files.readString(FORMAT_MD)).contains(String.format("`0x%08X`", FormatLayout.REPLICA_STATE_MAGIC));
+    }
+
+    @Test
     void blockTable_matchesConstants() throws IOException {
         assertFields("## Block stream", FormatLayout.BLOCK_RAW_LENGTH_OFFSET, 4,
                 FormatLayout.BLOCK_COMPRESSED_LENGTH_OFFSET, 4);
