@@ -113,8 +113,9 @@ public final class Primary implements AutoCloseable {
     private volatile RuntimeException failure;
     private volatile boolean closed;
 
+    /** @param known the checksum of the file as it is now, when the caller just read it; else null */
     private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership,
-                    long txid, long lastSnapshotTxid) throws IOException, SQLException {
+                    long txid, long lastSnapshotTxid, DatabaseChecksum known) throws IOException, SQLException {
         this.path = path;
         this.db = path.getFileName().toString();
         this.storage = storage;
@@ -129,7 +130,7 @@ public final class Primary implements AutoCloseable {
         this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
         this.pageSize = LocalFile.pageSize(databaseChannel);
-        DatabaseChecksum checksum = DatabaseChecksum.of(databaseChannel, pageSize);
+        DatabaseChecksum checksum = known != null ? known : DatabaseChecksum.of(databaseChannel, pageSize);
 
         this.acks = new AckRegistry(txid);
         this.storageWriter = new StorageWriter(storage, options, db);
@@ -211,7 +212,7 @@ public final class Primary implements AutoCloseable {
                     -1);
         }
         LocalFile.prepare(path, options.pageSize());
-        Primary primary = new Primary(path, storage, options, ownership, 0, -1);
+        Primary primary = new Primary(path, storage, options, ownership, 0, -1, null);
         try {
             primary.snapshot();
             if (primary.failure != null) {
@@ -228,13 +229,14 @@ public final class Primary implements AutoCloseable {
                                    Position position) throws IOException, SQLException {
         long millis = options.clock().millis();
         boolean matches = false;
+        DatabaseChecksum local = null;
         if (Files.exists(path)) {
             LocalFile.prepare(path, options.pageSize());
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
                 int pageSize = LocalFile.pageSize(channel);
                 if (pageSize == position.pageSize()) {
-                    DatabaseChecksum checksum = DatabaseChecksum.of(channel, pageSize);
-                    matches = checksum.pageCount() == position.pageCount() && checksum.value() == position.checksum();
+                    local = DatabaseChecksum.of(channel, pageSize);
+                    matches = local.pageCount() == position.pageCount() && local.value() == position.checksum();
                 }
             }
             if (!matches) {
@@ -260,7 +262,8 @@ public final class Primary implements AutoCloseable {
         long lastSnapshot = storage.list(ObjectKey.SNAPSHOT_PREFIX).stream()
                 .map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
                 .mapToLong(Long::longValue).max().orElse(-1);
-        return new Primary(path, storage, options, ownership, position.txid(), lastSnapshot);
+        // a matching file was just read whole: do not read it again
+        return new Primary(path, storage, options, ownership, position.txid(), lastSnapshot, matches ? local : null);
     }
 
     private Connection openWriter() throws SQLException {
