@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 class PrimaryCrashTest {
     private static final Logger log = LoggerFactory.getLogger(PrimaryCrashTest.class);
-    private static final int KILLS = 12;
+    /** Kills per durability mode: 25 (50 per run) by default, more under the soak profile (-Psoak). */
+    private static final int KILLS = Integer.getInteger("walship.crashKills", 25);
 
     @TempDir
     Path dir;

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 class ReplicaCrashTest {
     private static final Logger log = LoggerFactory.getLogger(ReplicaCrashTest.class);
-    private static final int KILLS = 10;
+    /** 10 by default, more under the soak profile (-Psoak). */
+    private static final int KILLS = Integer.getInteger("walship.replicaCrashKills", 10);
 
     @TempDir
     Path dir;
