@@ -111,10 +111,6 @@ final class CaptureLoop implements Runnable {
         return capturedTxid >= txid;
     }
 
-    synchronized long capturedTxid() {
-        return capturedTxid;
-    }
-
     synchronized long resyncs() {
         return resyncs;
     }

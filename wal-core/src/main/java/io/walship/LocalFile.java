@@ -1,8 +1,6 @@
 package io.walship;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,14 +13,11 @@ import java.util.List;
 
 /**
  * The primary's local database file before the primary opens it: folding a leftover WAL into
- * it, reading its page size and checksum, and moving it aside when it does not match storage.
+ * it and moving it aside when it does not match storage.
  * Runs while no connection of this process has the file open, so opening and closing file
  * descriptors here cannot drop SQLite's locks.
  */
 final class LocalFile {
-    private static final int HEADER_PAGE_SIZE_OFFSET = 16;
-    private static final int SQLITE_HEADER_BYTES = 100;
-
     private LocalFile() {
     }
 
@@ -50,19 +45,6 @@ final class LocalFile {
                 }
             }
         }
-    }
-
-    /** Page size from the database header (bytes 16-17, 1 meaning 65536). */
-    static int pageSize(FileChannel channel) throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(SQLITE_HEADER_BYTES);
-        while (header.hasRemaining() && channel.read(header, header.position()) >= 0) {
-            // read until full or end of file
-        }
-        if (header.position() < SQLITE_HEADER_BYTES) {
-            throw new IOException("not a SQLite database: file is shorter than its 100-byte header");
-        }
-        int raw = header.getShort(HEADER_PAGE_SIZE_OFFSET) & 0xffff;
-        return raw == 1 ? 65536 : raw;
     }
 
     /** Renames the database and its -wal and -shm to {@code <name>.diverged-<millis>…}; never deletes. */

@@ -5,6 +5,7 @@ import io.walship.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SnapshotReader;
+import io.walship.format.SqliteHeader;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
@@ -129,12 +130,12 @@ public final class Primary implements AutoCloseable {
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
         this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.pageSize = LocalFile.pageSize(databaseChannel);
+        this.pageSize = SqliteHeader.pageSize(databaseChannel);
         DatabaseChecksum checksum = known != null ? known : DatabaseChecksum.of(databaseChannel, pageSize);
 
         this.acks = new AckRegistry(txid);
         this.storageWriter = new StorageWriter(storage, options, db);
-        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, txid, checksum.value(), acks,
+        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, checksum.value(), acks,
                 new SegmentFlusher.Events() {
                     @Override
                     public void stored(long lastTxid, long segmentBytes) {
@@ -233,7 +234,7 @@ public final class Primary implements AutoCloseable {
         if (Files.exists(path)) {
             LocalFile.prepare(path, options.pageSize());
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                int pageSize = LocalFile.pageSize(channel);
+                int pageSize = SqliteHeader.pageSize(channel);
                 if (pageSize == position.pageSize()) {
                     local = DatabaseChecksum.of(channel, pageSize);
                     matches = local.pageCount() == position.pageCount() && local.value() == position.checksum();

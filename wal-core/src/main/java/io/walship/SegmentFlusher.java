@@ -58,15 +58,13 @@ final class SegmentFlusher implements Runnable {
     private boolean flushRequested;
     private boolean closing;
     private boolean stopped;
-    private long storedTxid;
 
-    SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long storedTxid,
-                   long checksumAtStored, AckRegistry acks, Events events) {
+    SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
+                   AckRegistry acks, Events events) {
         this.writer = writer;
         this.options = options;
         this.db = db;
         this.pageSize = pageSize;
-        this.storedTxid = storedTxid;
         this.checksumAtEnd = checksumAtStored;
         this.acks = acks;
         this.events = events;
@@ -145,10 +143,6 @@ final class SegmentFlusher implements Runnable {
         return pendingBytes;
     }
 
-    synchronized long storedTxid() {
-        return storedTxid;
-    }
-
     /** Stores what is pending, then ends the thread. */
     synchronized void close() {
         closing = true;
@@ -223,7 +217,6 @@ final class SegmentFlusher implements Runnable {
         synchronized (this) {
             // captured bytes count against maxPendingBytes until they are stored
             pendingBytes -= segment.rawBodyBytes();
-            storedTxid = lastTxid;
             notifyAll();
         }
         log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} ms={}", db, key,

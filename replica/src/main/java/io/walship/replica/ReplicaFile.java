@@ -3,6 +3,7 @@ package io.walship.replica;
 import io.walship.CorruptObjectException;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SegmentReader;
+import io.walship.format.SqliteHeader;
 import io.walship.format.Transaction;
 import java.io.Closeable;
 import java.io.IOException;
@@ -50,13 +51,6 @@ final class ReplicaFile implements Closeable {
      *
      * [1] DESIGN.md "Replicas"; [2] https://www.sqlite.org/fileformat2.html#database_header
      */
-    private static final int HEADER_WRITE_VERSION_OFFSET = 18;
-    private static final int HEADER_READ_VERSION_OFFSET = 19;
-    private static final int HEADER_CHANGE_COUNTER_OFFSET = 24;
-    private static final int HEADER_PAGE_COUNT_OFFSET = 28;
-    private static final int HEADER_VERSION_VALID_FOR_OFFSET = 92;
-    private static final byte ROLLBACK_JOURNAL_VERSION = 1;
-
     private final Path path;
     private final Path statePath;
     private final FileChannel channel;
@@ -84,7 +78,7 @@ final class ReplicaFile implements Closeable {
      */
     static void convertRestored(Path file, Path statePathOwner, long txid, long expectedChecksum) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            int pageSize = pageSizeOf(channel);
+            int pageSize = SqliteHeader.pageSize(channel);
             DatabaseChecksum checksum = DatabaseChecksum.of(channel, pageSize);
             if (checksum.value() != expectedChecksum) {
                 throw new IOException("restored file checksum " + Long.toHexString(checksum.value())
@@ -104,8 +98,9 @@ final class ReplicaFile implements Closeable {
     static ReplicaFile open(Path path, ReplicaState state) throws IOException {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            if (pageSizeOf(channel) != state.pageSize()) {
-                throw new CorruptObjectException(path.toString(), "replica file page size " + pageSizeOf(channel)
+            int pageSize = SqliteHeader.pageSize(channel);
+            if (pageSize != state.pageSize()) {
+                throw new CorruptObjectException(path.toString(), "replica file page size " + pageSize
                         + " != state page size " + state.pageSize(), -1);
             }
             DatabaseChecksum checksum = DatabaseChecksum.of(channel, state.pageSize());
@@ -222,19 +217,12 @@ final class ReplicaFile implements Closeable {
     static byte[] replicaPage1(byte[] primaryPage1, int changeCounter, int pageCount) {
         byte[] copy = primaryPage1.clone();
         ByteBuffer b = ByteBuffer.wrap(copy);
-        copy[HEADER_WRITE_VERSION_OFFSET] = ROLLBACK_JOURNAL_VERSION;
-        copy[HEADER_READ_VERSION_OFFSET] = ROLLBACK_JOURNAL_VERSION;
-        b.putInt(HEADER_CHANGE_COUNTER_OFFSET, changeCounter);
-        b.putInt(HEADER_PAGE_COUNT_OFFSET, pageCount);
-        b.putInt(HEADER_VERSION_VALID_FOR_OFFSET, changeCounter);
+        copy[SqliteHeader.WRITE_VERSION_OFFSET] = SqliteHeader.ROLLBACK_JOURNAL_VERSION;
+        copy[SqliteHeader.READ_VERSION_OFFSET] = SqliteHeader.ROLLBACK_JOURNAL_VERSION;
+        b.putInt(SqliteHeader.CHANGE_COUNTER_OFFSET, changeCounter);
+        b.putInt(SqliteHeader.PAGE_COUNT_OFFSET, pageCount);
+        b.putInt(SqliteHeader.VERSION_VALID_FOR_OFFSET, changeCounter);
         return copy;
-    }
-
-    private static int pageSizeOf(FileChannel channel) throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(2);
-        readFully(channel, header, 16);
-        int raw = header.getShort(0) & 0xffff;
-        return raw == 1 ? 65536 : raw;
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

@@ -150,9 +150,4 @@ public final class DatabaseChecksum {
             pageHashes = Arrays.copyOf(pageHashes, Math.max(pages, pageHashes.length * 3 / 2 + 16));
         }
     }
-
-    /** Bytes of state held: 8 per page. */
-    public long memoryBytes() {
-        return (long) pageHashes.length * Long.BYTES;
-    }
 }

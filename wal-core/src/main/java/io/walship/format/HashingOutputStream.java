@@ -6,10 +6,9 @@ import java.io.OutputStream;
 import net.jpountz.xxhash.StreamingXXHash64;
 import net.jpountz.xxhash.XXHashFactory;
 
-/** Hashes (xxHash64) every byte written through it, and counts them. */
+/** Hashes (xxHash64) every byte written through it. */
 final class HashingOutputStream extends FilterOutputStream {
     private final StreamingXXHash64 hash = XXHashFactory.fastestInstance().newStreamingHash64(FormatLayout.OBJECT_HASH_SEED);
-    private long count;
 
     HashingOutputStream(OutputStream out) {
         super(out);
@@ -24,15 +23,6 @@ final class HashingOutputStream extends FilterOutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         hash.update(b, off, len);
         out.write(b, off, len);
-        count += len;
-    }
-
-    long hash() {
-        return hash.getValue();
-    }
-
-    long count() {
-        return count;
     }
 
     /** Writes the trailer: the hash of everything written so far, not itself hashed. */

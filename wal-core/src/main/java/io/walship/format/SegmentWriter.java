@@ -22,7 +22,6 @@ public final class SegmentWriter {
     private long firstTxid = -1;
     private long lastTxid = -1;
     private long lastChecksumAfter;
-    private long lastCommitMillis;
     private int pagesLeft = -1;
     private byte[] sealed;
 
@@ -83,7 +82,6 @@ public final class SegmentWriter {
             firstTxid = txid;
         }
         lastTxid = txid;
-        lastCommitMillis = commitMillis;
         pagesLeft = pageCount;
     }
 
@@ -147,11 +145,6 @@ public final class SegmentWriter {
     /** Database checksum after the last transaction. */
     public long lastChecksumAfter() {
         return lastChecksumAfter;
-    }
-
-    /** Commit time of the last transaction. */
-    public long lastCommitMillis() {
-        return lastCommitMillis;
     }
 
     /** Uncompressed size of the transactions added so far. */

@@ -58,9 +58,4 @@ public final class SnapshotWriter {
         hashing.writeTrailer();
         hashing.flush();
     }
-
-    /** Bytes written so far (header and compressed blocks). */
-    public long bytesWritten() {
-        return hashing.count();
-    }
 }
