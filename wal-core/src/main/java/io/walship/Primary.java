@@ -11,6 +11,7 @@ import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -558,6 +559,16 @@ public final class Primary implements AutoCloseable {
     /** The txid up to which every transaction is stored. */
     public long storedTxid() {
         return acks.storedTxid();
+    }
+
+    /**
+     * Why storage is not accepting writes right now: the error of the last failed attempt, as
+     * long as no write has succeeded since. Empty while storage is healthy. Failed writes are
+     * retried with backoff, and acks wait, until storage accepts them again; this is what to
+     * show an operator meanwhile (e.g. {@link StorageException.Kind#NO_SPACE} for a full disk).
+     */
+    public Optional<StorageException> storageError() {
+        return Optional.ofNullable(storageWriter.outage());
     }
 
     /** Page size of the database. */

@@ -34,6 +34,7 @@ final class StorageWriter {
     private final Storage storage;
     private final PrimaryOptions options;
     private final String db;
+    private volatile StorageException outage;
 
     StorageWriter(Storage storage, PrimaryOptions options, String db) {
         this.storage = storage;
@@ -45,6 +46,11 @@ final class StorageWriter {
         return storage;
     }
 
+    /** The last failure, while no write has succeeded since; else null. */
+    StorageException outage() {
+        return outage;
+    }
+
     /**
      * @return true when the object is stored (by us), false when another writer's object holds the key
      */
@@ -52,7 +58,9 @@ final class StorageWriter {
         long backoffNanos = options.retryInitialBackoff().toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
-                if (put.put() == PutResult.CREATED) {
+                PutResult result = put.put();
+                outage = null;
+                if (result == PutResult.CREATED) {
                     if (attempt > 1) {
                         log.info("storage write recovered db={} key={} attempt={}", db, key, attempt);
                     }
@@ -60,6 +68,7 @@ final class StorageWriter {
                 }
                 return sameContent.test();
             } catch (StorageException e) {
+                outage = e;
                 if (attempt == 1 || attempt % 10 == 0) {
                     log.warn("storage write failed, retrying db={} key={} attempt={} retryable={} error={}", db, key,
                             attempt, e.isRetryable(), e.getMessage());

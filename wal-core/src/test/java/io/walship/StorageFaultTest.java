@@ -4,10 +4,12 @@ import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.format.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;
+import io.walship.storage.StorageException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +59,7 @@ class StorageFaultTest {
     }
 
     @Test
-    void write_storageDownThenBack_acksWaitAndComplete() throws Exception {
+    void write_storageDownThenBack_acksWaitWithTheErrorShownAndComplete() throws Exception {
         MemoryStorage memory = new MemoryStorage();
         FaultyStorage storage = new FaultyStorage(memory, 1);
         try (Primary primary = Primary.open(storage, dir.resolve("app.db"), fastRetry(Durability.DURABLE))) {
@@ -69,8 +71,11 @@ class StorageFaultTest {
                 Thread.onSpinWait();
             }
             assertThat(ack.isStored()).isFalse();
+            assertThat(primary.storageError()).get().extracting(StorageException::key)
+                    .isEqualTo(ObjectKey.segment(2));
             storage.heal();
             assertThat(ack.get()).isEqualTo(2);
+            assertThat(primary.storageError()).isEmpty();
         }
     }
 

@@ -18,8 +18,10 @@ public class StorageException extends WalshipException {
         THROTTLED(true),
         /** The store failed internally (HTTP 5xx): retry. */
         SERVER_ERROR(true),
-        /** A local I/O error (disk full, permissions): may clear once an operator acts. */
+        /** A local I/O error (permissions, a failing disk): may clear once an operator acts. */
         IO(true),
+        /** The disk or quota is full: retried, and clears once an operator frees space. */
+        NO_SPACE(true),
         /** The bucket or directory does not exist. */
         BUCKET_MISSING(false),
         /** The credentials are valid but not allowed to do this. */

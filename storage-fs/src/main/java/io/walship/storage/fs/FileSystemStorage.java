@@ -14,12 +14,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A directory used as walship storage: each key is a file below the root.
@@ -28,6 +32,7 @@ import java.util.stream.Stream;
  * as {@code link(2)} is atomic there).
  */
 public final class FileSystemStorage implements Storage {
+    private static final Logger log = LoggerFactory.getLogger(FileSystemStorage.class);
     /*
      * Create-only writes, crash-safe:
      *
@@ -39,9 +44,12 @@ public final class FileSystemStorage implements Storage {
      *  4. remove the temporary name (also on every error path).
      *
      * A crash between 1 and 4 leaves only a file in .tmp, which no reader looks at; open()
-     * clears leftovers older than an hour.
+     * removes leftovers older than an hour (younger ones may belong to a live writer in another
+     * process). A full disk or quota fails step 1 with Kind.NO_SPACE; the partial temp file is
+     * removed at once, so retries do not eat the space an operator frees.
      */
     private static final String TEMP_DIR = ".tmp";
+    private static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
 
     private final Path root;
     private final Path temp;
@@ -60,7 +68,31 @@ public final class FileSystemStorage implements Storage {
         } catch (IOException e) {
             throw new StorageException("open", root.toString(), false, "cannot create the storage directory", e);
         }
-        return new FileSystemStorage(root);
+        FileSystemStorage storage = new FileSystemStorage(root);
+        storage.removeStaleTempFiles(Instant.now().minus(STALE_TEMP_AGE));
+        return storage;
+    }
+
+    /** Removes temp files last modified before {@code cutoff}: what a crashed writer left. */
+    void removeStaleTempFiles(Instant cutoff) {
+        int removed = 0;
+        try (Stream<Path> files = Files.list(temp)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                try {
+                    if (Files.getLastModifiedTime(file).toInstant().isBefore(cutoff) && Files.deleteIfExists(file)) {
+                        removed++;
+                    }
+                } catch (NoSuchFileException e) {
+                    // its writer finished with it meanwhile
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("stale temp files not removed dir={} error={}", temp, e.toString());
+            return;
+        }
+        if (removed > 0) {
+            log.info("stale temp files removed dir={} count={}", temp, removed);
+        }
     }
 
     public Path root() {
@@ -105,16 +137,25 @@ public final class FileSystemStorage implements Storage {
             fsyncDirectory(target.getParent());
             return PutResult.CREATED;
         } catch (IOException e) {
-            throw new StorageException("put", key, true, e.toString(), e);
+            throw failure("put", key, e);
         } finally {
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException e) {
                 // The object is created (or not) either way; a leftover temp file only wastes space.
-                org.slf4j.LoggerFactory.getLogger(FileSystemStorage.class)
-                        .warn("temp file not removed path={} error={}", tmp, e.toString());
+                log.warn("temp file not removed path={} error={}", tmp, e.toString());
             }
         }
+    }
+
+    /** ENOSPC and EDQUOT become {@link StorageException.Kind#NO_SPACE}, with what to do about it. */
+    private StorageException failure(String operation, String key, IOException e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("No space left on device") || message.contains("Disk quota exceeded")) {
+            return new StorageException(operation, key, StorageException.Kind.NO_SPACE, "storage directory " + root
+                    + " is full (" + message + "): free space or grow the volume; writes are retried and resume", e);
+        }
+        return new StorageException(operation, key, true, e.toString(), e);
     }
 
     @Override

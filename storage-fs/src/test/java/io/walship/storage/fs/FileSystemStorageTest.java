@@ -7,6 +7,9 @@ import io.walship.storage.Storage;
 import io.walship.storage.StorageContractTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +32,20 @@ class FileSystemStorageTest extends StorageContractTest {
     void list_ignoresTemporaryFiles() throws Exception {
         Files.write(temp.resolve("bucket/.tmp/abandoned.tmp"), new byte[] {1});
         assertThat(storage.list("")).isEmpty();
+    }
+
+    @Test
+    void open_removesTempFilesACrashedWriterLeftButNotYoungOnes() throws Exception {
+        Path stale = temp.resolve("bucket/.tmp/crashed-writer.tmp");
+        Path young = temp.resolve("bucket/.tmp/live-writer.tmp");
+        Files.write(stale, new byte[4096]);
+        Files.write(young, new byte[4096]);
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+
+        FileSystemStorage.open(temp.resolve("bucket"));
+
+        assertThat(stale).doesNotExist();
+        assertThat(young).exists();
     }
 
     @Test
