@@ -4,23 +4,41 @@ import io.walship.Ack;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The child process of {@link PrimaryCrashTest}: writes rows as fast as it can from several
- * threads and prints {@code ACK <txid> <row id>} once each row's transaction is stored.
+ * threads and prints {@code ACK <txid> <row id>} once each row's transaction is stored. A
+ * maintenance thread checkpoints and snapshots at random moments. Every storage put, checkpoint
+ * and snapshot is announced with a {@code BEGIN <phase>} line and, when it returns, the same
+ * {@code END <phase>} line, so the test can kill the process inside the phase it aims at.
  * It never stops by itself; the test kills it with SIGKILL.
  *
  * <p>Arguments: storage directory, database file, DURABLE|ASYNC, first row id, threads.
  */
 public final class CrashWorkload {
+    private static final PrintStream out = System.out;
+
     private CrashWorkload() {
+    }
+
+    /** The payload row {@code id} always has: the reference model of the table. */
+    static String payload(long id) {
+        return ("row " + id + " ").repeat(1 + (int) (id % 40));
     }
 
     public static void main(String[] args) throws Exception {
@@ -29,43 +47,119 @@ public final class CrashWorkload {
         Durability durability = Durability.valueOf(args[2]);
         AtomicLong nextId = new AtomicLong(Long.parseLong(args[3]));
         int threads = Integer.parseInt(args[4]);
-        PrintStream out = System.out;
+        // big checkpoints (up to ~8 MB of WAL) so a kill can land inside one
         PrimaryOptions options = PrimaryOptions.builder().durability(durability)
-                .flushInterval(Duration.ofMillis(20)).checkpointFrames(64).snapshotAfterLogBytes(256 << 10).build();
-        Primary primary = Primary.open(FileSystemStorage.open(storageDir), db, options);
+                .flushInterval(Duration.ofMillis(20)).checkpointFrames(2000).snapshotAfterLogBytes(256 << 10).build();
+        Primary primary = Primary.open(new AnnouncingStorage(FileSystemStorage.open(storageDir)), db, options);
         primary.write(conn -> {
             try (Statement s = conn.createStatement()) {
                 s.execute("create table if not exists t(id integer primary key, payload text)");
             }
         }).get();
-        out.println("OPEN " + primary.txid());
-        out.flush();
+        print("OPEN " + primary.txid());
         for (int t = 0; t < threads; t++) {
-            Thread thread = new Thread(() -> {
+            new Thread(() -> {
                 try {
                     while (true) {
                         long id = nextId.getAndIncrement();
                         Ack<Void> ack = primary.write(conn -> {
                             try (PreparedStatement ps = conn.prepareStatement("insert into t values (?, ?)")) {
                                 ps.setLong(1, id);
-                                ps.setString(2, ("row " + id + " ").repeat(1 + (int) (id % 40)));
+                                ps.setString(2, payload(id));
                                 ps.executeUpdate();
                             }
                         });
-                        long txid = ack.get();
-                        synchronized (out) {
-                            out.println("ACK " + txid + " " + id);
-                            out.flush();
-                        }
+                        print("ACK " + ack.get() + " " + id);
                     }
                 } catch (Exception e) {
-                    synchronized (out) {
-                        out.println("ERROR " + e);
-                        out.flush();
-                    }
+                    print("ERROR " + e);
                 }
-            });
-            thread.start();
+            }, "writer-" + t).start();
+        }
+        Random random = new Random();
+        try {
+            for (long round = 0; ; round++) {
+                Thread.sleep(5 + random.nextInt(30));
+                if (round % 2 == 0) {
+                    announce("checkpoint", primary::checkpoint);
+                } else {
+                    announce("snapshot", primary::snapshot);
+                }
+            }
+        } catch (Exception e) {
+            print("ERROR " + e);
+        }
+    }
+
+    private interface Phase<T> {
+        T run() throws Exception;
+    }
+
+    private static <T> T announce(String phase, Phase<T> work) throws Exception {
+        print("BEGIN " + phase);
+        T result = work.run();
+        print("END " + phase);
+        return result;
+    }
+
+    private static void print(String line) {
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
+    }
+
+    /** File storage that announces every put. */
+    private static final class AnnouncingStorage implements Storage {
+        private final Storage delegate;
+
+        AnnouncingStorage(Storage delegate) {
+            this.delegate = delegate;
+        }
+
+        private PutResult put(String key, Supplier<PutResult> put) {
+            try {
+                return announce("put " + key, put::get);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public PutResult putIfAbsent(String key, byte[] content) {
+            return put(key, () -> delegate.putIfAbsent(key, content));
+        }
+
+        @Override
+        public PutResult putIfAbsent(String key, Path file) {
+            return put(key, () -> delegate.putIfAbsent(key, file));
+        }
+
+        @Override
+        public Optional<byte[]> get(String key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public Optional<InputStream> open(String key) {
+            return delegate.open(key);
+        }
+
+        @Override
+        public List<ObjectInfo> list(String prefix) {
+            return delegate.list(prefix);
+        }
+
+        @Override
+        public void delete(String key) {
+            delegate.delete(key);
+        }
+
+        @Override
+        public String toString() {
+            return delegate.toString();
         }
     }
 }

@@ -6,105 +6,224 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.replica.Replica;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A child JVM writes and reports each stored transaction; the test kills it with SIGKILL at
- * random moments (mid-upload, mid-checkpoint, mid-snapshot: whatever it was doing) and then
- * checks that reopening from storage keeps every acknowledged transaction.
+ * The crash matrix. A child JVM runs a primary ({@link CrashWorkload}) and a second one a
+ * replica following the same storage through the {@code walship follow} command; both are
+ * killed with SIGKILL, in turn anywhere, during a segment upload, a snapshot upload, a
+ * checkpoint or a snapshot. After each kill the primary reopens from storage with every acked
+ * row, the replica reopens consistent and catches up to the primary, both equal the reference
+ * model ({@link CrashWorkload#payload}) and the {@code sqlite3} CLI finds both files sound.
  */
 class PrimaryCrashTest {
     private static final Logger log = LoggerFactory.getLogger(PrimaryCrashTest.class);
     /** Kills per durability mode: 25 (50 per run) by default, more under the soak profile (-Psoak). */
     private static final int KILLS = Integer.getInteger("walship.crashKills", 25);
 
+    /** Where a kill is aimed: right after the child prints a line starting with {@code trigger}. */
+    enum Target {
+        ANYWHERE("ACK "),
+        SEGMENT_UPLOAD("BEGIN put log/"),
+        SNAPSHOT_UPLOAD("BEGIN put snapshots/"),
+        CHECKPOINT("BEGIN checkpoint"),
+        SNAPSHOT("BEGIN snapshot");
+
+        final String trigger;
+
+        Target(String trigger) {
+            this.trigger = trigger;
+        }
+    }
+
     @TempDir
     Path dir;
 
     @ParameterizedTest
     @EnumSource(Durability.class)
-    void kill9_atRandomMoments_everyAckedTransactionSurvives(Durability durability) throws Exception {
+    void kill9_primaryAndReplicaInEveryPhase_nothingAckedLostBothConsistent(Durability durability)
+            throws Exception {
         Path storageDir = dir.resolve("storage");
         Path db = dir.resolve("app.db");
+        Path replicaDb = dir.resolve("replica.db");
         Random random = new Random(durability.ordinal() * 1000L + 7);
         TreeMap<Long, Long> acked = new TreeMap<>(); // row id -> txid
+        Map<Target, Integer> landedInside = new EnumMap<>(Target.class);
         long nextId = 1;
         long checkedAcks = 0;
         for (int kill = 1; kill <= KILLS; kill++) {
-            Process child = start(storageDir, db, durability, nextId);
+            Target target = Target.values()[kill % Target.values().length];
             int wanted = 5 + random.nextInt(150);
-            List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
-            java.util.concurrent.Semaphore ackSeen = new java.util.concurrent.Semaphore(0);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line = in.readLine(); line != null; line = in.readLine()) {
-                        lines.add(line);
-                        if (line.startsWith("ACK ") || line.startsWith("ERROR")) {
-                            ackSeen.release();
-                        }
-                    }
-                } catch (java.io.IOException e) {
-                    lines.add("ERROR reading child output: " + e);
-                }
-            });
-            reader.start();
-            boolean enough = ackSeen.tryAcquire(wanted, 60, TimeUnit.SECONDS);
-            new ProcessBuilder("kill", "-9", Long.toString(child.pid())).start().waitFor();
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            reader.join(); // acks printed before the signal landed count too
-            assertThat(enough).as("child acked %d transactions: %s", wanted, lines).isTrue();
-            assertThat(lines).as("child output").noneMatch(l -> l.startsWith("ERROR"));
-            for (String line : lines) {
+            Round round = new Round(target, wanted);
+            round.run(storageDir, db, replicaDb, durability, nextId);
+            assertThat(round.output).as("child output").noneMatch(l -> l.startsWith("ERROR"));
+            if (round.landedInside()) {
+                landedInside.merge(target, 1, Integer::sum);
+            }
+            for (String line : round.output) {
                 if (line.startsWith("ACK ")) {
                     String[] parts = line.split(" ");
                     acked.put(Long.parseLong(parts[2]), Long.parseLong(parts[1]));
                 }
             }
-            nextId = acked.isEmpty() ? nextId : Math.max(nextId, acked.lastKey() + 1) + 1000;
+            long attemptedBelow = Math.max(nextId, acked.isEmpty() ? 0 : acked.lastKey() + 1) + 1000;
 
             try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), db, PrimaryOptions.durable())) {
                 long maxAckedTxid = acked.values().stream().mapToLong(Long::longValue).max().orElse(0);
-                assertThat(primary.txid()).as("kill %d", kill).isGreaterThanOrEqualTo(maxAckedTxid);
+                assertThat(primary.txid()).as("kill %d (%s)", kill, target).isGreaterThanOrEqualTo(maxAckedTxid);
                 for (long id : acked.keySet()) {
                     long present = queryLong(primary, "select count(*) from t where id = " + id);
-                    assertThat(present).as("kill %d: acked row %d (txid %d)", kill, id, acked.get(id)).isEqualTo(1);
+                    assertThat(present).as("kill %d (%s): acked row %d (txid %d)", kill, target, id, acked.get(id))
+                            .isEqualTo(1);
                 }
                 checkedAcks += acked.size();
+                primary.read(conn -> assertMatchesModel(conn, attemptedBelow));
+
+                try (Replica replica = Replica.open(FileSystemStorage.open(storageDir), replicaDb)) {
+                    assertThat(SqliteCli.integrityCheck(replicaDb)).isEqualTo("ok");
+                    replica.read(conn -> assertMatchesModel(conn, attemptedBelow));
+                    while (replica.txid() < primary.txid()) {
+                        replica.poll();
+                    }
+                    String replicaRows = replica.read(Rows::fingerprint);
+                    assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill,
+                            target).isEqualTo(primary.read(Rows::fingerprint));
+                }
             }
             assertThat(SqliteCli.integrityCheck(db)).isEqualTo("ok");
+            nextId = attemptedBelow;
         }
         RestoreResult restored = Restore.run(FileSystemStorage.open(storageDir), dir.resolve("restored.db"),
                 RestoreTarget.latest());
         assertThat(queryLong(restored.path(), "select count(*) from t")).isGreaterThanOrEqualTo(acked.size());
         assertThat(SqliteCli.integrityCheck(restored.path())).isEqualTo("ok");
-        log.info("crash test durability={} kills={} ackedRows={} ackChecks={} lost=0", durability, KILLS,
-                acked.size(), checkedAcks);
+        log.info("crash matrix durability={} kills={} landedInside={} ackedRows={} ackChecks={} lost=0", durability,
+                KILLS, landedInside, acked.size(), checkedAcks);
+        for (Target target : Target.values()) {
+            if (target != Target.ANYWHERE && KILLS >= 2 * Target.values().length) {
+                assertThat(landedInside).as("kills that landed inside their phase").containsKey(target);
+            }
+        }
     }
 
-    private static Process start(Path storageDir, Path db, Durability durability, long firstId) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.logFile=System.err", CrashWorkload.class.getName(), storageDir.toString(),
-                db.toString(), durability.name(), Long.toString(firstId), "4");
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    /** Every row is one the workload wrote (id below the bound) and carries the model's payload. */
+    private static Void assertMatchesModel(Connection conn, long idsBelow) throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("select id, payload from t")) {
+            while (rs.next()) {
+                long id = rs.getLong(1);
+                assertThat(id).isLessThan(idsBelow);
+                assertThat(rs.getString(2)).as("payload of row %d", id).isEqualTo(CrashWorkload.payload(id));
+            }
+        }
+        return null;
+    }
+
+    /** One primary child and one replica child, killed together when the target's trigger shows. */
+    private static final class Round {
+        final Target target;
+        final int wanted;
+        final List<String> output = Collections.synchronizedList(new ArrayList<>());
+        final AtomicReference<String> trigger = new AtomicReference<>();
+
+        Round(Target target, int wanted) {
+            this.target = target;
+            this.wanted = wanted;
+        }
+
+        void run(Path storageDir, Path db, Path replicaDb, Durability durability, long firstId) throws Exception {
+            Process primary = start(ProcessBuilder.Redirect.PIPE, CrashWorkload.class.getName(), storageDir.toString(), db.toString(),
+                    durability.name(), Long.toString(firstId), "4");
+            Process[] replica = new Process[1];
+            CountDownLatch killed = new CountDownLatch(1);
+            AtomicInteger acks = new AtomicInteger();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(primary.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line = in.readLine(); line != null; line = in.readLine()) {
+                        output.add(line);
+                        if (line.startsWith("OPEN ")) {
+                            replica[0] = start(ProcessBuilder.Redirect.DISCARD, "io.walship.cli.WalshipCommand", "follow",
+                                    "file://" + storageDir, "--db", replicaDb.toString(), "--interval", "PT0.005S");
+                        }
+                        if (line.startsWith("ACK ")) {
+                            acks.incrementAndGet();
+                        }
+                        if (killed.getCount() > 0 && (acks.get() >= wanted && line.startsWith(target.trigger)
+                                || line.startsWith("ERROR"))) {
+                            // SIGKILL through the handle: Process.destroyForcibly would also close
+                            // the pipe and lose the lines the child printed just before
+                            primary.toHandle().destroyForcibly();
+                            trigger.set(line);
+                            killed.countDown();
+                        }
+                    }
+                } catch (IOException e) {
+                    output.add("ERROR reading child output: " + e);
+                }
+            });
+            reader.start();
+            boolean fired = killed.await(60, TimeUnit.SECONDS);
+            primary.toHandle().destroyForcibly();
+            if (replica[0] != null) {
+                replica[0].toHandle().destroyForcibly();
+                assertThat(replica[0].waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(primary.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            reader.join(); // acks printed before the signal landed count too
+            assertThat(fired).as("%s never came after %d acks: %s", target.trigger, wanted, output).isTrue();
+        }
+
+        /** The phase that triggered the kill never printed its END line. */
+        boolean landedInside() {
+            String begin = trigger.get();
+            if (begin == null || !begin.startsWith("BEGIN ")) {
+                return false;
+            }
+            List<String> lines = List.copyOf(output);
+            return !lines.subList(lines.lastIndexOf(begin), lines.size()).contains("END " + begin.substring(6));
+        }
+
+        private static Process start(ProcessBuilder.Redirect output, String mainClass, String... args) {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-cp", System.getProperty("java.class.path"), mainClass));
+            command.addAll(List.of(args));
+            try {
+                return new ProcessBuilder(command).redirectOutput(output).redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }
