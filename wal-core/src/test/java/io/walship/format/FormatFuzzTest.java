@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.walship.WalshipException;
+import io.walship.testing.Mutations;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
-import net.jpountz.xxhash.XXHashFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,52 +54,6 @@ class FormatFuzzTest {
         return out.toByteArray();
     }
 
-    static byte[] mutate(byte[] original, Random random) {
-        byte[] bytes = original.clone();
-        int kind = random.nextInt(7);
-        switch (kind) {
-            case 0 -> bytes[random.nextInt(bytes.length)] ^= (byte) (1 << random.nextInt(8));
-            case 1 -> bytes = Arrays.copyOf(bytes, random.nextInt(bytes.length));
-            case 2 -> {
-                int at = random.nextInt(bytes.length);
-                byte[] longer = new byte[bytes.length + 1 + random.nextInt(64)];
-                System.arraycopy(bytes, 0, longer, 0, at);
-                random.nextBytes(Arrays.copyOfRange(longer, at, longer.length - (bytes.length - at)));
-                System.arraycopy(bytes, at, longer, longer.length - (bytes.length - at), bytes.length - at);
-                bytes = longer;
-            }
-            case 3 -> { // a header or length field set to an extreme value
-                int at = random.nextInt(Math.min(bytes.length, 64)) & ~3;
-                int value = switch (random.nextInt(4)) {
-                    case 0 -> Integer.MAX_VALUE;
-                    case 1 -> -1;
-                    case 2 -> 0;
-                    default -> random.nextInt();
-                };
-                if (at + 4 <= bytes.length) {
-                    ByteBuffer.wrap(bytes).putInt(at, value);
-                }
-            }
-            case 4 -> { // a block header inside the body
-                int at = 40 + random.nextInt(Math.max(1, bytes.length - 48));
-                if (at + 8 <= bytes.length) {
-                    ByteBuffer.wrap(bytes).putInt(at, random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(1 << 21));
-                }
-            }
-            case 5 -> {
-                for (int i = 0; i < 1 + random.nextInt(20); i++) {
-                    bytes[random.nextInt(bytes.length)] = (byte) random.nextInt();
-                }
-            }
-            default -> bytes = new byte[random.nextInt(200)];
-        }
-        if (bytes.length > 8 && random.nextBoolean()) { // reseal: pass the object checksum, test what lies behind it
-            long hash = XXHashFactory.fastestInstance().hash64().hash(bytes, 0, bytes.length - 8, 0);
-            ByteBuffer.wrap(bytes).putLong(bytes.length - 8, hash);
-        }
-        return bytes;
-    }
-
     private static String decodeSegment(byte[] bytes) {
         SegmentReader reader = SegmentReader.open("log/fuzz", bytes);
         StringBuilder sb = new StringBuilder();
@@ -130,7 +84,7 @@ class FormatFuzzTest {
                 boolean isSegment = i % 2 == 0;
                 byte[] original = isSegment ? segment(random) : snapshot(random);
                 String expected = isSegment ? decodeSegment(original) : decodeSnapshot(original);
-                byte[] mutant = mutate(original, random);
+                byte[] mutant = Mutations.mutate(original, random);
                 try {
                     String actual = isSegment ? decodeSegment(mutant) : decodeSnapshot(mutant);
                     if (!Arrays.equals(mutant, original)) {
