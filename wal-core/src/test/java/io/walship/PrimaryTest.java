@@ -73,26 +73,6 @@ class PrimaryTest {
     }
 
     @Test
-    void open_localFileChangedWhileClosed_movesItAsideAndRebuildsFromStorage() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            insert(primary, 1);
-        }
-        SqliteCli.run(db(), "insert into t values (666);");
-
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(1);
-            assertThat(primary.txid()).isEqualTo(2);
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            List<Path> aside = files.filter(p -> p.getFileName().toString().matches("app\\.db\\.diverged-\\d+"))
-                    .toList();
-            assertThat(aside).hasSize(1);
-            assertThat(queryLong(aside.get(0), "select sum(x) from t")).isEqualTo(667);
-        }
-    }
-
-    @Test
     void open_missingLocalFile_restoresFromStorage() throws Exception {
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
             primary.write(conn -> exec(conn, "create table t(x)"));
@@ -293,29 +273,5 @@ class PrimaryTest {
         assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
                 "select sum(x) from t")).isEqualTo(46 * 47 / 2);
         assertThat(Files.readAllBytes(dir.resolve("r.db"))).isEqualTo(Files.readAllBytes(db()));
-    }
-
-    // ---------------------------------------------------------------- interference
-
-    @Test
-    void write_afterAnotherProcessWroteTheDatabase_shipsTheDifference() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            insert(primary, 1);
-            assertThat(SqliteCli.run(db(), "insert into t values (1000);")).isEmpty();
-            insert(primary, 2);
-            primary.flush().get();
-            assertThat(primary.resyncs()).isEqualTo(1);
-            insert(primary, 3);
-            assertThat(SqliteCli.run(db(), "pragma wal_checkpoint(truncate); insert into t values (20000);"))
-                    .startsWith("0|");
-            insert(primary, 4);
-            primary.flush().get();
-            assertThat(primary.resyncs()).isEqualTo(2);
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(21010);
-        }
-        RestoreResult restored = Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest());
-        assertThat(queryLong(restored.path(), "select sum(x) from t")).isEqualTo(21010);
-        assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(db()));
     }
 }
