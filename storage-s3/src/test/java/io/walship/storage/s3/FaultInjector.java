@@ -26,12 +26,25 @@ final class FaultInjector implements ExecutionInterceptor {
     final AtomicLong injected = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
     private final ThreadLocal<Integer> status = new ThreadLocal<>();
+    private volatile double slowShare;
+    private volatile long slowMillis;
 
     FaultInjector(long seed, double rate, long maxDelayMillis, Predicate<SdkHttpRequest> applies) {
         this.random = new Random(seed);
         this.rate = rate;
         this.maxDelayMillis = maxDelayMillis;
         this.applies = applies;
+    }
+
+    /**
+     * Holds back {@code share} of the responses to matching requests for {@code millis}, after the
+     * server handled them: a client with a shorter attempt timeout gives up on a request that
+     * landed, the case a create-only retry must recognise as its own.
+     */
+    FaultInjector slowResponses(double share, long millis) {
+        this.slowShare = share;
+        this.slowMillis = millis;
+        return this;
     }
 
     private synchronized double next() {
@@ -53,6 +66,14 @@ final class FaultInjector implements ExecutionInterceptor {
     @Override
     public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
         status.remove();
+        if (slowShare > 0 && applies.test(context.httpRequest()) && next() < slowShare) {
+            injected.incrementAndGet();
+            try {
+                Thread.sleep(slowMillis); // the SDK's attempt timeout interrupts this
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (applies.test(context.httpRequest()) && next() < rate) {
             injected.incrementAndGet();
             int code = next() < 0.5 ? 503 : 500;

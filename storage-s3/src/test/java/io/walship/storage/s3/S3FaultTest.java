@@ -46,11 +46,49 @@ class S3FaultTest {
     }
 
     private static S3Client client(ExecutionInterceptor interceptor, int maxAttempts) {
+        return client(interceptor, maxAttempts, Duration.ofSeconds(30));
+    }
+
+    private static S3Client client(ExecutionInterceptor interceptor, int maxAttempts, Duration attemptTimeout) {
         return S3Client.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1).forcePathStyle(true)
                 .credentialsProvider(server.credentials()).httpClientBuilder(ApacheHttpClient.builder())
                 .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor)
-                        .retryStrategy(r -> r.maxAttempts(maxAttempts)))
+                        .retryStrategy(r -> r.maxAttempts(maxAttempts)).apiCallAttemptTimeout(attemptTimeout))
                 .build();
+    }
+
+    private static PrimaryOptions fastRetry(Durability durability) {
+        return PrimaryOptions.builder().durability(durability).flushInterval(Duration.ofMillis(5))
+                .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(20)).build();
+    }
+
+    @Test
+    void write_putsTimingOutAfterTheyLanded_everyAckCompletesNothingLostNoFalseFencing() throws Exception {
+        String bucket = server.createBucket();
+        FaultInjector slow = new FaultInjector(11, 0, 0, r -> r.method() == SdkHttpMethod.PUT)
+                .slowResponses(0.3, 1_000);
+        List<Ack<Void>> acks = new ArrayList<>();
+        try (S3Client client = client(slow, 1, Duration.ofMillis(300));
+             S3Storage s3 = S3Storage.builder(bucket).client(client).open();
+             Primary primary = Primary.open(s3, dir.resolve("slow.db"), fastRetry(Durability.DURABLE))) {
+            primary.write(conn -> exec(conn, "create table t(n int)")).get();
+            for (int i = 1; i <= 40; i++) {
+                int n = i;
+                acks.add(primary.write(conn -> exec(conn, "insert into t values (" + n + ")")));
+                if (n % 2 == 0) {
+                    acks.get(acks.size() - 1).get();
+                }
+            }
+            for (Ack<Void> ack : acks) {
+                ack.get();
+            }
+        }
+        assertThat(slow.injected.get()).as("timed-out puts").isGreaterThan(3);
+        try (S3Storage clean = server.storage(bucket).open()) {
+            Path restored = Restore.run(clean, dir.resolve("slow-restored.db"), RestoreTarget.latest()).path();
+            assertThat(queryLong(restored, "select count(*) from t")).isEqualTo(40);
+            assertThat(queryLong(restored, "select sum(n) from t")).isEqualTo(40 * 41 / 2);
+        }
     }
 
     @Test
@@ -61,9 +99,7 @@ class S3FaultTest {
             for (Durability durability : Durability.values()) {
                 String prefix = durability.name().toLowerCase();
                 try (S3Storage s3 = S3Storage.builder(bucket).prefix(prefix).client(client).open();
-                     Primary primary = Primary.open(s3, dir.resolve(prefix + ".db"), PrimaryOptions.builder()
-                             .durability(durability).flushInterval(Duration.ofMillis(5))
-                             .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(20)).build())) {
+                     Primary primary = Primary.open(s3, dir.resolve(prefix + ".db"), fastRetry(durability))) {
                     primary.write(conn -> exec(conn, "create table t(n int)"));
                     List<Ack<Void>> acks = new ArrayList<>();
                     for (int i = 1; i <= 150; i++) {
