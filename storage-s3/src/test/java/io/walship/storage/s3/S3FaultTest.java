@@ -12,6 +12,9 @@ import io.walship.PrimaryOptions;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.StorageException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +25,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -124,6 +129,39 @@ class S3FaultTest {
             }
         }
         assertThat(faults.injected.get()).as("faults injected").isGreaterThan(10);
+    }
+
+    @Test
+    void logs_duringFailuresTimeoutsAndBadCredentials_neverContainTheSecret() throws Exception {
+        PrintStream console = System.err; // slf4j-simple writes to whatever System.err is at the time
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        String bucket = server.createBucket();
+        String wrongSecret = "WRONG-" + S3ProxyServer.CREDENTIAL;
+        try {
+            FaultInjector faults = new FaultInjector(5, 0.5, 0,
+                    r -> r.method() == SdkHttpMethod.PUT && r.encodedPath().contains("/log/"));
+            try (S3Client client = client(faults, 1);
+                 S3Storage s3 = S3Storage.builder(bucket).client(client).open();
+                 Primary primary = Primary.open(s3, dir.resolve("logs.db"), fastRetry(Durability.DURABLE))) {
+                primary.write(conn -> exec(conn, "create table t(n int)")).get();
+                for (int i = 0; i < 10; i++) {
+                    primary.write(conn -> exec(conn, "insert into t values (1)")).get();
+                }
+                assertThat(s3.toString()).doesNotContain(S3ProxyServer.CREDENTIAL);
+            }
+            assertThatThrownBy(() -> S3Storage.builder(bucket).endpoint(server.endpoint()).region("us-east-1")
+                    .pathStyle(true).credentials(StaticCredentialsProvider.create(
+                            AwsBasicCredentials.create(S3ProxyServer.IDENTITY, wrongSecret))).open())
+                    .isInstanceOf(StorageException.class);
+        } finally {
+            System.setErr(console);
+            console.print(captured.toString(StandardCharsets.UTF_8));
+        }
+        String logs = captured.toString(StandardCharsets.UTF_8);
+        assertThat(logs).as("the capture saw walship's log lines").contains("primary open")
+                .contains("storage write failed");
+        assertThat(logs).doesNotContain(S3ProxyServer.CREDENTIAL).doesNotContain(wrongSecret);
     }
 
     @Test
