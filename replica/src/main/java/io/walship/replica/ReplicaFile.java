@@ -34,14 +34,16 @@ final class ReplicaFile implements Closeable {
      *  1. Decode every transaction and check it against a copy of the page hashes: the
      *     database checksum after each transaction must equal the one the primary recorded.
      *     Nothing has touched the file yet; a bad segment is rejected, with the batch.
-     *  2. Persist the apply intent (state file with the batch's first and last txid, fsynced).
+     *  2. Persist the apply intent (the batch's first and last txid, into the older slot of the
+     *     state file, fdatasync; see ReplicaState).
      *  3. Take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE): readers finish
      *     their statements and new ones wait. Truncate to the smallest size the segment passes
      *     through, write the last image of each page, write page 1 with the replica header
      *     (rollback-journal mode, bumped change counter, page count), set the final size,
      *     fsync. COMMIT releases the lock; readers see the change counter moved and drop their
      *     page caches.
-     *  4. Persist the new state (txid, checksum, the primary's page 1), fsynced.
+     *  4. Persist the new state (txid, checksum, the primary's page 1) into the other slot,
+     *     fdatasync.
      *
      * A crash before 2 changes nothing. A crash between 2 and 4 leaves the intent: reopening
      * re-applies the same segments over the torn file (full page images, so re-applying is
@@ -58,6 +60,7 @@ final class ReplicaFile implements Closeable {
     private DatabaseChecksum checksum;
     private byte[] page1;
     private int changeCounter;
+    private int stateSequence;
     private long txid;
     private long commitMillis = -1;
 
@@ -69,6 +72,7 @@ final class ReplicaFile implements Closeable {
         this.checksum = checksum;
         this.page1 = state.page1();
         this.changeCounter = state.changeCounter();
+        this.stateSequence = state.sequence();
         this.txid = state.txid();
     }
 
@@ -89,8 +93,8 @@ final class ReplicaFile implements Closeable {
             int counter = 1;
             writeFully(channel, ByteBuffer.wrap(replicaPage1(page1, counter, checksum.pageCount())), 0);
             channel.force(true);
-            new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), 0, 0, counter, page1)
-                    .write(ReplicaState.pathFor(statePathOwner));
+            new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), 0, 0, counter, 0, page1)
+                    .create(ReplicaState.pathFor(statePathOwner));
         }
     }
 
@@ -177,8 +181,10 @@ final class ReplicaFile implements Closeable {
         int finalCount = last.databasePages();
         byte[] newPage1 = finals.containsKey(1) ? finals.get(1).copy(pageSize) : page1;
 
-        new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), segments.get(0).firstTxid(),
-                last.txid(), changeCounter, page1).write(statePath);
+        ReplicaState intent = new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(),
+                segments.get(0).firstTxid(), last.txid(), changeCounter, stateSequence + 1, page1);
+        intent.update(statePath);
+        stateSequence = intent.sequence();
         int counter = changeCounter + 1;
         try (Statement s = lock.createStatement()) {
             s.execute("BEGIN EXCLUSIVE");
@@ -210,7 +216,10 @@ final class ReplicaFile implements Closeable {
         changeCounter = counter;
         txid = last.txid();
         commitMillis = last.commitMillis();
-        new ReplicaState(pageSize, finalCount, txid, checksum.value(), 0, 0, changeCounter, page1).write(statePath);
+        ReplicaState applied = new ReplicaState(pageSize, finalCount, txid, checksum.value(), 0, 0, changeCounter,
+                stateSequence + 1, page1);
+        applied.update(statePath);
+        stateSequence = applied.sequence();
     }
 
     /** The primary's page 1 with the replica's header fields: rollback journal, change counter, size. */

@@ -2,6 +2,7 @@ package io.walship.replica;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
+import io.walship.WalshipException;
 import io.walship.format.FormatLayout;
 import io.walship.restore.Restore;
 import java.io.IOException;
@@ -22,7 +23,16 @@ import net.jpountz.xxhash.XXHashFactory;
  * Layout: {@code docs/FORMAT.md}, "Replica state".
  */
 record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long applyingTxid,
-                    long applyingLastTxid, int changeCounter, byte[] page1) {
+                    long applyingLastTxid, int changeCounter, int sequence, byte[] page1) {
+    /*
+     * Two slots, written in turn. Every apply writes the state twice (intent, then result);
+     * writing a slot in place and fdatasync-ing it costs one flush, where temp file + fsync +
+     * rename + directory fsync cost two, and on the disk this was measured on 2.3 ms against
+     * 0.5 ms (p50). A write torn by a crash spoils only its own slot, whose checksum then
+     * fails: the reader takes the intact slot with the later sequence number, which is the
+     * state before the torn write - exactly what a crash before that write would have left.
+     * Sequence numbers compare by serial-number arithmetic, so wrapping past 2^32 is harmless.
+     */
 
     static Path pathFor(Path database) {
         return Restore.sibling(database, "-walship.state");
@@ -32,8 +42,15 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         return applyingTxid != 0;
     }
 
-    /** Writes the state atomically and durably: temp file, fsync, rename, directory fsync. */
-    void write(Path file) throws IOException {
+    private int slotSize() {
+        return slotSize(pageSize);
+    }
+
+    private static int slotSize(int pageSize) {
+        return FormatLayout.REPLICA_STATE_HEADER_SIZE + pageSize + FormatLayout.TRAILER_SIZE;
+    }
+
+    private ByteBuffer encode() {
         int length = FormatLayout.REPLICA_STATE_HEADER_SIZE + page1.length;
         ByteBuffer buffer = ByteBuffer.allocate(length + FormatLayout.TRAILER_SIZE)
                 .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.REPLICA_STATE_MAGIC)
@@ -46,25 +63,51 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 .putLong(FormatLayout.REPLICA_APPLYING_TXID_OFFSET, applyingTxid)
                 .putLong(FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET, applyingLastTxid)
                 .putInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET, changeCounter)
-                .putInt(FormatLayout.REPLICA_RESERVED_OFFSET, 0);
+                .putInt(FormatLayout.REPLICA_SEQUENCE_OFFSET, sequence);
         buffer.put(FormatLayout.REPLICA_STATE_HEADER_SIZE, page1);
         long hash = XXHashFactory.fastestInstance().hash64().hash(buffer.array(), 0, length,
                 FormatLayout.OBJECT_HASH_SEED);
         buffer.putLong(length, hash);
+        return buffer;
+    }
+
+    /**
+     * Creates the state file afresh with this state in its slot and the other slot empty, atomically
+     * and durably (temp file, fsync, rename, directory fsync): no slot of an earlier file survives.
+     */
+    void create(Path file) throws IOException {
         Path temp = Restore.sibling(file, ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            buffer.clear();
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
             channel.force(true);
         }
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Restore.fsyncDirectory(file.toAbsolutePath().getParent());
     }
 
-    /** Reads and checks the state file; empty when it does not exist. */
+    /** Writes this state over the older slot of an existing state file and flushes it (one fdatasync). */
+    void update(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            if (channel.size() != 2L * slotSize()) {
+                throw new CorruptObjectException(file.toString(), "replica state file is " + channel.size()
+                        + " bytes, expected two slots of " + slotSize(), -1);
+            }
+            writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            channel.force(false);
+        }
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        buffer.clear();
+        long at = position;
+        while (buffer.hasRemaining()) {
+            at += channel.write(buffer, at);
+        }
+    }
+
+    /** Reads the newer intact slot of the state file; empty when the file does not exist. */
     static Optional<ReplicaState> read(Path file) throws IOException {
         byte[] bytes;
         try {
@@ -73,33 +116,56 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
             return Optional.empty();
         }
         String key = file.toString();
-        int minimum = FormatLayout.REPLICA_STATE_HEADER_SIZE + FormatLayout.MIN_PAGE_SIZE + FormatLayout.TRAILER_SIZE;
-        if (bytes.length < minimum) {
-            throw new CorruptObjectException(key, "replica state of " + bytes.length + " bytes is too short", -1);
+        int half = bytes.length / 2;
+        if (bytes.length % 2 != 0 || half < slotSize(FormatLayout.MIN_PAGE_SIZE)
+                || half > slotSize(FormatLayout.MAX_PAGE_SIZE)) {
+            throw new CorruptObjectException(key, "replica state of " + bytes.length + " bytes is not two slots", -1);
         }
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        ReplicaState newest = null;
+        WalshipException firstError = null;
+        for (int slot = 0; slot < 2; slot++) {
+            try {
+                ReplicaState state = decode(key, ByteBuffer.wrap(bytes, slot * half, half).slice(), slot * half);
+                if (newest == null || state.sequence - newest.sequence > 0) {
+                    newest = state;
+                }
+            } catch (UnsupportedFormatException e) {
+                throw e; // written by a newer walship: never fall back to an older slot
+            } catch (CorruptObjectException e) {
+                firstError = firstError == null ? e : firstError;
+            }
+        }
+        if (newest == null) {
+            throw new CorruptObjectException(key, "neither slot of the replica state is intact: "
+                    + firstError.getMessage(), -1);
+        }
+        return Optional.of(newest);
+    }
+
+    private static ReplicaState decode(String key, ByteBuffer buffer, int fileOffset) {
         if (buffer.getInt(FormatLayout.MAGIC_OFFSET) != FormatLayout.REPLICA_STATE_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship replica state", FormatLayout.MAGIC_OFFSET);
+            throw new CorruptObjectException(key, "not a walship replica state", fileOffset);
         }
         int version = buffer.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
         if (version != FormatLayout.FORMAT_VERSION) {
             throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
         }
-        int length = bytes.length - FormatLayout.TRAILER_SIZE;
-        long hash = XXHashFactory.fastestInstance().hash64().hash(bytes, 0, length, FormatLayout.OBJECT_HASH_SEED);
+        int length = buffer.capacity() - FormatLayout.TRAILER_SIZE;
+        long hash = XXHashFactory.fastestInstance().hash64().hash(buffer, 0, length, FormatLayout.OBJECT_HASH_SEED);
         if (hash != buffer.getLong(length)) {
-            throw new CorruptObjectException(key, "replica state checksum mismatch", length);
+            throw new CorruptObjectException(key, "replica state checksum mismatch", fileOffset + length);
         }
         int pageSize = buffer.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize) || length != FormatLayout.REPLICA_STATE_HEADER_SIZE + pageSize) {
-            throw new CorruptObjectException(key, "replica state page size " + pageSize + " does not fit", -1);
+            throw new CorruptObjectException(key, "replica state page size " + pageSize + " does not fit", fileOffset);
         }
         byte[] page1 = new byte[pageSize];
         buffer.get(FormatLayout.REPLICA_STATE_HEADER_SIZE, page1);
-        return Optional.of(new ReplicaState(pageSize, buffer.getInt(FormatLayout.REPLICA_PAGE_COUNT_OFFSET),
+        return new ReplicaState(pageSize, buffer.getInt(FormatLayout.REPLICA_PAGE_COUNT_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_TXID_OFFSET), buffer.getLong(FormatLayout.REPLICA_CHECKSUM_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_APPLYING_TXID_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET),
-                buffer.getInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET), page1));
+                buffer.getInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET),
+                buffer.getInt(FormatLayout.REPLICA_SEQUENCE_OFFSET), page1);
     }
 }

@@ -238,7 +238,7 @@ class ReplicaTest {
         Path statePath = ReplicaState.pathFor(dir.resolve("replica.db"));
         ReplicaState state = ReplicaState.read(statePath).orElseThrow();
         new ReplicaState(state.pageSize(), state.pageCount(), state.txid(), state.checksum(), state.txid() + 1,
-                state.txid() + 5, state.changeCounter(), state.page1()).write(statePath);
+                state.txid() + 5, state.changeCounter(), state.sequence() + 1, state.page1()).update(statePath);
         long txid = transfer(new Random(6));
         primary.flush().get();
 

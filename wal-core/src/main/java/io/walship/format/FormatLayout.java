@@ -100,8 +100,9 @@ public final class FormatLayout {
     public static final int REPLICA_APPLYING_TXID_OFFSET = REPLICA_CHECKSUM_OFFSET + Long.BYTES;
     public static final int REPLICA_APPLYING_LAST_TXID_OFFSET = REPLICA_APPLYING_TXID_OFFSET + Long.BYTES;
     public static final int REPLICA_CHANGE_COUNTER_OFFSET = REPLICA_APPLYING_LAST_TXID_OFFSET + Long.BYTES;
-    public static final int REPLICA_RESERVED_OFFSET = REPLICA_CHANGE_COUNTER_OFFSET + Integer.BYTES;
-    public static final int REPLICA_STATE_HEADER_SIZE = REPLICA_RESERVED_OFFSET + Integer.BYTES;
+    /** Which of the state file's two slots is newer: the one with the later sequence number. */
+    public static final int REPLICA_SEQUENCE_OFFSET = REPLICA_CHANGE_COUNTER_OFFSET + Integer.BYTES;
+    public static final int REPLICA_STATE_HEADER_SIZE = REPLICA_SEQUENCE_OFFSET + Integer.BYTES;
 
     public static final int MIN_PAGE_SIZE = 512;
     public static final int MAX_PAGE_SIZE = 65536;

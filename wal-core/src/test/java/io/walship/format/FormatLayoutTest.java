@@ -72,7 +72,7 @@ class FormatLayoutTest {
                 FormatLayout.PAGE_SIZE_OFFSET, 4, FormatLayout.REPLICA_PAGE_COUNT_OFFSET, 4,
                 FormatLayout.REPLICA_TXID_OFFSET, 8, FormatLayout.REPLICA_CHECKSUM_OFFSET, 8,
                 FormatLayout.REPLICA_APPLYING_TXID_OFFSET, 8, FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET, 8,
-                FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET, 4, FormatLayout.REPLICA_RESERVED_OFFSET, 4);
+                FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET, 4, FormatLayout.REPLICA_SEQUENCE_OFFSET, 4);
         assertThat(FormatLayout.REPLICA_STATE_HEADER_SIZE).isEqualTo(56);
         assertThat(Files.readString(FORMAT_MD)).contains(String.format("`0x%08X`", FormatLayout.REPLICA_STATE_MAGIC));
     }

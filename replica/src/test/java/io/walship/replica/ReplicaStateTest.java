@@ -1,0 +1,114 @@
+package io.walship.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.CorruptObjectException;
+import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReplicaStateTest {
+    private static final int PAGE = 1024;
+    private static final int SLOT = FormatLayout.REPLICA_STATE_HEADER_SIZE + PAGE + FormatLayout.TRAILER_SIZE;
+
+    @TempDir
+    Path dir;
+
+    private static ReplicaState state(long txid, int sequence) {
+        byte[] page1 = new byte[PAGE];
+        page1[100] = (byte) txid;
+        return new ReplicaState(PAGE, 3, txid, 0xabcdef00L + txid, 0, 0, 7, sequence, page1);
+    }
+
+    private Path file() {
+        return dir.resolve("r.db-walship.state");
+    }
+
+    private void damage(long offset) throws Exception {
+        try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            channel.read(b, offset);
+            b.put(0, (byte) (b.get(0) ^ 0x40)).rewind();
+            channel.write(b, offset);
+        }
+    }
+
+    @Test
+    void update_alternatesSlotsAndReadReturnsTheNewest() throws Exception {
+        state(10, 0).create(file());
+        for (int sequence = 1; sequence <= 5; sequence++) {
+            state(10 + sequence, sequence).update(file());
+            assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(10 + sequence);
+        }
+        assertThat(Files.size(file())).isEqualTo(2L * SLOT);
+    }
+
+    @Test
+    void read_newerSlotTornByACrash_returnsTheStateBeforeIt() throws Exception {
+        state(10, 0).create(file());
+        state(11, 1).update(file()); // slot 1
+        damage(SLOT + 200); // inside slot 1's page 1: as if the write was torn
+
+        ReplicaState read = ReplicaState.read(file()).orElseThrow();
+
+        assertThat(read.txid()).isEqualTo(10);
+        assertThat(read.sequence()).isZero();
+    }
+
+    @Test
+    void read_bothSlotsDamaged_throwsCorrupt() throws Exception {
+        state(10, 0).create(file());
+        state(11, 1).update(file());
+        damage(200);
+        damage(SLOT + 200);
+
+        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("neither slot");
+    }
+
+    @Test
+    void read_sequenceWrappedPastIntMax_stillPicksTheNewer() throws Exception {
+        state(10, Integer.MAX_VALUE).create(file());
+        state(11, Integer.MIN_VALUE).update(file());
+
+        assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(11);
+    }
+
+    @Test
+    void create_overAnOlderFile_leavesNoSlotOfIt() throws Exception {
+        state(10, 0).create(file());
+        state(99, 1).update(file());
+        state(5, 0).create(file()); // a fresh restore
+
+        assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(5);
+    }
+
+    @Test
+    void read_slotOfANewerFormatVersion_throwsUnsupportedInsteadOfFallingBack() throws Exception {
+        state(10, 0).create(file());
+        state(11, 1).update(file());
+        try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(2).putShort(0, (short) 99), SLOT + FormatLayout.VERSION_OFFSET);
+        }
+
+        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(UnsupportedFormatException.class);
+    }
+
+    @Test
+    void read_fileOfOneSlot_throwsCorrupt() throws Exception {
+        state(10, 0).create(file());
+        try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.WRITE)) {
+            channel.truncate(SLOT);
+        }
+
+        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("not two slots");
+    }
+}
