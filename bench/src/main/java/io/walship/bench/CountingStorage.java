@@ -1,5 +1,6 @@
 package io.walship.bench;
 
+import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
@@ -10,14 +11,13 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Counts the requests a primary or replica makes, by kind: what an S3 bill is made of. */
-final class CountingStorage implements Storage {
-    private final Storage delegate;
+final class CountingStorage extends ForwardingStorage {
     final AtomicLong puts = new AtomicLong();
     final AtomicLong gets = new AtomicLong();
     final AtomicLong lists = new AtomicLong();
 
     CountingStorage(Storage delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     void reset() {
@@ -29,40 +29,30 @@ final class CountingStorage implements Storage {
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
         puts.incrementAndGet();
-        return delegate.putIfAbsent(key, content);
+        return super.putIfAbsent(key, content);
     }
 
     @Override
     public PutResult putIfAbsent(String key, Path file) {
         puts.incrementAndGet();
-        return delegate.putIfAbsent(key, file);
+        return super.putIfAbsent(key, file);
     }
 
     @Override
     public Optional<byte[]> get(String key) {
         gets.incrementAndGet();
-        return delegate.get(key);
+        return super.get(key);
     }
 
     @Override
     public Optional<InputStream> open(String key) {
         gets.incrementAndGet();
-        return delegate.open(key);
+        return super.open(key);
     }
 
     @Override
     public List<ObjectInfo> list(String prefix) {
         lists.incrementAndGet();
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) {
-        delegate.delete(key);
-    }
-
-    @Override
-    public String toString() {
-        return delegate.toString();
+        return super.list(prefix);
     }
 }

@@ -4,18 +4,15 @@ import io.walship.Ack;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.storage.ObjectInfo;
+import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -110,11 +107,9 @@ public final class CrashWorkload {
     }
 
     /** File storage that announces every put. */
-    private static final class AnnouncingStorage implements Storage {
-        private final Storage delegate;
-
+    private static final class AnnouncingStorage extends ForwardingStorage {
         AnnouncingStorage(Storage delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         private PutResult put(String key, Supplier<PutResult> put) {
@@ -129,37 +124,12 @@ public final class CrashWorkload {
 
         @Override
         public PutResult putIfAbsent(String key, byte[] content) {
-            return put(key, () -> delegate.putIfAbsent(key, content));
+            return put(key, () -> super.putIfAbsent(key, content));
         }
 
         @Override
         public PutResult putIfAbsent(String key, Path file) {
-            return put(key, () -> delegate.putIfAbsent(key, file));
-        }
-
-        @Override
-        public Optional<byte[]> get(String key) {
-            return delegate.get(key);
-        }
-
-        @Override
-        public Optional<InputStream> open(String key) {
-            return delegate.open(key);
-        }
-
-        @Override
-        public List<ObjectInfo> list(String prefix) {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public void delete(String key) {
-            delegate.delete(key);
-        }
-
-        @Override
-        public String toString() {
-            return delegate.toString();
+            return put(key, () -> super.putIfAbsent(key, file));
         }
     }
 }

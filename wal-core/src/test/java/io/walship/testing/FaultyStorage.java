@@ -1,12 +1,10 @@
 package io.walship.testing;
 
-import io.walship.storage.ObjectInfo;
+import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,8 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * puts may be "lost" (nothing stored) or "landed" (stored, then reported as failed), which is
  * what a timed-out request to S3 looks like.
  */
-public final class FaultyStorage implements Storage {
-    private final Storage delegate;
+public final class FaultyStorage extends ForwardingStorage {
     private final Random random;
     private volatile double putFailureRate;
     private volatile double getFailureRate;
@@ -29,7 +26,7 @@ public final class FaultyStorage implements Storage {
     private final AtomicLong puts = new AtomicLong();
 
     public FaultyStorage(Storage delegate, long seed) {
-        this.delegate = delegate;
+        super(delegate);
         this.random = new Random(seed);
     }
 
@@ -109,12 +106,12 @@ public final class FaultyStorage implements Storage {
 
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
-        return put(key, () -> delegate.putIfAbsent(key, content));
+        return put(key, () -> super.putIfAbsent(key, content));
     }
 
     @Override
     public PutResult putIfAbsent(String key, Path file) {
-        return put(key, () -> delegate.putIfAbsent(key, file));
+        return put(key, () -> super.putIfAbsent(key, file));
     }
 
     @Override
@@ -124,26 +121,11 @@ public final class FaultyStorage implements Storage {
             faultsInjected.incrementAndGet();
             throw new StorageException("get", key, true, "injected failure", null);
         }
-        return delegate.get(key);
-    }
-
-    @Override
-    public Optional<InputStream> open(String key) {
-        return delegate.open(key);
-    }
-
-    @Override
-    public List<ObjectInfo> list(String prefix) {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) {
-        delegate.delete(key);
+        return super.get(key);
     }
 
     @Override
     public String toString() {
-        return "faulty:" + delegate;
+        return "faulty:" + delegate();
     }
 }

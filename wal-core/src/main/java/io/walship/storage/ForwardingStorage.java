@@ -1,0 +1,65 @@
+package io.walship.storage;
+
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A {@link Storage} that hands every call to another one: extend it and override the calls to
+ * observe or change (count requests, trace them, inject faults in a test). {@code toString} and
+ * {@code close} forward too.
+ */
+public abstract class ForwardingStorage implements Storage {
+    private final Storage delegate;
+
+    protected ForwardingStorage(Storage delegate) {
+        this.delegate = Objects.requireNonNull(delegate, "delegate");
+    }
+
+    /** The storage calls are handed to. */
+    protected final Storage delegate() {
+        return delegate;
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, byte[] content) {
+        return delegate.putIfAbsent(key, content);
+    }
+
+    @Override
+    public PutResult putIfAbsent(String key, Path file) {
+        return delegate.putIfAbsent(key, file);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) {
+        return delegate.get(key);
+    }
+
+    @Override
+    public Optional<InputStream> open(String key) {
+        return delegate.open(key);
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) {
+        return delegate.list(prefix);
+    }
+
+    @Override
+    public void delete(String key) {
+        delegate.delete(key);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    @Override
+    public String toString() {
+        return delegate.toString();
+    }
+}
