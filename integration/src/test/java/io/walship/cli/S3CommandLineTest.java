@@ -14,18 +14,19 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line on s3:// URLs, credentials from the AWS default chain (here: system properties). */
 class S3CommandLineTest {
-    static S3ProxyServer server;
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        server = new S3ProxyServer();
         System.setProperty("aws.accessKeyId", S3ProxyServer.IDENTITY);
         System.setProperty("aws.secretAccessKey", S3ProxyServer.CREDENTIAL);
     }
@@ -34,7 +35,6 @@ class S3CommandLineTest {
     static void stop() throws Exception {
         System.clearProperty("aws.accessKeyId");
         System.clearProperty("aws.secretAccessKey");
-        server.close();
     }
 
     @Test

@@ -19,9 +19,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,20 +37,13 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class S3EndToEndTest {
     private static final Logger log = LoggerFactory.getLogger(S3EndToEndTest.class);
-    static S3ProxyServer server;
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = new S3ProxyServer();
-    }
 
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
 
     /** Counts requests by kind (HTTP method, and LIST as a GET on the bucket). */
     static final class RequestCounter implements ExecutionInterceptor {

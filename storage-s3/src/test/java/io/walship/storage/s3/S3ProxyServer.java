@@ -5,6 +5,9 @@ import java.util.UUID;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -13,17 +16,19 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3-compatible server (s3proxy, in memory) on a free loopback port, with signature
- * checking on, for tests. Start one per test class.
+ * checking on, for tests. One per test class, started and stopped around it:
+ * {@code @RegisterExtension static final S3ProxyServer server = new S3ProxyServer();}
  */
-public final class S3ProxyServer implements AutoCloseable {
+public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback {
     public static final String IDENTITY = "walship-test-access";
     /** A planted secret: tests assert it never reaches a log line or a message. */
     public static final String CREDENTIAL = "walship-PLANTED-SECRET-" + UUID.randomUUID();
 
-    private final S3Proxy proxy;
-    private final URI endpoint;
+    private S3Proxy proxy;
+    private URI endpoint;
 
-    public S3ProxyServer() throws Exception {
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
         proxy = S3Proxy.builder()
                 .blobStore(new TransientNio2BlobStore())
                 .endpoint(URI.create("http://127.0.0.1:0"))
@@ -64,7 +69,7 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void afterAll(ExtensionContext context) throws Exception {
         proxy.stop();
     }
 }
