@@ -5,10 +5,10 @@ import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /** Counts the requests a primary or replica makes, by kind: what an S3 bill is made of. */
 final class CountingStorage extends ForwardingStorage {
@@ -27,15 +27,9 @@ final class CountingStorage extends ForwardingStorage {
     }
 
     @Override
-    public PutResult putIfAbsent(String key, byte[] content) {
+    protected PutResult put(String key, Supplier<PutResult> call) {
         puts.incrementAndGet();
-        return super.putIfAbsent(key, content);
-    }
-
-    @Override
-    public PutResult putIfAbsent(String key, Path file) {
-        puts.incrementAndGet();
-        return super.putIfAbsent(key, file);
+        return call.get();
     }
 
     @Override

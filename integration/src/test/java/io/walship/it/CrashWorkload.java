@@ -112,24 +112,15 @@ public final class CrashWorkload {
             super(delegate);
         }
 
-        private PutResult put(String key, Supplier<PutResult> put) {
+        @Override
+        protected PutResult put(String key, Supplier<PutResult> call) {
             try {
-                return announce("put " + key, put::get);
+                return announce("put " + key, call::get);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        }
-
-        @Override
-        public PutResult putIfAbsent(String key, byte[] content) {
-            return put(key, () -> super.putIfAbsent(key, content));
-        }
-
-        @Override
-        public PutResult putIfAbsent(String key, Path file) {
-            return put(key, () -> super.putIfAbsent(key, file));
         }
     }
 }

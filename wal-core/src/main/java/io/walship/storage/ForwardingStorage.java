@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A {@link Storage} that hands every call to another one: extend it and override the calls to
- * observe or change (count requests, trace them, inject faults in a test). {@code toString} and
- * {@code close} forward too.
+ * observe or change (count requests, trace them, inject faults in a test). Both
+ * {@code putIfAbsent} variants pass through {@link #put}, so one override sees every write.
+ * {@code toString} and {@code close} forward too.
  */
 public abstract class ForwardingStorage implements Storage {
     private final Storage delegate;
@@ -23,14 +25,19 @@ public abstract class ForwardingStorage implements Storage {
         return delegate;
     }
 
+    /** Every put, of bytes or of a file, runs through here; {@code call} performs it on the delegate. */
+    protected PutResult put(String key, Supplier<PutResult> call) {
+        return call.get();
+    }
+
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
-        return delegate.putIfAbsent(key, content);
+        return put(key, () -> delegate.putIfAbsent(key, content));
     }
 
     @Override
     public PutResult putIfAbsent(String key, Path file) {
-        return delegate.putIfAbsent(key, file);
+        return put(key, () -> delegate.putIfAbsent(key, file));
     }
 
     @Override

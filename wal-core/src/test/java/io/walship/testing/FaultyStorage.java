@@ -4,11 +4,11 @@ import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Wraps a real {@link Storage} and, per instance, fails or delays a share of its calls. Failed
@@ -85,33 +85,20 @@ public final class FaultyStorage extends ForwardingStorage {
         }
     }
 
-    private interface PutCall {
-        PutResult put();
-    }
-
-    private PutResult put(String key, PutCall call) {
+    @Override
+    protected PutResult put(String key, Supplier<PutResult> call) {
         puts.incrementAndGet();
         delay();
         boolean fail = failNextPuts.getAndUpdate(n -> Math.max(0, n - 1)) > 0 || nextDouble() < putFailureRate;
         if (!fail) {
-            return call.put();
+            return call.get();
         }
         faultsInjected.incrementAndGet();
         if (nextDouble() < landedShare) {
-            call.put();
+            call.get();
             throw new StorageException("put", key, true, "injected timeout after the object landed", null);
         }
         throw new StorageException("put", key, true, "injected failure", null);
-    }
-
-    @Override
-    public PutResult putIfAbsent(String key, byte[] content) {
-        return put(key, () -> super.putIfAbsent(key, content));
-    }
-
-    @Override
-    public PutResult putIfAbsent(String key, Path file) {
-        return put(key, () -> super.putIfAbsent(key, file));
     }
 
     @Override
