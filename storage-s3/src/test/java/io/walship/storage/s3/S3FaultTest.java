@@ -11,6 +11,7 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
+import io.walship.storage.PutResult;
 import io.walship.storage.StorageException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +64,8 @@ class S3FaultTest {
     @Test
     void write_putsTimingOutAfterTheyLanded_everyAckCompletesNothingLostNoFalseFencing() throws Exception {
         String bucket = server.createBucket();
-        FaultInjector slow = new FaultInjector(11, 0, 0, r -> r.method() == SdkHttpMethod.PUT)
+        FaultInjector slow = new FaultInjector(11, 0, 0,
+                r -> r.method() == SdkHttpMethod.PUT && !r.encodedPath().contains(".walship-probe"))
                 .slowResponses(0.3, 1_000);
         List<Ack<Void>> acks = new ArrayList<>();
         try (S3Client client = client(slow, 1, Duration.ofMillis(300));
@@ -91,7 +94,9 @@ class S3FaultTest {
     @Test
     void write_storeFailingAQuarterOfPuts_everyAckCompletesAndRestoreHasAll() throws Exception {
         String bucket = server.createBucket();
-        FaultInjector faults = new FaultInjector(7, 0.25, 5, r -> r.method() == SdkHttpMethod.PUT);
+        // the open-time probe is spared: its own fault case is open_probePutLandedButAnsweredWithAnError_opens
+        FaultInjector faults = new FaultInjector(7, 0.25, 5,
+                r -> r.method() == SdkHttpMethod.PUT && !r.encodedPath().contains(".walship-probe"));
         try (S3Client client = client(faults, 2)) {
             for (Durability durability : Durability.values()) {
                 String prefix = durability.name().toLowerCase();
@@ -154,6 +159,19 @@ class S3FaultTest {
         assertThat(logs).as("the capture saw walship's log lines").contains("primary open")
                 .contains("storage write failed");
         assertThat(logs).doesNotContain(S3ProxyServer.CREDENTIAL).doesNotContain(wrongSecret);
+    }
+
+    @Test
+    void open_probePutLandedButAnsweredWithAnError_opens() {
+        String bucket = server.createBucket();
+        AtomicInteger probePuts = new AtomicInteger();
+        FaultInjector firstProbeFails = new FaultInjector(1, 1.0, 0, r -> r.method() == SdkHttpMethod.PUT
+                && r.encodedPath().contains(".walship-probe") && probePuts.getAndIncrement() == 0);
+        try (S3Client client = client(firstProbeFails, 2);
+             S3Storage s3 = S3Storage.builder(bucket).client(client).open()) {
+            assertThat(firstProbeFails.injected.get()).as("the first probe PUT landed, then failed").isEqualTo(1);
+            assertThat(s3.putIfAbsent("log/0000000000000001", new byte[] {1})).isEqualTo(PutResult.CREATED);
+        }
     }
 
     @Test
