@@ -17,6 +17,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -24,6 +25,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -51,6 +54,7 @@ class PrimaryCrashTest {
     private static final Logger log = LoggerFactory.getLogger(PrimaryCrashTest.class);
     /** Kills per durability mode: 25 (50 per run) by default, more under the soak profile (-Psoak). */
     private static final int KILLS = Integer.getInteger("walship.crashKills", 25);
+    private static final int KILLS_PER_EPOCH = 25;
 
     /** Where a kill is aimed: right after the child prints a line starting with {@code trigger}. */
     enum Target {
@@ -74,65 +78,95 @@ class PrimaryCrashTest {
     @EnumSource(Durability.class)
     void kill9_primaryAndReplicaInEveryPhase_nothingAckedLostBothConsistent(Durability durability)
             throws Exception {
-        Path storageDir = dir.resolve("storage");
-        Path db = dir.resolve("app.db");
-        Path replicaDb = dir.resolve("replica.db");
         Random random = new Random(durability.ordinal() * 1000L + 7);
-        TreeMap<Long, Long> acked = new TreeMap<>(); // row id -> txid
         Map<Target, Integer> landedInside = new EnumMap<>(Target.class);
-        long nextId = 1;
+        long ackedRows = 0;
         long checkedAcks = 0;
-        for (int kill = 1; kill <= KILLS; kill++) {
-            Target target = Target.values()[kill % Target.values().length];
-            int wanted = 5 + random.nextInt(150);
-            Round round = new Round(target, wanted);
-            round.run(storageDir, db, replicaDb, durability, nextId);
-            assertThat(round.output).as("child output").noneMatch(l -> l.startsWith("ERROR"));
-            if (round.landedInside()) {
-                landedInside.merge(target, 1, Integer::sum);
-            }
-            for (String line : round.output) {
-                if (line.startsWith("ACK ")) {
-                    String[] parts = line.split(" ");
-                    acked.put(Long.parseLong(parts[2]), Long.parseLong(parts[1]));
+        long storageBytes = 0;
+        for (int first = 1; first <= KILLS; first += KILLS_PER_EPOCH) {
+            // a fresh database and storage every KILLS_PER_EPOCH kills, so a soak's disk use stays bounded
+            Path epoch = dir.resolve("epoch-" + first);
+            Path storageDir = epoch.resolve("storage");
+            Path db = epoch.resolve("app.db");
+            Path replicaDb = epoch.resolve("replica.db");
+            TreeMap<Long, Long> acked = new TreeMap<>(); // row id -> txid
+            long nextId = 1;
+            for (int kill = first; kill < first + KILLS_PER_EPOCH && kill <= KILLS; kill++) {
+                Target target = Target.values()[kill % Target.values().length];
+                Round round = new Round(target, 5 + random.nextInt(150));
+                round.run(storageDir, db, replicaDb, durability, nextId);
+                assertThat(round.output).as("child output").noneMatch(l -> l.startsWith("ERROR"));
+                if (round.landedInside()) {
+                    landedInside.merge(target, 1, Integer::sum);
                 }
-            }
-            long attemptedBelow = Math.max(nextId, acked.isEmpty() ? 0 : acked.lastKey() + 1) + 1000;
-
-            try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), db, PrimaryOptions.durable())) {
-                long maxAckedTxid = acked.values().stream().mapToLong(Long::longValue).max().orElse(0);
-                assertThat(primary.txid()).as("kill %d (%s)", kill, target).isGreaterThanOrEqualTo(maxAckedTxid);
-                for (long id : acked.keySet()) {
-                    long present = queryLong(primary, "select count(*) from t where id = " + id);
-                    assertThat(present).as("kill %d (%s): acked row %d (txid %d)", kill, target, id, acked.get(id))
-                            .isEqualTo(1);
-                }
-                checkedAcks += acked.size();
-                primary.read(conn -> assertMatchesModel(conn, attemptedBelow));
-
-                try (Replica replica = Replica.open(FileSystemStorage.open(storageDir), replicaDb)) {
-                    assertThat(SqliteCli.integrityCheck(replicaDb)).isEqualTo("ok");
-                    replica.read(conn -> assertMatchesModel(conn, attemptedBelow));
-                    while (replica.txid() < primary.txid()) {
-                        replica.poll();
+                for (String line : round.output) {
+                    if (line.startsWith("ACK ")) {
+                        String[] parts = line.split(" ");
+                        acked.put(Long.parseLong(parts[2]), Long.parseLong(parts[1]));
                     }
-                    String replicaRows = replica.read(Rows::fingerprint);
-                    assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill,
-                            target).isEqualTo(primary.read(Rows::fingerprint));
                 }
+                long attemptedBelow = Math.max(nextId, acked.isEmpty() ? 0 : acked.lastKey() + 1) + 1000;
+                checkedAcks += acked.size();
+                checkAfterKill(kill, target, storageDir, db, replicaDb, acked, attemptedBelow);
+                nextId = attemptedBelow;
             }
-            assertThat(SqliteCli.integrityCheck(db)).isEqualTo("ok");
-            nextId = attemptedBelow;
+            RestoreResult restored = Restore.run(FileSystemStorage.open(storageDir), epoch.resolve("restored.db"),
+                    RestoreTarget.latest());
+            assertThat(queryLong(restored.path(), "select count(*) from t")).isGreaterThanOrEqualTo(acked.size());
+            assertThat(SqliteCli.integrityCheck(restored.path())).isEqualTo("ok");
+            ackedRows += acked.size();
+            storageBytes = Math.max(storageBytes, sizeOf(storageDir));
+            deleteTree(epoch);
         }
-        RestoreResult restored = Restore.run(FileSystemStorage.open(storageDir), dir.resolve("restored.db"),
-                RestoreTarget.latest());
-        assertThat(queryLong(restored.path(), "select count(*) from t")).isGreaterThanOrEqualTo(acked.size());
-        assertThat(SqliteCli.integrityCheck(restored.path())).isEqualTo("ok");
-        log.info("crash matrix durability={} kills={} landedInside={} ackedRows={} ackChecks={} lost=0", durability,
-                KILLS, landedInside, acked.size(), checkedAcks);
+        log.info("crash matrix durability={} kills={} landedInside={} ackedRows={} ackChecks={} lost=0"
+                + " maxStorageMiB={}", durability, KILLS, landedInside, ackedRows, checkedAcks, storageBytes >> 20);
         for (Target target : Target.values()) {
             if (target != Target.ANYWHERE && KILLS >= 2 * Target.values().length) {
                 assertThat(landedInside).as("kills that landed inside their phase").containsKey(target);
+            }
+        }
+    }
+
+    /**
+     * The primary reopens from storage with every acked row, both files equal the model, the
+     * replica reopens sound and catches up to the primary's exact rows.
+     */
+    private static void checkAfterKill(int kill, Target target, Path storageDir, Path db, Path replicaDb,
+                                       TreeMap<Long, Long> acked, long attemptedBelow) throws Exception {
+        try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), db, PrimaryOptions.durable())) {
+            long maxAckedTxid = acked.values().stream().mapToLong(Long::longValue).max().orElse(0);
+            assertThat(primary.txid()).as("kill %d (%s)", kill, target).isGreaterThanOrEqualTo(maxAckedTxid);
+            for (long id : acked.keySet()) {
+                long present = queryLong(primary, "select count(*) from t where id = " + id);
+                assertThat(present).as("kill %d (%s): acked row %d (txid %d)", kill, target, id, acked.get(id))
+                        .isEqualTo(1);
+            }
+            primary.read(conn -> assertMatchesModel(conn, attemptedBelow));
+
+            try (Replica replica = Replica.open(FileSystemStorage.open(storageDir), replicaDb)) {
+                assertThat(SqliteCli.integrityCheck(replicaDb)).isEqualTo("ok");
+                replica.read(conn -> assertMatchesModel(conn, attemptedBelow));
+                while (replica.txid() < primary.txid()) {
+                    replica.poll();
+                }
+                String replicaRows = replica.read(Rows::fingerprint);
+                assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill, target)
+                        .isEqualTo(primary.read(Rows::fingerprint));
+            }
+        }
+        assertThat(SqliteCli.integrityCheck(db)).isEqualTo("ok");
+    }
+
+    private static long sizeOf(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                Files.delete(f);
             }
         }
     }
