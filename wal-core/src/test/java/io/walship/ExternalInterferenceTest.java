@@ -48,6 +48,14 @@ class ExternalInterferenceTest {
         }
     }
 
+    /** A primary created table t, stored the row 1 and was closed. */
+    private void storedOneRowAndClosed() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 1);
+        }
+    }
+
     /** Storage restored on its own equals the primary's file byte for byte. */
     private void assertStorageEqualsPrimary(Primary primary) throws Exception {
         primary.flush().get();
@@ -82,10 +90,7 @@ class ExternalInterferenceTest {
 
     @Test
     void open_localFileChangedWhileClosed_movesItAsideAndRebuildsFromStorage() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            insert(primary, 1);
-        }
+        storedOneRowAndClosed();
         SqliteCli.run(db(), "insert into t values (666);");
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
@@ -153,10 +158,7 @@ class ExternalInterferenceTest {
 
     @Test
     void open_journalModeSwitchedToDeleteWhileClosed_rebuildsInWalMode() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            insert(primary, 1);
-        }
+        storedOneRowAndClosed();
         assertThat(SqliteCli.run(db(), "pragma journal_mode=delete;")).isEqualTo("delete");
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
@@ -176,10 +178,7 @@ class ExternalInterferenceTest {
 
     @Test
     void open_journalModeSwitchedAndWrittenWhileClosed_movesFileAsideAndRebuilds() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            insert(primary, 1);
-        }
+        storedOneRowAndClosed();
         SqliteCli.run(db(), "pragma journal_mode=delete; insert into t values (666);");
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
