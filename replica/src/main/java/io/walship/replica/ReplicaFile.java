@@ -181,10 +181,7 @@ final class ReplicaFile implements Closeable {
         int finalCount = last.databasePages();
         byte[] newPage1 = finals.containsKey(1) ? finals.get(1).copy(pageSize) : page1;
 
-        ReplicaState intent = new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(),
-                segments.get(0).firstTxid(), last.txid(), changeCounter, stateSequence + 1, page1);
-        intent.update(statePath);
-        stateSequence = intent.sequence();
+        writeState(checksum.pageCount(), segments.get(0).firstTxid(), last.txid());
         int counter = changeCounter + 1;
         try (Statement s = lock.createStatement()) {
             s.execute("BEGIN EXCLUSIVE");
@@ -216,10 +213,15 @@ final class ReplicaFile implements Closeable {
         changeCounter = counter;
         txid = last.txid();
         commitMillis = last.commitMillis();
-        ReplicaState applied = new ReplicaState(pageSize, finalCount, txid, checksum.value(), 0, 0, changeCounter,
-                stateSequence + 1, page1);
-        applied.update(statePath);
-        stateSequence = applied.sequence();
+        writeState(finalCount, 0, 0);
+    }
+
+    /** Writes what this file holds now, with the apply intent given (0, 0: none), as the next state. */
+    private void writeState(int pageCount, long applyingTxid, long applyingLastTxid) throws IOException {
+        ReplicaState next = new ReplicaState(pageSize, pageCount, txid, checksum.value(), applyingTxid,
+                applyingLastTxid, changeCounter, stateSequence + 1, page1);
+        next.update(statePath);
+        stateSequence = next.sequence();
     }
 
     /** The primary's page 1 with the replica's header fields: rollback journal, change counter, size. */
@@ -242,7 +244,8 @@ final class ReplicaFile implements Closeable {
         }
     }
 
-    private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    /** Writes all of {@code buffer} (from its position) at {@code position} of the file. */
+    static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         long at = position;
         while (buffer.hasRemaining()) {
             at += channel.write(buffer, at);

@@ -79,8 +79,8 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         Path temp = Restore.sibling(file, ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
-            writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
+            ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            ReplicaFile.writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
             channel.force(true);
         }
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -94,16 +94,8 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 throw new CorruptObjectException(file.toString(), "replica state file is " + channel.size()
                         + " bytes, expected two slots of " + slotSize(), -1);
             }
-            writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
             channel.force(false);
-        }
-    }
-
-    private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        buffer.clear();
-        long at = position;
-        while (buffer.hasRemaining()) {
-            at += channel.write(buffer, at);
         }
     }
 

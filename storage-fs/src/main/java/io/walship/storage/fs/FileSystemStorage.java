@@ -74,7 +74,7 @@ public final class FileSystemStorage implements Storage {
     }
 
     /** Removes temp files last modified before {@code cutoff}: what a crashed writer left. */
-    void removeStaleTempFiles(Instant cutoff) {
+    private void removeStaleTempFiles(Instant cutoff) {
         int removed = 0;
         try (Stream<Path> files = Files.list(temp)) {
             for (Path file : (Iterable<Path>) files::iterator) {
