@@ -11,6 +11,7 @@ import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.ChildJvm;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
@@ -196,7 +197,7 @@ class PrimaryCrashTest {
         }
 
         void run(Path storageDir, Path db, Path replicaDb, Durability durability, long firstId) throws Exception {
-            Process primary = start(ProcessBuilder.Redirect.PIPE, CrashWorkload.class.getName(), storageDir.toString(), db.toString(),
+            Process primary = ChildJvm.start(ProcessBuilder.Redirect.PIPE, CrashWorkload.class.getName(), storageDir.toString(), db.toString(),
                     durability.name(), Long.toString(firstId), "4");
             Process[] replica = new Process[1];
             CountDownLatch killed = new CountDownLatch(1);
@@ -207,7 +208,7 @@ class PrimaryCrashTest {
                     for (String line = in.readLine(); line != null; line = in.readLine()) {
                         output.add(line);
                         if (line.startsWith("OPEN ")) {
-                            replica[0] = start(ProcessBuilder.Redirect.DISCARD, "io.walship.cli.WalshipCommand", "follow",
+                            replica[0] = ChildJvm.start(ProcessBuilder.Redirect.DISCARD, "io.walship.cli.WalshipCommand", "follow",
                                     "file://" + storageDir, "--db", replicaDb.toString(), "--interval", "PT0.005S");
                         }
                         if (line.startsWith("ACK ")) {
@@ -246,18 +247,6 @@ class PrimaryCrashTest {
             }
             List<String> lines = List.copyOf(output);
             return !lines.subList(lines.lastIndexOf(begin), lines.size()).contains("END " + begin.substring(6));
-        }
-
-        private static Process start(ProcessBuilder.Redirect output, String mainClass, String... args) {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), mainClass));
-            command.addAll(List.of(args));
-            try {
-                return new ProcessBuilder(command).redirectOutput(output).redirectError(ProcessBuilder.Redirect.DISCARD)
-                        .start();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
         }
     }
 }

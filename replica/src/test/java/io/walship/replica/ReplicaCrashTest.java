@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.ChildJvm;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
@@ -14,7 +15,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -68,7 +68,8 @@ class ReplicaCrashTest {
                         exec(conn, "delete from audit where id <= (select max(id) from audit) - 100");
                     }).get();
                 }
-                Process child = start(storageDir, replicaDb);
+                Process child = ChildJvm.start(ProcessBuilder.Redirect.PIPE, ReplicaFollowProcess.class.getName(),
+                        storageDir.toString(), replicaDb.toString());
                 try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line = out.readLine();
@@ -112,12 +113,5 @@ class ReplicaCrashTest {
                 Thread.onSpinWait();
             }
         }
-    }
-
-    private static Process start(Path storageDir, Path replicaDb) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                ReplicaFollowProcess.class.getName(), storageDir.toString(), replicaDb.toString()))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 }
