@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -110,20 +111,10 @@ public final class S3Storage implements Storage {
     public PutResult putIfAbsent(String key, byte[] content) {
         Objects.requireNonNull(content, "content");
         String name = objectName(key);
-        if (!conditionalWrites && exists(name)) {
-            return PutResult.ALREADY_EXISTS;
-        }
-        try {
+        return createOnly(key, name, () -> {
             client.putObject(putRequest(name), RequestBody.fromBytes(content));
             return PutResult.CREATED;
-        } catch (S3Exception e) {
-            if (isPreconditionFailed(e)) {
-                return PutResult.ALREADY_EXISTS;
-            }
-            throw map("put", key, e);
-        } catch (SdkException e) {
-            throw map("put", key, e);
-        }
+        });
     }
 
     @Override
@@ -136,15 +127,22 @@ public final class S3Storage implements Storage {
         } catch (IOException e) {
             throw new StorageException("put", key, StorageException.Kind.IO, e.toString(), e);
         }
-        if (!conditionalWrites && exists(name)) {
-            return PutResult.ALREADY_EXISTS;
-        }
-        try {
+        return createOnly(key, name, () -> {
             if (size <= multipartThresholdBytes) {
                 client.putObject(putRequest(name), RequestBody.fromFile(file));
                 return PutResult.CREATED;
             }
             return multipart(key, name, file, size);
+        });
+    }
+
+    /** Runs {@code upload} unless the object exists; a refused If-None-Match is ALREADY_EXISTS. */
+    private PutResult createOnly(String key, String name, Supplier<PutResult> upload) {
+        if (!conditionalWrites && exists(name)) {
+            return PutResult.ALREADY_EXISTS;
+        }
+        try {
+            return upload.get();
         } catch (S3Exception e) {
             if (isPreconditionFailed(e)) {
                 return PutResult.ALREADY_EXISTS;
