@@ -583,7 +583,7 @@ public final class Primary implements AutoCloseable {
     /** An Ack for everything committed so far; in ASYNC mode also asks for an upload now. */
     public Ack<Void> flush() {
         long txid = assignedTxid;
-        flusher.requestFlush();
+        flusher.requestFlush(txid);
         return new Ack<>(txid, null, acks.futureFor(txid));
     }
 
@@ -634,7 +634,7 @@ public final class Primary implements AutoCloseable {
         }
         long txid = assignedTxid;
         try {
-            flusher.requestFlush();
+            flusher.requestFlush(txid);
             acks.futureFor(txid).get(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             log.error("close timed out before storing db={} txid={} storedTxid={}", db, txid, acks.storedTxid());

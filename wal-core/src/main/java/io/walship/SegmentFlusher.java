@@ -55,7 +55,8 @@ final class SegmentFlusher implements Runnable {
     private long checksumAtEnd;
     /** Written under the monitor; read without it on the writers' path. */
     private volatile long pendingBytes;
-    private boolean flushRequested;
+    /** Upload now, in ASYNC mode too, the open segment once it holds this txid (0: nothing asked). */
+    private long flushThrough;
     private boolean closing;
     private boolean stopped;
 
@@ -121,9 +122,12 @@ final class SegmentFlusher implements Runnable {
         }
     }
 
-    /** Uploads what is pending now, also in ASYNC mode. */
-    synchronized void requestFlush() {
-        flushRequested = true;
+    /**
+     * Uploads everything up to {@code txid} now, also in ASYNC mode: the open segment is sealed
+     * as soon as it holds {@code txid}, however far the capture thread still is behind.
+     */
+    synchronized void requestFlush(long txid) {
+        flushThrough = Math.max(flushThrough, txid);
         notifyAll();
     }
 
@@ -176,7 +180,6 @@ final class SegmentFlusher implements Runnable {
             }
             if (open != null && dueNow()) {
                 seal();
-                flushRequested = false;
                 return sealed.poll();
             }
             if (open == null && closing) {
@@ -194,7 +197,8 @@ final class SegmentFlusher implements Runnable {
     }
 
     private boolean dueNow() {
-        return options.durability() == Durability.DURABLE || flushRequested || closing
+        return options.durability() == Durability.DURABLE || closing
+                || (open.firstTxid() <= flushThrough && open.lastTxid() >= flushThrough)
                 || pendingBytes >= options.flushBytes()
                 || System.nanoTime() - openSinceNanos >= options.flushInterval().toNanos();
     }

@@ -104,6 +104,27 @@ class PrimaryTest {
 
     // ---------------------------------------------------------------- write
 
+    /**
+     * Regression: flush() right after a write, in ASYNC mode with a long interval, used to seal
+     * the open segment before the capture thread had appended that write, and then wait out the
+     * whole interval for it.
+     */
+    @Test
+    void flush_asyncRightAfterAWrite_storesThatWriteWithoutWaitingForTheInterval() throws Exception {
+        PrimaryOptions hourly = PrimaryOptions.builder().durability(Durability.ASYNC)
+                .flushInterval(java.time.Duration.ofHours(1)).build();
+        try (Primary primary = Primary.open(storage, db(), hourly)) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            for (int round = 0; round < 50; round++) {
+                for (int i = 0; i < 5; i++) {
+                    insert(primary, i); // pending in the open segment
+                }
+                long txid = primary.txid();
+                assertThat(primary.flush().get(java.time.Duration.ofSeconds(10))).isEqualTo(txid);
+            }
+        }
+    }
+
     @Test
     void write_rolledBack_capturesNothing() throws Exception {
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
