@@ -3,7 +3,9 @@ package io.walship.capture;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Reads committed transactions from SQLite's {@code -wal} file, one commit at a time.
@@ -19,6 +21,9 @@ import java.util.Arrays;
  * owns it.
  */
 public final class WalReader {
+    /** How much of the WAL {@link #committedFrames} reads at a time. */
+    private static final int SCAN_BYTES = 1 << 20;
+
     private final FileChannel wal;
     private final int pageSize;
     private final int frameSize;
@@ -35,6 +40,20 @@ public final class WalReader {
         this.wal = wal;
         this.pageSize = pageSize;
         this.frameSize = WalLayout.FRAME_HEADER_SIZE + pageSize;
+    }
+
+    /** A WAL generation: the salts every frame of it carries. SQLite starts a new one when it resets the WAL. */
+    public record Generation(int salt1, int salt2) {
+    }
+
+    /** What {@link #scan} found: the WAL's generation (null when its header is not valid) and its commits. */
+    public record Contents(Generation generation, List<Long> commitFrames) {
+        static final Contents EMPTY = new Contents(null, List.of());
+    }
+
+    /** The generation of the frames read last, or null before the first. */
+    public Generation generation() {
+        return chain == null ? null : new Generation(salt1, salt2);
     }
 
     /** Frames of the current WAL generation read so far. */
@@ -89,19 +108,9 @@ public final class WalReader {
             int at = i * frameSize;
             int pgno = buffer.getInt(at + WalLayout.FRAME_PGNO_OFFSET);
             int commitSize = buffer.getInt(at + WalLayout.FRAME_DB_SIZE_OFFSET);
-            if (buffer.getInt(at + WalLayout.FRAME_SALT1_OFFSET) != salt1
-                    || buffer.getInt(at + WalLayout.FRAME_SALT2_OFFSET) != salt2) {
-                throw new WalInterferenceException("frame " + (framesRead + i) + " has salts of another WAL"
-                        + " generation");
-            }
-            chain.update(buffer, at, WalLayout.FRAME_CHECKSUMMED_HEADER_BYTES);
-            chain.update(buffer, at + WalLayout.FRAME_HEADER_SIZE, pageSize);
-            if (!chain.matches(buffer.getInt(at + WalLayout.FRAME_CHECKSUM1_OFFSET),
-                    buffer.getInt(at + WalLayout.FRAME_CHECKSUM2_OFFSET))) {
-                throw new WalInterferenceException("frame " + (framesRead + i) + " breaks the WAL checksum chain");
-            }
-            if (pgno < 1) {
-                throw new WalInterferenceException("frame " + (framesRead + i) + " has page number " + pgno);
+            String problem = checkFrame(buffer, at, framesRead + i);
+            if (problem != null) {
+                throw new WalInterferenceException(problem);
             }
             boolean last = i == count - 1;
             if (commitSize != 0 && !last) {
@@ -148,6 +157,68 @@ public final class WalReader {
             imageOffsets = Arrays.copyOf(imageOffsets, n);
         }
         return new WalTransaction(newGeneration, databasePages, pgnos, offsets, buffer, imageOffsets);
+    }
+
+    /**
+     * The commits the WAL holds, as SQLite's recovery finds them: for each commit frame of the
+     * current generation, the number of frames up to and including it, until the first frame
+     * whose salts, checksum chain or page number is wrong, or the end of the file. Empty when the
+     * WAL is empty or its header is not valid. Reads the WAL once, a few frames at a time.
+     */
+    public static Contents scan(FileChannel wal, int pageSize) throws IOException {
+        WalReader reader = new WalReader(wal, pageSize);
+        if (wal.size() < WalLayout.HEADER_SIZE) {
+            return Contents.EMPTY;
+        }
+        reader.readFully(reader.header, 0);
+        try {
+            reader.startGeneration(reader.header);
+        } catch (WalInterferenceException e) {
+            return Contents.EMPTY; // SQLite ignores a WAL whose header is not valid, and so does walship
+        }
+        return new Contents(reader.generation(), reader.commitsOfGeneration());
+    }
+
+    /** After the header was read: the frame count at each commit frame of this generation's valid frames. */
+    private List<Long> commitsOfGeneration() throws IOException {
+        List<Long> commits = new ArrayList<>();
+        int framesPerRead = Math.max(1, SCAN_BYTES / frameSize);
+        ByteBuffer frames = ByteBuffer.allocate(framesPerRead * frameSize);
+        long total = (wal.size() - WalLayout.HEADER_SIZE) / frameSize;
+        for (long first = 0; first < total; first += framesPerRead) {
+            int count = (int) Math.min(framesPerRead, total - first);
+            frames.clear().limit(count * frameSize);
+            readFully(frames, WalLayout.frameOffset(first, pageSize));
+            for (int i = 0; i < count; i++) {
+                int at = i * frameSize;
+                if (checkFrame(frames, at, first + i) != null) {
+                    return commits;
+                }
+                if (frames.getInt(at + WalLayout.FRAME_DB_SIZE_OFFSET) != 0) {
+                    commits.add(first + i + 1);
+                }
+            }
+        }
+        return commits;
+    }
+
+    /**
+     * Checks one frame against the generation's salts and continues the checksum chain over it;
+     * returns what is wrong, or null when the frame belongs to the chain.
+     */
+    private String checkFrame(ByteBuffer frames, int at, long frame) {
+        if (frames.getInt(at + WalLayout.FRAME_SALT1_OFFSET) != salt1
+                || frames.getInt(at + WalLayout.FRAME_SALT2_OFFSET) != salt2) {
+            return "frame " + frame + " has salts of another WAL generation";
+        }
+        chain.update(frames, at, WalLayout.FRAME_CHECKSUMMED_HEADER_BYTES);
+        chain.update(frames, at + WalLayout.FRAME_HEADER_SIZE, pageSize);
+        if (!chain.matches(frames.getInt(at + WalLayout.FRAME_CHECKSUM1_OFFSET),
+                frames.getInt(at + WalLayout.FRAME_CHECKSUM2_OFFSET))) {
+            return "frame " + frame + " breaks the WAL checksum chain";
+        }
+        int pgno = frames.getInt(at + WalLayout.FRAME_PGNO_OFFSET);
+        return pgno < 1 ? "frame " + frame + " has page number " + pgno : null;
     }
 
     private boolean saltsChanged(ByteBuffer header) {

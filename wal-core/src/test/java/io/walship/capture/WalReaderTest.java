@@ -157,6 +157,62 @@ class WalReaderTest {
                 .isInstanceOf(WalInterferenceException.class).hasMessageContaining("did not");
     }
 
+    // ---------------------------------------------------------------- scan, as SQLite's recovery sees it
+
+    private WalReader.Contents scan(byte[] bytes) throws IOException {
+        Path copy = dir.resolve("scan-wal");
+        Files.write(copy, bytes);
+        try (FileChannel channel = FileChannel.open(copy, StandardOpenOption.READ)) {
+            return WalReader.scan(channel, PAGE);
+        }
+    }
+
+    @Test
+    void scan_intactWal_findsEveryCommitTheHookReported() throws IOException {
+        WalReader.Contents contents = scan(wal);
+
+        assertThat(contents.commitFrames()).containsExactly(commits.get(0).longValue(), commits.get(1).longValue(),
+                commits.get(2).longValue());
+        WalReader reader = reader(wal);
+        reader.readTransaction(commits.get(0));
+        assertThat(contents.generation()).isEqualTo(reader.generation());
+    }
+
+    @Test
+    void scan_walCutInsideTheLastTransaction_endsAtTheCommitBefore() throws IOException {
+        byte[] bytes = Arrays.copyOf(wal, (int) WalLayout.frameOffset(commits.get(2) - 1, PAGE) + 500);
+
+        assertThat(scan(bytes).commitFrames()).containsExactly(commits.get(0).longValue(),
+                commits.get(1).longValue());
+    }
+
+    @Test
+    void scan_damagedFrame_endsAtTheCommitBeforeIt() throws IOException {
+        byte[] bytes = wal.clone();
+        bytes[(int) WalLayout.frameOffset(commits.get(0), PAGE) + WalLayout.FRAME_HEADER_SIZE + 7] ^= 1;
+
+        assertThat(scan(bytes).commitFrames()).containsExactly(commits.get(0).longValue());
+    }
+
+    @Test
+    void scan_framesOfAnOlderGenerationAfterTheCommits_areNotCommits() throws IOException {
+        byte[] bytes = wal.clone();
+        int frame = (int) WalLayout.frameOffset(commits.get(1), PAGE);
+        setInt(bytes, frame + WalLayout.FRAME_SALT2_OFFSET, 777); // what a restarted WAL leaves behind its end
+
+        assertThat(scan(bytes).commitFrames()).containsExactly(commits.get(0).longValue(),
+                commits.get(1).longValue());
+    }
+
+    @Test
+    void scan_invalidHeaderOrEmpty_findsNothing() throws IOException {
+        byte[] bytes = wal.clone();
+        bytes[WalLayout.HEADER_SALT1_OFFSET] ^= 1; // header checksum no longer matches
+
+        assertThat(scan(bytes)).isEqualTo(new WalReader.Contents(null, List.of()));
+        assertThat(scan(new byte[0]).commitFrames()).isEmpty();
+    }
+
     @Test
     void readTransaction_reportedCountGoesBack_throwsInterference() throws IOException {
         WalReader reader = reader(wal);
