@@ -58,6 +58,26 @@ public final class DatabaseChecksum {
         return checksum;
     }
 
+    /**
+     * A checksum from page hashes recorded earlier: {@code hashes[i]} is the hash of page
+     * {@code i + 1}; the value is their XOR, which the caller compares with the recorded value
+     * to know the hashes are intact. Takes ownership of the array.
+     */
+    public static DatabaseChecksum ofPageHashes(int pageSize, long[] hashes, int pageCount) {
+        if (pageCount < 0 || pageCount > hashes.length) {
+            throw new IllegalArgumentException("page count " + pageCount + " outside 0.." + hashes.length);
+        }
+        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
+        checksum.pageHashes = hashes;
+        checksum.pageCount = pageCount;
+        long value = 0;
+        for (int i = 0; i < pageCount; i++) {
+            value ^= hashes[i];
+        }
+        checksum.value = value;
+        return checksum;
+    }
+
     /** Hash of one page image as it enters the database checksum. */
     public static long pageHash(int pgno, ByteBuffer buffer, int offset, int pageSize) {
         return HASH.hash(buffer, offset, pageSize, pgno);

@@ -25,12 +25,13 @@ public final class DatabaseImage implements Closeable {
     private final DatabaseChecksum checksum;
     private final int pageSize;
     private long txid;
+    private long pagesWritten;
 
-    private DatabaseImage(Path path, FileChannel channel, int pageSize, long txid) {
+    private DatabaseImage(Path path, FileChannel channel, DatabaseChecksum checksum, long txid) {
         this.path = path;
         this.channel = channel;
-        this.pageSize = pageSize;
-        this.checksum = new DatabaseChecksum(pageSize);
+        this.pageSize = checksum.pageSize();
+        this.checksum = checksum;
         this.txid = txid;
     }
 
@@ -38,7 +39,17 @@ public final class DatabaseImage implements Closeable {
     public static DatabaseImage create(Path path, int pageSize, long txid) throws IOException {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
-        return new DatabaseImage(path, channel, pageSize, txid);
+        return new DatabaseImage(path, channel, new DatabaseChecksum(pageSize), txid);
+    }
+
+    /**
+     * Opens an existing database file whose pages have the hashes in {@code pages} (taken over,
+     * not copied) at {@code txid}, to bring it forward with {@link #apply}. The file must not be
+     * open in SQLite in this process.
+     */
+    public static DatabaseImage open(Path path, DatabaseChecksum pages, long txid) throws IOException {
+        return new DatabaseImage(path, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                pages, txid);
     }
 
     public Path path() {
@@ -79,8 +90,36 @@ public final class DatabaseImage implements Closeable {
         segment.checkContinues(pageSize, txid, checksum.value());
     }
 
+    /** The hashes of the pages as they are now; live, owned by this image. */
+    public DatabaseChecksum pages() {
+        return checksum;
+    }
+
+    /** Pages written by {@link #apply} so far. */
+    public long pagesWritten() {
+        return pagesWritten;
+    }
+
     /** Applies one transaction and verifies the database checksum after it. */
     public void apply(String key, Transaction txn) throws IOException {
+        write(key, txn);
+        if (checksum.value() != txn.checksumAfter()) {
+            throw new CorruptObjectException(key, "database checksum after txid " + txn.txid() + " is "
+                    + Long.toHexString(checksum.value()) + ", the primary recorded "
+                    + Long.toHexString(txn.checksumAfter()), -1);
+        }
+    }
+
+    /**
+     * Applies one transaction without checking the checksum after it: for bringing forward a file
+     * that an interrupted apply may have left part-way, where only the end state can be checked
+     * (full page images make applying again idempotent).
+     */
+    public void applyUnverified(String key, Transaction txn) throws IOException {
+        write(key, txn);
+    }
+
+    private void write(String key, Transaction txn) throws IOException {
         if (txn.txid() != txid + 1) {
             throw new TxidGapException(key, txid + 1, txn.txid());
         }
@@ -95,13 +134,9 @@ public final class DatabaseImage implements Closeable {
             }
             checksum.setPage(txn.pgno(i), images, i * pageSize);
         }
+        pagesWritten += txn.pageCount();
         if (txn.databasePages() < oldCount) {
             channel.truncate((long) txn.databasePages() * pageSize);
-        }
-        if (checksum.value() != txn.checksumAfter()) {
-            throw new CorruptObjectException(key, "database checksum after txid " + txn.txid() + " is "
-                    + Long.toHexString(checksum.value()) + ", the primary recorded "
-                    + Long.toHexString(txn.checksumAfter()), -1);
         }
         txid = txn.txid();
     }

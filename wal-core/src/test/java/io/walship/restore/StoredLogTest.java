@@ -1,0 +1,112 @@
+package io.walship.restore;
+
+import static io.walship.testing.Rows.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.Ack;
+import io.walship.Durability;
+import io.walship.Primary;
+import io.walship.PrimaryOptions;
+import io.walship.TxidGapException;
+import io.walship.TxidNotAvailableException;
+import io.walship.format.ObjectKey;
+import io.walship.format.Transaction;
+import io.walship.testing.MemoryStorage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoredLogTest {
+    @TempDir
+    Path dir;
+
+    private final MemoryStorage storage = new MemoryStorage();
+    private Position latest;
+
+    /** 30 transactions in segments of several each: txid 1 creates t, then one insert each. */
+    @BeforeEach
+    void fill() throws Exception {
+        PrimaryOptions grouped = PrimaryOptions.builder().durability(Durability.ASYNC)
+                .flushInterval(java.time.Duration.ofHours(1)).build();
+        try (Primary primary = Primary.open(storage, dir.resolve("p.db"), grouped)) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            for (int i = 1; i <= 29; i++) {
+                int v = i;
+                Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (" + v + ")"));
+                if (i % 7 == 0) {
+                    primary.flush().get(); // a segment ends here
+                }
+                assertThat(ack.txid()).isEqualTo(i + 1);
+            }
+        }
+        latest = Restore.latestPosition(storage).orElseThrow();
+        assertThat(latest.txid()).isEqualTo(30);
+        assertThat(segments()).hasSizeGreaterThan(3).hasSizeLessThan(30);
+    }
+
+    private List<Long> segments() {
+        return storage.list(ObjectKey.LOG_PREFIX).stream().map(o -> ObjectKey.parseSegment(o.key()))
+                .flatMap(Optional::stream).sorted().toList();
+    }
+
+    private long checksumRestoredAt(long txid) {
+        Path file = dir.resolve("at-" + txid + ".db");
+        return Restore.run(storage, file, RestoreTarget.txid(txid)).checksum();
+    }
+
+    @Test
+    void after_txidInsideASegment_startsWithItsChecksumAndHandsOutEveryLaterTransaction() {
+        StoredLog log = StoredLog.after(storage, segments(), 10, latest);
+
+        assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(10));
+        List<Long> txids = new ArrayList<>();
+        for (Transaction txn = log.next(); txn != null; txn = log.next()) {
+            txids.add(txn.txid());
+        }
+        assertThat(txids).hasSize(20).startsWith(11L).endsWith(30L).isSorted();
+    }
+
+    @Test
+    void after_txidAtASegmentBoundary_startsWithThatSegmentsChecksumBefore() {
+        long boundary = segments().get(2) - 1;
+        StoredLog log = StoredLog.after(storage, segments(), boundary, latest);
+
+        assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(boundary));
+        assertThat(log.next().txid()).isEqualTo(boundary + 1);
+    }
+
+    @Test
+    void after_newestTxid_readsNothingAndIsEmpty() {
+        StoredLog log = StoredLog.after(new MemoryStorage(), segments(), 30, latest);
+
+        assertThat(log.checksumAtStart()).isEqualTo(latest.checksum());
+        assertThat(log.next()).isNull();
+    }
+
+    @Test
+    void next_segmentMissingInTheMiddle_throwsTxidGap() {
+        List<Long> segments = segments();
+        storage.delete(ObjectKey.segment(segments.get(3)));
+        StoredLog log = StoredLog.after(storage, segments, 1, latest);
+
+        assertThatThrownBy(() -> {
+            while (log.next() != null) {
+                // read on
+            }
+        }).isInstanceOf(TxidGapException.class);
+    }
+
+    @Test
+    void after_txidBeyondStorageOrBeforeItsLog_throwsTxidNotAvailable() {
+        List<Long> segments = segments();
+        assertThatThrownBy(() -> StoredLog.after(storage, segments, 31, latest))
+                .isInstanceOf(TxidNotAvailableException.class);
+        assertThatThrownBy(() -> StoredLog.after(storage, segments.subList(2, segments.size()), 1, latest))
+                .isInstanceOf(TxidNotAvailableException.class);
+    }
+}
