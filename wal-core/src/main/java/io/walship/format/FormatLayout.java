@@ -28,6 +28,12 @@ package io.walship.format;
  * transaction record (inside a segment's decompressed body)
  *  0 txid u64 | 8 commit millis u64 | 16 db size in pages u32 | 20 page count u32
  * 24 page count x (pgno u32 | page image) | checksum after u64
+ *
+ * checkpoint record (local, next to a primary database)
+ *  0 header slot 0 (84 + xxHash64 8) | 4096 header slot 1 | 8192 page hashes, u64 per page
+ * header: 0 magic "WSCK" | 4 version | 6 flags | 8 page size | 12 page count | 16 txid | 24 db checksum
+ *         32 applying last txid | 40 file size | 48 mtime nanos | 56 ctime nanos | 64 inode
+ *         72 folded WAL salt1 | 76 folded WAL salt2 | 80 sequence
  * </pre>
  */
 public final class FormatLayout {
@@ -103,6 +109,32 @@ public final class FormatLayout {
     /** Which of the state file's two slots is newer: the one with the later sequence number. */
     public static final int REPLICA_SEQUENCE_OFFSET = REPLICA_CHANGE_COUNTER_OFFSET + Integer.BYTES;
     public static final int REPLICA_STATE_HEADER_SIZE = REPLICA_SEQUENCE_OFFSET + Integer.BYTES;
+
+    // ---- checkpoint record (local file next to a primary database) ----
+    /** "WSCK": walship checkpoint record. */
+    public static final int CHECKPOINT_RECORD_MAGIC = 0x5753434B;
+    /** Flag bit: walship may have let SQLite write the database file since this header's state. */
+    public static final int CHECKPOINT_FLAG_DIRTY = 1;
+    /** Flag bit: the folded WAL salts name the WAL generation whose frames are in the file. */
+    public static final int CHECKPOINT_FLAG_FOLDED_SALTS = 2;
+    public static final int CHECKPOINT_PAGE_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
+    public static final int CHECKPOINT_TXID_OFFSET = CHECKPOINT_PAGE_COUNT_OFFSET + Integer.BYTES;
+    public static final int CHECKPOINT_CHECKSUM_OFFSET = CHECKPOINT_TXID_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_APPLYING_LAST_TXID_OFFSET = CHECKPOINT_CHECKSUM_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_FILE_SIZE_OFFSET = CHECKPOINT_APPLYING_LAST_TXID_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_FILE_MTIME_NANOS_OFFSET = CHECKPOINT_FILE_SIZE_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_FILE_CTIME_NANOS_OFFSET = CHECKPOINT_FILE_MTIME_NANOS_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_FILE_INODE_OFFSET = CHECKPOINT_FILE_CTIME_NANOS_OFFSET + Long.BYTES;
+    /** Salts of the WAL generation the last checkpoint folded: a WAL still carrying them is stale. */
+    public static final int CHECKPOINT_FOLDED_SALT1_OFFSET = CHECKPOINT_FILE_INODE_OFFSET + Long.BYTES;
+    public static final int CHECKPOINT_FOLDED_SALT2_OFFSET = CHECKPOINT_FOLDED_SALT1_OFFSET + Integer.BYTES;
+    /** Which of the record's two header slots is newer: the one with the later sequence number. */
+    public static final int CHECKPOINT_SEQUENCE_OFFSET = CHECKPOINT_FOLDED_SALT2_OFFSET + Integer.BYTES;
+    public static final int CHECKPOINT_HEADER_SIZE = CHECKPOINT_SEQUENCE_OFFSET + Integer.BYTES;
+    /** Header slot i starts at i times this: each slot in its own 4 KiB page, so one torn write spoils one slot. */
+    public static final int CHECKPOINT_SLOT_STRIDE = 4096;
+    /** Where the page hashes start: one u64 per page, page 1 first. */
+    public static final int CHECKPOINT_PAGE_HASHES_OFFSET = 2 * CHECKPOINT_SLOT_STRIDE;
 
     public static final int MIN_PAGE_SIZE = 512;
     public static final int MAX_PAGE_SIZE = 65536;

@@ -78,6 +78,24 @@ class FormatLayoutTest {
     }
 
     @Test
+    void checkpointRecordTable_matchesConstants() throws IOException {
+        assertFields("## Checkpoint record",
+                FormatLayout.MAGIC_OFFSET, 4, FormatLayout.VERSION_OFFSET, 2, FormatLayout.FLAGS_OFFSET, 2,
+                FormatLayout.PAGE_SIZE_OFFSET, 4, FormatLayout.CHECKPOINT_PAGE_COUNT_OFFSET, 4,
+                FormatLayout.CHECKPOINT_TXID_OFFSET, 8, FormatLayout.CHECKPOINT_CHECKSUM_OFFSET, 8,
+                FormatLayout.CHECKPOINT_APPLYING_LAST_TXID_OFFSET, 8, FormatLayout.CHECKPOINT_FILE_SIZE_OFFSET, 8,
+                FormatLayout.CHECKPOINT_FILE_MTIME_NANOS_OFFSET, 8, FormatLayout.CHECKPOINT_FILE_CTIME_NANOS_OFFSET, 8,
+                FormatLayout.CHECKPOINT_FILE_INODE_OFFSET, 8, FormatLayout.CHECKPOINT_FOLDED_SALT1_OFFSET, 4,
+                FormatLayout.CHECKPOINT_FOLDED_SALT2_OFFSET, 4, FormatLayout.CHECKPOINT_SEQUENCE_OFFSET, 4);
+        assertThat(FormatLayout.CHECKPOINT_HEADER_SIZE).isEqualTo(84);
+        assertThat(FormatLayout.CHECKPOINT_SLOT_STRIDE).isEqualTo(4096);
+        assertThat(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET).isEqualTo(8192);
+        assertThat(Files.readString(FORMAT_MD))
+                .contains(String.format("`0x%08X`", FormatLayout.CHECKPOINT_RECORD_MAGIC))
+                .contains("slot *i* at byte *i* × 4096").contains("from byte 8192");
+    }
+
+    @Test
     void blockTable_matchesConstants() throws IOException {
         assertFields("## Block stream", FormatLayout.BLOCK_RAW_LENGTH_OFFSET, 4,
                 FormatLayout.BLOCK_COMPRESSED_LENGTH_OFFSET, 4);
