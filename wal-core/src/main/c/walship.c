@@ -13,7 +13,10 @@
  * each commit of the "main" database calls  callback(token, nFrames)  on the
  * committing thread, where nFrames is the number of valid frames in the WAL.
  * Registering a WAL hook also replaces SQLite's auto-checkpoint, which is what
- * we want: walship decides when to checkpoint.
+ * we want: walship decides when to checkpoint. Attaching also switches off the
+ * checkpoint SQLite runs when the last connection closes: walship folds the WAL
+ * into the database file only up to transactions already stored, so closing the
+ * writer must leave unstored commits in the WAL for the next open to ship.
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
@@ -75,6 +78,10 @@ static void walship_attach(sqlite3_context *context, int argc, sqlite3_value **a
     (void) argc;
     sqlite3 *db = sqlite3_context_db_handle(context);
     sqlite3_int64 token = sqlite3_value_int64(argv[0]);
+    if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *) 0) != SQLITE_OK) {
+        sqlite3_result_error(context, "walship: cannot switch off the checkpoint on close", -1);
+        return;
+    }
     sqlite3_wal_hook(db, walship_wal_hook, (void *) (intptr_t) token);
     sqlite3_set_authorizer(db, walship_authorizer, sqlite3_user_data(context));
     sqlite3_result_int64(context, token);

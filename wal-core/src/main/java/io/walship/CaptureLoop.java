@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,13 @@ final class CaptureLoop implements Runnable {
      *
      * Per commit it reads the new frames (one pread), checks salts and the checksum chain, keeps
      * the last image of each page, updates the incremental database checksum and remembers
-     * where each page's latest image lives in the WAL (the "overlay" a snapshot reads through).
+     * where each page's latest image lives in the WAL (the "overlay" a snapshot reads through)
+     * and which pages changed since the checkpoint record was last written (LocalWal writes
+     * their hashes at the next checkpoint).
+     *
+     * After a crash, open hands the loop the commits it found in the WAL before any new one:
+     * those up to shippedTxid are in storage already and only enter the checksum, the overlay
+     * and the changed pages; the rest are shipped like any other commit.
      *
      * Interference. If the WAL is not what our commits left (another process wrote or
      * checkpointed, the WAL was reset), nothing is skipped: the loop takes the gate, makes
@@ -71,13 +78,20 @@ final class CaptureLoop implements Runnable {
     private final long resyncTimeoutMillis;
     private final BlockingQueue<Commit> queue = new LinkedBlockingQueue<>();
     private final Map<Integer, Long> overlay = new HashMap<>();
+    private final BitSet changedSinceRecord = new BitSet();
+    private final long shippedTxid;
     private long capturedTxid;
     private boolean stalled;
     private boolean failed;
     private long resyncs;
 
+    /**
+     * @param checksum     the database file's pages at {@code capturedTxid}; owned by the loop from now on
+     * @param capturedTxid the txid the database file (without its WAL) holds
+     * @param shippedTxid  commits up to this txid are in storage already
+     */
     CaptureLoop(String db, WalReader reader, FileChannel database, DatabaseChecksum checksum, SegmentFlusher flusher,
-                ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid,
+                ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid, long shippedTxid,
                 long resyncTimeoutMillis) {
         this.db = db;
         this.reader = reader;
@@ -88,6 +102,7 @@ final class CaptureLoop implements Runnable {
         this.checkpoint = checkpoint;
         this.failure = failure;
         this.capturedTxid = capturedTxid;
+        this.shippedTxid = shippedTxid;
         this.resyncTimeoutMillis = resyncTimeoutMillis;
     }
 
@@ -120,11 +135,17 @@ final class CaptureLoop implements Runnable {
         return new SnapshotSource(capturedTxid, checksum.pageCount(), checksum.value(), new HashMap<>(overlay));
     }
 
-    /** After walship's own checkpoint (gate held, everything captured). */
-    synchronized void checkpointed(boolean truncated) {
+    /**
+     * After walship's own checkpoint (gate held, everything captured and stored). When the WAL
+     * was folded whole, the record learns what the file holds now.
+     */
+    synchronized void checkpointed(boolean truncated, CheckpointRecord record) throws IOException {
+        WalReader.Generation folded = reader.generation();
         reader.checkpointed(truncated);
         if (truncated) {
             overlay.clear();
+            record.checkpointed(capturedTxid, checksum, changedSinceRecord, folded);
+            changedSinceRecord.clear();
         }
     }
 
@@ -165,13 +186,16 @@ final class CaptureLoop implements Runnable {
             for (int i = 0; i < pgnos.length; i++) {
                 checksum.setPage(pgnos[i], wal.frames(), wal.imageOffsets()[i]);
                 overlay.put(pgnos[i], wal.walOffsets()[i]);
+                changedSinceRecord.set(pgnos[i]);
             }
             if (overlay.size() > wal.databasePages()) {
                 overlay.keySet().removeIf(pgno -> pgno > wal.databasePages());
             }
             checksumAfter = checksum.value();
         }
-        flusher.append(commit.txid(), commit.commitMillis(), wal, checksumAfter);
+        if (commit.txid() > shippedTxid) {
+            flusher.append(commit.txid(), commit.commitMillis(), wal, checksumAfter);
+        }
         synchronized (this) {
             capturedTxid = commit.txid();
             notifyAll();
@@ -179,6 +203,11 @@ final class CaptureLoop implements Runnable {
     }
 
     private void resync(Commit first, String reason) throws IOException, InterruptedException, SQLException {
+        if (first.txid() <= shippedTxid) {
+            // a difference shipped as a txid storage already holds would fork the history: stop instead
+            throw new IOException("the WAL changed while the transactions recovered from it at open were being"
+                    + " captured (txid " + first.txid() + "): " + reason);
+        }
         log.warn("wal changed outside walship, shipping the difference db={} txid={} reason={}", db, first.txid(),
                 reason);
         synchronized (this) {
@@ -247,6 +276,7 @@ final class CaptureLoop implements Runnable {
             if (pgno > known || hash != checksum.pageHash(pgno)) {
                 checksum.setPageHash(pgno, hash);
                 changed.add(pgno);
+                changedSinceRecord.set(pgno);
                 images.write(page.array(), 0, pageSize);
             }
         }

@@ -9,15 +9,23 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * The primary's local database file before the primary opens it: folding a leftover WAL into
- * it and moving it aside when it does not match storage.
+ * The primary's local database file before the primary opens it: creating it, folding a WAL
+ * into it, and moving it aside when it has left storage's history.
  * Runs while no connection of this process has the file open, so opening and closing file
  * descriptors here cannot drop SQLite's locks.
  */
 final class LocalFile {
+    /** What belongs to a database file and moves with it: SQLite's files and walship's record. */
+    private static final List<String> SUFFIXES = List.of("", "-wal", "-shm", "-journal", "-walship.checkpoint");
+
     private LocalFile() {
     }
 
@@ -38,24 +46,69 @@ final class LocalFile {
                     throw new SQLException("cannot switch " + db + " to WAL mode, journal_mode is " + rs.getString(1));
                 }
             }
-            try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
-                rs.next();
-                if (rs.getInt(1) != 0) {
-                    throw new SQLException("cannot checkpoint " + db + ": another process is using it");
-                }
+            fold(s, db);
+        }
+    }
+
+    /** Folds the WAL of a database in WAL mode into its file (every frame in it) and removes it. */
+    static void fold(Path db) throws SQLException {
+        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement s = conn.createStatement()) {
+            fold(s, db);
+        }
+    }
+
+    private static void fold(Statement s, Path db) throws SQLException {
+        try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+            rs.next();
+            if (rs.getInt(1) != 0) {
+                throw new SQLException("cannot checkpoint " + db + ": another process is using it");
             }
         }
     }
 
-    /** Renames the database and its -wal and -shm to {@code <name>.diverged-<millis>…}; never deletes. */
-    static Path moveAside(Path db, long millis) throws IOException {
-        Path aside = db.resolveSibling(db.getFileName() + ".diverged-" + millis);
-        for (String suffix : List.of("", "-wal", "-shm")) {
+    /**
+     * Renames the database and whatever belongs to it ({@code -wal}, {@code -shm}, a hot
+     * {@code -journal}, walship's checkpoint record) to {@code <name>.diverged-<millis>…}, then
+     * keeps only the {@code keep} newest such copies: older ones are deleted, and with
+     * {@code keep} 0 so is this one. Deletes nothing but copies this method made.
+     *
+     * @return the copy, or empty when none is kept
+     */
+    static Optional<Path> moveAside(Path db, long millis, int keep) throws IOException {
+        long stamp = millis;
+        while (anyExists(db.resolveSibling(db.getFileName() + ".diverged-" + stamp))) {
+            stamp++; // two copies in one millisecond: never replace the earlier one
+        }
+        Path aside = db.resolveSibling(db.getFileName() + ".diverged-" + stamp);
+        for (String suffix : SUFFIXES) {
             Path from = db.resolveSibling(db.getFileName() + suffix);
             if (Files.exists(from)) {
                 Files.move(from, aside.resolveSibling(aside.getFileName() + suffix), StandardCopyOption.ATOMIC_MOVE);
             }
         }
-        return aside;
+        Pattern copy = Pattern.compile(Pattern.quote(db.getFileName() + ".diverged-") + "(\\d+)");
+        List<Path> copies;
+        try (Stream<Path> siblings = Files.list(db.toAbsolutePath().getParent())) {
+            copies = siblings.filter(p -> copy.matcher(p.getFileName().toString()).matches())
+                    .sorted(Comparator.comparingLong((Path p) -> millisOf(copy, p)).reversed())
+                    .toList();
+        }
+        for (Path old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
+            for (String suffix : SUFFIXES) {
+                Files.deleteIfExists(old.resolveSibling(old.getFileName() + suffix));
+            }
+        }
+        return keep > 0 ? Optional.of(aside) : Optional.empty();
+    }
+
+    private static long millisOf(Pattern copy, Path file) {
+        Matcher m = copy.matcher(file.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** True when the database or anything belonging to it is there. */
+    static boolean anyExists(Path db) {
+        return SUFFIXES.stream().anyMatch(suffix -> Files.exists(db.resolveSibling(db.getFileName() + suffix)));
     }
 }

@@ -1,15 +1,12 @@
 package io.walship;
 
 import io.walship.capture.WalHook;
-import io.walship.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SnapshotReader;
 import io.walship.format.SqliteHeader;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
-import io.walship.restore.RestoreResult;
-import io.walship.restore.RestoreTarget;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
@@ -18,12 +15,11 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -61,23 +57,26 @@ import org.sqlite.SQLiteConfig;
  */
 public final class Primary implements AutoCloseable {
     /*
-     * Opening. Storage is the source of truth. Empty storage: the local file (or a new
-     * database) becomes the snapshot at txid 0. Otherwise the newest position in storage is
-     * read (the last segment's final checksum); a local file with exactly that checksum is
-     * used as is, anything else is renamed to <db>.diverged-<millis> (never deleted) and the
-     * file is rebuilt through the restore path. A lock file (<db>-walship.lock) keeps a second
-     * primary off the same file; create-only storage writes fence one on the same storage.
+     * Opening. Empty storage: the local file (or a new database) becomes the snapshot at txid 0.
+     * Otherwise storage's newest position is read (the last segment's final checksum) and Resume
+     * takes up the local file: a file that continues storage's history is used as it is, with
+     * the commits its WAL holds beyond storage shipped; a file behind storage is brought forward
+     * from storage's log; only a file that left the history (or is missing) is moved aside
+     * (keepDivergedCopies) and rebuilt through the restore path. A lock file
+     * (<db>-walship.lock) keeps a second primary off the same file; create-only storage writes
+     * fence one on the same storage.
      *
      * Writing. A gate (ReentrantLock) admits one write at a time to the writer connection; the
      * WAL hook assigns the next txid inside SQLite's commit and queues it for the capture
-     * thread. Writers also run the checkpoint, inline like SQLite's own auto-checkpoint, once
-     * the WAL holds checkpointFrames frames and only after the capture thread read every frame.
+     * thread (LocalWal). Writers also fold the WAL into the database file, inline like SQLite's
+     * own auto-checkpoint, once it holds checkpointFrames frames and everything in it is stored.
      *
      * Threads: the callers (writers, readers), walship-capture (WAL -> transactions),
-     * walship-flusher (transactions -> segments -> storage), walship-maintenance (snapshots).
+     * walship-flusher (transactions -> segments -> storage), walship-maintenance (snapshots,
+     * checkpoints that waited for storage).
      *
-     * [1] DESIGN.md, "Capture" and "Durability, acks, fencing".
-     * [2] https://www.sqlite.org/wal.html#checkpointing
+     * [1] DESIGN.md, "Capture", "Living through time" and "Durability, acks, fencing".
+     * [2] docs/adr/0006-restart-resumes-from-the-local-file.md
      */
     private static final Logger log = LoggerFactory.getLogger(Primary.class);
     private static final int BUSY_TIMEOUT_MILLIS = 5000;
@@ -94,9 +93,8 @@ public final class Primary implements AutoCloseable {
     private final AckRegistry acks;
     private final StorageWriter storageWriter;
     private final SegmentFlusher flusher;
-    private final CaptureLoop capture;
+    private final LocalWal wal;
     private final Thread flusherThread;
-    private final Thread captureThread;
     private final ExecutorService maintenance;
     private final Connection writer;
     private final long hookToken;
@@ -104,43 +102,46 @@ public final class Primary implements AutoCloseable {
     private final AtomicInteger snapshotsInProgress = new AtomicInteger();
     private final AtomicBoolean snapshotScheduled = new AtomicBoolean();
     private final Object snapshotLock = new Object();
-
-    // written by the committing thread inside the WAL hook, with the gate held
-    private volatile long assignedTxid;
-    private long walFrames;
-    private long nextCheckpointFrames;
+    private OpenOutcome openOutcome;
 
     private volatile long lastSnapshotTxid;
     private volatile long logBytesSinceSnapshot;
     private volatile RuntimeException failure;
     private volatile boolean closed;
 
-    /** @param known the checksum of the file as it is now, when the caller just read it; else null */
-    private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership,
-                    long txid, long lastSnapshotTxid, DatabaseChecksum known) throws IOException, SQLException {
+    /**
+     * @param start        what the file holds, its WAL's commits and its record (Resume, or a bootstrap)
+     * @param storedTxid   the newest txid in storage
+     * @param storedChecksum the database checksum at {@code storedTxid}: where the next segment starts
+     */
+    private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership, Resume.Resumed start,
+                    long storedTxid, long storedChecksum, long lastSnapshotTxid) throws IOException, SQLException {
         this.path = path;
         this.db = path.getFileName().toString();
         this.storage = storage;
         this.options = options;
         this.ownership = ownership;
-        this.assignedTxid = txid;
         this.lastSnapshotTxid = lastSnapshotTxid;
-        this.nextCheckpointFrames = options.checkpointFrames();
+        this.pageSize = start.filePages().pageSize();
 
         // Long-lived descriptors, opened before any SQLite connection and closed after the last.
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
         this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.pageSize = SqliteHeader.pageSize(databaseChannel);
-        DatabaseChecksum checksum = known != null ? known : DatabaseChecksum.of(databaseChannel, pageSize);
-
-        this.acks = new AckRegistry(txid);
+        this.maintenance = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "walship-maintenance-" + db);
+            t.setDaemon(true);
+            return t;
+        });
+        this.acks = new AckRegistry(storedTxid);
         this.storageWriter = new StorageWriter(storage, options, db);
-        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, checksum.value(), acks,
+        LocalWal[] walOf = new LocalWal[1];
+        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks,
                 new SegmentFlusher.Events() {
                     @Override
                     public void stored(long lastTxid, long segmentBytes) {
                         segmentStored(segmentBytes);
+                        walOf[0].stored(lastTxid);
                     }
 
                     @Override
@@ -148,28 +149,26 @@ public final class Primary implements AutoCloseable {
                         fail(e);
                     }
                 });
-        this.capture = new CaptureLoop(db, new WalReader(walChannel, pageSize), databaseChannel, checksum, flusher,
-                gate, this::truncateCheckpoint, this::captureFailed, txid, options.closeTimeout().toMillis());
-
         this.writer = openWriter();
-        this.hookToken = WalHook.attach(writer, this::committed);
+        this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
+                start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
+                storageWriter, snapshotsInProgress, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS);
+        walOf[0] = wal;
+        this.hookToken = WalHook.attach(writer, wal::committed);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
-        this.captureThread = new Thread(capture, "walship-capture-" + db);
         flusherThread.setDaemon(true);
-        captureThread.setDaemon(true);
         flusherThread.start();
-        captureThread.start();
-        this.maintenance = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "walship-maintenance-" + db);
-            t.setDaemon(true);
-            return t;
-        });
+        wal.start();
     }
 
     /**
      * Opens {@code database} as the primary of {@code storage}: bootstraps empty storage from it
-     * (or from a new database), or makes it equal to what storage holds.
+     * (or from a new database); otherwise takes it up where it stands - resuming from the file
+     * and its WAL and shipping the transactions storage lacks, bringing a file that is behind
+     * storage forward, and rebuilding only a file that left storage's history (moved aside,
+     * never lost: see {@link PrimaryOptions#keepDivergedCopies()}). {@link #openOutcome()} says
+     * which it was.
      *
      * @throws DatabaseLockedException another primary has the file open
      * @throws FencedException        another primary bootstrapped the same storage at the same time
@@ -179,24 +178,43 @@ public final class Primary implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Path path = database.toAbsolutePath().normalize();
         FileOwnership ownership = null;
+        Resume.Resumed start = null;
         try {
             ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
             Optional<Position> position = Restore.latestPosition(storage);
             Primary primary;
+            long storedTxid = position.map(Position::txid).orElse(0L);
             if (position.isEmpty()) {
-                primary = bootstrap(storage, path, options, ownership);
+                start = bootstrapFile(storage, path, options);
+                primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1);
+                primary.bootstrap();
             } else {
-                primary = rebuild(storage, path, options, ownership, position.get());
+                List<Long> segments = storage.list(ObjectKey.LOG_PREFIX).stream()
+                        .map(o -> ObjectKey.parseSegment(o.key())).flatMap(Optional::stream).sorted().toList();
+                start = Resume.run(storage, path, position.get(), segments, options);
+                long lastSnapshot = storage.list(ObjectKey.SNAPSHOT_PREFIX).stream()
+                        .map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
+                        .mapToLong(Long::longValue).max().orElse(-1);
+                primary = new Primary(path, storage, options, ownership, start, storedTxid,
+                        position.get().checksum(), lastSnapshot);
             }
-            log.info("primary open db={} storage={} txid={} pageSize={} durability={} ms={}", primary.db, storage,
-                    primary.assignedTxid, primary.pageSize, options.durability(),
-                    (System.nanoTime() - started) / 1_000_000);
+            long txid = primary.wal.assignedTxid();
+            primary.openOutcome = new OpenOutcome(start.kind(), txid, storedTxid, start.walTransactions(),
+                    Math.max(0, txid - storedTxid), start.appliedTransactions(), start.pagesWritten(),
+                    start.fileRead(), start.reason(), start.movedAside(), (System.nanoTime() - started) / 1_000_000);
+            if (txid > storedTxid) {
+                primary.flusher.requestFlush(txid); // commits recovered from the WAL ship now, in either mode
+            }
+            log.info("primary open db={} storage={} outcome={} txid={} storedTxid={} walTxns={} applied={} pages={}"
+                            + " fileRead={} pageSize={} durability={} ms={}", primary.db, storage, start.kind(), txid,
+                    storedTxid, start.walTransactions(), start.appliedTransactions(), start.pagesWritten(),
+                    start.fileRead(), primary.pageSize, options.durability(), primary.openOutcome.millis());
             log.debug("primary options db={} options={}", primary.db, options);
             return primary;
-        } catch (IOException | SQLException | InterruptedException | RuntimeException e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
+        } catch (IOException | SQLException | RuntimeException e) {
+            if (start != null) {
+                closeQuietly(start.record());
             }
             closeQuietly(ownership);
             if (e instanceof RuntimeException) {
@@ -207,65 +225,35 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    private static Primary bootstrap(Storage storage, Path path, PrimaryOptions options, FileOwnership ownership) throws IOException, SQLException, InterruptedException {
+    /** Empty storage: the local file (or a new database) is folded and becomes the state at txid 0. */
+    private static Resume.Resumed bootstrapFile(Storage storage, Path path, PrimaryOptions options)
+            throws IOException, SQLException {
         if (!storage.list(ObjectKey.LOG_PREFIX).isEmpty()) {
             throw new CorruptObjectException(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
                     + " (a foreign or damaged prefix: point the primary at an empty prefix or restore the snapshots)",
                     -1);
         }
         LocalFile.prepare(path, options.pageSize());
-        Primary primary = new Primary(path, storage, options, ownership, 0, -1, null);
-        try {
-            primary.snapshot();
-            if (primary.failure != null) {
-                throw primary.failure;
-            }
-        } catch (RuntimeException e) {
-            primary.closeAfterFailure();
-            throw e;
+        DatabaseChecksum pages;
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            pages = DatabaseChecksum.of(channel, SqliteHeader.pageSize(channel));
         }
-        return primary;
+        CheckpointRecord record = CheckpointRecord.create(path, 0, pages, 0);
+        return new Resume.Resumed(0, pages, List.of(), record, OpenOutcome.Kind.BOOTSTRAPPED, 0, 0, 0, true, "",
+                Optional.empty());
     }
 
-    private static Primary rebuild(Storage storage, Path path, PrimaryOptions options, FileOwnership ownership,
-                                   Position position) throws IOException, SQLException {
-        long millis = options.clock().millis();
-        boolean matches = false;
-        DatabaseChecksum local = null;
-        if (Files.exists(path)) {
-            LocalFile.prepare(path, options.pageSize());
-            try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                int pageSize = SqliteHeader.pageSize(channel);
-                if (pageSize == position.pageSize()) {
-                    local = DatabaseChecksum.of(channel, pageSize);
-                    matches = local.pageCount() == position.pageCount() && local.value() == position.checksum();
-                }
+    /** Stores the snapshot at txid 0 that makes this database storage's history. */
+    private void bootstrap() {
+        try {
+            snapshot();
+            if (failure != null) {
+                throw failure;
             }
-            if (!matches) {
-                Path aside = LocalFile.moveAside(path, millis);
-                log.warn("local database differs from storage, moved aside db={} aside={} txid={}",
-                        path.getFileName(), aside, position.txid());
-            }
+        } catch (RuntimeException e) {
+            closeAfterFailure();
+            throw e;
         }
-        if (!matches) {
-            Path temp = Restore.sibling(path, ".walship-restore");
-            try {
-                RestoreResult result = Restore.restoreInto(storage, temp, RestoreTarget.latest());
-                if (result.txid() != position.txid()) {
-                    throw new TxidGapException(position.key(), result.txid() + 1, position.txid());
-                }
-                Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE);
-                Restore.fsyncDirectory(path.getParent());
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-            LocalFile.prepare(path, options.pageSize());
-        }
-        long lastSnapshot = storage.list(ObjectKey.SNAPSHOT_PREFIX).stream()
-                .map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
-                .mapToLong(Long::longValue).max().orElse(-1);
-        // a matching file was just read whole: do not read it again
-        return new Primary(path, storage, options, ownership, position.txid(), lastSnapshot, matches ? local : null);
     }
 
     private Connection openWriter() throws SQLException {
@@ -326,10 +314,8 @@ public final class Primary implements AutoCloseable {
         try {
             checkUsable();
             T value = runInTransaction(work);
-            long txid = assignedTxid;
-            if (walFrames >= nextCheckpointFrames) {
-                checkpointLocked();
-            }
+            long txid = wal.assignedTxid();
+            wal.afterWrite();
             return new Ack<>(txid, value, acks.futureFor(txid));
         } finally {
             gate.unlock();
@@ -362,14 +348,6 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    /** The WAL hook: inside SQLite's commit, on the writing thread, with the gate held. */
-    private void committed(int frames) {
-        long txid = assignedTxid + 1;
-        assignedTxid = txid;
-        walFrames = frames;
-        capture.committed(new CaptureLoop.Commit(txid, frames, options.clock().millis()));
-    }
-
     private void checkUsable() {
         if (failure != null) {
             throw failure;
@@ -389,57 +367,15 @@ public final class Primary implements AutoCloseable {
 
     // ---------------------------------------------------------------- checkpoint, snapshot
 
-    /** Folds the WAL into the database file now, if every frame is captured and no snapshot is being read. */
+    /**
+     * Folds the WAL into the database file now. Only stored transactions are ever folded, so
+     * this asks for an upload of what is pending and waits for it, holding off writers
+     * meanwhile (about one storage write). Returns false when it could not happen now (storage
+     * failing, a snapshot or a long reader using the WAL); the primary retries on its own later.
+     */
     public boolean checkpoint() throws SQLException {
-        gate.lock();
-        try {
-            checkUsable();
-            return checkpointLocked();
-        } finally {
-            gate.unlock();
-        }
-    }
-
-    private boolean checkpointLocked() throws SQLException {
-        try {
-            if (snapshotsInProgress.get() > 0 || !capture.awaitCaptured(assignedTxid)) {
-                nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
-                return false;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        boolean truncated = truncateCheckpoint();
-        capture.checkpointed(truncated);
-        if (truncated) {
-            walFrames = 0;
-            nextCheckpointFrames = options.checkpointFrames();
-        } else {
-            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
-        }
-        return truncated;
-    }
-
-    /** Gate held. True when the whole WAL was copied into the database and the WAL truncated. */
-    private boolean truncateCheckpoint() throws SQLException {
-        long started = System.nanoTime();
-        writer.setAutoCommit(true);
-        try (Statement s = writer.createStatement()) {
-            // the WAL hook's authorizer refuses checkpoint pragmas from user code; this one is ours
-            s.execute("SELECT walship_internal(1)");
-            s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
-            try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
-                rs.next();
-                boolean busy = rs.getInt(1) != 0;
-                log.debug("wal checkpoint db={} busy={} frames={} copied={} ms={}", db, busy, rs.getInt(2),
-                        rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
-                return !busy;
-            } finally {
-                s.execute("PRAGMA busy_timeout=" + BUSY_TIMEOUT_MILLIS);
-                s.execute("SELECT walship_internal(0)");
-            }
-        }
+        checkUsable();
+        return wal.checkpoint();
     }
 
     /**
@@ -453,7 +389,7 @@ public final class Primary implements AutoCloseable {
                 return takeSnapshot();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new NotStoredException(assignedTxid, "interrupted while taking a snapshot", e);
+                throw new NotStoredException(wal.assignedTxid(), "interrupted while taking a snapshot", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("snapshot of " + db + " failed", e);
             }
@@ -461,12 +397,13 @@ public final class Primary implements AutoCloseable {
     }
 
     private long takeSnapshot() throws InterruptedException, IOException {
+        CaptureLoop capture = wal.capture();
         CaptureLoop.SnapshotSource source;
         while (true) {
             gate.lockInterruptibly();
             try {
                 checkUsable();
-                if (capture.awaitCaptured(assignedTxid)) {
+                if (capture.awaitCaptured(wal.assignedTxid())) {
                     source = capture.snapshotSource();
                     if (source.txid() == lastSnapshotTxid) {
                         return source.txid();
@@ -479,7 +416,7 @@ public final class Primary implements AutoCloseable {
                 gate.unlock();
             }
             // the capture thread needs the gate (WAL interference); let it finish, then try again
-            capture.awaitCaptured(assignedTxid);
+            capture.awaitCaptured(wal.assignedTxid());
         }
         return storeSnapshot(source);
     }
@@ -540,7 +477,7 @@ public final class Primary implements AutoCloseable {
                     snapshot();
                 } catch (RuntimeException e) {
                     if (failure == null && !closed) {
-                        log.error("scheduled snapshot failed db={} txid={}", db, assignedTxid, e);
+                        log.error("scheduled snapshot failed db={} txid={}", db, wal.assignedTxid(), e);
                     }
                 } finally {
                     snapshotScheduled.set(false);
@@ -553,7 +490,12 @@ public final class Primary implements AutoCloseable {
 
     /** The txid of the last committed transaction (stored or not). */
     public long txid() {
-        return assignedTxid;
+        return wal.assignedTxid();
+    }
+
+    /** How {@link #open} took up the local database file. */
+    public OpenOutcome openOutcome() {
+        return openOutcome;
     }
 
     /** The txid up to which every transaction is stored. */
@@ -582,7 +524,7 @@ public final class Primary implements AutoCloseable {
 
     /** An Ack for everything committed so far; in ASYNC mode also asks for an upload now. */
     public Ack<Void> flush() {
-        long txid = assignedTxid;
+        long txid = wal.assignedTxid();
         flusher.requestFlush(txid);
         return new Ack<>(txid, null, acks.futureFor(txid));
     }
@@ -594,7 +536,7 @@ public final class Primary implements AutoCloseable {
 
     /** How many times the WAL was found changed by someone else and the difference shipped. */
     long resyncs() {
-        return capture.resyncs();
+        return wal.capture().resyncs();
     }
 
     private void fail(RuntimeException cause) {
@@ -610,8 +552,9 @@ public final class Primary implements AutoCloseable {
     }
 
     private void captureFailed(Throwable cause) {
-        log.error("capture failed, primary stops db={} txid={}", db, assignedTxid, cause);
-        fail(new NotStoredException(assignedTxid, "capture failed: " + cause, cause));
+        long txid = wal.assignedTxid();
+        log.error("capture failed, primary stops db={} txid={}", db, txid, cause);
+        fail(new NotStoredException(txid, "capture failed: " + cause, cause));
     }
 
     // ---------------------------------------------------------------- closing
@@ -632,18 +575,31 @@ public final class Primary implements AutoCloseable {
         } finally {
             gate.unlock();
         }
-        long txid = assignedTxid;
+        long txid = wal.assignedTxid();
         try {
             flusher.requestFlush(txid);
             acks.futureFor(txid).get(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            log.error("close timed out before storing db={} txid={} storedTxid={}", db, txid, acks.storedTxid());
+            log.error("close timed out before storing db={} txid={} storedTxid={} (the unstored transactions stay"
+                    + " in the WAL and are shipped by the next open)", db, txid, acks.storedTxid());
         } catch (ExecutionException e) {
             // the ack already carries the failure to its waiters
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         acks.fail(t -> new NotStoredException(t, "primary closed before storing it", null));
+        maintenance.shutdownNow();
+        awaitMaintenance();
+        if (failure == null) {
+            gate.lock();
+            try {
+                wal.foldAtClose(); // the file alone then holds the database
+            } catch (SQLException | RuntimeException e) {
+                log.warn("final wal checkpoint failed db={} txid={} error={}", db, txid, e.toString());
+            } finally {
+                gate.unlock();
+            }
+        }
         shutdown();
         log.info("primary closed db={} txid={} storedTxid={}", db, txid, acks.storedTxid());
     }
@@ -655,18 +611,13 @@ public final class Primary implements AutoCloseable {
 
     private void shutdown() {
         maintenance.shutdownNow();
-        capture.stop();
+        wal.stop();
         flusher.close();
-        join(captureThread);
-        if (failure != null || acks.storedTxid() < assignedTxid) {
+        if (failure != null || acks.storedTxid() < wal.assignedTxid()) {
             flusherThread.interrupt();
         }
         join(flusherThread);
-        try {
-            maintenance.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        awaitMaintenance();
         try {
             WalHook.detach(writer, hookToken);
         } catch (SQLException e) {
@@ -679,6 +630,14 @@ public final class Primary implements AutoCloseable {
         closeQuietly(ownership);
     }
 
+    private void awaitMaintenance() {
+        try {
+            maintenance.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void join(Thread thread) {
         try {
             thread.join();
@@ -687,12 +646,12 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(AutoCloseable closeable) {
+    static void closeQuietly(AutoCloseable closeable) {
         ReadPool.closeQuietly(closeable);
     }
 
     @Override
     public String toString() {
-        return "Primary[db=" + path + ", storage=" + storage + ", txid=" + assignedTxid + "]";
+        return "Primary[db=" + path + ", storage=" + storage + ", txid=" + wal.assignedTxid() + "]";
     }
 }

@@ -21,6 +21,7 @@ public final class PrimaryOptions {
     private final Duration retryInitialBackoff;
     private final Duration retryMaxBackoff;
     private final Duration closeTimeout;
+    private final int keepDivergedCopies;
     private final InstantSource clock;
 
     private PrimaryOptions(Builder b) {
@@ -36,6 +37,7 @@ public final class PrimaryOptions {
         this.retryInitialBackoff = b.retryInitialBackoff;
         this.retryMaxBackoff = b.retryMaxBackoff;
         this.closeTimeout = b.closeTimeout;
+        this.keepDivergedCopies = b.keepDivergedCopies;
         this.clock = b.clock;
     }
 
@@ -114,6 +116,15 @@ public final class PrimaryOptions {
         return closeTimeout;
     }
 
+    /**
+     * How many copies of a local database that left storage's history {@link Primary#open} keeps
+     * (as {@code <db>.diverged-<millis>}, with its {@code -wal}), newest first; older copies are
+     * deleted, and with 0 none is kept. Default 3.
+     */
+    public int keepDivergedCopies() {
+        return keepDivergedCopies;
+    }
+
     public InstantSource clock() {
         return clock;
     }
@@ -124,7 +135,8 @@ public final class PrimaryOptions {
                 + flushBytes + ", maxSegmentBytes=" + maxSegmentBytes + ", maxPendingBytes=" + maxPendingBytes
                 + ", checkpointFrames=" + checkpointFrames + ", snapshotAfterLogBytes=" + snapshotAfterLogBytes
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
-                + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout + "]";
+                + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
+                + ", keepDivergedCopies=" + keepDivergedCopies + "]";
     }
 
     /** Builds {@link PrimaryOptions}; each setter checks its value at once. */
@@ -141,6 +153,7 @@ public final class PrimaryOptions {
         private Duration retryInitialBackoff = Duration.ofMillis(50);
         private Duration retryMaxBackoff = Duration.ofSeconds(5);
         private Duration closeTimeout = Duration.ofSeconds(60);
+        private int keepDivergedCopies = 3;
         private InstantSource clock = InstantSource.system();
 
         private Builder() {
@@ -159,6 +172,7 @@ public final class PrimaryOptions {
             retryInitialBackoff = o.retryInitialBackoff;
             retryMaxBackoff = o.retryMaxBackoff;
             closeTimeout = o.closeTimeout;
+            keepDivergedCopies = o.keepDivergedCopies;
             clock = o.clock;
         }
 
@@ -222,6 +236,11 @@ public final class PrimaryOptions {
 
         public Builder closeTimeout(Duration value) {
             closeTimeout = positive("closeTimeout", value);
+            return this;
+        }
+
+        public Builder keepDivergedCopies(int value) {
+            keepDivergedCopies = (int) atLeast("keepDivergedCopies", value, 0);
             return this;
         }
 

@@ -48,7 +48,8 @@ class CaptureExactnessTest {
             assertThat(primary.pageSize()).isEqualTo(pageSize);
         }
         assertThat(workload.rollbacks()).isPositive();
-        assertThat(Files.exists(dir.resolve("primary.db-wal"))).isFalse();
+        // close folds the whole WAL into the file (everything is stored by then) and leaves it empty
+        assertThat(Files.size(dir.resolve("primary.db-wal"))).isZero();
 
         RestoreResult restored = Restore.run(storage, dir.resolve("restored.db"), RestoreTarget.latest());
 

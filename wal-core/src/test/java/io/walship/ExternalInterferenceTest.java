@@ -7,11 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
+import io.walship.testing.CrashImage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.SqliteCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.stream.Stream;
@@ -65,27 +65,8 @@ class ExternalInterferenceTest {
         assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(db()));
     }
 
-    /**
-     * What a SIGKILL leaves: the database and its -wal holding committed, stored transactions
-     * that were never checkpointed. Taken while no write runs, with checkpoints held off.
-     */
-    private void crashImage(int rows) throws Exception {
-        PrimaryOptions noCheckpoints = PrimaryOptions.builder().checkpointFrames(1_000_000).build();
-        Path image = dir.resolve("image");
-        Files.createDirectories(image);
-        try (Primary primary = Primary.open(storage, db(), noCheckpoints)) {
-            primary.write(conn -> exec(conn, "create table t(x)"));
-            for (int i = 1; i <= rows; i++) {
-                insert(primary, i);
-            }
-            primary.flush().get();
-            assertThat(Files.size(wal())).as("transactions still in the WAL").isPositive();
-            Files.copy(db(), image.resolve("app.db"));
-            Files.copy(wal(), image.resolve("app.db-wal"));
-        }
-        Files.deleteIfExists(dir.resolve("app.db-shm"));
-        Files.copy(image.resolve("app.db"), db(), StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(image.resolve("app.db-wal"), wal(), StandardCopyOption.REPLACE_EXISTING);
+    private Path record() {
+        return dir.resolve(CrashImage.RECORD);
     }
 
     @Test
@@ -129,10 +110,13 @@ class ExternalInterferenceTest {
     }
 
     @Test
-    void open_afterCrashWithWalIntact_foldsTheWalAndKeepsTheFile() throws Exception {
-        crashImage(20);
+    void open_afterCrashWithWalIntact_resumesFromTheFileAndItsWal() throws Exception {
+        CrashImage.of(storage, dir, 20, CrashImage.ALL);
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(primary.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
+            assertThat(primary.openOutcome().walTransactions()).isEqualTo(21);
+            assertThat(primary.openOutcome().unshippedTransactions()).isZero();
             assertThat(primary.txid()).isEqualTo(21);
             assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
             insert(primary, 1000);
@@ -141,19 +125,48 @@ class ExternalInterferenceTest {
         assertThat(movedAside()).isEmpty();
     }
 
+    /**
+     * With the record, the file alone is a stored state (walship folds only stored transactions),
+     * so losing the -wal loses only what was in it: the file is behind storage and catches up.
+     */
     @Test
-    void open_afterCrashWithWalDeleted_movesFileAsideAndRebuildsEveryStoredTransaction() throws Exception {
-        crashImage(20);
+    void open_afterCrashWithWalDeleted_catchesUpFromStorageWithoutARebuild() throws Exception {
+        CrashImage.of(storage, dir, 20, CrashImage.ALL);
         Files.delete(wal()); // the operator "cleans up" before restarting
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            OpenOutcome outcome = primary.openOutcome();
+            assertThat(outcome.kind()).isEqualTo(OpenOutcome.Kind.CAUGHT_UP);
+            assertThat(outcome.appliedTransactions()).isEqualTo(21);
+            assertThat(outcome.pagesWritten()).as("pages of the 21 transactions, not a restore").isLessThan(50);
             assertThat(primary.txid()).isEqualTo(21);
             assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
             insert(primary, 1000);
             assertStorageEqualsPrimary(primary);
         }
-        assertThat(movedAside()).as("the WAL-less file is kept for the operator").hasSize(1);
+        assertThat(movedAside()).isEmpty();
         assertThat(SqliteCli.integrityCheck(db())).isEqualTo("ok");
+    }
+
+    /**
+     * Regression: a -wal copied back from before a checkpoint, next to the record of that
+     * checkpoint, must not be replayed as new transactions on top of the state that already
+     * holds it (every txid after would show a torn database).
+     */
+    @Test
+    void open_walOfAGenerationTheRecordSaysWasFolded_isNotShippedAgain() throws Exception {
+        CrashImage.of(storage, dir, 20, List.of(CrashImage.DATABASE, CrashImage.WAL));
+        assertThat(Files.exists(record())).isTrue();
+
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            assertThat(primary.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
+            assertThat(primary.openOutcome().unshippedTransactions()).isZero();
+            assertThat(primary.txid()).isEqualTo(21);
+            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
+            insert(primary, 1000);
+            assertStorageEqualsPrimary(primary);
+        }
+        assertThat(movedAside()).isEmpty();
     }
 
     @Test

@@ -1,0 +1,325 @@
+package io.walship;
+
+import io.walship.capture.WalReader;
+import io.walship.format.DatabaseChecksum;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The primary's WAL over its life: the commits the WAL hook reports (each gets the next txid),
+ * their capture on the capture thread, and folding the WAL into the database file once every
+ * transaction in it is stored, with the {@link CheckpointRecord} of what the file then holds.
+ */
+final class LocalWal {
+    /*
+     * The invariant. The database file alone always holds a stored state, named by the
+     * checkpoint record; the WAL holds every commit after it. So a crash costs nothing SQLite
+     * kept: the next open (Resume) finds the file's state and the commits after it, ships the
+     * ones storage lacks, and never needs to rebuild a file that is merely ahead or behind.
+     * Hence: a checkpoint (SQLite's TRUNCATE, on the writer connection with the gate held) runs
+     * only when every commit in the WAL is captured and stored and no snapshot is reading the WAL;
+     * the record is marked DIRTY before it and written clean after it; the truncated WAL is
+     * flushed before the clean record, so a power cut cannot bring back frames the record says
+     * are folded. SQLite's own checkpoint when the last connection closes is switched off by the
+     * C extension, so closing the writer never folds unstored commits either.
+     *
+     * When. A writer that finds checkpointFrames frames in the WAL folds it at once when all is
+     * stored. Otherwise it asks the flusher to upload now and carries on; the flusher's next
+     * store folds it on the maintenance thread if nothing was committed meanwhile. Under a steady
+     * stream of commits that moment may never come, so at twice checkpointFrames a writer waits,
+     * holding the gate, until what is pending is stored (about one upload), then folds. While
+     * storage is failing it does not wait: the WAL grows, and maxPendingBytes' back-pressure on
+     * writers bounds it.
+     *
+     * [1] DESIGN.md "Living through time"; docs/adr/0006-restart-resumes-from-the-local-file.md
+     * [2] https://www.sqlite.org/wal.html#checkpointing
+     */
+    private static final Logger log = LoggerFactory.getLogger(LocalWal.class);
+    /** How often a writer waiting for storage before a fold looks whether storage failed meanwhile. */
+    private static final long STORED_POLL_MILLIS = 100;
+
+    private final String db;
+    private final PrimaryOptions options;
+    private final ReentrantLock gate;
+    private final Connection writer;
+    private final FileChannel walChannel;
+    private final CheckpointRecord record;
+    private final CaptureLoop capture;
+    private final Thread captureThread;
+    private final AckRegistry acks;
+    private final SegmentFlusher flusher;
+    private final StorageWriter storageWriter;
+    private final AtomicInteger snapshotsInProgress;
+    private final Executor maintenance;
+    private final int busyTimeoutMillis;
+
+    // written by the committing thread inside the WAL hook, with the gate held
+    private volatile long assignedTxid;
+    private long walFrames;
+    private long nextCheckpointFrames;
+    private volatile boolean foldWanted;
+    private volatile boolean stopped;
+
+    /**
+     * @param filePages       the database file's pages at {@code fileTxid}; owned from now on
+     * @param walCommitFrames the commits already in the WAL (txids {@code fileTxid + 1 ..}), as frame counts
+     * @param storedTxid      the newest txid storage holds: recovered commits up to it are not shipped again
+     */
+    LocalWal(String db, PrimaryOptions options, ReentrantLock gate, Connection writer, FileChannel databaseChannel,
+             FileChannel walChannel, int pageSize, CheckpointRecord record, long fileTxid, DatabaseChecksum filePages,
+             List<Long> walCommitFrames, long storedTxid, SegmentFlusher flusher, AckRegistry acks,
+             StorageWriter storageWriter, AtomicInteger snapshotsInProgress, Executor maintenance,
+             CaptureLoop.Failure failure, int busyTimeoutMillis) {
+        this.db = db;
+        this.options = options;
+        this.gate = gate;
+        this.writer = writer;
+        this.walChannel = walChannel;
+        this.record = record;
+        this.acks = acks;
+        this.flusher = flusher;
+        this.storageWriter = storageWriter;
+        this.snapshotsInProgress = snapshotsInProgress;
+        this.maintenance = maintenance;
+        this.busyTimeoutMillis = busyTimeoutMillis;
+        this.capture = new CaptureLoop(db, new WalReader(walChannel, pageSize), databaseChannel, filePages, flusher,
+                gate, this::foldForResync, failure, fileTxid, storedTxid, options.closeTimeout().toMillis());
+        long recoveredMillis = options.clock().millis();
+        long txid = fileTxid;
+        for (long frames : walCommitFrames) {
+            capture.committed(new CaptureLoop.Commit(++txid, frames, recoveredMillis));
+            walFrames = frames;
+        }
+        this.assignedTxid = txid;
+        this.nextCheckpointFrames = options.checkpointFrames();
+        this.captureThread = new Thread(capture, "walship-capture-" + db);
+        captureThread.setDaemon(true);
+    }
+
+    void start() {
+        captureThread.start();
+    }
+
+    /** Stops the capture thread once it has captured what was committed, and closes the record. */
+    void stop() {
+        stopped = true;
+        capture.stop();
+        try {
+            captureThread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ReadPool.closeQuietly(record);
+    }
+
+    /** The txid of the last committed transaction (stored or not). */
+    long assignedTxid() {
+        return assignedTxid;
+    }
+
+    CaptureLoop capture() {
+        return capture;
+    }
+
+    /** The WAL hook: inside SQLite's commit, on the writing thread, with the gate held. */
+    void committed(int frames) {
+        long txid = assignedTxid + 1;
+        assignedTxid = txid;
+        walFrames = frames;
+        capture.committed(new CaptureLoop.Commit(txid, frames, options.clock().millis()));
+    }
+
+    /** After a write, gate held: folds the WAL once it holds checkpointFrames frames, as described above. */
+    void afterWrite() throws SQLException {
+        if (walFrames < nextCheckpointFrames) {
+            return;
+        }
+        if (!capturedAndStored()) {
+            flusher.requestFlush(assignedTxid);
+            foldWanted = true;
+            if (walFrames < 2L * options.checkpointFrames() || !awaitStored()) {
+                nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+                return;
+            }
+        }
+        fold();
+    }
+
+    /**
+     * Folds the WAL now, for {@link Primary#checkpoint()}: takes the gate (writers wait), asks
+     * for an upload of what is pending and waits until it is stored, then folds. Gives up
+     * (false) while storage is failing.
+     */
+    boolean checkpoint() throws SQLException {
+        gate.lock();
+        try {
+            if (!capturedAndStored()) {
+                flusher.requestFlush(assignedTxid);
+                if (!awaitStored()) {
+                    return false;
+                }
+            }
+            return fold();
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /** At close, gate held, after the last upload: folds the WAL if all of it is stored. */
+    void foldAtClose() throws SQLException {
+        if (acks.storedTxid() >= assignedTxid) {
+            fold();
+        }
+    }
+
+    /** The flusher stored up to {@code txid}: a fold that had to wait may run now. */
+    void stored(long txid) {
+        if (!foldWanted || txid < assignedTxid || stopped) {
+            return;
+        }
+        try {
+            maintenance.execute(() -> {
+                if (!gate.tryLock()) {
+                    return; // a writer has it, and will fold itself when due
+                }
+                try {
+                    if (foldWanted && !stopped) {
+                        fold();
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    log.warn("wal checkpoint failed db={} txid={} error={}", db, assignedTxid, e.toString());
+                } finally {
+                    gate.unlock();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closing: the close folds what is stored
+        }
+    }
+
+    /** Gate held. Folds the WAL into the file if everything is captured and stored and no snapshot reads it. */
+    private boolean fold() throws SQLException {
+        if (snapshotsInProgress.get() > 0 || !capturedAndStored()) {
+            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            return false;
+        }
+        try {
+            record.markDirty();
+        } catch (IOException e) {
+            // without a DIRTY record the next open could trust a stale one: do not let SQLite write the file
+            log.warn("wal checkpoint skipped, the checkpoint record cannot be written db={} error={}", db,
+                    e.toString());
+            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            return false;
+        }
+        boolean truncated = truncate();
+        try {
+            if (truncated) {
+                walChannel.force(false); // the truncation reaches disk before the record says the WAL is folded
+            }
+            capture.checkpointed(truncated, record);
+        } catch (IOException e) {
+            // the record stays DIRTY: the next open reads the file instead of trusting it
+            log.warn("checkpoint record not updated db={} txid={} error={}", db, assignedTxid, e.toString());
+        }
+        if (truncated) {
+            walFrames = 0;
+            nextCheckpointFrames = options.checkpointFrames();
+            foldWanted = false;
+        } else {
+            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+        }
+        return truncated;
+    }
+
+    /** The capture thread, gate held, after outside interference: the WAL must be folded whatever it holds. */
+    private boolean foldForResync() throws SQLException {
+        try {
+            record.markDirty();
+        } catch (IOException e) {
+            throw new SQLException("cannot mark the checkpoint record before folding the WAL: " + e, e);
+        }
+        return truncate();
+    }
+
+    /** Gate held: every commit is captured (waiting for the capture thread if needed) and stored. */
+    private boolean capturedAndStored() {
+        long txid = assignedTxid;
+        try {
+            return capture.awaitCaptured(txid) && acks.storedTxid() >= txid;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Waits until everything committed so far is captured and stored; false at once while
+     * storage is failing, and when the capture thread needs the gate (outside interference) or
+     * failed, since a caller holding the gate would otherwise wait for it forever.
+     */
+    private boolean awaitStored() {
+        long txid = assignedTxid;
+        try {
+            if (!capture.awaitCaptured(txid)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        CompletableFuture<Long> stored = acks.futureFor(txid);
+        while (true) {
+            if (storageWriter.outage() != null) {
+                return false;
+            }
+            try {
+                stored.get(STORED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                // look at storage again
+            } catch (ExecutionException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** Gate held. True when the whole WAL was copied into the database and the WAL truncated. */
+    private boolean truncate() throws SQLException {
+        long started = System.nanoTime();
+        writer.setAutoCommit(true);
+        try (Statement s = writer.createStatement()) {
+            // the WAL hook's authorizer refuses checkpoint pragmas from user code; this one is ours
+            s.execute("SELECT walship_internal(1)");
+            s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
+            try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                rs.next();
+                boolean busy = rs.getInt(1) != 0;
+                log.debug("wal checkpoint db={} busy={} frames={} copied={} ms={}", db, busy, rs.getInt(2),
+                        rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
+                return !busy;
+            } finally {
+                s.execute("PRAGMA busy_timeout=" + busyTimeoutMillis);
+                s.execute("SELECT walship_internal(0)");
+            }
+        }
+    }
+}

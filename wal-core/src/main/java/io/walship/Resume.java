@@ -1,0 +1,413 @@
+package io.walship;
+
+import io.walship.capture.WalReader;
+import io.walship.capture.WalTransaction;
+import io.walship.format.DatabaseChecksum;
+import io.walship.format.SqliteHeader;
+import io.walship.format.Transaction;
+import io.walship.restore.DatabaseImage;
+import io.walship.restore.Position;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreResult;
+import io.walship.restore.RestoreTarget;
+import io.walship.restore.StoredLog;
+import io.walship.storage.Storage;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a primary takes up its local database file when storage already holds a history: finds
+ * out whether the file and its WAL continue that history, lag behind it or left it, and brings
+ * the file to a state capture can continue from. Runs inside {@link Primary#open}, with the
+ * file owned and before any SQLite connection of this process has it open.
+ */
+final class Resume {
+    /*
+     * What the pieces say. The database file alone holds a stored state: walship folds the WAL
+     * into it only up to stored transactions (LocalWal). The checkpoint record names that state
+     * and vouches for it while the file's fingerprint is unchanged and the record is clean
+     * (CheckpointRecord). The WAL holds the commits after it, in order, one txid each: the first
+     * commit in it is the record's txid + 1. SQLite keeps every commit it made in the WAL through
+     * a process crash; a power failure may cut its tail (synchronous=NORMAL).
+     *
+     * 1. The file's state. Trusted from the record when it may be; otherwise the file is read
+     *    whole (a crash cut a checkpoint short, or someone touched the file) and the state is the
+     *    first of: (a) the record's state, the file differing from it only in pages the WAL holds
+     *    (a checkpoint that copied part of the WAL); (b) a stored state with the file's checksum
+     *    (a checkpoint or catch-up finished but its record was not written); (c) without a record,
+     *    storage's newest state reached through a prefix of the WAL. None: the file left storage's
+     *    history, unless (d) a catch-up was cut short, which is finished by writing the stored log
+     *    over the file again (full page images; the end state is checked).
+     * 2. The WAL on top. Its commits are txids base+1, base+2, ...; the state after the one with
+     *    storage's newest txid must have storage's checksum (one comparison, no extra request):
+     *    then the commits after it were never stored and are shipped with those txids. If the
+     *    WAL ends before storage's newest txid, the file is behind: the WAL is folded in (all of
+     *    it is stored) and storage's missing transactions are written into the file, each checked
+     *    against the checksum the primary recorded, as a restore does.
+     * 3. Anything else - storage holds another history, the file is ahead of storage, the file
+     *    was changed while closed, the -wal was lost while a checkpoint was under way - moves the
+     *    file and all that belongs to it aside and rebuilds it from storage. The copy keeps every
+     *    row it had.
+     *
+     * [1] docs/adr/0006-restart-resumes-from-the-local-file.md
+     */
+    private static final Logger log = LoggerFactory.getLogger(Resume.class);
+
+    /**
+     * What open continues from: the file alone holds {@code fileTxid} with page hashes
+     * {@code filePages}; the WAL holds commits ending at the given frame counts (txids
+     * {@code fileTxid + 1 ..}); {@code record} describes the file and is open for updates.
+     */
+    record Resumed(long fileTxid, DatabaseChecksum filePages, List<Long> walCommitFrames, CheckpointRecord record,
+                   OpenOutcome.Kind kind, long walTransactions, long appliedTransactions, long pagesWritten,
+                   boolean fileRead, String reason, Optional<Path> movedAside) {
+    }
+
+    /** One commit in the WAL: frames up to its commit frame, database size after it, its pages and their hashes. */
+    private record WalCommit(long frames, int databasePages, int[] pgnos, long[] hashes) {
+        void applyTo(DatabaseChecksum state) {
+            state.resize(databasePages);
+            for (int i = 0; i < pgnos.length; i++) {
+                state.setPageHash(pgnos[i], hashes[i]);
+            }
+        }
+    }
+
+    /**
+     * A candidate for the file's own state; {@code recorded} is the record's header when the
+     * state is the record's (whose hashes on disk are then intact), else null.
+     */
+    private record Base(long txid, DatabaseChecksum pages, CheckpointRecord.Header recorded) {
+    }
+
+    /** What writing the stored log into the file did, and how many WAL transactions were folded first. */
+    private record Written(DatabaseChecksum pages, long walTransactions, long transactions, long pagesWritten) {
+    }
+
+    private final Storage storage;
+    private final Path db;
+    private final Position latest;
+    private final List<Long> segments;
+    private final PrimaryOptions options;
+    private boolean fileRead;
+
+    private Resume(Storage storage, Path db, Position latest, List<Long> segments, PrimaryOptions options) {
+        this.storage = storage;
+        this.db = db;
+        this.latest = latest;
+        this.segments = segments;
+        this.options = options;
+    }
+
+    /**
+     * @param latest   storage's newest position
+     * @param segments the first txids of storage's segments, ascending
+     */
+    static Resumed run(Storage storage, Path db, Position latest, List<Long> segments, PrimaryOptions options)
+            throws IOException, SQLException {
+        return new Resume(storage, db, latest, segments, options).run();
+    }
+
+    private Resumed run() throws IOException, SQLException {
+        if (!Files.exists(db)) {
+            return rebuild("no local database file");
+        }
+        int pageSize;
+        try (FileChannel channel = FileChannel.open(db, StandardOpenOption.READ)) {
+            pageSize = SqliteHeader.pageSize(channel);
+        } catch (IOException e) {
+            return rebuild("the local file is not a SQLite database: " + e.getMessage());
+        }
+        if (pageSize != latest.pageSize()) {
+            return rebuild("the local file's page size " + pageSize + " differs from storage's "
+                    + latest.pageSize());
+        }
+        CheckpointRecord.Contents record = readRecord(pageSize);
+        List<WalCommit> wal = readWal(pageSize, record);
+        if (wal == null) { // a stale WAL was folded: what the file holds now must be found by reading it
+            record = readRecord(pageSize);
+            wal = List.of();
+        }
+        boolean trusted = record != null && record.intact() && !record.header().dirty()
+                && record.header().fingerprint().matches(CheckpointRecord.FileFingerprint.of(db));
+        List<Base> candidates = new ArrayList<>();
+        DatabaseChecksum file = null;
+        if (trusted) {
+            candidates.add(new Base(record.header().txid(), record.pages(), record.header()));
+        } else {
+            file = readWhole(pageSize);
+            fileRead = true;
+            candidates.addAll(candidatesFor(file, record, wal));
+        }
+        String mismatch = record == null
+                ? "there is no checkpoint record and the file matches no stored state"
+                : "the file changed while the primary was closed (another process wrote or folded it, or its -wal"
+                        + " was lost while a checkpoint was under way)";
+        for (Base base : candidates) {
+            DatabaseChecksum state = base.pages().copy();
+            String problem = checkAgainstStorage(base, wal, state);
+            if (problem == null) {
+                return base.txid() + wal.size() >= latest.txid() ? resumed(base, wal) : catchUp(base, wal, state);
+            }
+            mismatch = problem;
+        }
+        if (candidates.isEmpty() && record != null && record.header().applyingLastTxid() != 0 && wal.isEmpty()) {
+            Resumed finished = finishCatchUp(record.header().txid(), file);
+            if (finished != null) {
+                return finished;
+            }
+            mismatch = "a catch-up from txid " + record.header().txid() + " was cut short and writing the stored log"
+                    + " again does not give storage's state";
+        }
+        return rebuild(mismatch);
+    }
+
+    // ---------------------------------------------------------------- reading what is there
+
+    private CheckpointRecord.Contents readRecord(int pageSize) throws IOException {
+        try {
+            Optional<CheckpointRecord.Contents> contents = CheckpointRecord.read(db);
+            if (contents.isPresent() && contents.get().header().pageSize() != pageSize) {
+                log.warn("checkpoint record ignored, it is for another page size db={} pageSize={} recorded={}",
+                        db.getFileName(), pageSize, contents.get().header().pageSize());
+                return null;
+            }
+            return contents.orElse(null);
+        } catch (WalshipException e) {
+            log.warn("checkpoint record unreadable, the database file is read instead db={} error={}",
+                    db.getFileName(), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * The WAL's commits as SQLite's recovery will find them, with the pages each wrote. A WAL of
+     * the generation the record says was folded adds nothing the file lacks (a copy restored from
+     * before the checkpoint, or a truncation a power cut undid): it is folded again, harmlessly
+     * where the file already holds it, with the record marked DIRTY first, and null is returned.
+     */
+    private List<WalCommit> readWal(int pageSize, CheckpointRecord.Contents record) throws IOException, SQLException {
+        List<WalCommit> commits = new ArrayList<>();
+        WalReader.Contents contents;
+        try (FileChannel channel = FileChannel.open(Restore.sibling(db, "-wal"), StandardOpenOption.READ)) {
+            contents = WalReader.scan(channel, pageSize);
+            boolean stale = record != null && contents.generation() != null
+                    && contents.generation().equals(record.header().folded());
+            if (!stale) {
+                WalReader reader = new WalReader(channel, pageSize);
+                for (long frames : contents.commitFrames()) {
+                    WalTransaction txn = reader.readTransaction(frames);
+                    int[] pgnos = txn.pgnos();
+                    long[] hashes = new long[pgnos.length];
+                    for (int i = 0; i < pgnos.length; i++) {
+                        hashes[i] = DatabaseChecksum.pageHash(pgnos[i], txn.frames(), txn.imageOffsets()[i], pageSize);
+                    }
+                    commits.add(new WalCommit(frames, txn.databasePages(), pgnos, hashes));
+                }
+                return commits;
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        log.warn("wal holds a generation the last checkpoint folded, folding it again db={} frames={}",
+                db.getFileName(), contents.commitFrames().isEmpty() ? 0
+                        : contents.commitFrames().get(contents.commitFrames().size() - 1));
+        try (CheckpointRecord stale = CheckpointRecord.open(db, record.header())) {
+            stale.markDirty();
+        }
+        LocalFile.fold(db);
+        return null;
+    }
+
+    private DatabaseChecksum readWhole(int pageSize) throws IOException {
+        try (FileChannel channel = FileChannel.open(db, StandardOpenOption.READ)) {
+            return DatabaseChecksum.of(channel, pageSize);
+        }
+    }
+
+    // ---------------------------------------------------------------- what state the file holds
+
+    /** Steps 1a-1c of the essay above, for a file that was read whole. */
+    private List<Base> candidatesFor(DatabaseChecksum file, CheckpointRecord.Contents record, List<WalCommit> wal)
+            throws IOException {
+        List<Base> candidates = new ArrayList<>();
+        if (record != null && record.intact() && sameOutsideWal(file, record.pages(), wal)) {
+            candidates.add(new Base(record.header().txid(), record.pages(), record.header()));
+        }
+        long from = record != null ? record.header().txid() : latest.txid();
+        if (from <= latest.txid()) {
+            try {
+                StoredLog stored = StoredLog.after(storage, segments, from, latest);
+                List<Long> matches = new ArrayList<>();
+                if (stored.checksumAtStart() == file.value()) {
+                    matches.add(from);
+                }
+                for (Transaction txn = stored.next(); txn != null; txn = stored.next()) {
+                    if (txn.checksumAfter() == file.value()) {
+                        matches.add(0, txn.txid()); // newest first: least to catch up
+                    }
+                }
+                matches.forEach(txid -> candidates.add(new Base(txid, file, null)));
+            } catch (TxidNotAvailableException | TxidGapException e) {
+                log.warn("stored log after the checkpoint record is not complete db={} txid={} error={}",
+                        db.getFileName(), from, e.getMessage());
+            }
+        }
+        if (record == null) {
+            DatabaseChecksum state = file.copy();
+            for (int k = 0; k < wal.size(); k++) {
+                wal.get(k).applyTo(state);
+                if (state.value() == latest.checksum() && latest.txid() >= k + 1) {
+                    candidates.add(new Base(latest.txid() - (k + 1), file, null));
+                }
+            }
+        }
+        return candidates;
+    }
+
+    /** The file equals the record's state except in pages the WAL's frames overwrite anyway. */
+    private static boolean sameOutsideWal(DatabaseChecksum file, DatabaseChecksum recorded, List<WalCommit> wal) {
+        BitSet inWal = new BitSet();
+        for (WalCommit commit : wal) {
+            for (int pgno : commit.pgnos()) {
+                inWal.set(pgno);
+            }
+        }
+        int pages = Math.max(file.pageCount(), recorded.pageCount());
+        for (int pgno = 1; pgno <= pages; pgno++) {
+            if (inWal.get(pgno)) {
+                continue;
+            }
+            if (pgno > file.pageCount() || pgno > recorded.pageCount()
+                    || file.pageHash(pgno) != recorded.pageHash(pgno)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Step 2: applies the WAL's commits to {@code state} (a copy of the base) and checks the state
+     * at storage's newest txid against storage's checksum; returns what is wrong, or null.
+     */
+    private String checkAgainstStorage(Base base, List<WalCommit> wal, DatabaseChecksum state) {
+        if (base.txid() > latest.txid()) {
+            return "the file is at txid " + base.txid() + " but storage ends at txid " + latest.txid()
+                    + " (storage lost transactions, or belongs to another database)";
+        }
+        for (int k = 0; k <= wal.size(); k++) {
+            if (k > 0) {
+                wal.get(k - 1).applyTo(state);
+            }
+            if (base.txid() + k == latest.txid() && state.value() != latest.checksum()) {
+                return "storage holds another history: the local database at txid " + latest.txid() + " has checksum "
+                        + Long.toHexString(state.value()) + ", storage recorded " + Long.toHexString(latest.checksum());
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- bringing the file forward
+
+    private Resumed resumed(Base base, List<WalCommit> wal) throws IOException {
+        // a state found by reading the file gets a record, so the next open need not read it again
+        CheckpointRecord record = base.recorded() != null
+                ? CheckpointRecord.open(db, base.recorded())
+                : CheckpointRecord.create(db, base.txid(), base.pages(), 0);
+        List<Long> frames = wal.stream().map(WalCommit::frames).toList();
+        return new Resumed(base.txid(), base.pages(), frames, record, OpenOutcome.Kind.RESUMED, frames.size(), 0, 0,
+                fileRead, "", Optional.empty());
+    }
+
+    /**
+     * The WAL ends before storage's newest txid: folds the WAL (every commit in it is stored)
+     * and writes the missing stored transactions into the file, each checked. The record says
+     * DIRTY meanwhile, naming the txid from which writing the stored log again finishes the job.
+     */
+    private Resumed catchUp(Base base, List<WalCommit> wal, DatabaseChecksum stateAfterWal)
+            throws IOException, SQLException {
+        long from = base.txid() + wal.size();
+        StoredLog stored = StoredLog.after(storage, segments, from, latest);
+        if (stored.checksumAtStart() != stateAfterWal.value()) {
+            return rebuild("storage holds another history: the local database at txid " + from + " has checksum "
+                    + Long.toHexString(stateAfterWal.value()) + ", storage recorded "
+                    + Long.toHexString(stored.checksumAtStart()));
+        }
+        CheckpointRecord.create(db, base.txid(), base.pages(), latest.txid()).close();
+        if (!wal.isEmpty()) {
+            LocalFile.fold(db);
+        }
+        return caughtUp(writeStored(stored, from, stateAfterWal, wal.size(), true));
+    }
+
+    /** Step 1d: a catch-up from {@code from} was cut short; writes the stored log over the file again. */
+    private Resumed finishCatchUp(long from, DatabaseChecksum file) throws IOException {
+        StoredLog stored;
+        try {
+            stored = StoredLog.after(storage, segments, from, latest);
+        } catch (TxidNotAvailableException | TxidGapException e) {
+            return null;
+        }
+        Written written = writeStored(stored, from, file, 0, false);
+        return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
+    }
+
+    private Resumed caughtUp(Written written) throws IOException {
+        CheckpointRecord record = CheckpointRecord.create(db, latest.txid(), written.pages(), 0);
+        return new Resumed(latest.txid(), written.pages(), List.of(), record, OpenOutcome.Kind.CAUGHT_UP,
+                written.walTransactions(), written.transactions(), written.pagesWritten(), fileRead, "",
+                Optional.empty());
+    }
+
+    /** Writes every transaction of {@code stored} into the file, whose pages are {@code pages} at {@code from}. */
+    private Written writeStored(StoredLog stored, long from, DatabaseChecksum pages, long walTransactions,
+                                boolean verifyEach) throws IOException {
+        long transactions = 0;
+        try (DatabaseImage image = DatabaseImage.open(db, pages.copy(), from)) {
+            for (Transaction txn = stored.next(); txn != null; txn = stored.next()) {
+                if (verifyEach) {
+                    image.apply(stored.key(), txn);
+                } else {
+                    image.applyUnverified(stored.key(), txn);
+                }
+                transactions++;
+            }
+            image.finish();
+            return new Written(image.pages(), walTransactions, transactions, image.pagesWritten());
+        }
+    }
+
+    /**
+     * Moves the file and what belongs to it aside (when {@code diverged}, or leftovers of a
+     * missing file lie around) and restores storage's newest state in its place.
+     */
+    private Resumed rebuild(String reason) throws IOException {
+        Optional<Path> aside = Optional.empty();
+        if (LocalFile.anyExists(db)) {
+            aside = LocalFile.moveAside(db, options.clock().millis(), options.keepDivergedCopies());
+            log.warn("local database left storage's history, moved aside db={} aside={} reason={} storageTxid={}"
+                            + " keptCopies={} (the copy keeps every row it had; delete it once it is no longer needed)",
+                    db.getFileName(), aside.map(Path::toString).orElse("deleted"), reason, latest.txid(),
+                    options.keepDivergedCopies());
+        }
+        RestoreResult restored = Restore.run(storage, db, RestoreTarget.latest());
+        if (restored.txid() != latest.txid()) {
+            throw new TxidGapException(latest.key(), restored.txid() + 1, latest.txid());
+        }
+        DatabaseChecksum pages = readWhole(restored.pageSize());
+        CheckpointRecord record = CheckpointRecord.create(db, latest.txid(), pages, 0);
+        return new Resumed(latest.txid(), pages, List.of(), record, OpenOutcome.Kind.REBUILT, 0, 0,
+                pages.pageCount(), fileRead, reason, aside);
+    }
+}
