@@ -19,11 +19,13 @@ import java.util.function.Supplier;
 
 /**
  * The child process of {@link PrimaryCrashTest}: writes rows as fast as it can from several
- * threads and prints {@code ACK <txid> <row id>} once each row's transaction is stored. A
- * maintenance thread checkpoints and snapshots at random moments. Every storage put, checkpoint
- * and snapshot is announced with a {@code BEGIN <phase>} line and, when it returns, the same
- * {@code END <phase>} line, so the test can kill the process inside the phase it aims at.
- * It never stops by itself; the test kills it with SIGKILL.
+ * threads, prints {@code WROTE <txid> <row id>} as soon as each row's {@code write} returns
+ * (committed, not yet stored) and {@code ACK <txid> <row id>} once it is stored. A maintenance
+ * thread checkpoints and snapshots at random moments. Opening the primary (a reopen after the
+ * previous kill), every storage put, checkpoint and snapshot is announced with a
+ * {@code BEGIN <phase>} line and, when it returns, the same {@code END <phase>} line, so the test
+ * can kill the process inside the phase it aims at. {@code OPENED <kind> <fileRead>} says how the
+ * open took up the file. It never stops by itself; the test kills it with SIGKILL.
  *
  * <p>Arguments: storage directory, database file, DURABLE|ASYNC, first row id, threads.
  */
@@ -47,7 +49,9 @@ public final class CrashWorkload {
         // big checkpoints (up to ~8 MB of WAL) so a kill can land inside one
         PrimaryOptions options = PrimaryOptions.builder().durability(durability)
                 .flushInterval(Duration.ofMillis(20)).checkpointFrames(2000).snapshotAfterLogBytes(256 << 10).build();
-        Primary primary = Primary.open(new AnnouncingStorage(FileSystemStorage.open(storageDir)), db, options);
+        Primary primary = announce("open", () -> Primary.open(new AnnouncingStorage(
+                FileSystemStorage.open(storageDir)), db, options));
+        print("OPENED " + primary.openOutcome().kind() + " " + primary.openOutcome().fileRead());
         primary.write(conn -> {
             try (Statement s = conn.createStatement()) {
                 s.execute("create table if not exists t(id integer primary key, payload text)");
@@ -66,6 +70,7 @@ public final class CrashWorkload {
                                 ps.executeUpdate();
                             }
                         });
+                        print("WROTE " + ack.txid() + " " + id);
                         print("ACK " + ack.get() + " " + id);
                     }
                 } catch (Exception e) {

@@ -4,6 +4,7 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.walship.Durability;
+import io.walship.OpenOutcome;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.replica.Replica;
@@ -28,9 +29,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,9 +50,11 @@ import org.slf4j.LoggerFactory;
  * The crash matrix. A child JVM runs a primary ({@link CrashWorkload}) and a second one a
  * replica following the same storage through the {@code walship follow} command; both are
  * killed with SIGKILL, in turn anywhere, during a segment upload, a snapshot upload, a
- * checkpoint or a snapshot. After each kill the primary reopens from storage with every acked
- * row, the replica reopens consistent and catches up to the primary, both equal the reference
- * model ({@link CrashWorkload#payload}) and the {@code sqlite3} CLI finds both files sound.
+ * checkpoint, a snapshot, or while the primary reopens after the previous kill. After each kill
+ * the primary reopens from its own file with every row whose {@code write} had returned (acked
+ * or not), never moving the file aside; storage then receives them; a restore and the replica
+ * (reopened consistent, caught up) equal the primary, all equal the reference model
+ * ({@link CrashWorkload#payload}) and the {@code sqlite3} CLI finds the files sound.
  */
 class PrimaryCrashTest {
     private static final Logger log = LoggerFactory.getLogger(PrimaryCrashTest.class);
@@ -63,7 +68,9 @@ class PrimaryCrashTest {
         SEGMENT_UPLOAD("BEGIN put log/"),
         SNAPSHOT_UPLOAD("BEGIN put snapshots/"),
         CHECKPOINT("BEGIN checkpoint"),
-        SNAPSHOT("BEGIN snapshot");
+        SNAPSHOT("BEGIN snapshot"),
+        /** The child's own open, which resumes from what the previous kill left: nothing checks in between. */
+        REOPEN("BEGIN open");
 
         final String trigger;
 
@@ -77,12 +84,14 @@ class PrimaryCrashTest {
 
     @ParameterizedTest
     @EnumSource(Durability.class)
-    void kill9_primaryAndReplicaInEveryPhase_nothingAckedLostBothConsistent(Durability durability)
+    void kill9_primaryAndReplicaInEveryPhase_everyWrittenRowKeptNothingRebuilt(Durability durability)
             throws Exception {
         Random random = new Random(durability.ordinal() * 1000L + 7);
         Map<Target, Integer> landedInside = new EnumMap<>(Target.class);
+        Map<OpenOutcome.Kind, Integer> reopens = new EnumMap<>(OpenOutcome.Kind.class);
+        int fileReads = 0;
+        long writtenRows = 0;
         long ackedRows = 0;
-        long checkedAcks = 0;
         long storageBytes = 0;
         for (int first = 1; first <= KILLS; first += KILLS_PER_EPOCH) {
             // a fresh database and storage every KILLS_PER_EPOCH kills, so a soak's disk use stays bounded
@@ -90,37 +99,49 @@ class PrimaryCrashTest {
             Path storageDir = epoch.resolve("storage");
             Path db = epoch.resolve("app.db");
             Path replicaDb = epoch.resolve("replica.db");
-            TreeMap<Long, Long> acked = new TreeMap<>(); // row id -> txid
+            TreeMap<Long, Long> written = new TreeMap<>(); // row id -> txid, of every write that returned
+            long acked = 0;
             long nextId = 1;
-            for (int kill = first; kill < first + KILLS_PER_EPOCH && kill <= KILLS; kill++) {
-                Target target = Target.values()[kill % Target.values().length];
-                Round round = new Round(target, 5 + random.nextInt(150));
+            int last = Math.min(first + KILLS_PER_EPOCH - 1, KILLS);
+            for (int kill = first; kill <= last; kill++) {
+                Target target = target(kill);
+                Round round = new Round(target, target == Target.REOPEN ? 0 : 5 + random.nextInt(150));
                 round.run(storageDir, db, replicaDb, durability, nextId);
-                assertThat(round.output).as("child output").noneMatch(l -> l.startsWith("ERROR"));
+                assertThat(round.output).as("child output").noneMatch(l -> l.startsWith("ERROR"))
+                        .noneMatch(l -> l.startsWith("OPENED " + OpenOutcome.Kind.REBUILT));
                 if (round.landedInside()) {
                     landedInside.merge(target, 1, Integer::sum);
                 }
                 for (String line : round.output) {
-                    if (line.startsWith("ACK ")) {
-                        String[] parts = line.split(" ");
-                        acked.put(Long.parseLong(parts[2]), Long.parseLong(parts[1]));
+                    String[] parts = line.split(" ");
+                    if (line.startsWith("WROTE ")) {
+                        written.put(Long.parseLong(parts[2]), Long.parseLong(parts[1]));
+                    } else if (line.startsWith("ACK ")) {
+                        acked++;
                     }
                 }
-                long attemptedBelow = Math.max(nextId, acked.isEmpty() ? 0 : acked.lastKey() + 1) + 1000;
-                checkedAcks += acked.size();
-                checkAfterKill(kill, target, storageDir, db, replicaDb, acked, attemptedBelow);
+                long attemptedBelow = Math.max(nextId, written.isEmpty() ? 0 : written.lastKey() + 1) + 1000;
                 nextId = attemptedBelow;
+                if (kill < last && target(kill + 1) == Target.REOPEN) {
+                    continue; // the next child reopens what this kill left, and is killed while it does
+                }
+                OpenOutcome outcome = checkAfterKill(kill, target, storageDir, db, replicaDb, written, attemptedBelow);
+                reopens.merge(outcome.kind(), 1, Integer::sum);
+                fileReads += outcome.fileRead() ? 1 : 0;
             }
             RestoreResult restored = Restore.run(FileSystemStorage.open(storageDir), epoch.resolve("restored.db"),
                     RestoreTarget.latest());
-            assertThat(queryLong(restored.path(), "select count(*) from t")).isGreaterThanOrEqualTo(acked.size());
+            assertThat(queryLong(restored.path(), "select count(*) from t")).isGreaterThanOrEqualTo(written.size());
             assertThat(SqliteCli.integrityCheck(restored.path())).isEqualTo("ok");
-            ackedRows += acked.size();
+            writtenRows += written.size();
+            ackedRows += acked;
             storageBytes = Math.max(storageBytes, sizeOf(storageDir));
             deleteTree(epoch);
         }
-        log.info("crash matrix durability={} kills={} landedInside={} ackedRows={} ackChecks={} lost=0"
-                + " maxStorageMiB={}", durability, KILLS, landedInside, ackedRows, checkedAcks, storageBytes >> 20);
+        log.info("crash matrix durability={} kills={} landedInside={} reopens={} fileReads={} writtenRows={}"
+                        + " ackedRows={} lost=0 movedAside=0 maxStorageMiB={}", durability, KILLS, landedInside, reopens,
+                fileReads, writtenRows, ackedRows, storageBytes >> 20);
+        assertThat(reopens).as("a process kill never costs a rebuild").doesNotContainKey(OpenOutcome.Kind.REBUILT);
         for (Target target : Target.values()) {
             if (target != Target.ANYWHERE && KILLS >= 2 * Target.values().length) {
                 assertThat(landedInside).as("kills that landed inside their phase").containsKey(target);
@@ -128,21 +149,39 @@ class PrimaryCrashTest {
         }
     }
 
+    private static Target target(int kill) {
+        return Target.values()[kill % Target.values().length];
+    }
+
     /**
-     * The primary reopens from storage with every acked row, both files equal the model, the
-     * replica reopens sound and catches up to the primary's exact rows.
+     * The primary reopens from its own file with every row whose write returned, moves nothing
+     * aside, and ships what storage lacked; both files equal the model; a restore and the
+     * replica, reopened sound and caught up, equal the primary's exact rows.
      */
-    private static void checkAfterKill(int kill, Target target, Path storageDir, Path db, Path replicaDb,
-                                       TreeMap<Long, Long> acked, long attemptedBelow) throws Exception {
+    private static OpenOutcome checkAfterKill(int kill, Target target, Path storageDir, Path db, Path replicaDb,
+                                              TreeMap<Long, Long> written, long attemptedBelow) throws Exception {
+        OpenOutcome outcome;
         try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), db, PrimaryOptions.durable())) {
-            long maxAckedTxid = acked.values().stream().mapToLong(Long::longValue).max().orElse(0);
-            assertThat(primary.txid()).as("kill %d (%s)", kill, target).isGreaterThanOrEqualTo(maxAckedTxid);
-            for (long id : acked.keySet()) {
-                long present = queryLong(primary, "select count(*) from t where id = " + id);
-                assertThat(present).as("kill %d (%s): acked row %d (txid %d)", kill, target, id, acked.get(id))
-                        .isEqualTo(1);
+            outcome = primary.openOutcome();
+            assertThat(outcome.kind()).as("kill %d (%s): %s", kill, target, outcome)
+                    .isNotEqualTo(OpenOutcome.Kind.REBUILT);
+            assertThat(outcome.movedAside()).isEmpty();
+            long maxWrittenTxid = written.values().stream().mapToLong(Long::longValue).max().orElse(0);
+            assertThat(primary.txid()).as("kill %d (%s)", kill, target).isGreaterThanOrEqualTo(maxWrittenTxid);
+            Set<Long> present = primary.read(PrimaryCrashTest::ids);
+            for (long id : written.keySet()) {
+                assertThat(present).as("kill %d (%s): row %d written at txid %d, %s", kill, target, id,
+                        written.get(id), outcome).contains(id);
             }
             primary.read(conn -> assertMatchesModel(conn, attemptedBelow));
+            assertThat(primary.flush().get()).as("storage receives every resumed transaction")
+                    .isEqualTo(primary.txid());
+            String rows = primary.read(Rows::fingerprint);
+            Path restored = db.resolveSibling("check-" + kill + ".db");
+            Restore.run(FileSystemStorage.open(storageDir), restored, RestoreTarget.latest());
+            assertThat(Rows.fingerprint(restored)).as("kill %d (%s): restore equals primary", kill, target)
+                    .isEqualTo(rows);
+            Files.delete(restored);
 
             try (Replica replica = Replica.open(FileSystemStorage.open(storageDir), replicaDb)) {
                 assertThat(SqliteCli.integrityCheck(replicaDb)).isEqualTo("ok");
@@ -151,11 +190,24 @@ class PrimaryCrashTest {
                     replica.poll();
                 }
                 String replicaRows = replica.read(Rows::fingerprint);
-                assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill, target)
-                        .isEqualTo(primary.read(Rows::fingerprint));
+                assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill, target).isEqualTo(rows);
             }
         }
         assertThat(SqliteCli.integrityCheck(db)).isEqualTo("ok");
+        try (Stream<Path> files = Files.list(db.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".diverged-"));
+        }
+        return outcome;
+    }
+
+    private static Set<Long> ids(Connection conn) throws SQLException {
+        Set<Long> ids = new HashSet<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("select id from t")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        return ids;
     }
 
     private static long sizeOf(Path dir) throws IOException {
