@@ -3,17 +3,15 @@ package io.walship;
 import io.walship.capture.WalHook;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
-import io.walship.format.SnapshotReader;
 import io.walship.format.SqliteHeader;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
+import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
@@ -27,7 +25,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -99,13 +96,9 @@ public final class Primary implements AutoCloseable {
     private final Connection writer;
     private final long hookToken;
     private final ReadPool readers;
-    private final AtomicInteger snapshotsInProgress = new AtomicInteger();
-    private final AtomicBoolean snapshotScheduled = new AtomicBoolean();
-    private final Object snapshotLock = new Object();
+    private final SnapshotTaker snapshots;
     private OpenOutcome openOutcome;
 
-    private volatile long lastSnapshotTxid;
-    private volatile long logBytesSinceSnapshot;
     private volatile RuntimeException failure;
     private volatile boolean closed;
 
@@ -121,7 +114,6 @@ public final class Primary implements AutoCloseable {
         this.storage = storage;
         this.options = options;
         this.ownership = ownership;
-        this.lastSnapshotTxid = lastSnapshotTxid;
         this.pageSize = start.filePages().pageSize();
 
         // Long-lived descriptors, opened before any SQLite connection and closed after the last.
@@ -135,13 +127,12 @@ public final class Primary implements AutoCloseable {
         });
         this.acks = new AckRegistry(storedTxid);
         this.storageWriter = new StorageWriter(storage, options, db);
-        LocalWal[] walOf = new LocalWal[1];
         this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks,
                 new SegmentFlusher.Events() {
                     @Override
                     public void stored(long lastTxid, long segmentBytes) {
-                        segmentStored(segmentBytes);
-                        walOf[0].stored(lastTxid);
+                        snapshots.segmentStored(segmentBytes, closed);
+                        wal.stored(lastTxid);
                     }
 
                     @Override
@@ -150,10 +141,22 @@ public final class Primary implements AutoCloseable {
                     }
                 });
         this.writer = openWriter();
+        AtomicInteger snapshotsReading = new AtomicInteger();
         this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
                 start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
-                storageWriter, snapshotsInProgress, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS);
-        walOf[0] = wal;
+                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS);
+        this.snapshots = new SnapshotTaker(db, path, storage, options, gate, wal, flusher, acks, storageWriter,
+                databaseChannel, walChannel, pageSize, snapshotsReading, maintenance, new SnapshotTaker.Host() {
+                    @Override
+                    public void checkUsable() {
+                        Primary.this.checkUsable();
+                    }
+
+                    @Override
+                    public void fenced(FencedException e) {
+                        fail(e);
+                    }
+                }, lastSnapshotTxid);
         this.hookToken = WalHook.attach(writer, wal::committed);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
@@ -182,20 +185,21 @@ public final class Primary implements AutoCloseable {
         try {
             ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
-            Optional<Position> position = Restore.latestPosition(storage);
+            List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
+            List<ObjectInfo> segmentObjects = storage.list(ObjectKey.LOG_PREFIX);
+            Optional<Position> position = Restore.latestPosition(storage, snapshots, segmentObjects);
             Primary primary;
             long storedTxid = position.map(Position::txid).orElse(0L);
             if (position.isEmpty()) {
-                start = bootstrapFile(storage, path, options);
+                start = bootstrapFile(path, options, segmentObjects);
                 primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1);
                 primary.bootstrap();
             } else {
-                List<Long> segments = storage.list(ObjectKey.LOG_PREFIX).stream()
-                        .map(o -> ObjectKey.parseSegment(o.key())).flatMap(Optional::stream).sorted().toList();
+                List<Long> segments = segmentObjects.stream().map(o -> ObjectKey.parseSegment(o.key()))
+                        .flatMap(Optional::stream).sorted().toList();
                 start = Resume.run(storage, path, position.get(), segments, options);
-                long lastSnapshot = storage.list(ObjectKey.SNAPSHOT_PREFIX).stream()
-                        .map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
-                        .mapToLong(Long::longValue).max().orElse(-1);
+                long lastSnapshot = snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key()))
+                        .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
                 primary = new Primary(path, storage, options, ownership, start, storedTxid,
                         position.get().checksum(), lastSnapshot);
             }
@@ -226,9 +230,9 @@ public final class Primary implements AutoCloseable {
     }
 
     /** Empty storage: the local file (or a new database) is folded and becomes the state at txid 0. */
-    private static Resume.Resumed bootstrapFile(Storage storage, Path path, PrimaryOptions options)
+    private static Resume.Resumed bootstrapFile(Path path, PrimaryOptions options, List<ObjectInfo> segments)
             throws IOException, SQLException {
-        if (!storage.list(ObjectKey.LOG_PREFIX).isEmpty()) {
+        if (!segments.isEmpty()) {
             throw new CorruptObjectException(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
                     + " (a foreign or damaged prefix: point the primary at an empty prefix or restore the snapshots)",
                     -1);
@@ -384,106 +388,7 @@ public final class Primary implements AutoCloseable {
      * already at the current txid.
      */
     public long snapshot() {
-        synchronized (snapshotLock) {
-            try {
-                return takeSnapshot();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new NotStoredException(wal.assignedTxid(), "interrupted while taking a snapshot", e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("snapshot of " + db + " failed", e);
-            }
-        }
-    }
-
-    private long takeSnapshot() throws InterruptedException, IOException {
-        CaptureLoop capture = wal.capture();
-        CaptureLoop.SnapshotSource source;
-        while (true) {
-            gate.lockInterruptibly();
-            try {
-                checkUsable();
-                if (capture.awaitCaptured(wal.assignedTxid())) {
-                    source = capture.snapshotSource();
-                    if (source.txid() == lastSnapshotTxid) {
-                        return source.txid();
-                    }
-                    flusher.cutAfter(source.txid());
-                    snapshotsInProgress.incrementAndGet();
-                    break;
-                }
-            } finally {
-                gate.unlock();
-            }
-            // the capture thread needs the gate (WAL interference); let it finish, then try again
-            capture.awaitCaptured(wal.assignedTxid());
-        }
-        return storeSnapshot(source);
-    }
-
-    private long storeSnapshot(CaptureLoop.SnapshotSource source) throws InterruptedException, IOException {
-        long started = System.nanoTime();
-        Path temp = Restore.sibling(path, "-walship-snapshot-" + source.txid());
-        try {
-            try {
-                SnapshotTaker.write(temp, source, databaseChannel, walChannel, pageSize, options.clock().millis());
-            } finally {
-                snapshotsInProgress.decrementAndGet();
-            }
-            try {
-                acks.futureFor(source.txid()).get();
-            } catch (ExecutionException e) {
-                throw new NotStoredException(source.txid(), "the log up to the snapshot was not stored", e.getCause());
-            }
-            String key = ObjectKey.snapshot(source.txid());
-            boolean ours = storageWriter.store(key, () -> storage.putIfAbsent(key, temp),
-                    () -> sameSnapshot(key, source));
-            if (!ours) {
-                FencedException fenced = new FencedException(key, source.txid());
-                fail(fenced);
-                throw fenced;
-            }
-            lastSnapshotTxid = source.txid();
-            logBytesSinceSnapshot = 0;
-            log.info("snapshot stored db={} key={} txid={} pages={} bytes={} ms={}", db, key, source.txid(),
-                    source.pageCount(), Files.size(temp), (System.nanoTime() - started) / 1_000_000);
-            return source.txid();
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    /** A snapshot at the same txid with the same checksum describes the same database. */
-    private boolean sameSnapshot(String key, CaptureLoop.SnapshotSource source) {
-        Optional<InputStream> existing = storage.open(key);
-        if (existing.isEmpty()) {
-            return false;
-        }
-        try (InputStream in = existing.get()) {
-            SnapshotReader reader = SnapshotReader.open(key, in);
-            return reader.txid() == source.txid() && reader.databaseChecksum() == source.checksum()
-                    && reader.pageCount() == source.pageCount();
-        } catch (IOException | WalshipException e) {
-            return false;
-        }
-    }
-
-    private void segmentStored(long segmentBytes) {
-        logBytesSinceSnapshot += segmentBytes;
-        if (options.snapshotAfterLogBytes() > 0 && logBytesSinceSnapshot >= options.snapshotAfterLogBytes()
-                && !closed && snapshotScheduled.compareAndSet(false, true)) {
-            maintenance.execute(() -> {
-                try {
-                    snapshot();
-                } catch (RuntimeException e) {
-                    if (failure == null && !closed) {
-                        log.error("scheduled snapshot failed db={} txid={}", db, wal.assignedTxid(), e);
-                    }
-                } finally {
-                    snapshotScheduled.set(false);
-                }
-            });
-        }
+        return snapshots.take();
     }
 
     // ---------------------------------------------------------------- state
@@ -561,8 +466,10 @@ public final class Primary implements AutoCloseable {
 
     /**
      * Stops taking writes, waits up to {@code closeTimeout} for pending transactions to be
-     * stored, and releases the database. Transactions still not stored then fail their acks
-     * with {@link NotStoredException}.
+     * stored, folds the WAL into the database file when all of it is stored, and releases the
+     * database. Transactions still not stored then fail their acks with
+     * {@link NotStoredException}; they stay committed in the WAL and the next {@link #open}
+     * ships them.
      */
     @Override
     public void close() {
@@ -646,7 +553,7 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    static void closeQuietly(AutoCloseable closeable) {
+    private static void closeQuietly(AutoCloseable closeable) {
         ReadPool.closeQuietly(closeable);
     }
 

@@ -1,33 +1,217 @@
 package io.walship;
 
 import io.walship.format.DatabaseChecksum;
+import io.walship.format.ObjectKey;
+import io.walship.format.SnapshotReader;
 import io.walship.format.SnapshotWriter;
+import io.walship.restore.Restore;
+import io.walship.storage.Storage;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Streams the primary's database at one txid into a snapshot file, without stopping writers.
+ * Takes the primary's snapshots, when asked ({@link Primary#snapshot()}) or once
+ * {@code snapshotAfterLogBytes} of log were stored since the last one: streams the database at
+ * one txid into a snapshot file without stopping writers and stores it create-only.
  */
 final class SnapshotTaker {
     /*
      * A page's image at txid T is its latest frame in the WAL up to T if there is one (the
      * overlay captured under the gate), else the page in the database file. While the snapshot
-     * is read, walship does not checkpoint: the database file does not change and WAL frames
-     * are only appended, never overwritten, so writers go on committing and the snapshot still
-     * sees exactly T. The database checksum of what was read is compared with the captured one:
-     * a mismatch means the file changed underneath (another process), and the snapshot is
-     * discarded rather than stored.
+     * is read, walship does not checkpoint (LocalWal looks at snapshotsInProgress): the database
+     * file does not change and WAL frames are only appended, never overwritten, so writers go on
+     * committing and the snapshot still sees exactly T. The database checksum of what was read
+     * is compared with the captured one: a mismatch means the file changed underneath (another
+     * process), and the snapshot is discarded rather than stored. The flusher is told never to
+     * pack T and T + 1 into one segment, so every snapshot sits on a segment boundary, and the
+     * snapshot is stored only after the log up to T: storage never holds a snapshot it cannot
+     * continue from.
+     *
+     * [1] docs/adr/0001-capture-thread-and-overlay-snapshots.md
      */
-    private SnapshotTaker() {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotTaker.class);
+
+    /** What the taker needs of the primary around it. */
+    interface Host {
+        /** Throws what keeps the primary from working (failed, closed). */
+        void checkUsable();
+
+        /** Another primary stored a different snapshot under the same key. */
+        void fenced(FencedException e);
     }
 
-    static void write(Path target, CaptureLoop.SnapshotSource source, FileChannel database, FileChannel wal,
-                      int pageSize, long createdMillis) throws IOException {
+    private final String db;
+    private final Path path;
+    private final Storage storage;
+    private final PrimaryOptions options;
+    private final ReentrantLock gate;
+    private final LocalWal wal;
+    private final SegmentFlusher flusher;
+    private final AckRegistry acks;
+    private final StorageWriter storageWriter;
+    private final FileChannel databaseChannel;
+    private final FileChannel walChannel;
+    private final int pageSize;
+    private final AtomicInteger inProgress;
+    private final Executor maintenance;
+    private final Host host;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile long lastSnapshotTxid;
+    private volatile long logBytesSinceSnapshot;
+
+    /**
+     * @param inProgress counts snapshots reading the WAL; shared with LocalWal, which does not fold meanwhile
+     */
+    SnapshotTaker(String db, Path path, Storage storage, PrimaryOptions options, ReentrantLock gate, LocalWal wal,
+                  SegmentFlusher flusher, AckRegistry acks, StorageWriter storageWriter, FileChannel databaseChannel,
+                  FileChannel walChannel, int pageSize, AtomicInteger inProgress, Executor maintenance, Host host,
+                  long lastSnapshotTxid) {
+        this.db = db;
+        this.path = path;
+        this.storage = storage;
+        this.options = options;
+        this.gate = gate;
+        this.wal = wal;
+        this.flusher = flusher;
+        this.acks = acks;
+        this.storageWriter = storageWriter;
+        this.databaseChannel = databaseChannel;
+        this.walChannel = walChannel;
+        this.pageSize = pageSize;
+        this.inProgress = inProgress;
+        this.maintenance = maintenance;
+        this.host = host;
+        this.lastSnapshotTxid = lastSnapshotTxid;
+    }
+
+    /** Takes and stores a snapshot of the current state; returns its txid. One at a time. */
+    synchronized long take() {
+        try {
+            return store(source());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NotStoredException(wal.assignedTxid(), "interrupted while taking a snapshot", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("snapshot of " + db + " failed", e);
+        }
+    }
+
+    /** A segment of {@code bytes} was stored: takes a snapshot in the background once enough log piled up. */
+    void segmentStored(long bytes, boolean closed) {
+        logBytesSinceSnapshot += bytes;
+        if (options.snapshotAfterLogBytes() == 0 || logBytesSinceSnapshot < options.snapshotAfterLogBytes() || closed
+                || !scheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            maintenance.execute(() -> {
+                try {
+                    take();
+                } catch (FencedException | NotStoredException | IllegalStateException e) {
+                    log.debug("scheduled snapshot not taken db={} reason={}", db, e.toString());
+                } catch (RuntimeException e) {
+                    log.error("scheduled snapshot failed db={} txid={}", db, wal.assignedTxid(), e);
+                } finally {
+                    scheduled.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            scheduled.set(false); // closing
+        }
+    }
+
+    /** Under the gate, once everything is captured: the overlay at the current txid; writers then go on. */
+    private CaptureLoop.SnapshotSource source() throws InterruptedException {
+        CaptureLoop capture = wal.capture();
+        while (true) {
+            gate.lockInterruptibly();
+            try {
+                host.checkUsable();
+                if (capture.awaitCaptured(wal.assignedTxid())) {
+                    CaptureLoop.SnapshotSource source = capture.snapshotSource();
+                    if (source.txid() != lastSnapshotTxid) {
+                        flusher.cutAfter(source.txid());
+                        inProgress.incrementAndGet();
+                    }
+                    return source;
+                }
+            } finally {
+                gate.unlock();
+            }
+            // the capture thread needs the gate (WAL interference); let it finish, then try again
+            capture.awaitCaptured(wal.assignedTxid());
+        }
+    }
+
+    private long store(CaptureLoop.SnapshotSource source) throws InterruptedException, IOException {
+        if (source.txid() == lastSnapshotTxid) {
+            return source.txid();
+        }
+        long started = System.nanoTime();
+        Path temp = Restore.sibling(path, "-walship-snapshot-" + source.txid());
+        try {
+            try {
+                write(temp, source, options.clock().millis());
+            } finally {
+                inProgress.decrementAndGet();
+            }
+            try {
+                acks.futureFor(source.txid()).get();
+            } catch (ExecutionException e) {
+                throw new NotStoredException(source.txid(), "the log up to the snapshot was not stored", e.getCause());
+            }
+            String key = ObjectKey.snapshot(source.txid());
+            boolean ours = storageWriter.store(key, () -> storage.putIfAbsent(key, temp),
+                    () -> sameSnapshot(key, source));
+            if (!ours) {
+                FencedException fenced = new FencedException(key, source.txid());
+                host.fenced(fenced);
+                throw fenced;
+            }
+            lastSnapshotTxid = source.txid();
+            logBytesSinceSnapshot = 0;
+            log.info("snapshot stored db={} key={} txid={} pages={} bytes={} ms={}", db, key, source.txid(),
+                    source.pageCount(), Files.size(temp), (System.nanoTime() - started) / 1_000_000);
+            return source.txid();
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** A snapshot at the same txid with the same checksum describes the same database. */
+    private boolean sameSnapshot(String key, CaptureLoop.SnapshotSource source) {
+        Optional<InputStream> existing = storage.open(key);
+        if (existing.isEmpty()) {
+            return false;
+        }
+        try (InputStream in = existing.get()) {
+            SnapshotReader reader = SnapshotReader.open(key, in);
+            return reader.txid() == source.txid() && reader.databaseChecksum() == source.checksum()
+                    && reader.pageCount() == source.pageCount();
+        } catch (IOException | WalshipException e) {
+            return false;
+        }
+    }
+
+    /** Streams the database at {@code source.txid()} into {@code target}, checked against the captured checksum. */
+    private void write(Path target, CaptureLoop.SnapshotSource source, long createdMillis) throws IOException {
         DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
         ByteBuffer page = ByteBuffer.allocate(pageSize);
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 1 << 16)) {
@@ -37,9 +221,9 @@ final class SnapshotTaker {
                 Long walOffset = source.walOffsets().get(pgno);
                 page.clear();
                 if (walOffset != null) {
-                    readFully(wal, page, walOffset);
+                    readFully(walChannel, page, walOffset);
                 } else {
-                    readFully(database, page, (long) (pgno - 1) * pageSize);
+                    readFully(databaseChannel, page, (long) (pgno - 1) * pageSize);
                 }
                 checksum.setPage(pgno, page, 0);
                 writer.writePage(page, 0);

@@ -175,13 +175,17 @@ public final class Restore {
      * segment follows it), or empty when storage holds no snapshot.
      */
     public static Optional<Position> latestPosition(Storage storage) {
-        List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
+        return latestPosition(storage, storage.list(ObjectKey.SNAPSHOT_PREFIX), storage.list(ObjectKey.LOG_PREFIX));
+    }
+
+    /** As {@link #latestPosition(Storage)}, from listings of {@code snapshots/} and {@code log/} already made. */
+    public static Optional<Position> latestPosition(Storage storage, List<ObjectInfo> snapshots,
+                                                    List<ObjectInfo> segments) {
         long snapshotTxid = snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key()))
                 .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
         if (snapshotTxid < 0) {
             return Optional.empty();
         }
-        List<ObjectInfo> segments = storage.list(ObjectKey.LOG_PREFIX);
         long lastSegment = segments.stream().map(o -> ObjectKey.parseSegment(o.key()))
                 .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
         if (lastSegment > snapshotTxid) {
