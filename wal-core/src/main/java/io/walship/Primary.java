@@ -153,6 +153,11 @@ public final class Primary implements AutoCloseable {
                     }
 
                     @Override
+                    public boolean closing() {
+                        return closed;
+                    }
+
+                    @Override
                     public void fenced(FencedException e) {
                         fail(e);
                     }
@@ -495,7 +500,9 @@ public final class Primary implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         acks.fail(t -> new NotStoredException(t, "primary closed before storing it", null));
-        maintenance.shutdownNow();
+        // no interrupt: a thread interrupted in FileChannel I/O closes the channel for everyone
+        // (the record, the WAL); a running snapshot stops at its next page instead
+        maintenance.shutdown();
         awaitMaintenance();
         if (failure == null) {
             gate.lock();
@@ -517,14 +524,14 @@ public final class Primary implements AutoCloseable {
     }
 
     private void shutdown() {
-        maintenance.shutdownNow();
+        maintenance.shutdown();
+        awaitMaintenance();
         wal.stop();
         flusher.close();
         if (failure != null || acks.storedTxid() < wal.assignedTxid()) {
             flusherThread.interrupt();
         }
         join(flusherThread);
-        awaitMaintenance();
         try {
             WalHook.detach(writer, hookToken);
         } catch (SQLException e) {

@@ -47,6 +47,8 @@ final class SnapshotTaker {
      * [1] docs/adr/0001-capture-thread-and-overlay-snapshots.md
      */
     private static final Logger log = LoggerFactory.getLogger(SnapshotTaker.class);
+    /** How often a snapshot under way looks whether the primary is closing. */
+    private static final int STOP_CHECK_PAGES = 1024;
 
     /** What the taker needs of the primary around it. */
     interface Host {
@@ -55,6 +57,9 @@ final class SnapshotTaker {
 
         /** Another primary stored a different snapshot under the same key. */
         void fenced(FencedException e);
+
+        /** The primary is closing: a snapshot under way stops. */
+        boolean closing();
     }
 
     private final String db;
@@ -218,6 +223,10 @@ final class SnapshotTaker {
             SnapshotWriter writer = new SnapshotWriter(out, pageSize, source.pageCount(), source.txid(),
                     source.checksum(), createdMillis);
             for (int pgno = 1; pgno <= source.pageCount(); pgno++) {
+                if (pgno % STOP_CHECK_PAGES == 0 && host.closing()) {
+                    throw new NotStoredException(source.txid(), "the primary closed while the snapshot was taken",
+                            null);
+                }
                 Long walOffset = source.walOffsets().get(pgno);
                 page.clear();
                 if (walOffset != null) {

@@ -187,6 +187,31 @@ class ResumeTest {
         assertThat(movedAside()).isEmpty();
     }
 
+    /**
+     * Regression: close() interrupted the maintenance thread, and a thread interrupted in
+     * FileChannel I/O closes the channel: a checkpoint or snapshot under way there closed the
+     * checkpoint record (or the WAL) under the final checkpoint, so the next open had to read
+     * the whole file.
+     */
+    @Test
+    void close_whileSnapshotsAndCheckpointsRunInTheBackground_leavesARecordTheNextOpenTrusts() throws Exception {
+        PrimaryOptions busy = PrimaryOptions.builder().durability(Durability.ASYNC)
+                .flushInterval(Duration.ofMillis(1)).checkpointFrames(20).snapshotAfterLogBytes(1).build();
+        try (Primary primary = Primary.open(storage, db(), busy)) {
+            primary.write(conn -> exec(conn, "create table t(x, y)"));
+        }
+        for (int round = 0; round < 25; round++) {
+            try (Primary primary = Primary.open(storage, db(), busy)) {
+                assertThat(primary.openOutcome().fileRead()).as("round %d: %s", round, primary.openOutcome())
+                        .isFalse();
+                for (int i = 0; i < 200; i++) {
+                    int value = i;
+                    primary.write(conn -> exec(conn, "insert into t values (" + value + ", randomblob(900))"));
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- catching up
 
     /** Power-loss emulation: SQLite lost the WAL's tail (synchronous=NORMAL) after it was stored. */
