@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.walship.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.FormatLayout;
+import io.walship.testing.Mutations;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -46,12 +47,7 @@ class CheckpointRecordTest {
     }
 
     private void damage(long offset) throws Exception {
-        try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(1);
-            channel.read(b, offset);
-            b.put(0, (byte) (b.get(0) ^ 0x40)).rewind();
-            channel.write(b, offset);
-        }
+        Mutations.flipByte(file(), offset);
     }
 
     @Test

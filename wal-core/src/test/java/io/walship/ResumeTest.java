@@ -14,8 +14,6 @@ import io.walship.format.Transaction;
 import io.walship.restore.DatabaseImage;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
-import io.walship.restore.RestoreResult;
-import io.walship.restore.RestoreTarget;
 import io.walship.restore.StoredLog;
 import io.walship.storage.ObjectInfo;
 import io.walship.testing.CrashImage;
@@ -66,15 +64,6 @@ class ResumeTest {
         }
     }
 
-    /** Storage restored on its own equals the primary's file byte for byte once everything is stored. */
-    private void assertStorageEqualsPrimary(Primary primary) throws Exception {
-        assertThat(primary.flush().get()).isEqualTo(primary.txid());
-        assertThat(primary.checkpoint()).isTrue();
-        RestoreResult restored = Restore.run(storage, dir.resolve("check-" + primary.txid() + ".db"),
-                RestoreTarget.latest());
-        assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(db()));
-    }
-
     private void markRecordDirty() throws Exception {
         try (CheckpointRecord record = CheckpointRecord.open(db(), CheckpointRecord.read(db()).orElseThrow().header())) {
             record.markDirty();
@@ -113,7 +102,7 @@ class ResumeTest {
             assertThat(outcome.unshippedTransactions()).isEqualTo(5);
             assertThat(primary.txid()).isEqualTo(11);
             assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(55);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertStorageEqualsFile(primary, storage, dir);
         }
         assertThat(movedAside()).isEmpty();
     }
@@ -142,10 +131,7 @@ class ResumeTest {
             assertThat(primary.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
             assertThat(primary.openOutcome().fileRead()).isTrue();
             assertThat(primary.openOutcome().walTransactions()).isEqualTo(21);
-            assertThat(primary.txid()).isEqualTo(21);
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
-            insert(primary, 1000);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertEveryRowAndStorageAgrees(primary, storage, dir, 20);
         }
         assertThat(movedAside()).isEmpty();
     }
@@ -160,10 +146,7 @@ class ResumeTest {
             assertThat(primary.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
             assertThat(primary.openOutcome().fileRead()).isTrue();
             assertThat(primary.openOutcome().walTransactions()).isZero();
-            assertThat(primary.txid()).isEqualTo(21);
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
-            insert(primary, 1000);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertEveryRowAndStorageAgrees(primary, storage, dir, 20);
         }
         // the record now vouches for the file again
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
@@ -179,10 +162,7 @@ class ResumeTest {
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
             assertThat(primary.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
             assertThat(primary.openOutcome().fileRead()).isTrue();
-            assertThat(primary.txid()).isEqualTo(21);
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
-            insert(primary, 1000);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertEveryRowAndStorageAgrees(primary, storage, dir, 20);
         }
         assertThat(movedAside()).isEmpty();
     }
@@ -231,10 +211,7 @@ class ResumeTest {
             assertThat(outcome.appliedTransactions()).isEqualTo(13);
             pagesInFile = Files.size(db()) / 4096;
             assertThat(outcome.pagesWritten()).as("pages of 13 one-row inserts").isBetween(13L, 26L);
-            assertThat(primary.txid()).isEqualTo(21);
-            assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
-            insert(primary, 1000);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertEveryRowAndStorageAgrees(primary, storage, dir, 20);
         }
         assertThat(pagesInFile).isPositive();
         assertThat(movedAside()).isEmpty();
@@ -273,7 +250,7 @@ class ResumeTest {
                     .isEqualTo(21);
             assertThat(primary.txid()).isEqualTo(21);
             assertThat(queryLong(primary, "select sum(x) from t")).isEqualTo(210);
-            assertStorageEqualsPrimary(primary);
+            CrashImage.assertStorageEqualsFile(primary, storage, dir);
         }
         assertThat(movedAside()).isEmpty();
         assertThat(SqliteCli.integrityCheck(db())).isEqualTo("ok");
@@ -305,7 +282,7 @@ class ResumeTest {
             assertThat(outcome.reason()).contains("another history");
             assertThat(outcome.movedAside()).isPresent();
             assertThat(queryLong(a, "select sum(x) from t")).isEqualTo(402);
-            assertStorageEqualsPrimary(a);
+            CrashImage.assertStorageEqualsFile(a, storage, dir);
         }
         assertThat(movedAside()).hasSize(1);
         assertThat(Rows.queryLong(movedAside().get(0), "select sum(x) from t")).as("the copy keeps row 100")

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreResult;
+import io.walship.restore.RestoreTarget;
 import io.walship.storage.Storage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +27,27 @@ public final class CrashImage {
     public static final List<String> ALL = List.of(DATABASE, WAL, RECORD);
 
     private CrashImage() {
+    }
+
+    /**
+     * After an open on an image of {@code rows} rows: they are all there (txids 1..rows + 1), and
+     * after one more write, storage restored on its own equals the primary's file byte for byte.
+     */
+    public static void assertEveryRowAndStorageAgrees(Primary primary, Storage storage, Path dir, int rows)
+            throws Exception {
+        assertThat(primary.txid()).isEqualTo(rows + 1);
+        assertThat(Rows.queryLong(primary, "select sum(x) from t")).isEqualTo((long) rows * (rows + 1) / 2);
+        primary.write(conn -> Rows.exec(conn, "insert into t values (1000)"));
+        assertStorageEqualsFile(primary, storage, dir);
+    }
+
+    /** Once everything is stored and folded, storage restored on its own equals the primary's file byte for byte. */
+    public static void assertStorageEqualsFile(Primary primary, Storage storage, Path dir) throws Exception {
+        assertThat(primary.flush().get()).isEqualTo(primary.txid());
+        assertThat(primary.checkpoint()).isTrue();
+        RestoreResult restored = Restore.run(storage, dir.resolve("check-" + primary.txid() + ".db"),
+                RestoreTarget.latest());
+        assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(primary.path()));
     }
 
     /**

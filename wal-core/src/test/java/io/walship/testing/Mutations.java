@@ -1,6 +1,10 @@
 package io.walship.testing;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Random;
 import net.jpountz.xxhash.XXHashFactory;
@@ -8,10 +12,21 @@ import net.jpountz.xxhash.XXHashFactory;
 /**
  * Seeded random damage to a stored object: bit flips, truncation, inserted bytes, extreme
  * header and block-length values, scattered bytes, garbage. Half of the mutants get a fresh
- * trailer, so they pass the whole-object checksum and reach the checks behind it.
+ * trailer, so they pass the whole-object checksum and reach the checks behind it. And aimed
+ * damage to a local file: one byte flipped in place.
  */
 public final class Mutations {
     private Mutations() {
+    }
+
+    /** Flips a bit of the byte at {@code offset} of {@code file}, in place: a torn or rotten write. */
+    public static void flipByte(Path file, long offset) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            channel.read(b, offset);
+            b.put(0, (byte) (b.get(0) ^ 0x40)).rewind();
+            channel.write(b, offset);
+        }
     }
 
     public static byte[] mutate(byte[] original, Random random) {
