@@ -4,7 +4,6 @@ import io.walship.capture.WalInterferenceException;
 import io.walship.capture.WalReader;
 import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
-import io.walship.format.Transaction;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The capture thread: turns each commit reported by the WAL hook into a {@link Transaction}
- * and hands it to the {@link SegmentFlusher}.
+ * The capture thread: turns each commit reported by the WAL hook into a transaction of the
+ * {@link SegmentFlusher}'s open segment, page by page.
  */
 final class CaptureLoop implements Runnable {
     /*
@@ -77,7 +76,7 @@ final class CaptureLoop implements Runnable {
     private final Failure failure;
     private final long resyncTimeoutMillis;
     private final BlockingQueue<Commit> queue = new LinkedBlockingQueue<>();
-    private final Map<Integer, Long> overlay = new HashMap<>();
+    private final WalOverlay overlay = new WalOverlay();
     private final BitSet changedSinceRecord = new BitSet();
     private final long shippedTxid;
     private long capturedTxid;
@@ -132,7 +131,7 @@ final class CaptureLoop implements Runnable {
 
     /** A consistent view for a snapshot; call with the gate held after {@link #awaitCaptured}. */
     synchronized SnapshotSource snapshotSource() {
-        return new SnapshotSource(capturedTxid, checksum.pageCount(), checksum.value(), new HashMap<>(overlay));
+        return new SnapshotSource(capturedTxid, checksum.pageCount(), checksum.value(), overlay.copy());
     }
 
     /**
@@ -175,31 +174,41 @@ final class CaptureLoop implements Runnable {
     }
 
     private void capture(Commit commit) throws IOException {
-        WalTransaction wal = reader.readTransaction(commit.frames());
-        long checksumAfter;
+        WalTransaction wal = reader.readTransaction(commit.frames()); // checked whole before anything changes
         synchronized (this) {
             if (wal.newGeneration()) {
                 overlay.clear();
             }
             checksum.resize(wal.databasePages());
-            int[] pgnos = wal.pgnos();
-            for (int i = 0; i < pgnos.length; i++) {
-                checksum.setPage(pgnos[i], wal.frames(), wal.imageOffsets()[i]);
-                overlay.put(pgnos[i], wal.walOffsets()[i]);
-                changedSinceRecord.set(pgnos[i]);
-            }
-            if (overlay.size() > wal.databasePages()) {
-                overlay.keySet().removeIf(pgno -> pgno > wal.databasePages());
-            }
-            checksumAfter = checksum.value();
+            overlay.truncate(wal.databasePages());
         }
         if (commit.txid() > shippedTxid) {
-            flusher.append(commit.txid(), commit.commitMillis(), wal, checksumAfter);
+            flusher.append(commit.txid(), commit.commitMillis(), wal.databasePages(), wal.pageCount(),
+                    sink -> capturePages(wal, sink));
+        } else {
+            capturePages(wal, null); // recovered at open, stored already: the checksum and the overlay only
         }
         synchronized (this) {
             capturedTxid = commit.txid();
             notifyAll();
         }
+    }
+
+    /**
+     * One pass over the commit's pages: each enters the database checksum, the overlay, the
+     * pages changed since the record, and the segment ({@code sink}, unless null). Returns the
+     * database checksum after the commit.
+     */
+    private synchronized long capturePages(WalTransaction wal, SegmentFlusher.PageSink sink) throws IOException {
+        wal.forEachPage((pgno, walOffset, buffer, offset) -> {
+            checksum.setPage(pgno, buffer, offset);
+            overlay.put(pgno, walOffset);
+            changedSinceRecord.set(pgno);
+            if (sink != null) {
+                sink.page(pgno, buffer, offset);
+            }
+        });
+        return checksum.value();
     }
 
     private void resync(Commit first, String reason) throws IOException, InterruptedException, SQLException {
@@ -228,25 +237,25 @@ final class CaptureLoop implements Runnable {
                 }
                 TimeUnit.MILLISECONDS.sleep(RESYNC_RETRY_MILLIS);
             }
-            Transaction diff = diff(first);
-            List<Transaction> txns = new ArrayList<>();
-            txns.add(diff);
-            for (Commit later : commits.subList(1, commits.size())) {
-                txns.add(new Transaction(later.txid(), later.commitMillis(), diff.databasePages(), diff.pageSize(),
-                        new int[0], new byte[0], diff.checksumAfter()));
-            }
             synchronized (this) {
                 reader.checkpointed(true);
                 overlay.clear();
                 resyncs++;
             }
-            txns.forEach(flusher::append);
+            int pageCount = Math.toIntExact(database.size() / checksum.pageSize());
+            BitSet changed = changedPages(pageCount);
+            flusher.append(first.txid(), first.commitMillis(), pageCount, changed.cardinality(),
+                    sink -> shipDifference(pageCount, changed, sink));
+            for (Commit later : commits.subList(1, commits.size())) {
+                // their changes are inside the difference: empty transactions keep the txids in step
+                flusher.append(later.txid(), later.commitMillis(), pageCount, 0, sink -> checksum.value());
+            }
             synchronized (this) {
                 capturedTxid = commits.get(commits.size() - 1).txid();
                 stalled = false;
                 notifyAll();
             }
-            log.info("wal resync done db={} txid={} pages={}", db, first.txid(), diff.pageCount());
+            log.info("wal resync done db={} txid={} pages={}", db, first.txid(), changed.cardinality());
             if (stop) {
                 queue.add(STOP);
             }
@@ -255,15 +264,42 @@ final class CaptureLoop implements Runnable {
         }
     }
 
-    /** The pages of the database file that differ from what was captured; the WAL is empty now. */
-    private synchronized Transaction diff(Commit commit) throws IOException {
-        int pageSize = checksum.pageSize();
-        int pageCount = Math.toIntExact(database.size() / pageSize);
+    /**
+     * The pages of the database file (the WAL is empty now) that differ from what was captured.
+     * Reads the file once; the difference is shipped by a second read, so no page is kept.
+     */
+    private synchronized BitSet changedPages(int pageCount) throws IOException {
+        BitSet changed = new BitSet();
         int known = checksum.pageCount();
+        readPages(pageCount, (pgno, page) -> {
+            if (pgno > known || DatabaseChecksum.pageHash(pgno, page, 0, checksum.pageSize()) != checksum.pageHash(pgno)) {
+                changed.set(pgno);
+            }
+        });
+        return changed;
+    }
+
+    /** Writes the {@code changed} pages of the file into the segment and into the checksum. */
+    private synchronized long shipDifference(int pageCount, BitSet changed, SegmentFlusher.PageSink sink)
+            throws IOException {
         checksum.resize(pageCount);
+        readPages(pageCount, (pgno, page) -> {
+            if (changed.get(pgno)) {
+                checksum.setPage(pgno, page, 0);
+                changedSinceRecord.set(pgno);
+                sink.page(pgno, ByteBuffer.wrap(page), 0);
+            }
+        });
+        return checksum.value();
+    }
+
+    private interface FilePage {
+        void page(int pgno, byte[] page) throws IOException;
+    }
+
+    private void readPages(int pageCount, FilePage visitor) throws IOException {
+        int pageSize = checksum.pageSize();
         ByteBuffer page = ByteBuffer.allocate(pageSize);
-        List<Integer> changed = new ArrayList<>();
-        java.io.ByteArrayOutputStream images = new java.io.ByteArrayOutputStream();
         for (int pgno = 1; pgno <= pageCount; pgno++) {
             page.clear();
             long position = (long) (pgno - 1) * pageSize;
@@ -272,19 +308,11 @@ final class CaptureLoop implements Runnable {
                     throw new IOException("database file ended while reading page " + pgno);
                 }
             }
-            long hash = DatabaseChecksum.pageHash(pgno, page, 0, pageSize);
-            if (pgno > known || hash != checksum.pageHash(pgno)) {
-                checksum.setPageHash(pgno, hash);
-                changed.add(pgno);
-                changedSinceRecord.set(pgno);
-                images.write(page.array(), 0, pageSize);
-            }
+            visitor.page(pgno, page.array());
         }
-        return new Transaction(commit.txid(), commit.commitMillis(), pageCount, pageSize,
-                changed.stream().mapToInt(Integer::intValue).toArray(), images.toByteArray(), checksum.value());
     }
 
     /** What a snapshot at {@code txid} reads: page count, checksum, and which pages to take from the WAL. */
-    record SnapshotSource(long txid, int pageCount, long checksum, Map<Integer, Long> walOffsets) {
+    record SnapshotSource(long txid, int pageCount, long checksum, WalOverlay walOffsets) {
     }
 }

@@ -3,6 +3,7 @@ package io.walship;
 import io.walship.capture.WalHook;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
+import io.walship.format.SegmentSpill;
 import io.walship.format.SqliteHeader;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
@@ -127,7 +128,9 @@ public final class Primary implements AutoCloseable {
         });
         this.acks = new AckRegistry(storedTxid);
         this.storageWriter = new StorageWriter(storage, options, db);
-        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks,
+        SegmentSpill spill = new SegmentSpill(spillDirectory(path), options.captureMemoryBytes());
+        spill.removeLeftovers();
+        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, spill,
                 new SegmentFlusher.Events() {
                     @Override
                     public void stored(long lastTxid, long segmentBytes) {
@@ -138,6 +141,11 @@ public final class Primary implements AutoCloseable {
                     @Override
                     public void fenced(FencedException e) {
                         fail(e);
+                    }
+
+                    @Override
+                    public void failed(Throwable cause) {
+                        fail(new NotStoredException(wal.assignedTxid(), "segment flusher failed: " + cause, cause));
                     }
                 });
         this.writer = openWriter();
@@ -263,6 +271,11 @@ public final class Primary implements AutoCloseable {
             closeAfterFailure();
             throw e;
         }
+    }
+
+    /** Where segments go that outgrow {@link PrimaryOptions#captureMemoryBytes()}. */
+    static Path spillDirectory(Path database) {
+        return Restore.sibling(database, "-walship.spill");
     }
 
     private Connection openWriter() throws SQLException {

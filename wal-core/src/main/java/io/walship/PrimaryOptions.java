@@ -22,6 +22,7 @@ public final class PrimaryOptions {
     private final Duration retryMaxBackoff;
     private final Duration closeTimeout;
     private final int keepDivergedCopies;
+    private final long captureMemoryBytes;
     private final InstantSource clock;
 
     private PrimaryOptions(Builder b) {
@@ -38,6 +39,7 @@ public final class PrimaryOptions {
         this.retryMaxBackoff = b.retryMaxBackoff;
         this.closeTimeout = b.closeTimeout;
         this.keepDivergedCopies = b.keepDivergedCopies;
+        this.captureMemoryBytes = b.captureMemoryBytes;
         this.clock = b.clock;
     }
 
@@ -125,6 +127,15 @@ public final class PrimaryOptions {
         return keepDivergedCopies;
     }
 
+    /**
+     * What segments being built or waiting for upload may hold in memory together; beyond it they
+     * go to temporary files in {@code <db>-walship.spill/}, so a transaction of any size is
+     * captured in bounded memory. Default 4 MiB; 0 puts every segment in a file.
+     */
+    public long captureMemoryBytes() {
+        return captureMemoryBytes;
+    }
+
     public InstantSource clock() {
         return clock;
     }
@@ -136,7 +147,7 @@ public final class PrimaryOptions {
                 + ", checkpointFrames=" + checkpointFrames + ", snapshotAfterLogBytes=" + snapshotAfterLogBytes
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
-                + ", keepDivergedCopies=" + keepDivergedCopies + "]";
+                + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes + "]";
     }
 
     /** Builds {@link PrimaryOptions}; each setter checks its value at once. */
@@ -154,6 +165,7 @@ public final class PrimaryOptions {
         private Duration retryMaxBackoff = Duration.ofSeconds(5);
         private Duration closeTimeout = Duration.ofSeconds(60);
         private int keepDivergedCopies = 3;
+        private long captureMemoryBytes = 4L << 20;
         private InstantSource clock = InstantSource.system();
 
         private Builder() {
@@ -173,6 +185,7 @@ public final class PrimaryOptions {
             retryMaxBackoff = o.retryMaxBackoff;
             closeTimeout = o.closeTimeout;
             keepDivergedCopies = o.keepDivergedCopies;
+            captureMemoryBytes = o.captureMemoryBytes;
             clock = o.clock;
         }
 
@@ -241,6 +254,11 @@ public final class PrimaryOptions {
 
         public Builder keepDivergedCopies(int value) {
             keepDivergedCopies = (int) atLeast("keepDivergedCopies", value, 0);
+            return this;
+        }
+
+        public Builder captureMemoryBytes(long value) {
+            captureMemoryBytes = atLeast("captureMemoryBytes", value, 0);
             return this;
         }
 

@@ -4,7 +4,7 @@ import io.walship.capture.WalReader;
 import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SqliteHeader;
-import io.walship.format.Transaction;
+import io.walship.format.SegmentReader;
 import io.walship.restore.DatabaseImage;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
@@ -74,14 +74,9 @@ final class Resume {
                    boolean fileRead, String reason, Optional<Path> movedAside) {
     }
 
-    /** One commit in the WAL: frames up to its commit frame, database size after it, its pages and their hashes. */
-    private record WalCommit(long frames, int databasePages, int[] pgnos, long[] hashes) {
-        void applyTo(DatabaseChecksum state) {
-            state.resize(databasePages);
-            for (int i = 0; i < pgnos.length; i++) {
-                state.setPageHash(pgnos[i], hashes[i]);
-            }
-        }
+    /** Told the state after each of the WAL's commits; returns false to stop the replay. */
+    private interface AfterCommit {
+        boolean after(int commits, DatabaseChecksum state) throws IOException;
     }
 
     /**
@@ -134,7 +129,7 @@ final class Resume {
                     + latest.pageSize());
         }
         CheckpointRecord.Contents record = readRecord(pageSize);
-        List<WalCommit> wal = readWal(pageSize, record);
+        List<Long> wal = readWal(pageSize, record);
         if (wal == null) { // a stale WAL was folded: what the file holds now must be found by reading it
             record = readRecord(pageSize);
             wal = List.of();
@@ -197,28 +192,15 @@ final class Resume {
      * before the checkpoint, or a truncation a power cut undid): it is folded again, harmlessly
      * where the file already holds it, with the record marked DIRTY first, and null is returned.
      */
-    private List<WalCommit> readWal(int pageSize, CheckpointRecord.Contents record) throws IOException, SQLException {
-        List<WalCommit> commits = new ArrayList<>();
+    private List<Long> readWal(int pageSize, CheckpointRecord.Contents record) throws IOException, SQLException {
         WalReader.Contents contents;
-        try (FileChannel channel = FileChannel.open(Restore.sibling(db, "-wal"), StandardOpenOption.READ)) {
+        try (FileChannel channel = FileChannel.open(walPath(), StandardOpenOption.READ)) {
             contents = WalReader.scan(channel, pageSize);
-            boolean stale = record != null && contents.generation() != null
-                    && contents.generation().equals(record.header().folded());
-            if (!stale) {
-                WalReader reader = new WalReader(channel, pageSize);
-                for (long frames : contents.commitFrames()) {
-                    WalTransaction txn = reader.readTransaction(frames);
-                    int[] pgnos = txn.pgnos();
-                    long[] hashes = new long[pgnos.length];
-                    for (int i = 0; i < pgnos.length; i++) {
-                        hashes[i] = DatabaseChecksum.pageHash(pgnos[i], txn.frames(), txn.imageOffsets()[i], pageSize);
-                    }
-                    commits.add(new WalCommit(frames, txn.databasePages(), pgnos, hashes));
-                }
-                return commits;
-            }
         } catch (NoSuchFileException e) {
             return List.of();
+        }
+        if (record == null || contents.generation() == null || !contents.generation().equals(record.header().folded())) {
+            return contents.commitFrames();
         }
         log.warn("wal holds a generation the last checkpoint folded, folding it again db={} frames={}",
                 db.getFileName(), contents.commitFrames().isEmpty() ? 0
@@ -230,6 +212,33 @@ final class Resume {
         return null;
     }
 
+    private Path walPath() {
+        return Restore.sibling(db, "-wal");
+    }
+
+    /**
+     * Applies the WAL's first {@code commits} commits to {@code state} one by one, telling
+     * {@code after} the state after each. Reads the WAL again; holds one chunk of it at a time.
+     */
+    private void replay(DatabaseChecksum state, List<Long> wal, AfterCommit after) throws IOException {
+        if (wal.isEmpty()) {
+            return;
+        }
+        int pageSize = state.pageSize();
+        try (FileChannel channel = FileChannel.open(walPath(), StandardOpenOption.READ)) {
+            WalReader reader = new WalReader(channel, pageSize);
+            for (int k = 0; k < wal.size(); k++) {
+                WalTransaction txn = reader.readTransaction(wal.get(k));
+                state.resize(txn.databasePages());
+                txn.forEachPage((pgno, walOffset, buffer, offset) ->
+                        state.setPageHash(pgno, DatabaseChecksum.pageHash(pgno, buffer, offset, pageSize)));
+                if (!after.after(k + 1, state)) {
+                    return;
+                }
+            }
+        }
+    }
+
     private DatabaseChecksum readWhole(int pageSize) throws IOException {
         try (FileChannel channel = FileChannel.open(db, StandardOpenOption.READ)) {
             return DatabaseChecksum.of(channel, pageSize);
@@ -239,7 +248,7 @@ final class Resume {
     // ---------------------------------------------------------------- what state the file holds
 
     /** Steps 1a-1c of the essay above, for a file that was read whole. */
-    private List<Base> candidatesFor(DatabaseChecksum file, CheckpointRecord.Contents record, List<WalCommit> wal)
+    private List<Base> candidatesFor(DatabaseChecksum file, CheckpointRecord.Contents record, List<Long> wal)
             throws IOException {
         List<Base> candidates = new ArrayList<>();
         if (record != null && record.intact() && sameOutsideWal(file, record.pages(), wal)) {
@@ -247,14 +256,13 @@ final class Resume {
         }
         long from = record != null ? record.header().txid() : latest.txid();
         if (from <= latest.txid()) {
-            try {
-                StoredLog stored = StoredLog.after(storage, segments, from, latest);
+            try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
                 List<Long> matches = new ArrayList<>();
                 if (stored.checksumAtStart() == file.value()) {
                     matches.add(from);
                 }
-                for (Transaction txn = stored.next(); txn != null; txn = stored.next()) {
-                    if (txn.checksumAfter() == file.value()) {
+                for (SegmentReader.TransactionHeader txn = stored.next(); txn != null; txn = stored.next()) {
+                    if (stored.readPages((pgno, image) -> { }) == file.value()) {
                         matches.add(0, txn.txid()); // newest first: least to catch up
                     }
                 }
@@ -265,24 +273,27 @@ final class Resume {
             }
         }
         if (record == null) {
-            DatabaseChecksum state = file.copy();
-            for (int k = 0; k < wal.size(); k++) {
-                wal.get(k).applyTo(state);
-                if (state.value() == latest.checksum() && latest.txid() >= k + 1) {
-                    candidates.add(new Base(latest.txid() - (k + 1), file, null));
+            replay(file.copy(), wal, (commits, state) -> {
+                if (state.value() == latest.checksum() && latest.txid() >= commits) {
+                    candidates.add(new Base(latest.txid() - commits, file, null));
                 }
-            }
+                return true;
+            });
         }
         return candidates;
     }
 
     /** The file equals the record's state except in pages the WAL's frames overwrite anyway. */
-    private static boolean sameOutsideWal(DatabaseChecksum file, DatabaseChecksum recorded, List<WalCommit> wal) {
+    private boolean sameOutsideWal(DatabaseChecksum file, DatabaseChecksum recorded, List<Long> wal)
+            throws IOException {
         BitSet inWal = new BitSet();
-        for (WalCommit commit : wal) {
-            for (int pgno : commit.pgnos()) {
-                inWal.set(pgno);
+        try (FileChannel channel = FileChannel.open(walPath(), StandardOpenOption.READ)) {
+            WalReader reader = new WalReader(channel, file.pageSize());
+            for (long frames : wal) {
+                reader.readTransaction(frames).forEachPage((pgno, walOffset, buffer, offset) -> inWal.set(pgno));
             }
+        } catch (NoSuchFileException e) {
+            // no WAL: the file must equal the record's state everywhere
         }
         int pages = Math.max(file.pageCount(), recorded.pageCount());
         for (int pgno = 1; pgno <= pages; pgno++) {
@@ -301,32 +312,34 @@ final class Resume {
      * Step 2: applies the WAL's commits to {@code state} (a copy of the base) and checks the state
      * at storage's newest txid against storage's checksum; returns what is wrong, or null.
      */
-    private String checkAgainstStorage(Base base, List<WalCommit> wal, DatabaseChecksum state) {
+    private String checkAgainstStorage(Base base, List<Long> wal, DatabaseChecksum state) throws IOException {
         if (base.txid() > latest.txid()) {
             return "the file is at txid " + base.txid() + " but storage ends at txid " + latest.txid()
                     + " (storage lost transactions, or belongs to another database)";
         }
-        for (int k = 0; k <= wal.size(); k++) {
-            if (k > 0) {
-                wal.get(k - 1).applyTo(state);
+        String[] problem = new String[1];
+        AfterCommit check = (commits, after) -> {
+            if (base.txid() + commits == latest.txid() && after.value() != latest.checksum()) {
+                problem[0] = "storage holds another history: the local database at txid " + latest.txid()
+                        + " has checksum " + Long.toHexString(after.value()) + ", storage recorded "
+                        + Long.toHexString(latest.checksum());
             }
-            if (base.txid() + k == latest.txid() && state.value() != latest.checksum()) {
-                return "storage holds another history: the local database at txid " + latest.txid() + " has checksum "
-                        + Long.toHexString(state.value()) + ", storage recorded " + Long.toHexString(latest.checksum());
-            }
+            return base.txid() + commits < latest.txid();
+        };
+        if (check.after(0, state)) {
+            replay(state, wal, check);
         }
-        return null;
+        return problem[0];
     }
 
     // ---------------------------------------------------------------- bringing the file forward
 
-    private Resumed resumed(Base base, List<WalCommit> wal) throws IOException {
+    private Resumed resumed(Base base, List<Long> wal) throws IOException {
         // a state found by reading the file gets a record, so the next open need not read it again
         CheckpointRecord record = base.recorded() != null
                 ? CheckpointRecord.open(db, base.recorded())
                 : CheckpointRecord.create(db, base.txid(), base.pages(), 0);
-        List<Long> frames = wal.stream().map(WalCommit::frames).toList();
-        return new Resumed(base.txid(), base.pages(), frames, record, OpenOutcome.Kind.RESUMED, frames.size(), 0, 0,
+        return new Resumed(base.txid(), base.pages(), wal, record, OpenOutcome.Kind.RESUMED, wal.size(), 0, 0,
                 fileRead, "", Optional.empty());
     }
 
@@ -335,32 +348,31 @@ final class Resume {
      * and writes the missing stored transactions into the file, each checked. The record says
      * DIRTY meanwhile, naming the txid from which writing the stored log again finishes the job.
      */
-    private Resumed catchUp(Base base, List<WalCommit> wal, DatabaseChecksum stateAfterWal)
+    private Resumed catchUp(Base base, List<Long> wal, DatabaseChecksum stateAfterWal)
             throws IOException, SQLException {
         long from = base.txid() + wal.size();
-        StoredLog stored = StoredLog.after(storage, segments, from, latest);
-        if (stored.checksumAtStart() != stateAfterWal.value()) {
-            return rebuild("storage holds another history: the local database at txid " + from + " has checksum "
-                    + Long.toHexString(stateAfterWal.value()) + ", storage recorded "
-                    + Long.toHexString(stored.checksumAtStart()));
+        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
+            if (stored.checksumAtStart() != stateAfterWal.value()) {
+                return rebuild("storage holds another history: the local database at txid " + from
+                        + " has checksum " + Long.toHexString(stateAfterWal.value()) + ", storage recorded "
+                        + Long.toHexString(stored.checksumAtStart()));
+            }
+            CheckpointRecord.create(db, base.txid(), base.pages(), latest.txid()).close();
+            if (!wal.isEmpty()) {
+                LocalFile.fold(db);
+            }
+            return caughtUp(writeStored(stored, from, stateAfterWal, wal.size(), true));
         }
-        CheckpointRecord.create(db, base.txid(), base.pages(), latest.txid()).close();
-        if (!wal.isEmpty()) {
-            LocalFile.fold(db);
-        }
-        return caughtUp(writeStored(stored, from, stateAfterWal, wal.size(), true));
     }
 
     /** Step 1d: a catch-up from {@code from} was cut short; writes the stored log over the file again. */
     private Resumed finishCatchUp(long from, DatabaseChecksum file) throws IOException {
-        StoredLog stored;
-        try {
-            stored = StoredLog.after(storage, segments, from, latest);
+        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
+            Written written = writeStored(stored, from, file, 0, false);
+            return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
         } catch (TxidNotAvailableException | TxidGapException e) {
             return null;
         }
-        Written written = writeStored(stored, from, file, 0, false);
-        return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
     }
 
     private Resumed caughtUp(Written written) throws IOException {
@@ -375,12 +387,8 @@ final class Resume {
                                 boolean verifyEach) throws IOException {
         long transactions = 0;
         try (DatabaseImage image = DatabaseImage.open(db, pages.copy(), from)) {
-            for (Transaction txn = stored.next(); txn != null; txn = stored.next()) {
-                if (verifyEach) {
-                    image.apply(stored.key(), txn);
-                } else {
-                    image.applyUnverified(stored.key(), txn);
-                }
+            for (SegmentReader.TransactionHeader txn = stored.next(); txn != null; txn = stored.next()) {
+                stored.applyTo(image, txn, verifyEach);
                 transactions++;
             }
             image.finish();

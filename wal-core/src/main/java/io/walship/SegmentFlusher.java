@@ -2,11 +2,14 @@ package io.walship;
 
 import io.walship.format.CompressionBuffers;
 import io.walship.format.ObjectKey;
+import io.walship.format.SealedSegment;
+import io.walship.format.SegmentSpill;
 import io.walship.format.SegmentWriter;
-import io.walship.capture.WalTransaction;
-import io.walship.format.Transaction;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,19 @@ final class SegmentFlusher implements Runnable {
 
         /** Storage belongs to another primary now; the flusher has stopped. */
         void fenced(FencedException e);
+
+        /** The flusher could not go on (a spill file cannot be written, a bug); it has stopped. */
+        void failed(Throwable cause);
+    }
+
+    /** Receives the pages of a transaction being appended, in order. */
+    interface PageSink {
+        void page(int pgno, ByteBuffer buffer, int offset) throws IOException;
+    }
+
+    /** Writes a transaction's pages into the sink and returns the database checksum after it. */
+    interface TransactionPages {
+        long writeTo(PageSink sink) throws IOException;
     }
 
     private final StorageWriter writer;
@@ -46,11 +62,12 @@ final class SegmentFlusher implements Runnable {
     private final AckRegistry acks;
     private final Events events;
     /** Segments ready to upload, in txid order. */
-    private final ArrayDeque<SegmentWriter> sealed = new ArrayDeque<>();
+    private final ArrayDeque<SealedSegment> sealed = new ArrayDeque<>();
     /** The segment transactions are being added to; null when nothing is pending beyond `sealed`. */
     private SegmentWriter open;
-    /** Lent to the open segment; free again once it is sealed (sealing compresses the last block). */
+    /** Lent to the segment being built; free again once it is sealed (sealing compresses the last block). */
     private final CompressionBuffers buffers = new CompressionBuffers();
+    private final SegmentSpill spill;
     private long openSinceNanos;
     private long checksumAtEnd;
     /** Written under the monitor; read without it on the writers' path. */
@@ -60,9 +77,11 @@ final class SegmentFlusher implements Runnable {
     private boolean closing;
     private boolean stopped;
 
+    /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
     SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
-                   AckRegistry acks, Events events) {
+                   AckRegistry acks, SegmentSpill spill, Events events) {
         this.writer = writer;
+        this.spill = spill;
         this.options = options;
         this.db = db;
         this.pageSize = pageSize;
@@ -72,51 +91,77 @@ final class SegmentFlusher implements Runnable {
     }
 
     /**
-     * Compresses one captured transaction into the open segment, straight from the WAL reader's
-     * buffer: nothing but compressed bytes is kept until the upload.
+     * Appends one transaction, compressing its pages as {@code pages} hands them over: nothing but
+     * compressed bytes is kept until the upload, in memory while the spill budget allows, else in
+     * a file. A transaction of {@code maxSegmentBytes} or more gets a segment of its own, built
+     * outside the lock so earlier segments go on uploading meanwhile. Capture thread only.
      */
-    synchronized void append(long txid, long commitMillis, WalTransaction wal, long checksumAfter) {
-        SegmentWriter segment = openSegment();
-        int[] pgnos = wal.pgnos();
-        segment.begin(txid, commitMillis, wal.databasePages(), pgnos.length);
-        for (int i = 0; i < pgnos.length; i++) {
-            segment.page(pgnos[i], wal.frames(), wal.imageOffsets()[i]);
+    void append(long txid, long commitMillis, int databasePages, int pageCount, TransactionPages pages)
+            throws IOException {
+        long rawBytes = SegmentWriter.encodedBytes(pageCount, pageSize);
+        if (rawBytes >= options.maxSegmentBytes()) {
+            appendAlone(txid, commitMillis, databasePages, pageCount, pages, rawBytes);
+            return;
         }
+        synchronized (this) {
+            if (open == null) {
+                open = new SegmentWriter(pageSize, checksumAtEnd, buffers, spill);
+                openSinceNanos = System.nanoTime();
+            }
+            long checksumAfter = write(open, txid, commitMillis, databasePages, pageCount, pages);
+            appended(rawBytes, checksumAfter);
+            if (open.rawBodyBytes() >= options.maxSegmentBytes()) {
+                seal();
+            }
+        }
+    }
+
+    private void appendAlone(long txid, long commitMillis, int databasePages, int pageCount, TransactionPages pages,
+                             long rawBytes) throws IOException {
+        long checksumBefore;
+        synchronized (this) {
+            if (open != null) {
+                seal(); // the segments before it go first, and free the buffers
+            }
+            checksumBefore = checksumAtEnd;
+        }
+        SegmentWriter alone = new SegmentWriter(pageSize, checksumBefore, buffers, spill);
+        SealedSegment segment;
+        long checksumAfter;
+        try {
+            checksumAfter = write(alone, txid, commitMillis, databasePages, pageCount, pages);
+            segment = alone.seal();
+        } catch (IOException | RuntimeException e) {
+            alone.discard();
+            throw e;
+        }
+        synchronized (this) {
+            sealed.add(segment);
+            appended(rawBytes, checksumAfter);
+        }
+    }
+
+    private static long write(SegmentWriter segment, long txid, long commitMillis, int databasePages, int pageCount,
+                              TransactionPages pages) throws IOException {
+        segment.begin(txid, commitMillis, databasePages, pageCount);
+        long checksumAfter = pages.writeTo(segment::page);
         segment.end(checksumAfter);
-        appended(SegmentWriter.encodedBytes(pgnos.length, pageSize), checksumAfter);
-    }
-
-    /** Adds a whole transaction (the difference shipped after outside interference). */
-    synchronized void append(Transaction txn) {
-        openSegment().add(txn);
-        appended(txn.encodedBytes(), txn.checksumAfter());
-    }
-
-    private SegmentWriter openSegment() {
-        if (open == null) {
-            open = new SegmentWriter(pageSize, checksumAtEnd, buffers);
-            openSinceNanos = System.nanoTime();
-        }
-        return open;
+        return checksumAfter;
     }
 
     private void appended(long rawBytes, long checksumAfter) {
         checksumAtEnd = checksumAfter;
         pendingBytes += rawBytes;
-        if (open.rawBodyBytes() >= options.maxSegmentBytes()) {
-            seal();
-        }
         notifyAll();
     }
 
-    private void seal() {
-        open.toByteArray(); // compress the last block now, while the buffers are ours
-        sealed.add(open);
+    private void seal() throws IOException {
+        sealed.add(open.seal()); // compresses the last block now, while the buffers are ours
         open = null;
     }
 
     /** No segment will hold both {@code txid} and {@code txid + 1}; call once {@code txid} was appended. */
-    synchronized void cutAfter(long txid) {
+    synchronized void cutAfter(long txid) throws IOException {
         if (open != null && open.lastTxid() == txid) {
             seal();
         }
@@ -156,21 +201,45 @@ final class SegmentFlusher implements Runnable {
     @Override
     public void run() {
         try {
-            SegmentWriter segment;
+            SealedSegment segment;
             while ((segment = nextSegment()) != null) {
-                store(segment);
+                try {
+                    store(segment);
+                } finally {
+                    segment.close();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            log.error("segment flusher failed, primary stops db={}", db, t);
+            events.failed(t);
         } finally {
             synchronized (this) {
                 stopped = true;
                 notifyAll();
+                discardPending();
             }
         }
     }
 
-    private synchronized SegmentWriter nextSegment() throws InterruptedException {
+    /** What was never stored stays in the WAL for the next open to ship: only its spill files go. */
+    private void discardPending() {
+        try {
+            for (SealedSegment segment : sealed) {
+                segment.close();
+            }
+            sealed.clear();
+            if (open != null) {
+                open.discard();
+                open = null;
+            }
+        } catch (IOException e) {
+            log.warn("spill file not removed db={} error={}", db, e.toString());
+        }
+    }
+
+    private synchronized SealedSegment nextSegment() throws InterruptedException, IOException {
         while (true) {
             if (stopped) {
                 return null;
@@ -203,12 +272,15 @@ final class SegmentFlusher implements Runnable {
                 || System.nanoTime() - openSinceNanos >= options.flushInterval().toNanos();
     }
 
-    private void store(SegmentWriter segment) throws InterruptedException {
+    /** Uploads one segment (from memory, or from its spill file, streamed); create-only, retried. */
+    private void store(SealedSegment segment) throws InterruptedException {
         String key = ObjectKey.segment(segment.firstTxid());
-        byte[] bytes = segment.toByteArray();
+        Storage storage = writer.storage();
         long started = System.nanoTime();
-        boolean ours = writer.store(key, () -> writer.storage().putIfAbsent(key, bytes),
-                () -> writer.storage().get(key).map(existing -> Arrays.equals(existing, bytes)).orElse(false));
+        boolean ours = writer.store(key,
+                () -> segment.file().isPresent() ? storage.putIfAbsent(key, segment.file().get())
+                        : storage.putIfAbsent(key, segment.bytes().orElseThrow()),
+                () -> storage.open(key).map(stored -> sameContent(key, segment, stored)).orElse(false));
         if (!ours) {
             synchronized (this) {
                 stopped = true;
@@ -223,9 +295,19 @@ final class SegmentFlusher implements Runnable {
             pendingBytes -= segment.rawBodyBytes();
             notifyAll();
         }
-        log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} ms={}", db, key,
-                segment.firstTxid(), lastTxid, bytes.length, (System.nanoTime() - started) / 1_000_000);
+        log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={} ms={}", db, key,
+                segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent(),
+                (System.nanoTime() - started) / 1_000_000);
         acks.stored(lastTxid);
-        events.stored(lastTxid, bytes.length);
+        events.stored(lastTxid, segment.length());
+    }
+
+    /** Whether the object storage holds is this segment; a local read error is retried, never taken as a rival's object. */
+    private static boolean sameContent(String key, SealedSegment segment, java.io.InputStream stored) {
+        try {
+            return segment.sameContent(stored);
+        } catch (IOException e) {
+            throw new StorageException("compare", key, StorageException.Kind.IO, e.toString(), e);
+        }
     }
 }

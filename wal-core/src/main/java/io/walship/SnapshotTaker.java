@@ -143,7 +143,7 @@ final class SnapshotTaker {
     }
 
     /** Under the gate, once everything is captured: the overlay at the current txid; writers then go on. */
-    private CaptureLoop.SnapshotSource source() throws InterruptedException {
+    private CaptureLoop.SnapshotSource source() throws InterruptedException, IOException {
         CaptureLoop capture = wal.capture();
         while (true) {
             gate.lockInterruptibly();
@@ -227,9 +227,9 @@ final class SnapshotTaker {
                     throw new NotStoredException(source.txid(), "the primary closed while the snapshot was taken",
                             null);
                 }
-                Long walOffset = source.walOffsets().get(pgno);
+                long walOffset = source.walOffsets().get(pgno);
                 page.clear();
-                if (walOffset != null) {
+                if (walOffset != 0) {
                     readFully(walChannel, page, walOffset);
                 } else {
                     readFully(databaseChannel, page, (long) (pgno - 1) * pageSize);

@@ -10,7 +10,6 @@ import io.walship.capture.WalReader;
 import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
-import io.walship.format.Transaction;
 import io.walship.restore.DatabaseImage;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
@@ -120,11 +119,8 @@ class ResumeTest {
             for (long frames : commits.subList(0, 10)) {
                 half = reader.readTransaction(frames);
             }
-            for (int i = 0; i < half.pgnos().length; i++) {
-                ByteBuffer page = half.frames().duplicate().position(half.imageOffsets()[i])
-                        .limit(half.imageOffsets()[i] + 4096);
-                file.write(page, (long) (half.pgnos()[i] - 1) * 4096);
-            }
+            half.forEachPage((pgno, walOffset, buffer, offset) ->
+                    file.write(buffer.duplicate().position(offset).limit(offset + 4096), (long) (pgno - 1) * 4096));
         }
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
@@ -229,18 +225,20 @@ class ResumeTest {
         Position latest = Restore.latestPosition(storage).orElseThrow();
         // the catch-up's record, then part of its writes: txids 1..10 whole, then half a page of 15
         CheckpointRecord.create(db(), 0, before, latest.txid()).close();
-        StoredLog stored = StoredLog.after(storage, segments(), 0, latest);
-        try (DatabaseImage image = DatabaseImage.open(db(), before.copy(), 0)) {
+        try (StoredLog stored = StoredLog.after(storage, segments(), 0, latest, dir);
+             DatabaseImage image = DatabaseImage.open(db(), before.copy(), 0)) {
             for (int i = 1; i <= 10; i++) {
-                image.apply("test", stored.next());
+                stored.applyTo(image, stored.next(), true);
             }
-        }
-        Transaction later = null;
-        for (int i = 11; i <= 15; i++) {
-            later = stored.next();
-        }
-        try (FileChannel file = FileChannel.open(db(), StandardOpenOption.WRITE)) {
-            file.write(later.page(0).limit(2048), (long) (later.pgno(0) - 1) * 4096); // a torn page write
+            for (int i = 11; i < 15; i++) {
+                stored.next();
+            }
+            stored.next();
+            stored.readPages((pgno, image15) -> {
+                try (FileChannel file = FileChannel.open(db(), StandardOpenOption.WRITE)) {
+                    file.write(ByteBuffer.wrap(image15, 0, 2048), (long) (pgno - 1) * 4096); // a torn page write
+                }
+            });
         }
 
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {

@@ -146,9 +146,10 @@ class S3EndToEndTest {
                         assertThat(replica.awaitTxid(ack.txid(), Duration.ofSeconds(30))).isTrue();
                         replicaCounter.reset();
                         Thread.sleep(3000); // idle: nothing new to apply
-                        report.append(String.format("idle follower (poll 500 ms): GET=%d LIST=%d in 3 s; ",
-                                replicaCounter.get("GET"), replicaCounter.get("LIST")));
+                        report.append(String.format("idle follower (poll 500 ms): GET=%d HEAD=%d LIST=%d in 3 s; ",
+                                replicaCounter.get("GET"), replicaCounter.get("HEAD"), replicaCounter.get("LIST")));
                         assertThat(replicaCounter.get("LIST")).as("no LIST while following").isZero();
+                        assertThat(replicaCounter.get("HEAD")).as("one request a poll: a ranged GET").isZero();
                         assertThat(replicaCounter.get("GET")).isBetween(3L, 10L);
                     }
                 }

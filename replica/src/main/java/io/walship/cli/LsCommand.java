@@ -2,12 +2,14 @@ package io.walship.cli;
 
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
+import io.walship.restore.FetchedSegment;
 import io.walship.format.SnapshotReader;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -58,16 +60,20 @@ final class LsCommand implements Callable<Integer> {
                 String detail = "";
                 long last;
                 if (verbose) {
-                    SegmentReader segment = SegmentReader.open(info.key(), opened.get(info.key()).orElseThrow());
-                    last = segment.lastTxid();
-                    long firstMillis = -1;
-                    long lastMillis = -1;
-                    for (var txn = segment.next(); txn != null; txn = segment.next()) {
-                        firstMillis = firstMillis < 0 ? txn.commitMillis() : firstMillis;
-                        lastMillis = txn.commitMillis();
+                    try (FetchedSegment fetched = FetchedSegment.fetch(opened, info.key(),
+                            Path.of(System.getProperty("java.io.tmpdir")), FetchedSegment.DEFAULT_MEMORY_BYTES)
+                            .orElseThrow(); SegmentReader segment = fetched.open()) {
+                        last = segment.lastTxid();
+                        long firstMillis = -1;
+                        long lastMillis = -1;
+                        for (var txn = segment.nextTransaction(); txn != null; txn = segment.nextTransaction()) {
+                            firstMillis = firstMillis < 0 ? txn.commitMillis() : firstMillis;
+                            lastMillis = txn.commitMillis();
+                        }
+                        detail = "  txns=" + segment.transactionCount() + " raw=" + segment.rawBodyBytes()
+                                + " committed=" + Instant.ofEpochMilli(firstMillis) + ".."
+                                + Instant.ofEpochMilli(lastMillis);
                     }
-                    detail = "  txns=" + segment.transactionCount() + " raw=" + segment.rawBodyBytes() + " committed="
-                            + Instant.ofEpochMilli(firstMillis) + ".." + Instant.ofEpochMilli(lastMillis);
                 } else {
                     Optional<Long> next = i + 1 < segments.size()
                             ? ObjectKey.parseSegment(segments.get(i + 1).key()) : Optional.empty();

@@ -7,6 +7,8 @@ import io.walship.SqlFunction;
 import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
+import io.walship.format.SegmentSpill;
+import io.walship.restore.FetchedSegment;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
@@ -104,6 +106,7 @@ public final class Replica implements AutoCloseable {
         Connection lock = null;
         try {
             ownership = FileOwnership.acquire(path);
+            SegmentSpill.removeLeftovers(spillDirectory(path));
             long started = System.nanoTime();
             Optional<ReplicaState> state = readState(path);
             boolean recovering = false;
@@ -178,19 +181,35 @@ public final class Replica implements AutoCloseable {
 
     private static void recover(Storage storage, ReplicaFile file, ReplicaState state, Connection lock)
             throws IOException, SQLException {
-        List<SegmentReader> segments = new ArrayList<>();
-        long next = state.applyingTxid();
-        while (next <= state.applyingLastTxid()) {
-            String key = ObjectKey.segment(next);
-            byte[] bytes = storage.get(key).orElseThrow(() -> new CorruptObjectException(key,
-                    "a segment an interrupted apply was using is gone", -1));
-            SegmentReader segment = SegmentReader.open(key, bytes);
-            segments.add(segment);
-            next = segment.lastTxid() + 1;
+        List<FetchedSegment> segments = new ArrayList<>();
+        try {
+            long next = state.applyingTxid();
+            while (next <= state.applyingLastTxid()) {
+                String key = ObjectKey.segment(next);
+                FetchedSegment fetched = FetchedSegment.fetch(storage, key, spillDirectory(file.path()),
+                        FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> new CorruptObjectException(key,
+                        "a segment an interrupted apply was using is gone", -1));
+                segments.add(fetched);
+                next = lastTxidOf(fetched) + 1;
+            }
+            file.apply(segments, true, lock);
+        } finally {
+            segments.forEach(FetchedSegment::close);
         }
-        file.apply(segments, true, lock);
         log.info("replica apply resumed after a crash db={} firstTxid={} txid={}", file.path().getFileName(),
                 state.applyingTxid(), file.txid());
+    }
+
+    /** Checks a fetched segment whole and returns its last txid. */
+    private static long lastTxidOf(FetchedSegment fetched) throws IOException {
+        try (SegmentReader segment = fetched.open()) {
+            return segment.lastTxid();
+        }
+    }
+
+    /** Where segments too large for memory are fetched to. */
+    private static Path spillDirectory(Path replica) {
+        return Restore.sibling(replica, "-walship.spill");
     }
 
     /** Only ever runs BEGIN EXCLUSIVE / COMMIT: it takes SQLite's lock, never writes through SQLite. */
@@ -230,50 +249,59 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    /** Bounds of one batch: what a replica that fell far behind holds in memory at once. */
+    /** Bounds of one batch: how much a replica that fell far behind applies under one lock. */
     private static final int MAX_BATCH_SEGMENTS = 256;
     private static final long MAX_BATCH_BYTES = 64L << 20;
+    /** What the segments of one batch may hold in memory together; larger ones go to spill files. */
+    private static final long BATCH_MEMORY_BYTES = 16L << 20;
 
     private boolean applyAvailable() throws IOException, SQLException {
         boolean applied = false;
         synchronized (applyLock) {
             while (!closed) {
                 long started = System.nanoTime();
-                List<SegmentReader> batch = new ArrayList<>();
-                long bytes = 0;
-                long next = file.txid() + 1;
-                WalshipException bad = null;
-                while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
-                    String key = ObjectKey.segment(next);
-                    Optional<byte[]> object = storage.get(key);
-                    if (object.isEmpty()) {
-                        break;
+                List<FetchedSegment> batch = new ArrayList<>();
+                try {
+                    long bytes = 0;
+                    long memoryLeft = BATCH_MEMORY_BYTES;
+                    long next = file.txid() + 1;
+                    WalshipException bad = null;
+                    while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
+                        String key = ObjectKey.segment(next);
+                        Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, key,
+                                spillDirectory(path), Math.max(0, memoryLeft));
+                        if (fetched.isEmpty()) {
+                            break;
+                        }
+                        try {
+                            next = lastTxidOf(fetched.get()) + 1;
+                        } catch (WalshipException e) {
+                            fetched.get().close();
+                            bad = e; // apply the good segments before it, then report it
+                            break;
+                        }
+                        batch.add(fetched.get());
+                        bytes += fetched.get().length();
+                        memoryLeft -= fetched.get().spilled() ? 0 : fetched.get().length();
                     }
-                    try {
-                        SegmentReader segment = SegmentReader.open(key, object.get());
-                        batch.add(segment);
-                        next = segment.lastTxid() + 1;
-                        bytes += object.get().length;
-                    } catch (WalshipException e) {
-                        bad = e; // apply the good segments before it, then report it
-                        break;
+                    if (!batch.isEmpty()) {
+                        file.apply(batch, false, lock);
+                        applied = true;
+                        log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
+                                batch.get(0).key(), file.txid(), batch.size(), bytes,
+                                (System.nanoTime() - started) / 1_000_000);
+                        synchronized (progress) {
+                            progress.notifyAll();
+                        }
                     }
-                }
-                if (!batch.isEmpty()) {
-                    file.apply(batch, false, lock);
-                    applied = true;
-                    log.debug("segments applied db={} firstTxid={} lastTxid={} segments={} bytes={} ms={}", db,
-                            batch.get(0).firstTxid(), file.txid(), batch.size(), bytes,
-                            (System.nanoTime() - started) / 1_000_000);
-                    synchronized (progress) {
-                        progress.notifyAll();
+                    if (bad != null) {
+                        throw bad;
                     }
-                }
-                if (bad != null) {
-                    throw bad;
-                }
-                if (batch.isEmpty()) {
-                    return applied;
+                    if (batch.isEmpty()) {
+                        return applied;
+                    }
+                } finally {
+                    batch.forEach(FetchedSegment::close);
                 }
             }
         }

@@ -4,7 +4,7 @@ import io.walship.CorruptObjectException;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SegmentReader;
 import io.walship.format.SqliteHeader;
-import io.walship.format.Transaction;
+import io.walship.restore.FetchedSegment;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,8 +15,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A replica's database file and its state: applies whole segments so that readers see either
@@ -33,15 +31,18 @@ final class ReplicaFile implements Closeable {
      *
      *  1. Decode every transaction and check it against a copy of the page hashes: the
      *     database checksum after each transaction must equal the one the primary recorded.
-     *     Nothing has touched the file yet; a bad segment is rejected, with the batch.
+     *     Nothing has touched the file yet; a bad segment is rejected, with the batch. This pass
+     *     keeps no page image, only, per page, which transaction writes its final image.
      *  2. Persist the apply intent (the batch's first and last txid, into the older slot of the
      *     state file, fdatasync; see ReplicaState).
      *  3. Take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE): readers finish
-     *     their statements and new ones wait. Truncate to the smallest size the segment passes
-     *     through, write the last image of each page, write page 1 with the replica header
-     *     (rollback-journal mode, bumped change counter, page count), set the final size,
-     *     fsync. COMMIT releases the lock; readers see the change counter moved and drop their
-     *     page caches.
+     *     their statements and new ones wait. Truncate to the smallest size the batch passes
+     *     through, read the segments a second time and write the final image of each page as it
+     *     comes by, write page 1 with the replica header (rollback-journal mode, bumped change
+     *     counter, page count), set the final size, fsync. COMMIT releases the lock; readers see
+     *     the change counter moved and drop their page caches. Segments are read from memory or
+     *     from spill files (FetchedSegment), a page at a time: a transaction of any size costs
+     *     the same memory, and readers wait for as long as it takes to write it.
      *  4. Persist the new state (txid, checksum, the primary's page 1) into the other slot,
      *     fdatasync.
      *
@@ -140,63 +141,82 @@ final class ReplicaFile implements Closeable {
 
     /**
      * Applies consecutive segments as one unit, as described above: readers see the state before
-     * the first or after the last, nothing in between.
+     * the first or after the last, nothing in between. Reads each segment twice, a page at a time:
+     * once to check every transaction, once to write; holds no page images between the two.
      *
      * @param recovering the file may be torn by an interrupted apply of these very segments: check
      *                   only the final checksum, since intermediate ones start from a torn baseline
      * @param lock       connection whose BEGIN EXCLUSIVE keeps readers out while pages are written
      */
-    void apply(List<SegmentReader> segments, boolean recovering, Connection lock) throws IOException, SQLException {
+    void apply(List<FetchedSegment> segments, boolean recovering, Connection lock) throws IOException, SQLException {
+        // 1. check, touching nothing: every transaction's checksum, and which writes each page's final image
         DatabaseChecksum next = checksum.copy();
-        TreeMap<Integer, Page> finals = new TreeMap<>();
+        FinalImages finals = new FinalImages();
         int smallest = next.pageCount();
         long expectedTxid = txid;
-        Transaction last = null;
-        for (SegmentReader segment : segments) {
-            // recovering: the baseline checksum is torn, so only page size and txid can be checked here
-            segment.checkContinues(pageSize, expectedTxid,
-                    recovering || last != null ? segment.checksumBefore() : checksum.value());
-            if (last != null && segment.checksumBefore() != last.checksumAfter()) {
-                throw new CorruptObjectException(segment.key(), "segment does not continue the previous one's"
-                        + " checksum (another history)", -1);
-            }
-            for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
-                next.resize(txn.databasePages());
-                smallest = Math.min(smallest, txn.databasePages());
-                finals.tailMap(txn.databasePages(), false).clear();
-                for (int i = 0; i < txn.pageCount(); i++) {
-                    next.setPage(txn.pgno(i), txn.pageImages(), i * pageSize);
-                    finals.put(txn.pgno(i), new Page(txn, i));
+        long expectedChecksum = checksum.value();
+        SegmentReader.TransactionHeader last = null;
+        int ordinal = 0;
+        for (int s = 0; s < segments.size(); s++) {
+            try (SegmentReader segment = segments.get(s).open()) {
+                // recovering: the baseline checksum is torn, so only page size and txid can be checked here
+                segment.checkContinues(pageSize, expectedTxid,
+                        recovering && s == 0 ? segment.checksumBefore() : expectedChecksum);
+                boolean lastSegment = s == segments.size() - 1;
+                for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                     txn = segment.nextTransaction()) {
+                    int writer = ++ordinal;
+                    next.resize(txn.databasePages());
+                    smallest = Math.min(smallest, txn.databasePages());
+                    finals.truncate(txn.databasePages());
+                    long recorded = segment.readPages((pgno, image) -> {
+                        next.setPage(pgno, image, 0);
+                        finals.set(pgno, writer);
+                    });
+                    boolean lastOfAll = lastSegment && txn.txid() == segment.lastTxid();
+                    if ((!recovering || lastOfAll) && next.value() != recorded) {
+                        throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid()
+                                + " is " + Long.toHexString(next.value()) + ", the primary recorded "
+                                + Long.toHexString(recorded) + (recovering ? " (replica file damaged)" : ""), -1);
+                    }
+                    expectedChecksum = recorded;
+                    last = txn;
                 }
-                boolean lastOfAll = segment == segments.get(segments.size() - 1) && txn.txid() == segment.lastTxid();
-                if ((!recovering || lastOfAll) && next.value() != txn.checksumAfter()) {
-                    throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid()
-                            + " is " + Long.toHexString(next.value()) + ", the primary recorded "
-                            + Long.toHexString(txn.checksumAfter()) + (recovering ? " (replica file damaged)" : ""), -1);
-                }
-                last = txn;
+                expectedTxid = segment.lastTxid();
             }
-            expectedTxid = segment.lastTxid();
         }
         int finalCount = last.databasePages();
-        byte[] newPage1 = finals.containsKey(1) ? finals.get(1).copy(pageSize) : page1;
 
-        writeState(checksum.pageCount(), segments.get(0).firstTxid(), last.txid());
+        // 2. write, readers kept out: the final image of each page, page 1 last with the replica's header
+        writeState(checksum.pageCount(), txid + 1, last.txid()); // the batch starts right after txid: checked above
         int counter = changeCounter + 1;
-        try (Statement s = lock.createStatement()) {
-            s.execute("BEGIN EXCLUSIVE");
+        byte[][] newPage1 = {page1};
+        try (Statement st = lock.createStatement()) {
+            st.execute("BEGIN EXCLUSIVE");
             try {
                 if ((long) smallest * pageSize < channel.size()) {
                     channel.truncate((long) smallest * pageSize);
                 }
-                for (Map.Entry<Integer, Page> e : finals.entrySet()) {
-                    if (e.getKey() != 1) {
-                        Page page = e.getValue();
-                        writeFully(channel, ByteBuffer.wrap(page.txn.pageImages(), page.index * pageSize, pageSize),
-                                (long) (e.getKey() - 1) * pageSize);
+                int[] writing = {0};
+                for (FetchedSegment fetched : segments) {
+                    try (SegmentReader segment = fetched.open()) {
+                        while (segment.nextTransaction() != null) {
+                            int writer = ++writing[0];
+                            segment.readPages((pgno, image) -> {
+                                if (finals.get(pgno) != writer) {
+                                    return; // a later transaction of the batch writes this page again
+                                }
+                                if (pgno == 1) {
+                                    newPage1[0] = image.clone();
+                                } else {
+                                    writeFully(channel, ByteBuffer.wrap(image, 0, pageSize),
+                                            (long) (pgno - 1) * pageSize);
+                                }
+                            });
+                        }
                     }
                 }
-                writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1, counter, finalCount)), 0);
+                writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
                 long size = (long) finalCount * pageSize;
                 if (channel.size() > size) {
                     channel.truncate(size);
@@ -205,11 +225,11 @@ final class ReplicaFile implements Closeable {
                 }
                 channel.force(false);
             } finally {
-                s.execute("COMMIT");
+                st.execute("COMMIT");
             }
         }
         checksum = next;
-        page1 = newPage1;
+        page1 = newPage1[0];
         changeCounter = counter;
         txid = last.txid();
         commitMillis = last.commitMillis();
@@ -261,11 +281,33 @@ final class ReplicaFile implements Closeable {
         channel.close();
     }
 
-    private record Page(Transaction txn, int index) {
-        byte[] copy(int pageSize) {
-            byte[] page = new byte[pageSize];
-            System.arraycopy(txn.pageImages(), index * pageSize, page, 0, pageSize);
-            return page;
+    /**
+     * Per page, which transaction of a batch (1, 2, ... in order) writes its final image: 4 bytes
+     * per page up to the highest written, whatever the size of the transactions. A transaction
+     * that shrinks the database forgets the pages past its end: if a later one grows it again
+     * without writing them, they read as zeros.
+     */
+    private static final class FinalImages {
+        private int[] writer = new int[0];
+        private int highest;
+
+        void set(int pgno, int transaction) {
+            if (pgno > writer.length) {
+                writer = java.util.Arrays.copyOf(writer, Math.max(pgno, writer.length * 3 / 2 + 16));
+            }
+            writer[pgno - 1] = transaction;
+            highest = Math.max(highest, pgno);
+        }
+
+        int get(int pgno) {
+            return pgno <= highest ? writer[pgno - 1] : 0;
+        }
+
+        void truncate(int pageCount) {
+            if (pageCount < highest) {
+                java.util.Arrays.fill(writer, pageCount, highest, 0);
+                highest = pageCount;
+            }
         }
     }
 }

@@ -21,13 +21,14 @@ import java.util.List;
  * owns it.
  */
 public final class WalReader {
-    /** How much of the WAL {@link #committedFrames} reads at a time. */
-    private static final int SCAN_BYTES = 1 << 20;
+    /** How much of the WAL is read at a time. */
+    private static final int CHUNK_BYTES = 1 << 20;
 
     private final FileChannel wal;
     private final int pageSize;
     private final int frameSize;
-    private ByteBuffer buffer = ByteBuffer.allocate(0);
+    /** Frames are read a chunk at a time: what a transaction costs in memory, whatever its size. */
+    private final ByteBuffer chunk;
     private final ByteBuffer header = ByteBuffer.allocate(WalLayout.HEADER_SIZE);
     private boolean headerRead;
     private boolean restartAllowed = true;
@@ -40,6 +41,7 @@ public final class WalReader {
         this.wal = wal;
         this.pageSize = pageSize;
         this.frameSize = WalLayout.FRAME_HEADER_SIZE + pageSize;
+        this.chunk = ByteBuffer.allocate(Math.max(1, CHUNK_BYTES / frameSize) * frameSize);
     }
 
     /** A WAL generation: the salts every frame of it carries. SQLite starts a new one when it resets the WAL. */
@@ -76,8 +78,11 @@ public final class WalReader {
 
     /**
      * Reads the frames {@code [framesRead, frames)}, which must form exactly one transaction
-     * ending in a commit frame. The page images stay in this reader's buffer: the result is
-     * valid until the next call.
+     * ending in a commit frame, and checks them (salts, checksum chain, one commit frame at the
+     * end). Memory does not grow with the transaction: frames are read a chunk at a time; a
+     * transaction that fits in one chunk stays there, a larger one keeps, per page of the
+     * database, the frame holding the page's last image and reads the images again when they
+     * are visited. The result is valid until the next call.
      */
     public WalTransaction readTransaction(long frames) throws IOException {
         header.clear();
@@ -94,49 +99,60 @@ public final class WalReader {
             throw new WalInterferenceException("commit reported " + frames + " frames but " + framesRead
                     + " were already read: the WAL was reset by someone else");
         }
-        int count = Math.toIntExact(frames - framesRead);
-        long bytes = (long) count * frameSize;
-        if (buffer.capacity() < bytes) {
-            buffer = ByteBuffer.allocate(Math.toIntExact(Math.max(bytes, (long) buffer.capacity() * 2)));
-        }
-        buffer.clear().limit((int) bytes);
-        readFully(buffer, WalLayout.frameOffset(framesRead, pageSize));
-
-        int[] pgnoOfFrame = new int[count];
+        long count = frames - framesRead;
+        long firstFrame = framesRead;
+        int framesPerChunk = chunk.capacity() / frameSize;
+        boolean buffered = count <= framesPerChunk;
+        long[] pageAndFrame = buffered ? new long[(int) count] : null;
+        int[] lastFrame = buffered ? null : new int[0];
         int databasePages = 0;
-        for (int i = 0; i < count; i++) {
-            int at = i * frameSize;
-            int pgno = buffer.getInt(at + WalLayout.FRAME_PGNO_OFFSET);
-            int commitSize = buffer.getInt(at + WalLayout.FRAME_DB_SIZE_OFFSET);
-            String problem = checkFrame(buffer, at, framesRead + i);
-            if (problem != null) {
-                throw new WalInterferenceException(problem);
+        for (long chunkStart = 0; chunkStart < count; chunkStart += framesPerChunk) {
+            int n = (int) Math.min(framesPerChunk, count - chunkStart);
+            chunk.clear().limit(n * frameSize);
+            readFully(chunk, WalLayout.frameOffset(firstFrame + chunkStart, pageSize));
+            for (int i = 0; i < n; i++) {
+                int at = i * frameSize;
+                long frame = chunkStart + i;
+                String problem = checkFrame(chunk, at, firstFrame + frame);
+                if (problem != null) {
+                    throw new WalInterferenceException(problem);
+                }
+                int pgno = chunk.getInt(at + WalLayout.FRAME_PGNO_OFFSET);
+                int commitSize = chunk.getInt(at + WalLayout.FRAME_DB_SIZE_OFFSET);
+                boolean last = frame == count - 1;
+                if (commitSize != 0 && !last) {
+                    throw new WalInterferenceException("frame " + (firstFrame + frame) + " commits a transaction"
+                            + " this connection did not: another process wrote the database");
+                }
+                if (last && commitSize == 0) {
+                    throw new WalInterferenceException("the last reported frame " + (firstFrame + frame)
+                            + " is not a commit frame");
+                }
+                if (last) {
+                    databasePages = commitSize;
+                }
+                if (buffered) {
+                    pageAndFrame[i] = ((long) pgno << 32) | i;
+                } else {
+                    if (pgno > lastFrame.length) {
+                        lastFrame = Arrays.copyOf(lastFrame, Math.max(pgno, lastFrame.length * 3 / 2 + 16));
+                    }
+                    lastFrame[pgno - 1] = Math.toIntExact(frame + 1);
+                }
             }
-            boolean last = i == count - 1;
-            if (commitSize != 0 && !last) {
-                throw new WalInterferenceException("frame " + (framesRead + i) + " commits a transaction this"
-                        + " connection did not: another process wrote the database");
-            }
-            if (last && commitSize == 0) {
-                throw new WalInterferenceException("the last reported frame " + (framesRead + i)
-                        + " is not a commit frame");
-            }
-            if (last) {
-                databasePages = commitSize;
-            }
-            pgnoOfFrame[i] = pgno;
+        }
+        framesRead = frames;
+        restartAllowed = false;
+        if (!buffered) {
+            return new WalTransaction(this, newGeneration, databasePages, firstFrame, lastFrame);
         }
         // Keep the last image of each page; a transaction may write a page more than once.
         // Sorting (pgno, frame) pairs costs O(frames log frames), whatever the database size.
-        long[] pageAndFrame = new long[count];
-        for (int i = 0; i < count; i++) {
-            pageAndFrame[i] = ((long) pgnoOfFrame[i] << 32) | i;
-        }
         Arrays.sort(pageAndFrame);
-        int[] pgnos = new int[count];
-        long[] offsets = new long[count];
-        int[] imageOffsets = new int[count];
-        int n = 0;
+        int[] pgnos = new int[(int) count];
+        long[] offsets = new long[(int) count];
+        int[] imageOffsets = new int[(int) count];
+        int kept = 0;
         for (int i = 0; i < count; i++) {
             int pgno = (int) (pageAndFrame[i] >>> 32);
             boolean lastOfPage = i == count - 1 || (int) (pageAndFrame[i + 1] >>> 32) != pgno;
@@ -144,19 +160,43 @@ public final class WalReader {
                 continue; // an older image, or a page past the end of the database after commit
             }
             int frame = (int) pageAndFrame[i];
-            pgnos[n] = pgno;
-            offsets[n] = WalLayout.frameOffset(framesRead + frame, pageSize) + WalLayout.FRAME_HEADER_SIZE;
-            imageOffsets[n] = frame * frameSize + WalLayout.FRAME_HEADER_SIZE;
-            n++;
+            pgnos[kept] = pgno;
+            offsets[kept] = WalLayout.frameOffset(firstFrame + frame, pageSize) + WalLayout.FRAME_HEADER_SIZE;
+            imageOffsets[kept] = frame * frameSize + WalLayout.FRAME_HEADER_SIZE;
+            kept++;
         }
-        framesRead = frames;
-        restartAllowed = false;
-        if (n < count) {
-            pgnos = Arrays.copyOf(pgnos, n);
-            offsets = Arrays.copyOf(offsets, n);
-            imageOffsets = Arrays.copyOf(imageOffsets, n);
+        return new WalTransaction(newGeneration, databasePages, Arrays.copyOf(pgnos, kept),
+                Arrays.copyOf(offsets, kept), chunk, Arrays.copyOf(imageOffsets, kept));
+    }
+
+    /**
+     * For a transaction too large for one chunk: visits, in page order, the last image of every
+     * page up to {@code databasePages}, reading runs of consecutive frames into the chunk.
+     */
+    void visitLargeTransaction(long firstFrame, int[] lastFrame, int databasePages, WalTransaction.PageVisitor visitor)
+            throws IOException {
+        int framesPerChunk = chunk.capacity() / frameSize;
+        int limit = Math.min(databasePages, lastFrame.length);
+        int pgno = 1;
+        while (pgno <= limit) {
+            if (lastFrame[pgno - 1] == 0) {
+                pgno++;
+                continue;
+            }
+            int run = 1; // pages whose last images lie in consecutive frames: one read
+            while (run < framesPerChunk && pgno + run <= limit
+                    && lastFrame[pgno + run - 1] == lastFrame[pgno - 1] + run) {
+                run++;
+            }
+            chunk.clear().limit(run * frameSize);
+            long offset = WalLayout.frameOffset(firstFrame + lastFrame[pgno - 1] - 1, pageSize);
+            readFully(chunk, offset);
+            for (int i = 0; i < run; i++) {
+                int imageOffset = i * frameSize + WalLayout.FRAME_HEADER_SIZE;
+                visitor.page(pgno + i, offset + imageOffset, chunk, imageOffset);
+            }
+            pgno += run;
         }
-        return new WalTransaction(newGeneration, databasePages, pgnos, offsets, buffer, imageOffsets);
     }
 
     /**
@@ -182,8 +222,8 @@ public final class WalReader {
     /** After the header was read: the frame count at each commit frame of this generation's valid frames. */
     private List<Long> commitsOfGeneration() throws IOException {
         List<Long> commits = new ArrayList<>();
-        int framesPerRead = Math.max(1, SCAN_BYTES / frameSize);
-        ByteBuffer frames = ByteBuffer.allocate(framesPerRead * frameSize);
+        int framesPerRead = chunk.capacity() / frameSize;
+        ByteBuffer frames = chunk;
         long total = (wal.size() - WalLayout.HEADER_SIZE) / frameSize;
         for (long first = 0; first < total; first += framesPerRead) {
             int count = (int) Math.min(framesPerRead, total - first);

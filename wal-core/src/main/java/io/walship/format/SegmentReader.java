@@ -4,19 +4,44 @@ import io.walship.CorruptObjectException;
 import io.walship.PageSizeMismatchException;
 import io.walship.TxidGapException;
 import io.walship.UnsupportedFormatException;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import net.jpountz.xxhash.StreamingXXHash64;
 import net.jpountz.xxhash.XXHashFactory;
 
 /**
- * Decodes one log segment, checking it in this order before anything is handed out: size,
- * magic, version, page size, the whole-object checksum, then while decompressing every length
- * against its bound and every txid against its predecessor. Transactions are read one at a
- * time with {@link #next()}, so memory holds one transaction, not the whole segment.
+ * Decodes one log segment, from memory or from a local file, checking it in this order before
+ * anything is handed out: size, magic, version, page size, the whole-object checksum, then
+ * while decompressing every length against its bound and every txid against its predecessor.
+ *
+ * <p>A cursor over transactions that holds one page at a time, whatever their size:
+ * {@link #nextTransaction()} gives the next transaction's header, {@link #readPages} hands its
+ * pages one by one to a {@link PageVisitor} and returns the database checksum after it. Close it
+ * to release a file. Not thread-safe.
  */
-public final class SegmentReader {
+public final class SegmentReader implements Closeable {
+    /** Receives the pages of a transaction, in segment order. */
+    @FunctionalInterface
+    public interface PageVisitor {
+        /** {@code image} holds the page's {@code pageSize} bytes from offset 0, valid during the call only. */
+        void page(int pgno, byte[] image) throws IOException;
+    }
+
+    /** A transaction's header: what it is, before its pages are read. */
+    public record TransactionHeader(long txid, long commitMillis, int databasePages, int pageCount) {
+    }
+
+    private static final int HASH_BUFFER_BYTES = 64 << 10;
+
     private final String key;
     private final int pageSize;
     private final int transactionCount;
@@ -24,37 +49,20 @@ public final class SegmentReader {
     private final long lastTxid;
     private final long checksumBefore;
     private final long rawBodyBytes;
+    private final InputStream source;
     private final BlockInputStream body;
+    private final byte[] page;
+    private final byte[] word = new byte[Long.BYTES];
     private long rawBytesRead;
     private int transactionsRead;
+    private TransactionHeader current;
+    private boolean pagesRead = true;
+    private long checksumAfter;
 
-    private SegmentReader(String key, byte[] bytes) {
+    private SegmentReader(String key, long length, ByteBuffer header, InputStream body) throws IOException {
         this.key = key;
+        this.source = body;
         int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
-        if (bytes.length < FormatLayout.VERSION_OFFSET + Short.BYTES) {
-            throw new CorruptObjectException(key, "object of " + bytes.length + " bytes is too short for a segment", -1);
-        }
-        ByteBuffer header = ByteBuffer.wrap(bytes);
-        int magic = header.getInt(FormatLayout.MAGIC_OFFSET);
-        if (magic != FormatLayout.SEGMENT_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship segment: magic=0x" + Integer.toHexString(magic)
-                    + " expected=0x" + Integer.toHexString(FormatLayout.SEGMENT_MAGIC), FormatLayout.MAGIC_OFFSET);
-        }
-        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
-        if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
-        }
-        if (bytes.length < minimum) {
-            throw new CorruptObjectException(key, "object of " + bytes.length + " bytes is shorter than the minimum "
-                    + minimum, -1);
-        }
-        int trailerOffset = bytes.length - FormatLayout.TRAILER_SIZE;
-        long stored = header.getLong(trailerOffset);
-        long actual = XXHashFactory.fastestInstance().hash64().hash(bytes, 0, trailerOffset, FormatLayout.OBJECT_HASH_SEED);
-        if (stored != actual) {
-            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
-                    + " computed=" + Long.toHexString(actual) + " (truncated or damaged)", trailerOffset);
-        }
         pageSize = header.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize)) {
             throw new CorruptObjectException(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
@@ -68,18 +76,107 @@ public final class SegmentReader {
             throw new CorruptObjectException(key, "inconsistent header: txnCount=" + transactionCount + " firstTxid="
                     + firstTxid + " lastTxid=" + lastTxid, FormatLayout.SEGMENT_TXN_COUNT_OFFSET);
         }
-        if (rawBodyBytes < 0 || rawBodyBytes > (long) bytes.length * FormatLayout.MAX_LZ4_EXPANSION) {
+        if (rawBodyBytes < 0 || rawBodyBytes > length * FormatLayout.MAX_LZ4_EXPANSION) {
             throw new CorruptObjectException(key, "raw body length out of range: " + rawBodyBytes,
                     FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET);
         }
-        int bodyOffset = FormatLayout.SEGMENT_HEADER_SIZE;
-        body = new BlockInputStream(new ByteArrayInputStream(bytes, bodyOffset, trailerOffset - bodyOffset), key,
-                bodyOffset);
+        if (length < minimum) {
+            throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
+                    + minimum, -1);
+        }
+        this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE);
+        this.page = new byte[pageSize];
     }
 
     /** Validates header and whole-object checksum; throws {@link CorruptObjectException} or {@link UnsupportedFormatException}. */
     public static SegmentReader open(String key, byte[] bytes) {
-        return new SegmentReader(key, bytes);
+        ByteBuffer header = checkHeader(key, ByteBuffer.wrap(bytes), bytes.length);
+        int trailerOffset = bytes.length - FormatLayout.TRAILER_SIZE;
+        checkTrailer(key, ByteBuffer.wrap(bytes).getLong(trailerOffset),
+                XXHashFactory.fastestInstance().hash64().hash(bytes, 0, trailerOffset, FormatLayout.OBJECT_HASH_SEED),
+                trailerOffset);
+        int bodyOffset = FormatLayout.SEGMENT_HEADER_SIZE;
+        try {
+            return new SegmentReader(key, bytes.length, header,
+                    new ByteArrayInputStream(bytes, bodyOffset, trailerOffset - bodyOffset));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading from memory cannot fail", e);
+        }
+    }
+
+    /**
+     * As {@link #open(String, byte[])}, for a segment in a local file: reads it once to check the
+     * whole-object checksum, then streams the body from it. Close the reader to close the file.
+     */
+    public static SegmentReader open(String key, Path file) throws IOException {
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            long length = channel.size();
+            ByteBuffer header = ByteBuffer.allocate((int) Math.min(length, FormatLayout.SEGMENT_HEADER_SIZE));
+            readFully(channel, header, 0);
+            checkHeader(key, header.flip(), length);
+            long trailerOffset = length - FormatLayout.TRAILER_SIZE;
+            ByteBuffer trailer = ByteBuffer.allocate(FormatLayout.TRAILER_SIZE);
+            readFully(channel, trailer, trailerOffset);
+            checkTrailer(key, trailer.getLong(0), hashOf(channel, trailerOffset), trailerOffset);
+            channel.position(FormatLayout.SEGMENT_HEADER_SIZE);
+            InputStream body = new BufferedInputStream(new BoundedInputStream(Channels.newInputStream(channel),
+                    trailerOffset - FormatLayout.SEGMENT_HEADER_SIZE), HASH_BUFFER_BYTES);
+            return new SegmentReader(key, length, header, body);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** Magic, version and a length that can hold a header; returns the header. */
+    private static ByteBuffer checkHeader(String key, ByteBuffer header, long length) {
+        if (length < FormatLayout.VERSION_OFFSET + Short.BYTES) {
+            throw new CorruptObjectException(key, "object of " + length + " bytes is too short for a segment", -1);
+        }
+        int magic = header.getInt(FormatLayout.MAGIC_OFFSET);
+        if (magic != FormatLayout.SEGMENT_MAGIC) {
+            throw new CorruptObjectException(key, "not a walship segment: magic=0x" + Integer.toHexString(magic)
+                    + " expected=0x" + Integer.toHexString(FormatLayout.SEGMENT_MAGIC), FormatLayout.MAGIC_OFFSET);
+        }
+        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
+        if (version != FormatLayout.FORMAT_VERSION) {
+            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
+        }
+        int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
+        if (length < minimum) {
+            throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
+                    + minimum, -1);
+        }
+        return header;
+    }
+
+    private static void checkTrailer(String key, long stored, long actual, long trailerOffset) {
+        if (stored != actual) {
+            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
+                    + " computed=" + Long.toHexString(actual) + " (truncated or damaged)", trailerOffset);
+        }
+    }
+
+    /** xxHash64 of the first {@code length} bytes of the file, read in blocks. */
+    static long hashOf(FileChannel channel, long length) throws IOException {
+        StreamingXXHash64 hash = XXHashFactory.fastestInstance().newStreamingHash64(FormatLayout.OBJECT_HASH_SEED);
+        ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER_BYTES);
+        for (long position = 0; position < length; ) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), length - position));
+            readFully(channel, buffer, position);
+            hash.update(buffer.array(), 0, buffer.limit());
+            position += buffer.limit();
+        }
+        return hash.getValue();
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new IOException("file ends before offset " + (position + buffer.limit()));
+            }
+        }
     }
 
     public String key() {
@@ -135,23 +232,21 @@ public final class SegmentReader {
         }
     }
 
-    /** The next transaction, or {@code null} after the last one (the end of the body is then checked). */
-    public Transaction next() {
-        try {
-            if (transactionsRead == transactionCount) {
-                if (!body.atEnd() || rawBytesRead != rawBodyBytes) {
-                    throw new CorruptObjectException(key, "body holds more than " + transactionCount
-                            + " transactions", -1);
-                }
-                return null;
-            }
-            return readTransaction();
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading from memory cannot fail", e);
+    /**
+     * The next transaction's header, or {@code null} after the last one (the end of the body is
+     * then checked). The pages of the previous transaction are skipped if they were not read.
+     */
+    public TransactionHeader nextTransaction() throws IOException {
+        if (!pagesRead) {
+            readPages((pgno, image) -> { });
         }
-    }
-
-    private Transaction readTransaction() throws IOException {
+        if (transactionsRead == transactionCount) {
+            if (!body.atEnd() || rawBytesRead != rawBodyBytes) {
+                throw new CorruptObjectException(key, "body holds more than " + transactionCount + " transactions", -1);
+            }
+            current = null;
+            return null;
+        }
         byte[] txnHeader = new byte[FormatLayout.TXN_HEADER_SIZE];
         body.readFully(txnHeader, 0, txnHeader.length);
         ByteBuffer h = ByteBuffer.wrap(txnHeader);
@@ -166,29 +261,52 @@ public final class SegmentReader {
         if (databasePages < 1) {
             throw new CorruptObjectException(key, "txid=" + txid + " database size " + databasePages + " pages", -1);
         }
-        long recordBytes = FormatLayout.TXN_HEADER_SIZE
-                + (long) pageCount * (FormatLayout.TXN_PGNO_SIZE + pageSize) + FormatLayout.TXN_TRAILER_SIZE;
+        long recordBytes = SegmentWriter.encodedBytes(pageCount, pageSize);
         if (pageCount < 0 || pageCount > databasePages || rawBytesRead + recordBytes > rawBodyBytes) {
             throw new CorruptObjectException(key, "txid=" + txid + " page count " + pageCount
                     + " does not fit the database (" + databasePages + " pages) or the body", -1);
         }
-        int[] pgnos = new int[pageCount];
-        byte[] images = new byte[Math.toIntExact((long) pageCount * pageSize)];
-        byte[] word = new byte[Long.BYTES];
-        for (int i = 0; i < pageCount; i++) {
+        rawBytesRead += recordBytes;
+        current = new TransactionHeader(txid, commitMillis, databasePages, pageCount);
+        pagesRead = false;
+        return current;
+    }
+
+    /**
+     * Reads the pages of the transaction {@link #nextTransaction()} returned, handing each to
+     * {@code visitor} in order, and returns the database checksum the primary recorded after it.
+     */
+    public long readPages(PageVisitor visitor) throws IOException {
+        if (current == null || pagesRead) {
+            throw new IllegalStateException("no transaction to read pages of: call nextTransaction() first");
+        }
+        pagesRead = true;
+        for (int i = 0; i < current.pageCount(); i++) {
             body.readFully(word, 0, FormatLayout.TXN_PGNO_SIZE);
             int pgno = ByteBuffer.wrap(word).getInt(0);
-            if (pgno < 1 || pgno > databasePages) {
-                throw new CorruptObjectException(key, "txid=" + txid + " pgno " + pgno + " outside 1.."
-                        + databasePages, -1);
+            if (pgno < 1 || pgno > current.databasePages()) {
+                throw new CorruptObjectException(key, "txid=" + current.txid() + " pgno " + pgno + " outside 1.."
+                        + current.databasePages(), -1);
             }
-            pgnos[i] = pgno;
-            body.readFully(images, i * pageSize, pageSize);
+            body.readFully(page, 0, pageSize);
+            visitor.page(pgno, page);
         }
         body.readFully(word, 0, FormatLayout.TXN_TRAILER_SIZE);
-        long checksumAfter = ByteBuffer.wrap(word).getLong(0);
-        rawBytesRead += recordBytes;
         transactionsRead++;
-        return new Transaction(txid, commitMillis, databasePages, pageSize, pgnos, images, checksumAfter);
+        checksumAfter = ByteBuffer.wrap(word).getLong(0);
+        return checksumAfter;
+    }
+
+    /**
+     * The database checksum after the last transaction passed, its pages read or skipped;
+     * {@link #checksumBefore()} before the first.
+     */
+    public long checksumAfter() {
+        return transactionsRead == 0 ? checksumBefore : checksumAfter;
+    }
+
+    @Override
+    public void close() throws IOException {
+        source.close();
     }
 }

@@ -1,21 +1,23 @@
 package io.walship.format;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import net.jpountz.xxhash.XXHashFactory;
 
 /**
  * Builds one log segment, compressing transactions as they are added, so only the compressed
- * body is held in memory. See {@link FormatLayout} for the bytes. Not thread-safe.
+ * body is kept - in memory while the {@link SegmentSpill} budget allows, else in a temporary
+ * file. See {@link FormatLayout} for the bytes. Not thread-safe.
  *
- * <p>Add whole transactions with {@link #add(Transaction)}, or stream one from another buffer
- * with {@link #begin}, {@link #page} and {@link #end}; {@link #toByteArray()} seals it.
+ * <p>Stream each transaction in with {@link #begin}, {@link #page} and {@link #end};
+ * {@link #seal()} finishes the segment. A transaction of any size costs one compression block
+ * of memory beyond the budget.
  */
 public final class SegmentWriter {
     private final int pageSize;
     private final long checksumBefore;
-    private final ChunkedOutputStream body = new ChunkedOutputStream();
+    private final SegmentSpill spill;
+    private final SegmentBody body;
     private final BlockOutputStream blocks;
     private final ByteBuffer word = ByteBuffer.allocate(FormatLayout.TXN_HEADER_SIZE);
     private int transactionCount;
@@ -23,24 +25,28 @@ public final class SegmentWriter {
     private long lastTxid = -1;
     private long lastChecksumAfter;
     private int pagesLeft = -1;
-    private byte[] sealed;
+    private boolean sealed;
 
-    /** @param checksumBefore database checksum before the first transaction of the segment */
+    /** A segment held in memory, with small buffers that grow with it: for tools and tests. */
     public SegmentWriter(int pageSize, long checksumBefore) {
-        this(pageSize, checksumBefore, null);
+        this(pageSize, checksumBefore, null, SegmentSpill.memoryOnly());
     }
 
     /**
-     * @param buffers scratch space to compress with (lent until {@link #toByteArray()}), or null to
-     *                allocate small buffers that grow with the segment
+     * @param checksumBefore database checksum before the first transaction of the segment
+     * @param buffers        scratch space to compress with (lent until {@link #seal()}), or null to
+     *                       allocate small buffers that grow with the segment
+     * @param spill          the memory budget, and where the body goes beyond it
      */
-    public SegmentWriter(int pageSize, long checksumBefore, CompressionBuffers buffers) {
+    public SegmentWriter(int pageSize, long checksumBefore, CompressionBuffers buffers, SegmentSpill spill) {
         if (!FormatLayout.isValidPageSize(pageSize)) {
             throw new IllegalArgumentException("invalid page size: " + pageSize);
         }
         this.pageSize = pageSize;
         this.checksumBefore = checksumBefore;
         this.lastChecksumAfter = checksumBefore;
+        this.spill = spill;
+        this.body = new SegmentBody(spill);
         this.blocks = buffers == null ? new BlockOutputStream(body) : new BlockOutputStream(body, buffers);
     }
 
@@ -50,22 +56,8 @@ public final class SegmentWriter {
                 + FormatLayout.TXN_TRAILER_SIZE;
     }
 
-    /** Appends a whole transaction; its txid must follow the previous one. */
-    public SegmentWriter add(Transaction txn) {
-        if (txn.pageSize() != pageSize) {
-            throw new IllegalArgumentException("transaction page size " + txn.pageSize() + " != " + pageSize);
-        }
-        begin(txn.txid(), txn.commitMillis(), txn.databasePages(), txn.pageCount());
-        ByteBuffer images = ByteBuffer.wrap(txn.pageImages());
-        for (int i = 0; i < txn.pageCount(); i++) {
-            page(txn.pgno(i), images, i * pageSize);
-        }
-        end(txn.checksumAfter());
-        return this;
-    }
-
     /** Starts a transaction of {@code pageCount} pages; follow with exactly that many {@link #page} calls. */
-    public void begin(long txid, long commitMillis, int databasePages, int pageCount) {
+    public void begin(long txid, long commitMillis, int databasePages, int pageCount) throws IOException {
         checkOpen();
         if (pagesLeft >= 0) {
             throw new IllegalStateException("transaction " + lastTxid + " is not ended");
@@ -77,7 +69,7 @@ public final class SegmentWriter {
                 .putLong(FormatLayout.TXN_COMMIT_MILLIS_OFFSET, commitMillis)
                 .putInt(FormatLayout.TXN_DB_PAGES_OFFSET, databasePages)
                 .putInt(FormatLayout.TXN_PAGE_COUNT_OFFSET, pageCount);
-        write(word.array(), FormatLayout.TXN_HEADER_SIZE);
+        blocks.write(word.array(), 0, FormatLayout.TXN_HEADER_SIZE);
         if (transactionCount == 0) {
             firstTxid = txid;
         }
@@ -86,42 +78,40 @@ public final class SegmentWriter {
     }
 
     /** Adds the image of page {@code pgno}: {@code pageSize} bytes at {@code offset} of {@code buffer}. */
-    public void page(int pgno, ByteBuffer buffer, int offset) {
+    public void page(int pgno, ByteBuffer buffer, int offset) throws IOException {
+        announcePage(pgno);
+        blocks.write(buffer, offset, pageSize);
+    }
+
+    /** Adds the image of page {@code pgno}: {@code pageSize} bytes at {@code offset} of {@code image}. */
+    public void page(int pgno, byte[] image, int offset) throws IOException {
+        announcePage(pgno);
+        blocks.write(image, offset, pageSize);
+    }
+
+    private void announcePage(int pgno) throws IOException {
         if (pagesLeft <= 0) {
             throw new IllegalStateException("no page announced for txid " + lastTxid);
         }
         word.putInt(0, pgno);
-        write(word.array(), FormatLayout.TXN_PGNO_SIZE);
-        try {
-            blocks.write(buffer, offset, pageSize);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
-        }
+        blocks.write(word.array(), 0, FormatLayout.TXN_PGNO_SIZE);
         pagesLeft--;
     }
 
     /** Ends the transaction with the database checksum after it. */
-    public void end(long checksumAfter) {
+    public void end(long checksumAfter) throws IOException {
         if (pagesLeft != 0) {
             throw new IllegalStateException("txid " + lastTxid + " misses " + pagesLeft + " pages");
         }
         word.putLong(0, checksumAfter);
-        write(word.array(), FormatLayout.TXN_TRAILER_SIZE);
+        blocks.write(word.array(), 0, FormatLayout.TXN_TRAILER_SIZE);
         pagesLeft = -1;
         transactionCount++;
         lastChecksumAfter = checksumAfter;
     }
 
-    private void write(byte[] bytes, int length) {
-        try {
-            blocks.write(bytes, 0, length);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
-        }
-    }
-
     private void checkOpen() {
-        if (sealed != null) {
+        if (sealed) {
             throw new IllegalStateException("segment is sealed");
         }
     }
@@ -152,21 +142,20 @@ public final class SegmentWriter {
         return blocks.totalRawBytes();
     }
 
-    /** Seals the segment (header, compressed records, trailer) and returns its bytes; repeatable. */
-    public byte[] toByteArray() {
-        if (sealed != null) {
-            return sealed;
-        }
+    /** True once the body outgrew memory and went to a file. */
+    public boolean spilled() {
+        return body.spilled();
+    }
+
+    /** Finishes the segment (header, compressed records, trailer); the buffers are free again afterwards. */
+    public SealedSegment seal() throws IOException {
+        checkOpen();
         if (transactionCount == 0 || pagesLeft >= 0) {
             throw new IllegalStateException("a segment holds at least one whole transaction");
         }
-        try {
-            blocks.finish();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory cannot fail", e);
-        }
-        int bodyLength = Math.toIntExact(body.size());
-        ByteBuffer bytes = ByteBuffer.allocate(FormatLayout.SEGMENT_HEADER_SIZE + bodyLength + FormatLayout.TRAILER_SIZE)
+        blocks.finish();
+        sealed = true;
+        ByteBuffer header = ByteBuffer.allocate(FormatLayout.SEGMENT_HEADER_SIZE)
                 .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.SEGMENT_MAGIC)
                 .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.FORMAT_VERSION)
                 .putShort(FormatLayout.FLAGS_OFFSET, (short) 0)
@@ -176,12 +165,25 @@ public final class SegmentWriter {
                 .putLong(FormatLayout.SEGMENT_LAST_TXID_OFFSET, lastTxid)
                 .putLong(FormatLayout.SEGMENT_CHECKSUM_BEFORE_OFFSET, checksumBefore)
                 .putLong(FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET, blocks.totalRawBytes());
-        byte[] array = bytes.array();
+        if (body.spilled()) {
+            long length = body.finishFile(header);
+            return new SealedSegment(spill, null, body.file(), length, 0, firstTxid, lastTxid,
+                    blocks.totalRawBytes());
+        }
+        int bodyLength = Math.toIntExact(body.size());
+        byte[] array = new byte[FormatLayout.SEGMENT_HEADER_SIZE + bodyLength + FormatLayout.TRAILER_SIZE];
+        header.get(0, array, 0, FormatLayout.SEGMENT_HEADER_SIZE);
         body.copyTo(array, FormatLayout.SEGMENT_HEADER_SIZE);
         int trailerOffset = FormatLayout.SEGMENT_HEADER_SIZE + bodyLength;
-        bytes.putLong(trailerOffset, XXHashFactory.fastestInstance().hash64().hash(array, 0, trailerOffset,
-                FormatLayout.OBJECT_HASH_SEED));
-        sealed = array;
-        return sealed;
+        ByteBuffer.wrap(array).putLong(trailerOffset, XXHashFactory.fastestInstance().hash64().hash(array, 0,
+                trailerOffset, FormatLayout.OBJECT_HASH_SEED));
+        return new SealedSegment(spill, array, null, array.length, body.reservedBytes(), firstTxid, lastTxid,
+                blocks.totalRawBytes());
+    }
+
+    /** Drops a segment that will not be sealed: gives back its memory and deletes its file. */
+    public void discard() throws IOException {
+        sealed = true;
+        body.discard();
     }
 }

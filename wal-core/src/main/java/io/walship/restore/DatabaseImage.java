@@ -4,7 +4,6 @@ import io.walship.CorruptObjectException;
 import io.walship.TxidGapException;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SegmentReader;
-import io.walship.format.Transaction;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -100,45 +99,50 @@ public final class DatabaseImage implements Closeable {
         return pagesWritten;
     }
 
-    /** Applies one transaction and verifies the database checksum after it. */
-    public void apply(String key, Transaction txn) throws IOException {
-        write(key, txn);
-        if (checksum.value() != txn.checksumAfter()) {
-            throw new CorruptObjectException(key, "database checksum after txid " + txn.txid() + " is "
-                    + Long.toHexString(checksum.value()) + ", the primary recorded "
-                    + Long.toHexString(txn.checksumAfter()), -1);
+    /**
+     * Applies the transaction {@code segment} is positioned at ({@code txn}, just returned by
+     * {@link SegmentReader#nextTransaction()}), page by page, and verifies the database checksum
+     * after it.
+     */
+    public void apply(SegmentReader segment, SegmentReader.TransactionHeader txn) throws IOException {
+        long checksumAfter = write(segment, txn);
+        if (checksum.value() != checksumAfter) {
+            throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid() + " is "
+                    + Long.toHexString(checksum.value()) + ", the primary recorded " + Long.toHexString(checksumAfter),
+                    -1);
         }
     }
 
     /**
-     * Applies one transaction without checking the checksum after it: for bringing forward a file
+     * Applies a transaction without checking the checksum after it: for bringing forward a file
      * that an interrupted apply may have left part-way, where only the end state can be checked
      * (full page images make applying again idempotent).
      */
-    public void applyUnverified(String key, Transaction txn) throws IOException {
-        write(key, txn);
+    public void applyUnverified(SegmentReader segment, SegmentReader.TransactionHeader txn) throws IOException {
+        write(segment, txn);
     }
 
-    private void write(String key, Transaction txn) throws IOException {
+    /** Writes the transaction's pages; returns the database checksum the primary recorded after it. */
+    private long write(SegmentReader segment, SegmentReader.TransactionHeader txn) throws IOException {
         if (txn.txid() != txid + 1) {
-            throw new TxidGapException(key, txid + 1, txn.txid());
+            throw new TxidGapException(segment.key(), txid + 1, txn.txid());
         }
         int oldCount = checksum.pageCount();
         checksum.resize(txn.databasePages());
-        byte[] images = txn.pageImages();
-        for (int i = 0; i < txn.pageCount(); i++) {
-            ByteBuffer page = ByteBuffer.wrap(images, i * pageSize, pageSize);
-            long position = (long) (txn.pgno(i) - 1) * pageSize;
+        long checksumAfter = segment.readPages((pgno, image) -> {
+            ByteBuffer page = ByteBuffer.wrap(image, 0, pageSize);
+            long position = (long) (pgno - 1) * pageSize;
             while (page.hasRemaining()) {
                 position += channel.write(page, position);
             }
-            checksum.setPage(txn.pgno(i), images, i * pageSize);
-        }
-        pagesWritten += txn.pageCount();
+            checksum.setPage(pgno, image, 0);
+            pagesWritten++;
+        });
         if (txn.databasePages() < oldCount) {
             channel.truncate((long) txn.databasePages() * pageSize);
         }
         txid = txn.txid();
+        return checksumAfter;
     }
 
     /** Sets the file to exactly {@code pageCount} pages and forces it to disk. */

@@ -6,7 +6,6 @@ import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
-import io.walship.format.Transaction;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -105,22 +104,28 @@ public final class Restore {
         int applied = 0;
         try (DatabaseImage image = openSnapshot(storage, snapshotKey, temp, progress)) {
             commitMillis = -1;
-            outer:
             for (long first : plan.segmentFirstTxids()) {
                 if (image.txid() >= target.txid()) {
                     break;
                 }
                 String key = ObjectKey.segment(first);
-                byte[] bytes = storage.get(key).orElseThrow(() -> new TxidGapException(key, image.txid() + 1, -1));
-                SegmentReader segment = SegmentReader.open(key, bytes);
-                image.checkContinues(segment);
-                for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
-                    if (txn.txid() > target.txid()
-                            || (target.time() != null && txn.commitMillis() > target.time().toEpochMilli())) {
-                        break outer;
+                boolean reachedTarget = false;
+                try (FetchedSegment fetched = FetchedSegment.require(storage, key, image.txid() + 1, spillDirectory(temp));
+                     SegmentReader segment = fetched.open()) {
+                    image.checkContinues(segment);
+                    for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                         txn = segment.nextTransaction()) {
+                        if (txn.txid() > target.txid()
+                                || (target.time() != null && txn.commitMillis() > target.time().toEpochMilli())) {
+                            reachedTarget = true;
+                            break;
+                        }
+                        image.apply(segment, txn);
+                        commitMillis = txn.commitMillis();
                     }
-                    image.apply(key, txn);
-                    commitMillis = txn.commitMillis();
+                }
+                if (reachedTarget) {
+                    break;
                 }
                 applied++;
                 progress.advanced("log", applied, plan.segmentFirstTxids().size());
@@ -190,14 +195,21 @@ public final class Restore {
                 .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
         if (lastSegment > snapshotTxid) {
             String key = ObjectKey.segment(lastSegment);
-            byte[] bytes = storage.get(key).orElseThrow(() -> new TxidGapException(key, lastSegment, -1));
-            SegmentReader segment = SegmentReader.open(key, bytes);
-            Transaction last = null;
-            for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
-                last = txn;
+            try (FetchedSegment fetched = FetchedSegment.require(storage, key, lastSegment,
+                    Path.of(System.getProperty("java.io.tmpdir")));
+                 SegmentReader segment = fetched.open()) {
+                SegmentReader.TransactionHeader last = null;
+                long checksumAfter = 0;
+                for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                     txn = segment.nextTransaction()) {
+                    last = txn;
+                    checksumAfter = segment.readPages((pgno, image) -> { });
+                }
+                return Optional.of(new Position(last.txid(), segment.pageSize(), last.databasePages(), checksumAfter,
+                        key));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + key + " failed", e);
             }
-            return Optional.of(new Position(last.txid(), segment.pageSize(), last.databasePages(),
-                    last.checksumAfter(), key));
         }
         String key = ObjectKey.snapshot(snapshotTxid);
         try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
@@ -212,6 +224,11 @@ public final class Restore {
     private static long earliestSnapshot(List<ObjectInfo> snapshots) {
         return snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
                 .mapToLong(Long::longValue).min().orElse(-1);
+    }
+
+    /** Where a restore into {@code file} fetches segments too large for memory: next to it. */
+    static Path spillDirectory(Path file) {
+        return file.toAbsolutePath().getParent();
     }
 
     public static Path sibling(Path file, String suffix) {

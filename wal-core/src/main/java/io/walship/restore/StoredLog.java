@@ -5,33 +5,37 @@ import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
-import io.walship.format.Transaction;
 import io.walship.storage.Storage;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The transactions storage holds after one txid, in order, read one segment at a time, with
- * the database checksum storage recorded at that txid. Checks that segments follow each other
- * without a gap and that each continues the previous one's checksum.
+ * The transactions storage holds after one txid, in order, read one segment at a time (each
+ * fetched into memory or a spill file) and one page at a time, with the database checksum
+ * storage recorded at that txid. Checks that segments follow each other without a gap and that
+ * each continues the previous one's checksum.
  *
  * <p>Used where a local database must be checked against, or brought up to, storage's history
- * from some txid on. Not thread-safe.
+ * from some txid on. Close it to delete spill files. Not thread-safe.
  */
-public final class StoredLog {
+public final class StoredLog implements Closeable {
     private final Storage storage;
     private final List<Long> segmentFirstTxids;
+    private final Path spillDirectory;
     private int nextSegment;
+    private FetchedSegment fetched;
     private SegmentReader segment;
     private final long checksumAtStart;
     private long lastTxid;
     private long lastChecksum;
 
-    private StoredLog(Storage storage, List<Long> segmentFirstTxids, int nextSegment, SegmentReader segment,
-                      long txid, long checksumAtStart) {
+    private StoredLog(Storage storage, List<Long> segmentFirstTxids, Path spillDirectory, long txid,
+                      long checksumAtStart) {
         this.storage = storage;
         this.segmentFirstTxids = segmentFirstTxids;
-        this.nextSegment = nextSegment;
-        this.segment = segment;
+        this.spillDirectory = spillDirectory;
         this.lastTxid = txid;
         this.checksumAtStart = checksumAtStart;
         this.lastChecksum = checksumAtStart;
@@ -43,15 +47,18 @@ public final class StoredLog {
      *
      * @param segmentFirstTxids the first txids of storage's segments, ascending
      * @param latest            storage's newest position
+     * @param spillDirectory    where segments too large for memory are fetched to
      * @throws TxidNotAvailableException storage no longer holds the log after {@code txid}
      */
-    public static StoredLog after(Storage storage, List<Long> segmentFirstTxids, long txid, Position latest) {
+    public static StoredLog after(Storage storage, List<Long> segmentFirstTxids, long txid, Position latest,
+                                  Path spillDirectory) throws IOException {
         if (txid > latest.txid()) {
             throw new TxidNotAvailableException("txid " + txid, -1, latest.txid());
         }
         if (txid == latest.txid()) {
-            return new StoredLog(storage, segmentFirstTxids, segmentFirstTxids.size(), null, txid,
-                    latest.checksum());
+            StoredLog log = new StoredLog(storage, segmentFirstTxids, spillDirectory, txid, latest.checksum());
+            log.nextSegment = segmentFirstTxids.size();
+            return log;
         }
         int index = -1;
         for (int i = 0; i < segmentFirstTxids.size() && segmentFirstTxids.get(i) <= txid + 1; i++) {
@@ -61,16 +68,40 @@ public final class StoredLog {
             throw new TxidNotAvailableException("log after txid " + txid,
                     segmentFirstTxids.isEmpty() ? -1 : segmentFirstTxids.get(0) - 1, latest.txid());
         }
-        SegmentReader segment = read(storage, segmentFirstTxids.get(index), txid);
-        if (segment.firstTxid() == txid + 1) {
-            return new StoredLog(storage, segmentFirstTxids, index + 1, segment, txid, segment.checksumBefore());
+        FetchedSegment fetched = FetchedSegment.require(storage, ObjectKey.segment(segmentFirstTxids.get(index)),
+                txid + 1, spillDirectory);
+        SegmentReader segment = null;
+        try {
+            segment = fetched.open();
+            long checksum;
+            if (segment.firstTxid() == txid + 1) {
+                checksum = segment.checksumBefore();
+            } else if (segment.lastTxid() <= txid) {
+                throw new TxidGapException(segment.key(), txid + 1, segment.lastTxid() + 1);
+            } else {
+                checksum = skipTo(segment, txid);
+            }
+            StoredLog log = new StoredLog(storage, segmentFirstTxids, spillDirectory, txid, checksum);
+            log.nextSegment = index + 1;
+            log.fetched = fetched;
+            log.segment = segment;
+            return log;
+        } catch (IOException | RuntimeException e) {
+            if (segment != null) {
+                segment.close();
+            }
+            fetched.close();
+            throw e;
         }
-        if (segment.lastTxid() <= txid) {
-            throw new TxidGapException(segment.key(), txid + 1, segment.lastTxid() + 1);
-        }
-        for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
+    }
+
+    /** Reads the segment's transactions up to and including {@code txid}; returns the checksum after it. */
+    private static long skipTo(SegmentReader segment, long txid) throws IOException {
+        for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+             txn = segment.nextTransaction()) {
+            long checksum = segment.readPages((pgno, image) -> { });
             if (txn.txid() == txid) {
-                return new StoredLog(storage, segmentFirstTxids, index + 1, segment, txid, txn.checksumAfter());
+                return checksum;
             }
         }
         throw new CorruptObjectException(segment.key(), "segment ends before txid " + txid + " though its header"
@@ -82,25 +113,32 @@ public final class StoredLog {
         return checksumAtStart;
     }
 
-    /** Key of the segment the last transaction handed out came from, for error messages. */
+    /** Key of the segment the current transaction comes from, for error messages. */
     public String key() {
         return segment != null ? segment.key() : "log after txid " + lastTxid;
     }
 
-    /** The next stored transaction, or null after the newest. */
-    public Transaction next() {
+    /**
+     * The next stored transaction's header, or null after the newest; read its pages with
+     * {@link #readPages} (or they are skipped).
+     */
+    public SegmentReader.TransactionHeader next() throws IOException {
         while (true) {
             if (segment != null) {
-                Transaction txn = segment.next();
+                SegmentReader.TransactionHeader txn = segment.nextTransaction();
                 if (txn != null) {
-                    return handOut(txn);
+                    lastTxid = txn.txid();
+                    return txn;
                 }
-                segment = null;
+                lastChecksum = segment.checksumAfter(); // of its last transaction, read or skipped
+                closeSegment();
             }
             if (nextSegment >= segmentFirstTxids.size()) {
                 return null;
             }
-            segment = read(storage, segmentFirstTxids.get(nextSegment++), lastTxid);
+            fetched = FetchedSegment.require(storage, ObjectKey.segment(segmentFirstTxids.get(nextSegment++)),
+                    lastTxid + 1, spillDirectory);
+            segment = fetched.open();
             if (segment.firstTxid() != lastTxid + 1) {
                 throw new TxidGapException(segment.key(), lastTxid + 1, segment.firstTxid());
             }
@@ -111,15 +149,34 @@ public final class StoredLog {
         }
     }
 
-    private Transaction handOut(Transaction txn) {
-        lastTxid = txn.txid();
-        lastChecksum = txn.checksumAfter();
-        return txn;
+    /** Reads the current transaction's pages; returns the checksum the primary recorded after it. */
+    public long readPages(SegmentReader.PageVisitor visitor) throws IOException {
+        return segment.readPages(visitor);
     }
 
-    private static SegmentReader read(Storage storage, long firstTxid, long after) {
-        String key = ObjectKey.segment(firstTxid);
-        byte[] bytes = storage.get(key).orElseThrow(() -> new TxidGapException(key, after + 1, -1));
-        return SegmentReader.open(key, bytes);
+    /** Writes the current transaction into {@code image}: checked after it, or, unless {@code verify}, not. */
+    public void applyTo(DatabaseImage image, SegmentReader.TransactionHeader txn, boolean verify) throws IOException {
+        if (verify) {
+            image.apply(segment, txn);
+        } else {
+            image.applyUnverified(segment, txn);
+        }
+    }
+
+    private void closeSegment() throws IOException {
+        try {
+            segment.close();
+        } finally {
+            segment = null;
+            fetched.close();
+            fetched = null;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (segment != null) {
+            closeSegment();
+        }
     }
 }

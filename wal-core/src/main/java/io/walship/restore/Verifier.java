@@ -8,7 +8,6 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
-import io.walship.format.Transaction;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -67,15 +66,17 @@ public final class Verifier {
                     if (first != image.txid() + 1) {
                         throw new TxidGapException(key, image.txid() + 1, first);
                     }
-                    SegmentReader segment = SegmentReader.open(key,
-                            storage.get(key).orElseThrow(() -> new TxidGapException(key, first, -1)));
-                    image.checkContinues(segment);
-                    for (Transaction txn = segment.next(); txn != null; txn = segment.next()) {
-                        image.apply(key, txn);
-                        transactions++;
-                        if (snapshots.contains(txn.txid())) {
-                            checkSnapshot(storage, txn.txid(), image);
-                            snapshotsChecked++;
+                    try (FetchedSegment fetched = FetchedSegment.require(storage, key, first, workDir);
+                         SegmentReader segment = fetched.open()) {
+                        image.checkContinues(segment);
+                        for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                             txn = segment.nextTransaction()) {
+                            image.apply(segment, txn);
+                            transactions++;
+                            if (snapshots.contains(txn.txid())) {
+                                checkSnapshot(storage, txn.txid(), image);
+                                snapshotsChecked++;
+                            }
                         }
                     }
                     segmentsChecked++;

@@ -23,7 +23,7 @@ class FormatFuzzTest {
     private static final int CASES = 3000;
     private static final int PAGE = 1024;
 
-    private static byte[] segment(Random random) {
+    private static byte[] segment(Random random) throws IOException {
         SegmentWriter writer = new SegmentWriter(PAGE, 17);
         long txid = 40;
         for (int t = 0; t < 1 + random.nextInt(4); t++) {
@@ -36,9 +36,9 @@ class FormatFuzzTest {
                     images[i * PAGE + b] = (byte) random.nextInt(4);
                 }
             }
-            writer.add(new Transaction(txid++, 1000 + t, 12, PAGE, pgnos, images, random.nextLong()));
+            new Transaction(txid++, 1000 + t, 12, PAGE, pgnos, images, random.nextLong()).writeTo(writer);
         }
-        return writer.toByteArray();
+        return writer.seal().bytes().orElseThrow();
     }
 
     private static byte[] snapshot(Random random) throws IOException {
@@ -57,7 +57,7 @@ class FormatFuzzTest {
     private static String decodeSegment(byte[] bytes) {
         SegmentReader reader = SegmentReader.open("log/fuzz", bytes);
         StringBuilder sb = new StringBuilder();
-        for (Transaction t = reader.next(); t != null; t = reader.next()) {
+        for (Transaction t = Transaction.next(reader); t != null; t = Transaction.next(reader)) {
             sb.append(t.txid()).append(':').append(Arrays.hashCode(t.pageImages())).append(';');
         }
         return sb.toString();

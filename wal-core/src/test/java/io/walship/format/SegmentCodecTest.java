@@ -24,16 +24,11 @@ class SegmentCodecTest {
     }
 
     static byte[] segment() {
-        return new SegmentWriter(PAGE, 99).add(txn(5, 10, 1, 2, 3)).add(txn(6, 12, 12)).add(txn(7, 12))
-                .toByteArray();
+        return Transaction.segment(PAGE, 99, txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12));
     }
 
     static List<Transaction> readAll(SegmentReader reader) {
-        List<Transaction> out = new ArrayList<>();
-        for (Transaction t = reader.next(); t != null; t = reader.next()) {
-            out.add(t);
-        }
-        return out;
+        return Transaction.readAll(reader);
     }
 
     /** Rewrites the trailer so a deliberately edited object passes the whole-object checksum. */
@@ -130,11 +125,52 @@ class SegmentCodecTest {
     }
 
     @Test
-    void write_nonConsecutiveTxids_isRejected() {
-        SegmentWriter writer = new SegmentWriter(PAGE, 0).add(txn(1, 1, 1));
+    void write_nonConsecutiveTxids_isRejected() throws Exception {
+        SegmentWriter writer = new SegmentWriter(PAGE, 0);
+        txn(1, 1, 1).writeTo(writer);
 
-        assertThatThrownBy(() -> writer.add(txn(3, 1, 1))).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> txn(3, 1, 1).writeTo(writer)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("does not follow");
+    }
+
+    @Test
+    void write_beyondTheMemoryBudget_spillsToAFileThatReadsTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        SegmentSpill spill = new SegmentSpill(dir, 0);
+        SegmentWriter writer = new SegmentWriter(PAGE, 99, null, spill);
+        for (Transaction txn : List.of(txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12))) {
+            txn.writeTo(writer);
+        }
+        try (SealedSegment sealed = writer.seal()) {
+            assertThat(sealed.file()).isPresent();
+            assertThat(java.nio.file.Files.readAllBytes(sealed.file().get())).as("the same bytes as in memory")
+                    .isEqualTo(segment());
+            try (SegmentReader reader = sealed.open(KEY)) {
+                assertThat(readAll(reader)).hasSize(3);
+            }
+            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(segment()))).isTrue();
+            byte[] other = segment();
+            other[60] ^= 1;
+            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(other))).isFalse();
+            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(java.util.Arrays.copyOf(other, 80))))
+                    .isFalse();
+        }
+        assertThat(spill.reservedBytes()).isZero();
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertThat(files).as("the spill file is gone once closed").isEmpty();
+        }
+    }
+
+    @Test
+    void read_fromAFile_checksTheWholeObjectFirst(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        byte[] bytes = segment();
+        bytes[bytes.length - 20] ^= 1;
+        java.nio.file.Path file = dir.resolve("segment");
+        java.nio.file.Files.write(file, bytes);
+
+        assertThatThrownBy(() -> SegmentReader.open(KEY, file)).isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("object checksum mismatch");
     }
 
     @Test

@@ -81,7 +81,7 @@ class PointInTimeRestoreTest {
         TreeMap<Long, Long> lastTxidAtMillis = new TreeMap<>();
         for (ObjectInfo info : storage.list(ObjectKey.LOG_PREFIX)) {
             SegmentReader segment = SegmentReader.open(info.key(), storage.get(info.key()).orElseThrow());
-            for (Transaction t = segment.next(); t != null; t = segment.next()) {
+            for (Transaction t = Transaction.next(segment); t != null; t = Transaction.next(segment)) {
                 lastTxidAtMillis.merge(t.commitMillis(), t.txid(), Math::max);
             }
         }

@@ -164,18 +164,17 @@ class RestoreTest {
     /** A segment re-labelled to start at another txid, its checksums resealed. */
     private static byte[] rekey(byte[] segment, long firstTxid) {
         io.walship.format.SegmentReader reader = io.walship.format.SegmentReader.open("x", segment);
-        io.walship.format.SegmentWriter writer = new io.walship.format.SegmentWriter(reader.pageSize(),
-                reader.checksumBefore());
+        List<io.walship.format.Transaction> relabelled = new java.util.ArrayList<>();
         long txid = firstTxid;
-        for (var t = reader.next(); t != null; t = reader.next()) {
-            byte[] images = t.pageImages();
+        for (var t : io.walship.format.Transaction.readAll(reader)) {
             int[] pgnos = new int[t.pageCount()];
             for (int i = 0; i < pgnos.length; i++) {
                 pgnos[i] = t.pgno(i);
             }
-            writer.add(new io.walship.format.Transaction(txid++, t.commitMillis(), t.databasePages(), t.pageSize(),
-                    pgnos, images, t.checksumAfter()));
+            relabelled.add(new io.walship.format.Transaction(txid++, t.commitMillis(), t.databasePages(),
+                    t.pageSize(), pgnos, t.pageImages(), t.checksumAfter()));
         }
-        return writer.toByteArray();
+        return io.walship.format.Transaction.segment(reader.pageSize(), reader.checksumBefore(),
+                relabelled.toArray(new io.walship.format.Transaction[0]));
     }
 }

@@ -11,7 +11,6 @@ import io.walship.PrimaryOptions;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
-import io.walship.format.Transaction;
 import io.walship.testing.MemoryStorage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,39 +59,39 @@ class StoredLogTest {
     }
 
     @Test
-    void after_txidInsideASegment_startsWithItsChecksumAndHandsOutEveryLaterTransaction() {
-        StoredLog log = StoredLog.after(storage, segments(), 10, latest);
+    void after_txidInsideASegment_startsWithItsChecksumAndHandsOutEveryLaterTransaction() throws Exception {
+        StoredLog log = StoredLog.after(storage, segments(), 10, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(10));
         List<Long> txids = new ArrayList<>();
-        for (Transaction txn = log.next(); txn != null; txn = log.next()) {
+        for (var txn = log.next(); txn != null; txn = log.next()) {
             txids.add(txn.txid());
         }
         assertThat(txids).hasSize(20).startsWith(11L).endsWith(30L).isSorted();
     }
 
     @Test
-    void after_txidAtASegmentBoundary_startsWithThatSegmentsChecksumBefore() {
+    void after_txidAtASegmentBoundary_startsWithThatSegmentsChecksumBefore() throws Exception {
         long boundary = segments().get(2) - 1;
-        StoredLog log = StoredLog.after(storage, segments(), boundary, latest);
+        StoredLog log = StoredLog.after(storage, segments(), boundary, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(boundary));
         assertThat(log.next().txid()).isEqualTo(boundary + 1);
     }
 
     @Test
-    void after_newestTxid_readsNothingAndIsEmpty() {
-        StoredLog log = StoredLog.after(new MemoryStorage(), segments(), 30, latest);
+    void after_newestTxid_readsNothingAndIsEmpty() throws Exception {
+        StoredLog log = StoredLog.after(new MemoryStorage(), segments(), 30, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(latest.checksum());
         assertThat(log.next()).isNull();
     }
 
     @Test
-    void next_segmentMissingInTheMiddle_throwsTxidGap() {
+    void next_segmentMissingInTheMiddle_throwsTxidGap() throws Exception {
         List<Long> segments = segments();
         storage.delete(ObjectKey.segment(segments.get(3)));
-        StoredLog log = StoredLog.after(storage, segments, 1, latest);
+        StoredLog log = StoredLog.after(storage, segments, 1, latest, dir);
 
         assertThatThrownBy(() -> {
             while (log.next() != null) {
@@ -102,11 +101,11 @@ class StoredLogTest {
     }
 
     @Test
-    void after_txidBeyondStorageOrBeforeItsLog_throwsTxidNotAvailable() {
+    void after_txidBeyondStorageOrBeforeItsLog_throwsTxidNotAvailable() throws Exception {
         List<Long> segments = segments();
-        assertThatThrownBy(() -> StoredLog.after(storage, segments, 31, latest))
+        assertThatThrownBy(() -> StoredLog.after(storage, segments, 31, latest, dir))
                 .isInstanceOf(TxidNotAvailableException.class);
-        assertThatThrownBy(() -> StoredLog.after(storage, segments.subList(2, segments.size()), 1, latest))
+        assertThatThrownBy(() -> StoredLog.after(storage, segments.subList(2, segments.size()), 1, latest, dir))
                 .isInstanceOf(TxidNotAvailableException.class);
     }
 }

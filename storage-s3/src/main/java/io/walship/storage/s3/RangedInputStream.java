@@ -27,8 +27,11 @@ final class RangedInputStream extends InputStream {
     private InputStream current;
     private long nextRangeStart;
 
-    RangedInputStream(long size, long rangeBytes, int parallel, ExecutorService executor, RangeFetcher fetcher) {
+    /** Reads bytes {@code from} up to {@code size} of an object of {@code size} bytes. */
+    RangedInputStream(long from, long size, long rangeBytes, int parallel, ExecutorService executor,
+                      RangeFetcher fetcher) {
         this.current = InputStream.nullInputStream();
+        this.nextRangeStart = from;
         this.size = size;
         this.rangeBytes = rangeBytes;
         this.parallel = parallel;

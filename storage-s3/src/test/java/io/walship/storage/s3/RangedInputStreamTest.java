@@ -26,7 +26,7 @@ class RangedInputStreamTest {
         byte[] object = new byte[1000];
         new Random(1).nextBytes(object);
         for (int rangeBytes : new int[] {1, 7, 100, 333, 999, 1000}) {
-            try (InputStream in = new RangedInputStream(object.length, rangeBytes, 3, executor,
+            try (InputStream in = new RangedInputStream(0, object.length, rangeBytes, 3, executor,
                     (from, to) -> new ByteArrayInputStream(Arrays.copyOfRange(object, (int) from, (int) to + 1)))) {
                 assertThat(in.readAllBytes()).as("range %d", rangeBytes).isEqualTo(object);
             }
@@ -38,7 +38,7 @@ class RangedInputStreamTest {
     void readAllBytes_rangesThatAreMultiplesOfTheReadBuffer_returnWholeObject() throws IOException {
         byte[] object = new byte[3 * 16384 + 5];
         new Random(2).nextBytes(object);
-        try (InputStream in = new RangedInputStream(object.length, 16384, 2, executor,
+        try (InputStream in = new RangedInputStream(0, object.length, 16384, 2, executor,
                 (from, to) -> new ByteArrayInputStream(Arrays.copyOfRange(object, (int) from, (int) to + 1)))) {
             assertThat(in.readAllBytes()).isEqualTo(object);
         }
@@ -47,7 +47,7 @@ class RangedInputStreamTest {
     @Test
     void read_shortRange_failsInsteadOfReturningAShorterObject() {
         byte[] object = new byte[100];
-        assertThatThrownBy(() -> new RangedInputStream(100, 30, 2, executor,
+        assertThatThrownBy(() -> new RangedInputStream(0, 100, 30, 2, executor,
                 (from, to) -> new ByteArrayInputStream(Arrays.copyOfRange(object, (int) from, (int) to))).readAllBytes())
                 .isInstanceOf(IOException.class).hasMessageContaining("returned 29 bytes");
     }

@@ -1,14 +1,14 @@
-package io.walship.storage.s3;
+package io.walship.format;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
 /** At most {@code limit} bytes of the wrapped stream; closes it on close. */
-final class BoundedInputStream extends FilterInputStream {
+public final class BoundedInputStream extends FilterInputStream {
     private long left;
 
-    BoundedInputStream(InputStream in, long limit) {
+    public BoundedInputStream(InputStream in, long limit) {
         super(in);
         this.left = limit;
     }

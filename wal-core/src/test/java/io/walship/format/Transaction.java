@@ -1,12 +1,18 @@
 package io.walship.format;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * One committed write transaction as stored in a segment: its txid, commit time, the database
- * size after commit, the images of the pages it changed (each page once) and the database
- * checksum after commit.
+ * Test fixture: one committed write transaction held whole in memory - its txid, commit time,
+ * the database size after commit, the images of the pages it changed (each page once) and the
+ * database checksum after commit - to build segments from and to compare what a reader returns.
+ * Production code never holds a transaction whole: it streams pages through
+ * {@link SegmentWriter} and {@link SegmentReader}.
  *
  * <p>Immutable by convention: the arrays are owned by the transaction and must not be changed
  * after construction.
@@ -85,6 +91,58 @@ public final class Transaction {
     /** Bytes this transaction takes in a segment body, uncompressed. */
     public long encodedBytes() {
         return SegmentWriter.encodedBytes(pgnos.length, pageSize);
+    }
+
+    /** Writes this transaction into {@code segment}. */
+    public void writeTo(SegmentWriter segment) throws IOException {
+        segment.begin(txid, commitMillis, databasePages, pgnos.length);
+        for (int i = 0; i < pgnos.length; i++) {
+            segment.page(pgnos[i], pageImages, i * pageSize);
+        }
+        segment.end(checksumAfter);
+    }
+
+    /** A segment, in memory, of {@code txns} starting from a database with checksum {@code checksumBefore}. */
+    public static byte[] segment(int pageSize, long checksumBefore, Transaction... txns) {
+        try {
+            SegmentWriter writer = new SegmentWriter(pageSize, checksumBefore);
+            for (Transaction txn : txns) {
+                txn.writeTo(writer);
+            }
+            return writer.seal().bytes().orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The next transaction of {@code reader}, whole, or null after the last. */
+    public static Transaction next(SegmentReader reader) {
+        try {
+            SegmentReader.TransactionHeader header = reader.nextTransaction();
+            if (header == null) {
+                return null;
+            }
+            int[] pgnos = new int[header.pageCount()];
+            byte[] images = new byte[header.pageCount() * reader.pageSize()];
+            int[] index = new int[1];
+            long checksumAfter = reader.readPages((pgno, image) -> {
+                pgnos[index[0]] = pgno;
+                System.arraycopy(image, 0, images, index[0]++ * reader.pageSize(), reader.pageSize());
+            });
+            return new Transaction(header.txid(), header.commitMillis(), header.databasePages(), reader.pageSize(),
+                    pgnos, images, checksumAfter);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every transaction of {@code reader}, whole. */
+    public static List<Transaction> readAll(SegmentReader reader) {
+        List<Transaction> out = new ArrayList<>();
+        for (Transaction t = next(reader); t != null; t = next(reader)) {
+            out.add(t);
+        }
+        return out;
     }
 
     @Override

@@ -1,0 +1,97 @@
+package io.walship.format;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where segments go once they outgrow memory: a budget of bytes that segments being built,
+ * fetched or waiting for upload may hold in memory together, and a directory for the temporary
+ * files of those that do not fit. Thread-safe.
+ */
+public final class SegmentSpill {
+    /*
+     * Memory is reserved in chunks as a segment grows and handed back when it is stored or
+     * closed. A segment that asks for a chunk the budget cannot give moves what it holds to a
+     * file and goes on there: its memory no longer grows with the transaction. The budget is not
+     * a cap on the JVM's heap: a segment in memory is copied once when it is sealed (header,
+     * body, trailer in one array), and compression keeps two 1 MiB blocks per writer.
+     */
+    private final Path directory;
+    private final long memoryBytes;
+    private final AtomicLong reserved = new AtomicLong();
+
+    /**
+     * @param directory   created if missing; holds only files this class names ({@code *.walship-spill})
+     * @param memoryBytes what segments may hold in memory together; 0 puts every segment in a file
+     */
+    public SegmentSpill(Path directory, long memoryBytes) {
+        if (memoryBytes < 0) {
+            throw new IllegalArgumentException("memoryBytes must be >= 0: " + memoryBytes);
+        }
+        this.directory = directory;
+        this.memoryBytes = memoryBytes;
+    }
+
+    /** Everything in memory, unbounded: for small segments in tools and tests. */
+    public static SegmentSpill memoryOnly() {
+        return new SegmentSpill(null, Long.MAX_VALUE);
+    }
+
+    /** Takes {@code bytes} from the budget, or returns false when they do not fit (or there is nowhere to spill to, never). */
+    boolean reserve(long bytes) {
+        if (directory == null) {
+            reserved.addAndGet(bytes);
+            return true;
+        }
+        while (true) {
+            long now = reserved.get();
+            if (now + bytes > memoryBytes) {
+                return false;
+            }
+            if (reserved.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    void release(long bytes) {
+        reserved.addAndGet(-bytes);
+    }
+
+    /** Bytes held in memory now. */
+    public long reservedBytes() {
+        return reserved.get();
+    }
+
+    /** A new empty temporary file in the spill directory. */
+    Path newFile() throws IOException {
+        Files.createDirectories(directory);
+        return Files.createTempFile(directory, "segment-", ".walship-spill");
+    }
+
+    /** Deletes spill files a crashed process left behind; call before anything uses the directory. */
+    public void removeLeftovers() throws IOException {
+        if (directory != null) {
+            removeLeftovers(directory);
+        }
+    }
+
+    /** Deletes the spill files ({@code *.walship-spill}) in {@code directory}; owned by one process at a time. */
+    public static void removeLeftovers(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return;
+        }
+        try (var files = Files.newDirectoryStream(directory, "*.walship-spill")) {
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SegmentSpill[" + directory + ", memoryBytes=" + memoryBytes + ", reserved=" + reserved.get() + "]";
+    }
+}

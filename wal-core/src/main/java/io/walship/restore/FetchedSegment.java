@@ -1,0 +1,115 @@
+package io.walship.restore;
+
+import io.walship.format.SegmentReader;
+import io.walship.storage.Storage;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A segment fetched from storage to be read, once or more: kept in memory up to a bound, else
+ * streamed into a temporary file, so a segment of any size is read in bounded memory. Close it
+ * to delete the file. Not thread-safe.
+ */
+public final class FetchedSegment implements Closeable {
+    /** The name every spill file ends with; {@link io.walship.format.SegmentSpill#removeLeftovers(Path)} finds them by it. */
+    private static final String SPILL_SUFFIX = ".walship-spill";
+
+    /** What one fetched segment may hold in memory unless the caller says otherwise. */
+    public static final long DEFAULT_MEMORY_BYTES = 8L << 20;
+
+    private final String key;
+    private final byte[] bytes;
+    private final Path file;
+    private final long length;
+
+    private FetchedSegment(String key, byte[] bytes, Path file, long length) {
+        this.key = key;
+        this.bytes = bytes;
+        this.file = file;
+        this.length = length;
+    }
+
+    /**
+     * Streams {@code key} from storage: into memory while it fits {@code memoryBytes}, else into a
+     * new file in {@code spillDirectory}. Empty when storage does not hold the key.
+     */
+    public static Optional<FetchedSegment> fetch(Storage storage, String key, Path spillDirectory, long memoryBytes)
+            throws IOException {
+        Optional<InputStream> stream = storage.open(key);
+        if (stream.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream in = stream.get()) {
+            ByteArrayOutputStream memory = new ByteArrayOutputStream();
+            byte[] buffer = new byte[64 << 10];
+            long total = 0;
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                total += n;
+                if (total > memoryBytes) {
+                    return Optional.of(spill(key, memory, buffer, n, in, spillDirectory, total));
+                }
+                memory.write(buffer, 0, n);
+            }
+            return Optional.of(new FetchedSegment(key, memory.toByteArray(), null, total));
+        }
+    }
+
+    /** As {@link #fetch}, for a key that must exist: a missing segment is a gap in the log. */
+    static FetchedSegment require(Storage storage, String key, long expectedTxid, Path spillDirectory)
+            throws IOException {
+        return fetch(storage, key, spillDirectory, DEFAULT_MEMORY_BYTES)
+                .orElseThrow(() -> new io.walship.TxidGapException(key, expectedTxid, -1));
+    }
+
+    private static FetchedSegment spill(String key, ByteArrayOutputStream memory, byte[] buffer, int n,
+                                        InputStream rest, Path spillDirectory, long total) throws IOException {
+        Files.createDirectories(spillDirectory);
+        Path file = Files.createTempFile(spillDirectory, "fetched-", SPILL_SUFFIX);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            memory.writeTo(out);
+            out.write(buffer, 0, n);
+            long length = total + rest.transferTo(out);
+            return new FetchedSegment(key, null, file, length);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    public String key() {
+        return key;
+    }
+
+    /** Size of the stored object in bytes. */
+    public long length() {
+        return length;
+    }
+
+    /** True when it went to a file. */
+    public boolean spilled() {
+        return file != null;
+    }
+
+    /** A new reader; checks the whole object before handing anything out. Close the reader after use. */
+    public SegmentReader open() throws IOException {
+        return bytes != null ? SegmentReader.open(key, bytes) : SegmentReader.open(key, file);
+    }
+
+    @Override
+    public void close() {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete " + file, e);
+            }
+        }
+    }
+}
