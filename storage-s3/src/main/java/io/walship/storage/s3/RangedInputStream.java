@@ -45,10 +45,12 @@ final class RangedInputStream extends InputStream {
             long from = nextRangeStart;
             long to = Math.min(size, from + rangeBytes) - 1;
             ahead.add(executor.submit(() -> {
+                byte[] range = new byte[Math.toIntExact(to - from + 1)]; // exactly: no growing copies
                 try (InputStream in = fetcher.fetch(from, to)) {
-                    byte[] range = in.readAllBytes();
-                    if (range.length != to - from + 1) {
-                        throw new IOException("range " + from + "-" + to + " returned " + range.length + " bytes");
+                    int read = in.readNBytes(range, 0, range.length);
+                    if (read != range.length || in.read() != -1) {
+                        throw new IOException("range " + from + "-" + to + " returned " + (read == range.length
+                                ? "more than " : "") + read + " bytes");
                     }
                     return range;
                 }

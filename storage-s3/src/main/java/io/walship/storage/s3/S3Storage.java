@@ -1,11 +1,13 @@
 package io.walship.storage.s3;
 
+import io.walship.format.BoundedInputStream;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -28,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -74,6 +77,12 @@ public final class S3Storage implements Storage {
      */
     private static final Logger log = LoggerFactory.getLogger(S3Storage.class);
     private static final String PROBE_PREFIX = ".walship-probe/";
+    /**
+     * Reads of large objects go in ranges of this size, {@code parallelParts} of them fetched ahead
+     * of the reader: the heap a restore or replica needs for S3 is {@code parallelParts} times this
+     * (16 MiB by default), whatever the object's size.
+     */
+    static final long READ_RANGE_BYTES = 4L << 20;
 
     private final S3Client client;
     private final boolean ownsClient;
@@ -244,23 +253,39 @@ public final class S3Storage implements Storage {
     public Optional<InputStream> open(String key) {
         String name = objectName(key);
         try {
-            long size = client.headObject(r -> r.bucket(bucket).key(name)).contentLength();
-            if (size <= partSizeBytes) {
-                return Optional.of(client.getObject(GetObjectRequest.builder().bucket(bucket).key(name).build()));
+            // One request for any object up to a range (nearly every segment); its Content-Range
+            // gives the size, and the rest of a larger object comes in ranges fetched in parallel.
+            ResponseInputStream<GetObjectResponse> first = client.getObject(GetObjectRequest.builder().bucket(bucket)
+                    .key(name).range("bytes=0-" + (READ_RANGE_BYTES - 1)).build());
+            long size = totalSize(first.response());
+            if (size <= READ_RANGE_BYTES) {
+                return Optional.of(first);
             }
-            return Optional.of(new RangedInputStream(size, partSizeBytes, parallelParts, transfers,
-                    (from, to) -> client.getObject(GetObjectRequest.builder().bucket(bucket).key(name)
-                            .range("bytes=" + from + "-" + to).build())));
+            return Optional.of(new SequenceInputStream(first, new RangedInputStream(READ_RANGE_BYTES, size,
+                    READ_RANGE_BYTES, parallelParts, transfers, (from, to) -> client.getObject(GetObjectRequest.builder()
+                    .bucket(bucket).key(name).range("bytes=" + from + "-" + to).build()))));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
                 return Optional.empty();
             }
+            if (e.statusCode() == 416) { // an empty object has no byte 0
+                return Optional.of(InputStream.nullInputStream());
+            }
             throw map("get", key, e);
         } catch (SdkException e) {
             throw map("get", key, e);
         }
+    }
+
+    /** The object's whole size from a ranged GET's Content-Range ({@code bytes 0-99/1234}), or its length when whole. */
+    private static long totalSize(GetObjectResponse response) {
+        String range = response.contentRange();
+        if (range == null) {
+            return response.contentLength(); // the server sent the whole object
+        }
+        return Long.parseLong(range.substring(range.lastIndexOf('/') + 1).trim());
     }
 
     @Override
@@ -448,7 +473,7 @@ public final class S3Storage implements Storage {
             return this;
         }
 
-        /** Size of multipart upload parts and of ranged GETs; S3 requires at least 5 MiB. */
+        /** Size of multipart upload parts, read from the file as they are sent; S3 requires at least 5 MiB. */
         public Builder partSizeBytes(long value) {
             if (value < 5L << 20) {
                 throw new IllegalArgumentException("partSizeBytes must be >= 5 MiB (S3's minimum part): " + value);
@@ -457,6 +482,7 @@ public final class S3Storage implements Storage {
             return this;
         }
 
+        /** Parts uploaded, and read ranges fetched, at once (default 4); reads hold this many ranges of 4 MiB. */
         public Builder parallelParts(int value) {
             if (value < 1 || value > 64) {
                 throw new IllegalArgumentException("parallelParts must be 1..64: " + value);
