@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -62,6 +64,13 @@ public final class Replica implements AutoCloseable {
     private final Connection lock;
     private final ReadPool readers;
     private final Object applyLock = new Object();
+    /**
+     * Keeps this process's readers out while a batch is written, instead of SQLite's lock alone:
+     * a reader waits for the write however long a large transaction takes, where SQLite's busy
+     * timeout would fail it, and fairness lets the writer in between a stream of readers.
+     * Readers in other processes still meet the file's EXCLUSIVE lock and their busy timeout.
+     */
+    private final ReentrantReadWriteLock visibility = new ReentrantReadWriteLock(true);
     private final Object progress = new Object();
     private Thread follower;
     private volatile WalshipException lastError;
@@ -192,7 +201,7 @@ public final class Replica implements AutoCloseable {
                 segments.add(fetched);
                 next = lastTxidOf(fetched) + 1;
             }
-            file.apply(segments, true, lock);
+            file.apply(segments, true, lock, new ReentrantLock()); // during open: no reader of ours yet
         } finally {
             segments.forEach(FetchedSegment::close);
         }
@@ -253,7 +262,7 @@ public final class Replica implements AutoCloseable {
     private static final int MAX_BATCH_SEGMENTS = 256;
     private static final long MAX_BATCH_BYTES = 64L << 20;
     /** What the segments of one batch may hold in memory together; larger ones go to spill files. */
-    private static final long BATCH_MEMORY_BYTES = 16L << 20;
+    private static final long BATCH_MEMORY_BYTES = 8L << 20;
 
     private boolean applyAvailable() throws IOException, SQLException {
         boolean applied = false;
@@ -285,7 +294,7 @@ public final class Replica implements AutoCloseable {
                         memoryLeft -= fetched.get().spilled() ? 0 : fetched.get().length();
                     }
                     if (!batch.isEmpty()) {
-                        file.apply(batch, false, lock);
+                        file.apply(batch, false, lock, visibility.writeLock());
                         applied = true;
                         log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
                                 batch.get(0).key(), file.txid(), batch.size(), bytes,
@@ -329,6 +338,17 @@ public final class Replica implements AutoCloseable {
                 }
                 lastError = new ReplicaApplyException(db, file.txid() + 1, e);
                 logOnce(e.toString(), e);
+                waitNanos = backoffNanos;
+                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
+            } catch (Error e) {
+                // An Error (OutOfMemoryError most likely) must not end the follower without a
+                // word: the replica would stand still while awaitTxid callers wait. Say it with
+                // its stack and retry: the next apply writes the whole batch again.
+                lastError = new ReplicaApplyException(db, file.txid() + 1, e);
+                if (!e.toString().equals(lastLoggedError)) {
+                    lastLoggedError = e.toString();
+                    log.error("replica keeps txid {} and retries db={} error={}", file.txid(), db, e, e);
+                }
                 waitNanos = backoffNanos;
                 backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
             }
@@ -378,7 +398,17 @@ public final class Replica implements AutoCloseable {
      */
     public <T> T read(SqlFunction<T> work) throws SQLException {
         Objects.requireNonNull(work, "work");
-        return readers.read(work);
+        try {
+            visibility.readLock().lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a batch to be applied: db=" + db, e);
+        }
+        try {
+            return readers.read(work);
+        } finally {
+            visibility.readLock().unlock();
+        }
     }
 
     // ---------------------------------------------------------------- state

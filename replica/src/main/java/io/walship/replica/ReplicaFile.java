@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.locks.Lock;
 
 /**
  * A replica's database file and its state: applies whole segments so that readers see either
@@ -35,8 +36,9 @@ final class ReplicaFile implements Closeable {
      *     keeps no page image, only, per page, which transaction writes its final image.
      *  2. Persist the apply intent (the batch's first and last txid, into the older slot of the
      *     state file, fdatasync; see ReplicaState).
-     *  3. Take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE): readers finish
-     *     their statements and new ones wait. Truncate to the smallest size the batch passes
+     *  3. Keep this process's readers out (the replica's fair read-write lock: they wait without
+     *     a timeout) and take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE):
+     *     readers of other processes finish their statements and new ones wait their busy timeout. Truncate to the smallest size the batch passes
      *     through, read the segments a second time and write the final image of each page as it
      *     comes by, write page 1 with the replica header (rollback-journal mode, bumped change
      *     counter, page count), set the final size, fsync. COMMIT releases the lock; readers see
@@ -146,9 +148,11 @@ final class ReplicaFile implements Closeable {
      *
      * @param recovering the file may be torn by an interrupted apply of these very segments: check
      *                   only the final checksum, since intermediate ones start from a torn baseline
-     * @param lock       connection whose BEGIN EXCLUSIVE keeps readers out while pages are written
+     * @param lock       connection whose BEGIN EXCLUSIVE keeps other processes' readers out while pages are written
+     * @param readersOut held while pages are written, to keep this process's readers out without a busy timeout
      */
-    void apply(List<FetchedSegment> segments, boolean recovering, Connection lock) throws IOException, SQLException {
+    void apply(List<FetchedSegment> segments, boolean recovering, Connection lock, Lock readersOut)
+            throws IOException, SQLException {
         // 1. check, touching nothing: every transaction's checksum, and which writes each page's final image
         DatabaseChecksum next = checksum.copy();
         FinalImages finals = new FinalImages();
@@ -191,6 +195,7 @@ final class ReplicaFile implements Closeable {
         writeState(checksum.pageCount(), txid + 1, last.txid()); // the batch starts right after txid: checked above
         int counter = changeCounter + 1;
         byte[][] newPage1 = {page1};
+        readersOut.lock(); // this process's readers wait here, however long the write takes
         try (Statement st = lock.createStatement()) {
             st.execute("BEGIN EXCLUSIVE");
             try {
@@ -227,6 +232,8 @@ final class ReplicaFile implements Closeable {
             } finally {
                 st.execute("COMMIT");
             }
+        } finally {
+            readersOut.unlock();
         }
         checksum = next;
         page1 = newPage1[0];
