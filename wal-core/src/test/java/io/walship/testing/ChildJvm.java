@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** A child JVM on this test's classpath, to be killed by a crash test. Its stderr is discarded. */
 public final class ChildJvm {
@@ -13,12 +14,25 @@ public final class ChildJvm {
 
     /** Starts {@code mainClass} with {@code args}; its stdout goes to {@code output} (PIPE to read it). */
     public static Process start(ProcessBuilder.Redirect output, String mainClass, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), mainClass));
+        return start(output, List.of(), Map.of(), mainClass, args);
+    }
+
+    /**
+     * As {@link #start(ProcessBuilder.Redirect, String, String...)}, with JVM options (e.g. a heap cap
+     * {@code -Xmx96m}) and variables added to the environment (e.g. credentials).
+     */
+    public static Process start(ProcessBuilder.Redirect output, List<String> jvmOptions,
+                                Map<String, String> environment, String mainClass, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(output)
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().putAll(environment);
         try {
-            return new ProcessBuilder(command).redirectOutput(output).redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
+            return builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start a child JVM for " + mainClass, e);
         }

@@ -1,9 +1,16 @@
 package io.walship.storage.s3;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.UUID;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -18,19 +25,38 @@ import software.amazon.awssdk.services.s3.S3Client;
  * A real S3-compatible server (s3proxy, in memory) on a free loopback port, with signature
  * checking on, for tests. One per test class, started and stopped around it:
  * {@code @RegisterExtension static final S3ProxyServer server = new S3ProxyServer();}
+ * {@link #onDisk()} keeps objects in a temporary directory instead, for objects of gigabytes.
  */
 public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback {
     public static final String IDENTITY = "walship-test-access";
     /** A planted secret: tests assert it never reaches a log line or a message. */
     public static final String CREDENTIAL = "walship-PLANTED-SECRET-" + UUID.randomUUID();
 
+    private final boolean onDisk;
+    private Path directory;
     private S3Proxy proxy;
     private URI endpoint;
 
+    public S3ProxyServer() {
+        this(false);
+    }
+
+    private S3ProxyServer(boolean onDisk) {
+        this.onDisk = onDisk;
+    }
+
+    /** A server whose objects live in a temporary directory, removed when it stops. */
+    public static S3ProxyServer onDisk() {
+        return new S3ProxyServer(true);
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        if (onDisk) {
+            directory = Files.createTempDirectory("walship-s3proxy");
+        }
         proxy = S3Proxy.builder()
-                .blobStore(new TransientNio2BlobStore())
+                .blobStore(onDisk ? new FilesystemNio2BlobStore(directory.toString()) : new TransientNio2BlobStore())
                 .endpoint(URI.create("http://127.0.0.1:0"))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
                 .build();
@@ -71,5 +97,20 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
         proxy.stop();
+        if (directory != null) {
+            Files.walkFileTree(directory, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        }
     }
 }

@@ -32,7 +32,7 @@ class S3StorageTest extends StorageContractTest {
     @Test
     void putIfAbsent_fileAbovePartSize_usesMultipartAndRoundTrips() throws Exception {
         String bucket = server.createBucket();
-        byte[] bytes = new byte[13 << 20];
+        byte[] bytes = new byte[21 << 20]; // three read ranges, five parts
         new Random(3).nextBytes(bytes);
         Path file = temp.resolve("snapshot.bin");
         Files.write(file, bytes);
