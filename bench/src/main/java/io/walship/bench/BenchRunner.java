@@ -92,6 +92,7 @@ public final class BenchRunner {
         measurements.restoreAndHeap();
         measurements.replicaLag();
         measurements.requests();
+        measurements.bigTransaction();
         results.putAll(measurements.results);
         notes.putAll(measurements.notes);
 
