@@ -394,7 +394,9 @@ public final class Replica implements AutoCloseable {
     /**
      * Runs {@code work} on a pooled read-only connection. Each statement sees whole
      * transactions; to see one state across several statements, switch auto-commit off in the
-     * work (the replica then waits for it before applying the next segment).
+     * work (the replica then waits for it before applying the next segment). Waits while a batch
+     * is being written, however long that takes; so do not wait for the replica's progress
+     * ({@link #awaitTxid}) inside {@code work}: the batch waits for the work to end.
      */
     public <T> T read(SqlFunction<T> work) throws SQLException {
         Objects.requireNonNull(work, "work");
