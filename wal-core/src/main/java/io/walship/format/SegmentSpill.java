@@ -18,6 +18,9 @@ public final class SegmentSpill {
      * a cap on the JVM's heap: a segment in memory is copied once when it is sealed (header,
      * body, trailer in one array), and compression keeps two 1 MiB blocks per writer.
      */
+    /** The name every spill file ends with. */
+    private static final String SUFFIX = ".walship-spill";
+
     private final Path directory;
     private final long memoryBytes;
     private final AtomicLong reserved = new AtomicLong();
@@ -67,8 +70,16 @@ public final class SegmentSpill {
 
     /** A new empty temporary file in the spill directory. */
     Path newFile() throws IOException {
+        return newFile(directory, "segment-");
+    }
+
+    /**
+     * A new empty spill file named {@code <prefix>…<SUFFIX>} in {@code directory} (created if
+     * missing), for every holder of spilled segments, so {@link #removeLeftovers(Path)} finds it.
+     */
+    public static Path newFile(Path directory, String prefix) throws IOException {
         Files.createDirectories(directory);
-        return Files.createTempFile(directory, "segment-", ".walship-spill");
+        return Files.createTempFile(directory, prefix, SUFFIX);
     }
 
     /** Deletes spill files a crashed process left behind; call before anything uses the directory. */
@@ -83,7 +94,7 @@ public final class SegmentSpill {
         if (!Files.isDirectory(directory)) {
             return;
         }
-        try (var files = Files.newDirectoryStream(directory, "*.walship-spill")) {
+        try (var files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
             for (Path file : files) {
                 Files.deleteIfExists(file);
             }

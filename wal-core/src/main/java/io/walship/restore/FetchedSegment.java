@@ -1,6 +1,7 @@
 package io.walship.restore;
 
 import io.walship.format.SegmentReader;
+import io.walship.format.SegmentSpill;
 import io.walship.storage.Storage;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -18,9 +19,6 @@ import java.util.Optional;
  * to delete the file. Not thread-safe.
  */
 public final class FetchedSegment implements Closeable {
-    /** The name every spill file ends with; {@link io.walship.format.SegmentSpill#removeLeftovers(Path)} finds them by it. */
-    private static final String SPILL_SUFFIX = ".walship-spill";
-
     /** What one fetched segment may hold in memory unless the caller says otherwise. */
     public static final long DEFAULT_MEMORY_BYTES = 8L << 20;
 
@@ -70,8 +68,7 @@ public final class FetchedSegment implements Closeable {
 
     private static FetchedSegment spill(String key, ByteArrayOutputStream memory, byte[] buffer, int n,
                                         InputStream rest, Path spillDirectory, long total) throws IOException {
-        Files.createDirectories(spillDirectory);
-        Path file = Files.createTempFile(spillDirectory, "fetched-", SPILL_SUFFIX);
+        Path file = SegmentSpill.newFile(spillDirectory, "fetched-");
         try (OutputStream out = Files.newOutputStream(file)) {
             memory.writeTo(out);
             out.write(buffer, 0, n);
