@@ -1,5 +1,6 @@
 package io.walship;
 
+import io.walship.metrics.Metrics;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -7,15 +8,21 @@ import java.util.function.LongFunction;
 
 /**
  * Futures of transactions waiting to be stored, completed in txid order as segments are stored.
- * Once failed (fenced, closed), every waiting and every later future fails the same way.
+ * Once failed (fenced, closed), every waiting and every later future fails the same way. Times
+ * each from the moment it was first asked for (write returning its Ack) to its completion.
  */
 final class AckRegistry {
-    private final TreeMap<Long, CompletableFuture<Long>> waiting = new TreeMap<>();
+    private record Waiting(CompletableFuture<Long> future, long sinceNanos) {
+    }
+
+    private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
+    private final Metrics.Timer latency;
     private long storedTxid;
     private LongFunction<RuntimeException> failure;
 
-    AckRegistry(long storedTxid) {
+    AckRegistry(long storedTxid, Metrics.Timer latency) {
         this.storedTxid = storedTxid;
+        this.latency = latency;
     }
 
     synchronized CompletableFuture<Long> futureFor(long txid) {
@@ -25,23 +32,27 @@ final class AckRegistry {
         if (failure != null) {
             return CompletableFuture.failedFuture(failure.apply(txid));
         }
-        return waiting.computeIfAbsent(txid, t -> new CompletableFuture<>());
+        return waiting.computeIfAbsent(txid, t -> new Waiting(new CompletableFuture<>(), System.nanoTime())).future();
     }
 
     void stored(long txid) {
-        Map<Long, CompletableFuture<Long>> done;
+        Map<Long, Waiting> done;
         synchronized (this) {
             storedTxid = Math.max(storedTxid, txid);
-            Map<Long, CompletableFuture<Long>> head = waiting.headMap(txid, true);
+            Map<Long, Waiting> head = waiting.headMap(txid, true);
             done = new TreeMap<>(head);
             head.clear();
         }
-        done.forEach((t, future) -> future.complete(t));
+        long now = System.nanoTime();
+        done.forEach((t, w) -> {
+            latency.record(now - w.sinceNanos());
+            w.future().complete(t);
+        });
     }
 
     /** Fails every waiting future, and every later one, with the exception made for its txid. */
     void fail(LongFunction<RuntimeException> cause) {
-        Map<Long, CompletableFuture<Long>> failed;
+        Map<Long, Waiting> failed;
         synchronized (this) {
             if (failure == null) {
                 failure = cause;
@@ -49,10 +60,15 @@ final class AckRegistry {
             failed = new TreeMap<>(waiting);
             waiting.clear();
         }
-        failed.forEach((t, future) -> future.completeExceptionally(cause.apply(t)));
+        failed.forEach((t, w) -> w.future().completeExceptionally(cause.apply(t)));
     }
 
     synchronized long storedTxid() {
         return storedTxid;
+    }
+
+    /** How long the oldest waiting future has waited, in nanoseconds; 0 when none waits. */
+    synchronized long oldestWaitNanos() {
+        return waiting.isEmpty() ? 0 : System.nanoTime() - waiting.firstEntry().getValue().sinceNanos();
     }
 }

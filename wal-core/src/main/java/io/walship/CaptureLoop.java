@@ -4,6 +4,7 @@ import io.walship.capture.WalInterferenceException;
 import io.walship.capture.WalReader;
 import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
+import io.walship.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -75,6 +76,7 @@ final class CaptureLoop implements Runnable {
     private final Checkpoint checkpoint;
     private final Failure failure;
     private final long resyncTimeoutMillis;
+    private final Metrics.Timer captureTime;
     private final BlockingQueue<Commit> queue = new LinkedBlockingQueue<>();
     private final WalOverlay overlay = new WalOverlay();
     private final BitSet changedSinceRecord = new BitSet();
@@ -91,7 +93,8 @@ final class CaptureLoop implements Runnable {
      */
     CaptureLoop(String db, WalReader reader, FileChannel database, DatabaseChecksum checksum, SegmentFlusher flusher,
                 ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid, long shippedTxid,
-                long resyncTimeoutMillis) {
+                long resyncTimeoutMillis, Metrics.Timer captureTime) {
+        this.captureTime = captureTime;
         this.db = db;
         this.reader = reader;
         this.database = database;
@@ -156,8 +159,10 @@ final class CaptureLoop implements Runnable {
                 if (commit == STOP) {
                     return;
                 }
+                long started = System.nanoTime();
                 try {
                     capture(commit);
+                    captureTime.recordSince(started);
                 } catch (WalInterferenceException e) {
                     resync(commit, e.getMessage());
                 }

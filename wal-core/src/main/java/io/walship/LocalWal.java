@@ -67,6 +67,7 @@ final class LocalWal {
     private final AtomicInteger snapshotsInProgress;
     private final Executor maintenance;
     private final int busyTimeoutMillis;
+    private final PrimaryMeters meters;
 
     // written by the committing thread inside the WAL hook, with the gate held
     private volatile long assignedTxid;
@@ -84,8 +85,9 @@ final class LocalWal {
              FileChannel walChannel, int pageSize, CheckpointRecord record, long fileTxid, DatabaseChecksum filePages,
              List<Long> walCommitFrames, long storedTxid, SegmentFlusher flusher, AckRegistry acks,
              StorageWriter storageWriter, AtomicInteger snapshotsInProgress, Executor maintenance,
-             CaptureLoop.Failure failure, int busyTimeoutMillis) {
+             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters) {
         this.db = db;
+        this.meters = meters;
         this.options = options;
         this.gate = gate;
         this.writer = writer;
@@ -98,7 +100,8 @@ final class LocalWal {
         this.maintenance = maintenance;
         this.busyTimeoutMillis = busyTimeoutMillis;
         this.capture = new CaptureLoop(db, new WalReader(walChannel, pageSize), databaseChannel, filePages, flusher,
-                gate, this::foldForResync, failure, fileTxid, storedTxid, options.closeTimeout().toMillis());
+                gate, this::foldForResync, failure, fileTxid, storedTxid, options.closeTimeout().toMillis(),
+                meters.capture);
         long recoveredMillis = options.clock().millis();
         long txid = fileTxid;
         for (long frames : walCommitFrames) {
@@ -201,7 +204,9 @@ final class LocalWal {
                     if (foldWanted && !stopped) {
                         fold();
                     }
-                } catch (SQLException | RuntimeException e) {
+                } catch (SQLException e) {
+                    // retried at the next write or store; anything else reaches the maintenance guard
+                    meters.error("checkpoint", e);
                     log.warn("wal checkpoint failed db={} txid={} error={}", db, assignedTxid, e.toString());
                 } finally {
                     gate.unlock();
@@ -313,6 +318,7 @@ final class LocalWal {
             try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
                 rs.next();
                 boolean busy = rs.getInt(1) != 0;
+                (busy ? meters.checkpointBusy : meters.checkpointFolded).recordSince(started);
                 log.debug("wal checkpoint db={} busy={} frames={} copied={} ms={}", db, busy, rs.getInt(2),
                         rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
                 return !busy;

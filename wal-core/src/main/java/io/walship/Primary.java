@@ -5,6 +5,9 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentSpill;
 import io.walship.format.SqliteHeader;
+import io.walship.metrics.MeteredStorage;
+import io.walship.metrics.Metrics;
+import io.walship.metrics.WalshipMeter;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
@@ -21,7 +24,9 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.time.Instant;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +78,15 @@ public final class Primary implements AutoCloseable {
      * walship-flusher (transactions -> segments -> storage), walship-maintenance (snapshots,
      * checkpoints that waited for storage).
      *
+     * No silent failure. Whatever escapes the capture loop, the flusher or a maintenance task
+     * (any Throwable: a Storage's unexpected RuntimeException, an OutOfMemoryError, a bug)
+     * fails the primary: one ERROR line, every waiting ack completes exceptionally with a
+     * NotStoredException (FencedException when fenced) whose cause is the error, later writes
+     * throw it, status() says FAILED with it, and the walship.primary.failed gauge goes to 1.
+     * What is expected and retried is not a failure: storage errors (StorageException, retried
+     * with backoff, status RETRYING) and a scheduled snapshot's local I/O error (reported, tried
+     * again at the next threshold).
+     *
      * [1] DESIGN.md, "Capture", "Living through time" and "Durability, acks, fencing".
      * [2] docs/adr/0006-restart-resumes-from-the-local-file.md
      */
@@ -93,7 +107,11 @@ public final class Primary implements AutoCloseable {
     private final SegmentFlusher flusher;
     private final LocalWal wal;
     private final Thread flusherThread;
-    private final ExecutorService maintenance;
+    private final ExecutorService maintenanceThread;
+    /** Runs tasks on the maintenance thread; whatever escapes one fails the primary. */
+    private final Executor maintenance;
+    private final Metrics metrics;
+    private final PrimaryMeters meters;
     private final Connection writer;
     private final long hookToken;
     private final ReadPool readers;
@@ -101,6 +119,8 @@ public final class Primary implements AutoCloseable {
     private OpenOutcome openOutcome;
 
     private volatile RuntimeException failure;
+    private volatile Problem failureProblem;
+    private volatile Problem backgroundProblem;
     private volatile boolean closed;
 
     /**
@@ -112,7 +132,9 @@ public final class Primary implements AutoCloseable {
                     long storedTxid, long storedChecksum, long lastSnapshotTxid) throws IOException, SQLException {
         this.path = path;
         this.db = path.getFileName().toString();
-        this.storage = storage;
+        this.metrics = Metrics.of(options.meterRegistry(), db);
+        this.meters = new PrimaryMeters(metrics);
+        this.storage = MeteredStorage.wrap(storage, metrics);
         this.options = options;
         this.ownership = ownership;
         this.pageSize = start.filePages().pageSize();
@@ -121,13 +143,14 @@ public final class Primary implements AutoCloseable {
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
         this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.maintenance = Executors.newSingleThreadExecutor(r -> {
+        this.maintenanceThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "walship-maintenance-" + db);
             t.setDaemon(true);
             return t;
         });
-        this.acks = new AckRegistry(storedTxid);
-        this.storageWriter = new StorageWriter(storage, options, db);
+        this.maintenance = task -> maintenanceThread.execute(() -> runMaintenance(task));
+        this.acks = new AckRegistry(storedTxid, meters.ackLatency);
+        this.storageWriter = new StorageWriter(this.storage, options, db, meters);
         SegmentSpill spill = new SegmentSpill(spillDirectory(path), options.captureMemoryBytes());
         spill.removeLeftovers();
         this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, spill,
@@ -152,8 +175,8 @@ public final class Primary implements AutoCloseable {
         AtomicInteger snapshotsReading = new AtomicInteger();
         this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
                 start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
-                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS);
-        this.snapshots = new SnapshotTaker(db, path, storage, options, gate, wal, flusher, acks, storageWriter,
+                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS, meters);
+        this.snapshots = new SnapshotTaker(db, path, this.storage, options, gate, wal, flusher, acks, storageWriter,
                 databaseChannel, walChannel, pageSize, snapshotsReading, maintenance, new SnapshotTaker.Host() {
                     @Override
                     public void checkUsable() {
@@ -169,9 +192,18 @@ public final class Primary implements AutoCloseable {
                     public void fenced(FencedException e) {
                         fail(e);
                     }
+
+                    @Override
+                    public void backgroundFailed(String task, Exception e) {
+                        meters.error(task, e);
+                        backgroundProblem = Problem.of(e, options.clock().instant());
+                        log.error("{} failed, primary goes on db={} txid={} error={}", task, db, wal.assignedTxid(),
+                                e.toString());
+                    }
                 }, lastSnapshotTxid);
         this.hookToken = WalHook.attach(writer, wal::committed);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
+        registerGauges();
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
         flusherThread.setDaemon(true);
         flusherThread.start();
@@ -436,6 +468,39 @@ public final class Primary implements AutoCloseable {
         return Optional.ofNullable(storageWriter.outage());
     }
 
+    /**
+     * What the primary is doing now, for a health check: {@link Health#RUNNING},
+     * {@link Health#RETRYING} while storage refuses writes (acks wait; nothing is lost),
+     * {@link Health#FAILED} once it stopped (writes refused; the error says why), or
+     * {@link Health#CLOSED}; with txids, what waits for storage and the last error.
+     */
+    public PrimaryStatus status() {
+        long txid = wal.assignedTxid();
+        long stored = acks.storedTxid();
+        StorageException outage = storageWriter.outage();
+        Problem failed = failureProblem;
+        Health health = failed != null ? Health.FAILED : closed ? Health.CLOSED
+                : outage != null ? Health.RETRYING : Health.RUNNING;
+        Optional<Problem> error = Optional.ofNullable(failed != null ? failed
+                : outage != null ? storageWriter.outageProblem() : backgroundProblem);
+        long lastStored = storageWriter.lastStoredMillis();
+        return new PrimaryStatus(db, health, txid, stored, Math.max(0, txid - stored), flusher.pendingBytes(),
+                lastStored < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(lastStored)),
+                snapshots.lastSnapshotTxid(), error);
+    }
+
+    private void registerGauges() {
+        metrics.gauge(WalshipMeter.PRIMARY_TXID, wal::assignedTxid);
+        metrics.gauge(WalshipMeter.PRIMARY_STORED_TXID, acks::storedTxid);
+        metrics.gauge(WalshipMeter.PRIMARY_PENDING_TRANSACTIONS,
+                () -> Math.max(0, wal.assignedTxid() - acks.storedTxid()));
+        metrics.gauge(WalshipMeter.PRIMARY_PENDING_BYTES, flusher::pendingBytes);
+        metrics.gauge(WalshipMeter.PRIMARY_UNSTORED_AGE, () -> acks.oldestWaitNanos() / 1e9);
+        metrics.gauge(WalshipMeter.PRIMARY_STORAGE_FAILING, () -> storageWriter.outage() != null ? 1 : 0);
+        metrics.gauge(WalshipMeter.PRIMARY_FAILED, () -> failure != null ? 1 : 0);
+        metrics.gauge(WalshipMeter.PRIMARY_SNAPSHOT_TXID, snapshots::lastSnapshotTxid);
+    }
+
     /** Page size of the database. */
     public int pageSize() {
         return pageSize;
@@ -463,15 +528,29 @@ public final class Primary implements AutoCloseable {
     }
 
     private void fail(RuntimeException cause) {
-        if (failure == null) {
-            failure = cause;
-            if (cause instanceof FencedException) {
-                log.error("primary fenced, stopping db={} key={} txid={}", db, ((FencedException) cause).key(),
-                        ((FencedException) cause).txid());
+        synchronized (acks) {
+            if (failure == null) {
+                failureProblem = Problem.of(cause instanceof NotStoredException && cause.getCause() != null
+                        ? cause.getCause() : cause, options.clock().instant());
+                failure = cause;
+                if (cause instanceof FencedException) {
+                    log.error("primary fenced, stopping db={} key={} txid={}", db, ((FencedException) cause).key(),
+                            ((FencedException) cause).txid());
+                }
             }
         }
         acks.fail(txid -> cause instanceof FencedException ? cause : new NotStoredException(txid, "primary failed",
                 cause));
+    }
+
+    private void runMaintenance(Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            long txid = wal.assignedTxid();
+            log.error("maintenance task failed, primary stops db={} txid={}", db, txid, t);
+            fail(new NotStoredException(txid, "maintenance failed: " + t, t));
+        }
     }
 
     private void captureFailed(Throwable cause) {
@@ -515,7 +594,7 @@ public final class Primary implements AutoCloseable {
         acks.fail(t -> new NotStoredException(t, "primary closed before storing it", null));
         // no interrupt: a thread interrupted in FileChannel I/O closes the channel for everyone
         // (the record, the WAL); a running snapshot stops at its next page instead
-        maintenance.shutdown();
+        maintenanceThread.shutdown();
         awaitMaintenance();
         if (failure == null) {
             gate.lock();
@@ -537,7 +616,7 @@ public final class Primary implements AutoCloseable {
     }
 
     private void shutdown() {
-        maintenance.shutdown();
+        maintenanceThread.shutdown();
         awaitMaintenance();
         wal.stop();
         flusher.close();
@@ -555,11 +634,12 @@ public final class Primary implements AutoCloseable {
         closeQuietly(walChannel);
         closeQuietly(databaseChannel);
         closeQuietly(ownership);
+        metrics.close();
     }
 
     private void awaitMaintenance() {
         try {
-            maintenance.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            maintenanceThread.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,5 +1,6 @@
 package io.walship;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -24,6 +25,8 @@ public final class PrimaryOptions {
     private final int keepDivergedCopies;
     private final long captureMemoryBytes;
     private final InstantSource clock;
+    /** Typed by name only: Micrometer is loaded when a registry is given, never otherwise. */
+    private final MeterRegistry meterRegistry;
 
     private PrimaryOptions(Builder b) {
         this.durability = b.durability;
@@ -41,6 +44,7 @@ public final class PrimaryOptions {
         this.keepDivergedCopies = b.keepDivergedCopies;
         this.captureMemoryBytes = b.captureMemoryBytes;
         this.clock = b.clock;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** Every acknowledged write is in storage; uploads back to back with group commit. */
@@ -140,6 +144,11 @@ public final class PrimaryOptions {
         return clock;
     }
 
+    /** Where the primary's meters go (docs/METRICS.md); null: no metrics, and Micrometer not needed. */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "PrimaryOptions[durability=" + durability + ", flushInterval=" + flushInterval + ", flushBytes="
@@ -147,7 +156,8 @@ public final class PrimaryOptions {
                 + ", checkpointFrames=" + checkpointFrames + ", snapshotAfterLogBytes=" + snapshotAfterLogBytes
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
-                + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes + "]";
+                + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
+                + ", metrics=" + (meterRegistry != null) + "]";
     }
 
     /** Builds {@link PrimaryOptions}; each setter checks its value at once. */
@@ -167,6 +177,7 @@ public final class PrimaryOptions {
         private int keepDivergedCopies = 3;
         private long captureMemoryBytes = 4L << 20;
         private InstantSource clock = InstantSource.system();
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -187,6 +198,7 @@ public final class PrimaryOptions {
             keepDivergedCopies = o.keepDivergedCopies;
             captureMemoryBytes = o.captureMemoryBytes;
             clock = o.clock;
+            meterRegistry = o.meterRegistry;
         }
 
         public Builder durability(Durability value) {
@@ -264,6 +276,17 @@ public final class PrimaryOptions {
 
         public Builder clock(InstantSource value) {
             clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /**
+         * Records the primary's meters (txid, lag to storage, ack latency, uploads, checkpoints,
+         * storage requests; docs/METRICS.md) into {@code registry}, tagged with the database file
+         * name. Needs {@code io.micrometer:micrometer-core} on the class path; null (the default)
+         * records nothing.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            meterRegistry = registry;
             return this;
         }
 

@@ -60,6 +60,9 @@ final class SnapshotTaker {
 
         /** The primary is closing: a snapshot under way stops. */
         boolean closing();
+
+        /** A scheduled snapshot failed on local I/O; the primary goes on and says so. */
+        void backgroundFailed(String task, Exception e);
     }
 
     private final String db;
@@ -118,6 +121,11 @@ final class SnapshotTaker {
         }
     }
 
+    /** The newest snapshot's txid (-1: none known). */
+    long lastSnapshotTxid() {
+        return lastSnapshotTxid;
+    }
+
     /** A segment of {@code bytes} was stored: takes a snapshot in the background once enough log piled up. */
     void segmentStored(long bytes, boolean closed) {
         logBytesSinceSnapshot += bytes;
@@ -129,10 +137,14 @@ final class SnapshotTaker {
             maintenance.execute(() -> {
                 try {
                     take();
-                } catch (FencedException | NotStoredException | IllegalStateException e) {
+                } catch (FencedException | NotStoredException e) {
                     log.debug("scheduled snapshot not taken db={} reason={}", db, e.toString());
-                } catch (RuntimeException e) {
-                    log.error("scheduled snapshot failed db={} txid={}", db, wal.assignedTxid(), e);
+                } catch (IllegalStateException e) {
+                    if (!host.closing()) {
+                        throw e; // not the primary closing: a bug, which the maintenance thread reports
+                    }
+                } catch (UncheckedIOException e) {
+                    host.backgroundFailed("snapshot", e); // the log still ships; the next threshold tries again
                 } finally {
                     scheduled.set(false);
                 }
@@ -183,7 +195,7 @@ final class SnapshotTaker {
                 throw new NotStoredException(source.txid(), "the log up to the snapshot was not stored", e.getCause());
             }
             String key = ObjectKey.snapshot(source.txid());
-            boolean ours = storageWriter.store(key, () -> storage.putIfAbsent(key, temp),
+            boolean ours = storageWriter.store(key, Files.size(temp), () -> storage.putIfAbsent(key, temp),
                     () -> sameSnapshot(key, source));
             if (!ours) {
                 FencedException fenced = new FencedException(key, source.txid());

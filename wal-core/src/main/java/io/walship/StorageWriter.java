@@ -3,6 +3,7 @@ package io.walship;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
+import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -19,7 +20,8 @@ final class StorageWriter {
      * or another primary's (fenced). Every failure is retried, retryable or not: an ack never
      * completes before its data is stored, and storage that comes back (credentials fixed,
      * disk freed) resumes shipping where it stopped. The first failure and every tenth is
-     * logged at WARN.
+     * logged at WARN. Anything else a Storage throws (a bug, an unmapped client error) is not
+     * retried: it reaches the caller's thread, whose owner fails the primary with it.
      */
     private static final Logger log = LoggerFactory.getLogger(StorageWriter.class);
 
@@ -34,12 +36,17 @@ final class StorageWriter {
     private final Storage storage;
     private final PrimaryOptions options;
     private final String db;
+    private final PrimaryMeters meters;
     private volatile StorageException outage;
+    /** Since when storage has been failing (the first failure of the current outage). */
+    private volatile Instant outageSince;
+    private volatile long lastStoredMillis = -1;
 
-    StorageWriter(Storage storage, PrimaryOptions options, String db) {
+    StorageWriter(Storage storage, PrimaryOptions options, String db, PrimaryMeters meters) {
         this.storage = storage;
         this.options = options;
         this.db = db;
+        this.meters = meters;
     }
 
     Storage storage() {
@@ -51,24 +58,45 @@ final class StorageWriter {
         return outage;
     }
 
+    /** The current outage as a status problem (its first failure's time), or null. */
+    Problem outageProblem() {
+        StorageException e = outage;
+        Instant since = outageSince;
+        return e == null || since == null ? null : new Problem(Problem.kindOf(e), e, since);
+    }
+
+    /** Wall-clock time of the last object stored by this writer, or -1. */
+    long lastStoredMillis() {
+        return lastStoredMillis;
+    }
+
     /**
+     * @param bytes the object's size, for the meters
      * @return true when the object is stored (by us), false when another writer's object holds the key
      */
-    boolean store(String key, Put put, SameContent sameContent) throws InterruptedException {
+    boolean store(String key, long bytes, Put put, SameContent sameContent) throws InterruptedException {
+        long started = System.nanoTime();
         long backoffNanos = options.retryInitialBackoff().toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
                 PutResult result = put.put();
                 outage = null;
-                if (result == PutResult.CREATED) {
+                outageSince = null;
+                boolean ours = result == PutResult.CREATED || sameContent.test();
+                if (ours) {
                     if (attempt > 1) {
                         log.info("storage write recovered db={} key={} attempt={}", db, key, attempt);
                     }
-                    return true;
+                    lastStoredMillis = options.clock().millis();
+                    meters.uploaded(key, bytes, started);
                 }
-                return sameContent.test();
+                return ours;
             } catch (StorageException e) {
+                if (outage == null) {
+                    outageSince = options.clock().instant();
+                }
                 outage = e;
+                meters.uploadFailed(key, e);
                 if (attempt == 1 || attempt % 10 == 0) {
                     log.warn("storage write failed, retrying db={} key={} attempt={} retryable={} error={}", db, key,
                             attempt, e.isRetryable(), e.getMessage());

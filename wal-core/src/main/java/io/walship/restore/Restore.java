@@ -206,7 +206,7 @@ public final class Restore {
                     checksumAfter = segment.readPages((pgno, image) -> { });
                 }
                 return Optional.of(new Position(last.txid(), segment.pageSize(), last.databasePages(), checksumAfter,
-                        key));
+                        key, last.commitMillis()));
             } catch (IOException e) {
                 throw new UncheckedIOException("reading " + key + " failed", e);
             }
@@ -215,7 +215,7 @@ public final class Restore {
         try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
             SnapshotReader reader = SnapshotReader.open(key, in);
             return Optional.of(new Position(reader.txid(), reader.pageSize(), reader.pageCount(),
-                    reader.databaseChecksum(), key));
+                    reader.databaseChecksum(), key, reader.createdMillis()));
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + key + " failed", e);
         }

@@ -1,6 +1,7 @@
 package io.walship.storage;
 
 import io.walship.WalshipException;
+import java.util.Locale;
 
 /**
  * A storage call failed. {@link #isRetryable()} tells a transient failure (timeout, throttling,
@@ -43,6 +44,11 @@ public class StorageException extends WalshipException {
 
         public boolean retryable() {
             return retryable;
+        }
+
+        /** The name in lower case ({@code no_space}), as meters and statuses show it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

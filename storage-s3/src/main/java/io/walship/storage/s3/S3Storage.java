@@ -147,10 +147,10 @@ public final class S3Storage implements Storage {
 
     /** Runs {@code upload} unless the object exists; a refused If-None-Match is ALREADY_EXISTS. */
     private PutResult createOnly(String key, String name, Supplier<PutResult> upload) {
-        if (!conditionalWrites && exists(name)) {
-            return PutResult.ALREADY_EXISTS;
-        }
         try {
+            if (!conditionalWrites && exists(key, name)) {
+                return PutResult.ALREADY_EXISTS;
+            }
             return upload.get();
         } catch (S3Exception e) {
             if (isPreconditionFailed(e)) {
@@ -259,11 +259,12 @@ public final class S3Storage implements Storage {
                     .key(name).range("bytes=0-" + (READ_RANGE_BYTES - 1)).build());
             long size = totalSize(first.response());
             if (size <= READ_RANGE_BYTES) {
-                return Optional.of(first);
+                return Optional.of(new SdkErrorsAsIOException(key, first));
             }
-            return Optional.of(new SequenceInputStream(first, new RangedInputStream(READ_RANGE_BYTES, size,
-                    READ_RANGE_BYTES, parallelParts, transfers, (from, to) -> client.getObject(GetObjectRequest.builder()
-                    .bucket(bucket).key(name).range("bytes=" + from + "-" + to).build()))));
+            return Optional.of(new SdkErrorsAsIOException(key, new SequenceInputStream(first, new RangedInputStream(
+                    READ_RANGE_BYTES, size, READ_RANGE_BYTES, parallelParts, transfers, (from, to) -> client.getObject(
+                            GetObjectRequest.builder().bucket(bucket).key(name).range("bytes=" + from + "-" + to)
+                                    .build())))));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (S3Exception e) {
@@ -316,7 +317,8 @@ public final class S3Storage implements Storage {
         }
     }
 
-    private boolean exists(String name) {
+    /** Whether {@code name} exists; an SDK failure reaches the caller's mapping as it is. */
+    private boolean exists(String key, String name) {
         try {
             client.headObject(r -> r.bucket(bucket).key(name));
             return true;
@@ -326,7 +328,7 @@ public final class S3Storage implements Storage {
             if (e.statusCode() == 404) {
                 return false;
             }
-            throw map("head", name, e);
+            throw map("head", key, e);
         }
     }
 
