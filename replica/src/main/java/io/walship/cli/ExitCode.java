@@ -23,7 +23,9 @@ enum ExitCode {
     /** Storage could not be reached or refused the request. */
     STORAGE(5),
     /** The database file is owned by another walship process, or a target file already exists. */
-    BUSY(6);
+    BUSY(6),
+    /** {@code status --max-age}: nothing was stored for longer than the given age. */
+    STALE(7);
 
     final int code;
 

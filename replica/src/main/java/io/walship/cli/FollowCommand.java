@@ -3,6 +3,7 @@ package io.walship.cli;
 import io.walship.replica.Replica;
 import io.walship.replica.ReplicaOptions;
 import io.walship.storage.Storage;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,22 +37,32 @@ final class FollowCommand implements Callable<Integer> {
     @Option(names = "--until-txid", paramLabel = "N", description = "Exit once txid N is applied.")
     Long untilTxid;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve the replica's meters for Prometheus at http://HOST:PORT/metrics (0: any free port).")
+    Integer metricsPort;
+
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, IOException {
         PrintWriter out = spec.commandLine().getOut();
-        ReplicaOptions options = ReplicaOptions.builder().pollInterval(interval)
-                .maxErrorBackoff(interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10))
-                .build();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
-        // Ctrl-C / SIGTERM: ask the loop to stop and give it time to close the replica cleanly.
-        // (A harder stop is safe too: every apply is crash-safe.)
+        // Ctrl-C / SIGTERM: ask the loop to stop and give it time to close the replica cleanly,
+        // then end the JVM with 0, not the 143 of a signal: a clean stop is a success for a
+        // service manager. (A harder stop is safe too: every apply is crash-safe.)
         Thread hook = new Thread(() -> {
             stop.countDown();
-            awaitQuietly(closed);
+            if (awaitQuietly(closed)) {
+                out.flush();
+                Runtime.getRuntime().halt(ExitCode.OK.code);
+            }
         }, "walship-follow-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Storage opened = storage.open(); Replica replica = Replica.open(opened, db, options)) {
+        try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsPort);
+             Storage opened = storage.open();
+             Replica replica = Replica.open(opened, db, options(metrics))) {
+            if (metrics != null) {
+                out.printf("metrics at http://localhost:%d/metrics%n", metrics.port());
+            }
             if (once) {
                 out.printf("replica %s txid=%d%n", db, replica.poll());
                 return ExitCode.OK.code;
@@ -71,6 +82,7 @@ final class FollowCommand implements Callable<Integer> {
                 }
             }
             out.printf("replica %s txid=%d%n", db, replica.txid());
+            out.flush();
         } finally {
             closed.countDown();
             if (stop.getCount() > 0) {
@@ -80,11 +92,20 @@ final class FollowCommand implements Callable<Integer> {
         return ExitCode.OK.code;
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    private ReplicaOptions options(MetricsEndpoint metrics) {
+        return ReplicaOptions.builder().pollInterval(interval)
+                .maxErrorBackoff(interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10))
+                .meterRegistry(metrics == null ? null : metrics.registry())
+                .build();
+    }
+
+    /** True when the latch opened within the time a service manager gives a stopping process. */
+    private static boolean awaitQuietly(CountDownLatch latch) {
         try {
-            latch.await(10, TimeUnit.SECONDS);
+            return latch.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

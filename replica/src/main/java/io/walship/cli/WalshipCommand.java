@@ -11,14 +11,15 @@ import picocli.CommandLine.Spec;
  * stored by a walship primary. Every command takes the storage URL first.
  */
 @Command(name = "walship", mixinStandardHelpOptions = true, version = "walship 0.1.0",
-        description = "Restore, follow, list, verify and snapshot SQLite databases shipped by walship.",
+        description = "Restore, follow, list, verify, snapshot and check SQLite databases shipped by walship.",
         subcommands = {RestoreCommand.class, FollowCommand.class, LsCommand.class, VerifyCommand.class,
-                SnapshotCommand.class},
+                SnapshotCommand.class, StatusCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected failure", "2:bad command line",
                 "3:damaged or inconsistent data in storage (verify found a problem)",
                 "4:requested state not in storage", "5:storage unreachable or refused",
-                "6:database owned by another walship process, or target file exists"})
+                "6:database owned by another walship process, or target file exists",
+                "7:status --max-age: nothing stored for longer than that"})
 public final class WalshipCommand implements Runnable {
     @Spec
     CommandSpec spec;

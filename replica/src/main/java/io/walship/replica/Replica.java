@@ -1,6 +1,16 @@
 package io.walship.replica;
 
 import io.walship.CorruptObjectException;
+import io.walship.Health;
+import io.walship.PageSizeMismatchException;
+import io.walship.Problem;
+import io.walship.TxidGapException;
+import io.walship.TxidNotAvailableException;
+import io.walship.UnsupportedFormatException;
+import io.walship.metrics.MeteredStorage;
+import io.walship.metrics.Metrics;
+import io.walship.metrics.WalshipMeter;
+import io.walship.storage.StorageException;
 import io.walship.FileOwnership;
 import io.walship.ReadPool;
 import io.walship.SqlFunction;
@@ -21,6 +31,7 @@ import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -52,6 +63,14 @@ import org.sqlite.SQLiteConfig;
  * }</pre>
  */
 public final class Replica implements AutoCloseable {
+    /*
+     * Failure. An apply that fails before writing (storage, a bad segment, the lock) leaves the
+     * file as it was: the follower retries with backoff, status() says RETRYING, readers go on
+     * with the last good state. One that fails while writing pages is rewritten from the fetched
+     * segments, readers kept out (ReplicaFile); if that fails too the file is torn, so the
+     * replica FAILS: the follower stops, the read pool closes, read() and poll() throw
+     * ReplicaFailedException, and the next open repairs the file from the recorded intent.
+     */
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
     private static final int BUSY_TIMEOUT_MILLIS = 5000;
 
@@ -72,14 +91,25 @@ public final class Replica implements AutoCloseable {
      */
     private final ReentrantReadWriteLock visibility = new ReentrantReadWriteLock(true);
     private final Object progress = new Object();
+    private final Metrics metrics;
+    private final Metrics.Timer applyTime;
+    private final Metrics.Timer lag;
+    private final Metrics.Counter appliedTransactions;
     private Thread follower;
     private volatile WalshipException lastError;
+    private volatile Instant lastErrorSince;
+    private volatile long lastPollMillis = -1;
+    private volatile long appliedMillis = -1;
     private volatile boolean closed;
     private String lastLoggedError;
 
     private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
-                    Connection lock) throws SQLException {
+                    Connection lock, Metrics metrics) throws SQLException {
         this.storage = storage;
+        this.metrics = metrics;
+        this.applyTime = metrics.timer(WalshipMeter.REPLICA_APPLY);
+        this.lag = metrics.timer(WalshipMeter.REPLICA_LAG);
+        this.appliedTransactions = metrics.counter(WalshipMeter.REPLICA_APPLIED_TRANSACTIONS);
         this.path = path;
         this.db = path.getFileName().toString();
         this.options = options;
@@ -92,6 +122,10 @@ public final class Replica implements AutoCloseable {
             config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
             return config.createConnection("jdbc:sqlite:" + path);
         });
+        metrics.gauge(WalshipMeter.REPLICA_TXID, file::txid);
+        metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
+                : Math.max(0, System.currentTimeMillis() - lastPollMillis) / 1e3);
+        metrics.gauge(WalshipMeter.REPLICA_FAILED, () -> file.torn() != null ? 1 : 0);
     }
 
     public static Replica open(Storage storage, Path replica) {
@@ -110,6 +144,8 @@ public final class Replica implements AutoCloseable {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(options, "options");
         Path path = replica.toAbsolutePath().normalize();
+        Metrics metrics = Metrics.of(options.meterRegistry(), path.getFileName().toString());
+        storage = MeteredStorage.wrap(storage, metrics);
         FileOwnership ownership = null;
         ReplicaFile file = null;
         Connection lock = null;
@@ -146,12 +182,13 @@ public final class Replica implements AutoCloseable {
                     lock = openLockConnection(path);
                 }
             }
-            Replica result = new Replica(storage, path, options, ownership, file, lock);
+            Replica result = new Replica(storage, path, options, ownership, file, lock, metrics);
             log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, file.txid(),
                     (System.nanoTime() - started) / 1_000_000);
             return result;
         } catch (IOException | SQLException | RuntimeException e) {
             closeAll(ownership, file, lock, null);
+            metrics.close();
             if (e instanceof RuntimeException) {
                 throw (RuntimeException) e;
             }
@@ -249,7 +286,7 @@ public final class Replica implements AutoCloseable {
     public long poll() {
         try {
             applyAvailable();
-            lastError = null;
+            clearError();
             return file.txid();
         } catch (IOException e) {
             throw new UncheckedIOException("applying to replica " + db + " failed", e);
@@ -268,6 +305,9 @@ public final class Replica implements AutoCloseable {
         boolean applied = false;
         synchronized (applyLock) {
             while (!closed) {
+                if (file.torn() != null) {
+                    throw file.torn();
+                }
                 long started = System.nanoTime();
                 List<FetchedSegment> batch = new ArrayList<>();
                 try {
@@ -279,6 +319,7 @@ public final class Replica implements AutoCloseable {
                         String key = ObjectKey.segment(next);
                         Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, key,
                                 spillDirectory(path), Math.max(0, memoryLeft));
+                        lastPollMillis = System.currentTimeMillis();
                         if (fetched.isEmpty()) {
                             break;
                         }
@@ -294,8 +335,9 @@ public final class Replica implements AutoCloseable {
                         memoryLeft -= fetched.get().spilled() ? 0 : fetched.get().length();
                     }
                     if (!batch.isEmpty()) {
-                        file.apply(batch, false, lock, visibility.writeLock());
+                        ReplicaFile.Applied done = file.apply(batch, false, lock, visibility.writeLock());
                         applied = true;
+                        recordApplied(done, started);
                         log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
                                 batch.get(0).key(), file.txid(), batch.size(), bytes,
                                 (System.nanoTime() - started) / 1_000_000);
@@ -317,18 +359,66 @@ public final class Replica implements AutoCloseable {
         return applied;
     }
 
+    private void recordApplied(ReplicaFile.Applied done, long startedNanos) {
+        long now = System.currentTimeMillis();
+        appliedMillis = now;
+        applyTime.recordSince(startedNanos);
+        for (long commitMillis : done.segmentCommitMillis()) {
+            lag.record(Math.max(0, now - commitMillis) * 1_000_000);
+        }
+        for (int i = 0; i < done.transactions(); i++) {
+            appliedTransactions.increment();
+        }
+    }
+
+    private void clearError() {
+        lastError = null;
+        lastErrorSince = null;
+    }
+
+    private void setError(WalshipException e) {
+        if (lastError == null) {
+            lastErrorSince = Instant.now();
+        }
+        lastError = e;
+        metrics.counter(WalshipMeter.REPLICA_ERRORS, "kind", errorKind(e)).increment();
+    }
+
+    /** How meters name an apply failure: corrupt, gap, format, torn, io, or the storage kind. */
+    private static String errorKind(WalshipException e) {
+        if (e instanceof StorageException) {
+            return ((StorageException) e).kind().label();
+        }
+        if (e instanceof CorruptObjectException) {
+            return "corrupt";
+        }
+        if (e instanceof TxidGapException || e instanceof TxidNotAvailableException) {
+            return "gap";
+        }
+        if (e instanceof UnsupportedFormatException || e instanceof PageSizeMismatchException) {
+            return "format";
+        }
+        if (e instanceof ReplicaFailedException) {
+            return "torn";
+        }
+        return "io";
+    }
+
     private void followLoop() {
         long backoffNanos = options.pollInterval().toNanos();
         while (!closed) {
             long waitNanos;
             try {
                 applyAvailable();
-                lastError = null;
+                clearError();
                 lastLoggedError = null;
                 backoffNanos = options.pollInterval().toNanos();
                 waitNanos = options.pollInterval().toNanos();
+            } catch (ReplicaFailedException e) {
+                failed(e);
+                return;
             } catch (WalshipException e) {
-                lastError = e;
+                setError(e);
                 logOnce(e.getMessage(), e);
                 waitNanos = backoffNanos;
                 backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
@@ -336,7 +426,7 @@ public final class Replica implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                lastError = new ReplicaApplyException(db, file.txid() + 1, e);
+                setError(new ReplicaApplyException(db, file.txid() + 1, e));
                 logOnce(e.toString(), e);
                 waitNanos = backoffNanos;
                 backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
@@ -344,7 +434,7 @@ public final class Replica implements AutoCloseable {
                 // An Error (OutOfMemoryError most likely) must not end the follower without a
                 // word: the replica would stand still while awaitTxid callers wait. Say it with
                 // its stack and retry: the next apply writes the whole batch again.
-                lastError = new ReplicaApplyException(db, file.txid() + 1, e);
+                setError(new ReplicaApplyException(db, file.txid() + 1, e));
                 if (!e.toString().equals(lastLoggedError)) {
                     lastLoggedError = e.toString();
                     log.error("replica keeps txid {} and retries db={} error={}", file.txid(), db, e, e);
@@ -361,6 +451,17 @@ public final class Replica implements AutoCloseable {
                     }
                 }
             }
+        }
+    }
+
+    /** The file is torn: stop following, refuse reads (the pool closes), say so once. */
+    private void failed(ReplicaFailedException e) {
+        setError(e);
+        log.error("replica failed, reads refused until it is reopened db={} txid={} batch={}..{}", db, file.txid(),
+                e.firstTxid(), e.lastTxid(), e);
+        readers.close();
+        synchronized (progress) {
+            progress.notifyAll();
         }
     }
 
@@ -407,6 +508,9 @@ public final class Replica implements AutoCloseable {
             throw new SQLException("interrupted while waiting for a batch to be applied: db=" + db, e);
         }
         try {
+            if (file.torn() != null) {
+                throw file.torn();
+            }
             return readers.read(work);
         } finally {
             visibility.readLock().unlock();
@@ -423,6 +527,28 @@ public final class Replica implements AutoCloseable {
     /** Commit time on the primary of the last transaction applied since open, or -1. */
     public long lastCommitMillis() {
         return file.commitMillis();
+    }
+
+    /**
+     * What the replica is doing now, for a health check: {@link Health#RUNNING},
+     * {@link Health#RETRYING} (the last attempt to apply failed; readers see the last good
+     * state), {@link Health#FAILED} (reads refused until reopened) or {@link Health#CLOSED};
+     * with its txid, the commit and apply times of the last batch, and the last error.
+     */
+    public ReplicaStatus status() {
+        WalshipException error = lastError;
+        Instant since = lastErrorSince;
+        Health health = file.torn() != null ? Health.FAILED : closed ? Health.CLOSED
+                : error != null ? Health.RETRYING : Health.RUNNING;
+        long committed = file.commitMillis();
+        long applied = appliedMillis;
+        long polled = lastPollMillis;
+        return new ReplicaStatus(db, health, file.txid(),
+                committed < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(committed)),
+                applied < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(applied)),
+                committed < 0 || applied < 0 ? Optional.empty() : Optional.of(Duration.ofMillis(applied - committed)),
+                polled < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(polled)),
+                error == null ? Optional.empty() : Optional.of(Problem.of(error, since == null ? Instant.now() : since)));
     }
 
     /** The error that stopped the last attempt to apply, if that attempt failed. */
@@ -457,6 +583,7 @@ public final class Replica implements AutoCloseable {
         synchronized (applyLock) {
             closeAll(ownership, file, lock, readers);
         }
+        metrics.close();
         log.info("replica closed db={} txid={}", db, file.txid());
     }
 

@@ -48,6 +48,13 @@ final class ReplicaFile implements Closeable {
      *  4. Persist the new state (txid, checksum, the primary's page 1) into the other slot,
      *     fdatasync.
      *
+     * A write that fails in step 3 (ENOSPC, EIO) is retried from the top of step 3, the locks
+     * still held: every page the batch writes is written again from the fetched segments, so
+     * a rewrite that succeeds leaves exactly what a first success would. When the rewrites fail
+     * too, the file is torn: COMMIT is not run (SQLite's EXCLUSIVE lock stays with the replica
+     * until it closes), the file is marked torn (readers of this process are refused with
+     * ReplicaFailedException) and the intent of step 2 stays, so the next open repairs it.
+     *
      * A crash before 2 changes nothing. A crash between 2 and 4 leaves the intent: reopening
      * re-applies the same segments over the torn file (full page images, so re-applying is
      * idempotent) and checks the final checksum. Pages are written through one long-lived
@@ -66,6 +73,16 @@ final class ReplicaFile implements Closeable {
     private int stateSequence;
     private long txid;
     private long commitMillis = -1;
+    /** Set when a batch could not be written: the file holds part of it. */
+    private volatile ReplicaFailedException torn;
+
+    /** How often step 3 is attempted before the file is declared torn, and the wait before the first retry. */
+    private static final int WRITE_ATTEMPTS = 3;
+    private static final long REWRITE_BACKOFF_MILLIS = 100;
+
+    /** What a batch applied: its transactions, and per segment the commit time of its first transaction. */
+    record Applied(long firstTxid, long lastTxid, int transactions, long[] segmentCommitMillis) {
+    }
 
     private ReplicaFile(Path path, FileChannel channel, ReplicaState state, DatabaseChecksum checksum) {
         this.path = path;
@@ -151,8 +168,11 @@ final class ReplicaFile implements Closeable {
      * @param lock       connection whose BEGIN EXCLUSIVE keeps other processes' readers out while pages are written
      * @param readersOut held while pages are written, to keep this process's readers out without a busy timeout
      */
-    void apply(List<FetchedSegment> segments, boolean recovering, Connection lock, Lock readersOut)
+    Applied apply(List<FetchedSegment> segments, boolean recovering, Connection lock, Lock readersOut)
             throws IOException, SQLException {
+        if (torn != null) {
+            throw torn;
+        }
         // 1. check, touching nothing: every transaction's checksum, and which writes each page's final image
         DatabaseChecksum next = checksum.copy();
         FinalImages finals = new FinalImages();
@@ -161,6 +181,7 @@ final class ReplicaFile implements Closeable {
         long expectedChecksum = checksum.value();
         SegmentReader.TransactionHeader last = null;
         int ordinal = 0;
+        long[] segmentCommitMillis = new long[segments.size()];
         for (int s = 0; s < segments.size(); s++) {
             try (SegmentReader segment = segments.get(s).open()) {
                 // recovering: the baseline checksum is torn, so only page size and txid can be checked here
@@ -170,6 +191,9 @@ final class ReplicaFile implements Closeable {
                 for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
                      txn = segment.nextTransaction()) {
                     int writer = ++ordinal;
+                    if (txn.txid() == segment.firstTxid()) {
+                        segmentCommitMillis[s] = txn.commitMillis();
+                    }
                     next.resize(txn.databasePages());
                     smallest = Math.min(smallest, txn.databasePages());
                     finals.truncate(txn.databasePages());
@@ -198,49 +222,84 @@ final class ReplicaFile implements Closeable {
         readersOut.lock(); // this process's readers wait here, however long the write takes
         try (Statement st = lock.createStatement()) {
             st.execute("BEGIN EXCLUSIVE");
-            try {
-                if ((long) smallest * pageSize < channel.size()) {
-                    channel.truncate((long) smallest * pageSize);
-                }
-                int[] writing = {0};
-                for (FetchedSegment fetched : segments) {
-                    try (SegmentReader segment = fetched.open()) {
-                        while (segment.nextTransaction() != null) {
-                            int writer = ++writing[0];
-                            segment.readPages((pgno, image) -> {
-                                if (finals.get(pgno) != writer) {
-                                    return; // a later transaction of the batch writes this page again
-                                }
-                                if (pgno == 1) {
-                                    newPage1[0] = image.clone();
-                                } else {
-                                    writeFully(channel, ByteBuffer.wrap(image, 0, pageSize),
-                                            (long) (pgno - 1) * pageSize);
-                                }
-                            });
-                        }
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    writePages(segments, finals, smallest, finalCount, counter, newPage1);
+                    break;
+                } catch (IOException | RuntimeException | Error e) {
+                    if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
+                        // no COMMIT: SQLite's lock stays ours, and this process's readers are refused
+                        torn = new ReplicaFailedException(path.getFileName().toString(), txid + 1, last.txid(), e);
+                        throw torn;
                     }
+                    sleepBeforeRewrite(attempt);
                 }
-                writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
-                long size = (long) finalCount * pageSize;
-                if (channel.size() > size) {
-                    channel.truncate(size);
-                } else if (channel.size() < size) {
-                    writeFully(channel, ByteBuffer.allocate(1), size - 1);
-                }
-                channel.force(false);
-            } finally {
-                st.execute("COMMIT");
             }
+            st.execute("COMMIT");
         } finally {
             readersOut.unlock();
         }
         checksum = next;
         page1 = newPage1[0];
         changeCounter = counter;
+        long firstTxid = txid + 1;
         txid = last.txid();
         commitMillis = last.commitMillis();
         writeState(finalCount, 0, 0);
+        return new Applied(firstTxid, txid, ordinal, segmentCommitMillis);
+    }
+
+    /**
+     * Step 3 of the class note: truncate to the smallest size the batch passes through, write
+     * each page's final image, page 1 with the replica header, the final size, fsync. Writes
+     * nothing but pages the batch writes, so it can run again over its own partial result.
+     */
+    private void writePages(List<FetchedSegment> segments, FinalImages finals, int smallest, int finalCount,
+                            int counter, byte[][] newPage1) throws IOException {
+        if ((long) smallest * pageSize < channel.size()) {
+            channel.truncate((long) smallest * pageSize);
+        }
+        int[] writing = {0};
+        newPage1[0] = page1;
+        for (FetchedSegment fetched : segments) {
+            try (SegmentReader segment = fetched.open()) {
+                while (segment.nextTransaction() != null) {
+                    int writer = ++writing[0];
+                    segment.readPages((pgno, image) -> {
+                        if (finals.get(pgno) != writer) {
+                            return; // a later transaction of the batch writes this page again
+                        }
+                        if (pgno == 1) {
+                            newPage1[0] = image.clone();
+                        } else {
+                            writeFully(channel, ByteBuffer.wrap(image, 0, pageSize), (long) (pgno - 1) * pageSize);
+                        }
+                    });
+                }
+            }
+        }
+        writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
+        long size = (long) finalCount * pageSize;
+        if (channel.size() > size) {
+            channel.truncate(size);
+        } else if (channel.size() < size) {
+            writeFully(channel, ByteBuffer.allocate(1), size - 1);
+        }
+        channel.force(false);
+    }
+
+    /** Waits before a rewrite; an interrupt cuts the wait short but not the rewrite, which must run. */
+    private static void sleepBeforeRewrite(int attempt) {
+        try {
+            Thread.sleep(REWRITE_BACKOFF_MILLIS << (attempt - 1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The failure that left the file holding part of a batch, or null while it is whole. */
+    ReplicaFailedException torn() {
+        return torn;
     }
 
     /** Writes what this file holds now, with the apply intent given (0, 0: none), as the next state. */

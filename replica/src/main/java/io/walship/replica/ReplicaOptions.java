@@ -1,5 +1,6 @@
 package io.walship.replica;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -8,11 +9,13 @@ public final class ReplicaOptions {
     private final Duration pollInterval;
     private final Duration maxErrorBackoff;
     private final int readConnections;
+    private final MeterRegistry meterRegistry;
 
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
         this.maxErrorBackoff = b.maxErrorBackoff;
         this.readConnections = b.readConnections;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** Polls every 25 ms, four read connections. */
@@ -45,10 +48,15 @@ public final class ReplicaOptions {
         return readConnections;
     }
 
+    /** Where the replica's meters go (docs/METRICS.md); null: no metrics, and Micrometer not needed. */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
-                + ", readConnections=" + readConnections + "]";
+                + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null) + "]";
     }
 
     /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
@@ -56,6 +64,7 @@ public final class ReplicaOptions {
         private Duration pollInterval = Duration.ofMillis(25);
         private Duration maxErrorBackoff = Duration.ofSeconds(10);
         private int readConnections = 4;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -64,6 +73,7 @@ public final class ReplicaOptions {
             pollInterval = o.pollInterval;
             maxErrorBackoff = o.maxErrorBackoff;
             readConnections = o.readConnections;
+            meterRegistry = o.meterRegistry;
         }
 
         public Builder pollInterval(Duration value) {
@@ -81,6 +91,16 @@ public final class ReplicaOptions {
                 throw new IllegalArgumentException("readConnections must be >= 1: " + value);
             }
             readConnections = value;
+            return this;
+        }
+
+        /**
+         * Records the replica's meters (txid, lag, apply time, errors, storage requests;
+         * docs/METRICS.md) into {@code registry}, tagged with the replica file name. Needs
+         * {@code io.micrometer:micrometer-core} on the class path; null (the default) records nothing.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            meterRegistry = registry;
             return this;
         }
 

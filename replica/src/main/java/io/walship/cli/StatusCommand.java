@@ -1,0 +1,106 @@
+package io.walship.cli;
+
+import io.walship.format.ObjectKey;
+import io.walship.restore.Position;
+import io.walship.restore.Restore;
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.Storage;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * What storage says about the database it holds, for an operator or a monitoring check: the
+ * latest txid and when it was committed, the newest object and the newest snapshot with their
+ * ages, and object counts. Two LISTs and one GET (the newest segment's header and pages).
+ */
+@Command(name = "status", description = "Show the latest txid, its age, the newest snapshot and object counts;"
+        + " with --max-age, exit 7 when nothing newer than that was stored.")
+final class StatusCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StorageOption storage;
+
+    @Option(names = "--max-age", paramLabel = "DURATION",
+            description = "Exit 7 (stale) when the newest object in storage is older than this (ISO-8601, e.g. PT5M).")
+    Duration maxAge;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Instant now = Instant.now();
+        try (Storage opened = storage.open()) {
+            List<ObjectInfo> snapshots = opened.list(ObjectKey.SNAPSHOT_PREFIX);
+            List<ObjectInfo> segments = opened.list(ObjectKey.LOG_PREFIX);
+            out.printf("storage %s%n", storage);
+            Optional<Position> latest = Restore.latestPosition(opened, snapshots, segments);
+            if (latest.isEmpty()) {
+                out.printf("no snapshot: no primary has shipped a database here%n");
+                out.flush();
+                return ExitCode.NOT_AVAILABLE.code;
+            }
+            Position position = latest.get();
+            out.printf("latest txid %d, %s %s (%s ago), in %s%n", position.txid(),
+                    position.key().startsWith(ObjectKey.SNAPSHOT_PREFIX) ? "snapshot taken" : "committed",
+                    Instant.ofEpochMilli(position.timeMillis()), age(now, Instant.ofEpochMilli(position.timeMillis())),
+                    position.key());
+            ObjectInfo newest = newest(snapshots, segments);
+            out.printf("newest object %s, stored %s (%s ago)%n", newest.key(), newest.lastModified(),
+                    age(now, newest.lastModified()));
+            snapshots.stream().filter(o -> ObjectKey.parseSnapshot(o.key()).isPresent())
+                    .max(Comparator.comparing(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()))
+                    .ifPresent(s -> out.printf("newest snapshot txid %d, stored %s (%s ago)%n",
+                            ObjectKey.parseSnapshot(s.key()).orElseThrow(), s.lastModified(),
+                            age(now, s.lastModified())));
+            out.printf("objects %d snapshots (%d bytes), %d segments (%d bytes)%n", snapshots.size(), bytes(snapshots),
+                    segments.size(), bytes(segments));
+            if (maxAge != null && Duration.between(newest.lastModified(), now).compareTo(maxAge) > 0) {
+                out.printf("STALE: nothing stored for %s, more than --max-age %s%n", age(now, newest.lastModified()),
+                        maxAge);
+                out.flush();
+                return ExitCode.STALE.code;
+            }
+            out.flush();
+            return ExitCode.OK.code;
+        }
+    }
+
+    private static ObjectInfo newest(List<ObjectInfo> snapshots, List<ObjectInfo> segments) {
+        return java.util.stream.Stream.concat(snapshots.stream(), segments.stream())
+                .max(Comparator.comparing(ObjectInfo::lastModified)).orElseThrow();
+    }
+
+    private static long bytes(List<ObjectInfo> objects) {
+        return objects.stream().mapToLong(ObjectInfo::size).sum();
+    }
+
+    /** A duration as people read it: 850ms, 12s, 4m05s, 3h02m, 2d04h. */
+    static String age(Instant now, Instant then) {
+        long millis = Math.max(0, Duration.between(then, now).toMillis());
+        long seconds = millis / 1000;
+        if (seconds < 1) {
+            return millis + "ms";
+        }
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return String.format("%dm%02ds", seconds / 60, seconds % 60);
+        }
+        if (seconds < 86400) {
+            return String.format("%dh%02dm", seconds / 3600, seconds % 3600 / 60);
+        }
+        return String.format("%dd%02dh", seconds / 86400, seconds % 86400 / 3600);
+    }
+}
