@@ -539,8 +539,9 @@ public final class Primary implements AutoCloseable {
                 }
             }
         }
-        acks.fail(txid -> cause instanceof FencedException ? cause : new NotStoredException(txid, "primary failed",
-                cause));
+        Problem why = failureProblem;
+        acks.fail(txid -> cause instanceof FencedException ? cause : new NotStoredException(txid,
+                "primary stopped by " + why.kind() + ": " + why.message(), cause));
     }
 
     private void runMaintenance(Runnable task) {

@@ -24,6 +24,8 @@ public final class FaultyStorage extends ForwardingStorage {
     private final AtomicInteger failNextPuts = new AtomicInteger();
     private final AtomicLong faultsInjected = new AtomicLong();
     private final AtomicLong puts = new AtomicLong();
+    private volatile String throwOnPutPrefix;
+    private volatile RuntimeException throwOnPut;
 
     public FaultyStorage(Storage delegate, long seed) {
         super(delegate);
@@ -49,6 +51,16 @@ public final class FaultyStorage extends ForwardingStorage {
 
     public FaultyStorage failNextPuts(int count) {
         failNextPuts.set(count);
+        return this;
+    }
+
+    /**
+     * The next put of a key starting with {@code keyPrefix} throws {@code error} as it is: not a
+     * StorageException, as a buggy or unmapped storage client would.
+     */
+    public FaultyStorage throwOnNextPut(String keyPrefix, RuntimeException error) {
+        this.throwOnPut = error;
+        this.throwOnPutPrefix = keyPrefix;
         return this;
     }
 
@@ -88,6 +100,12 @@ public final class FaultyStorage extends ForwardingStorage {
     @Override
     protected PutResult put(String key, Supplier<PutResult> call) {
         puts.incrementAndGet();
+        RuntimeException error = throwOnPut;
+        if (error != null && key.startsWith(throwOnPutPrefix)) {
+            throwOnPut = null;
+            faultsInjected.incrementAndGet();
+            throw error;
+        }
         delay();
         boolean fail = failNextPuts.getAndUpdate(n -> Math.max(0, n - 1)) > 0 || nextDouble() < putFailureRate;
         if (!fail) {
