@@ -9,7 +9,17 @@ import io.walship.PrimaryOptions;
 import io.walship.format.ObjectKey;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.SqliteCli;
+import io.walship.testing.ChildJvm;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,5 +166,67 @@ class WalshipCommandTest {
             writer.join();
         }
         assertThat(out.toString()).contains("replica " + dir.resolve("f.db") + " txid=16");
+    }
+
+    @Test
+    void status_freshStorage_printsLatestTxidAgesAndCountsAndExitsZero() {
+        assertThat(run("status", url(), "--max-age", "PT1H")).isZero();
+        assertThat(out.toString()).contains("latest txid 11, committed").contains("in log/")
+                .contains("newest snapshot txid 0").containsPattern("objects 1 snapshots \\(\\d+ bytes\\), \\d+ segments");
+    }
+
+    @Test
+    void status_nothingStoredForLongerThanMaxAge_exitsSevenSayingStale() throws Exception {
+        FileTime dayAgo = FileTime.from(Instant.now().minus(Duration.ofDays(1)));
+        try (Stream<Path> files = Files.walk(storageDir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Files.setLastModifiedTime(file, dayAgo);
+            }
+        }
+        assertThat(run("status", url(), "--max-age", "PT5M")).isEqualTo(7);
+        assertThat(out.toString()).contains("STALE: nothing stored for 1d00h, more than --max-age PT5M");
+        assertThat(run("status", url())).as("without --max-age only reports").isZero();
+    }
+
+    @Test
+    void status_emptyStorage_exitsFour() {
+        assertThat(run("status", dir.resolve("empty").toString())).isEqualTo(4);
+        assertThat(out.toString()).contains("no snapshot");
+    }
+
+    @Test
+    void follow_sigterm_closesCleanlyAndExitsZero_servingMetricsMeanwhile() throws Exception {
+        Path output = dir.resolve("follow.out");
+        Process follow = ChildJvm.start(ProcessBuilder.Redirect.to(output.toFile()), "io.walship.cli.WalshipCommand",
+                "follow", url(), "--db", dir.resolve("replica.db").toString(), "--metrics-port", "0");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(output).contains("from txid=11")) {
+                assertThat(follow.isAlive()).as(Files.readString(output)).isTrue();
+                assertThat(System.nanoTime()).as("follow started within 30 s").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            String first = Files.readAllLines(output).get(0);
+            assertThat(first).startsWith("metrics at http://localhost:");
+            HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(first.substring("metrics at ".length()))).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(scrape.statusCode()).isEqualTo(200);
+            assertThat(scrape.headers().firstValue("Content-Type")).get().asString().startsWith("text/plain");
+            assertThat(scrape.body()).contains("walship_replica_txid{db=\"replica.db\"} 11.0")
+                    .contains("walship_storage_requests_seconds_count{db=\"replica.db\",operation=\"open\"");
+
+            follow.destroy(); // SIGTERM
+
+            assertThat(follow.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(follow.exitValue()).isZero();
+            assertThat(Files.readString(output)).endsWith("replica " + dir.resolve("replica.db") + " txid=11\n");
+        } finally {
+            follow.destroyForcibly();
+        }
+        try (var replica = io.walship.replica.Replica.open(FileSystemStorage.open(storageDir),
+                dir.resolve("replica.db"))) {
+            assertThat(replica.txid()).isEqualTo(11);
+        }
     }
 }

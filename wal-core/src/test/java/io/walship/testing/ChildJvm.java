@@ -19,14 +19,18 @@ public final class ChildJvm {
 
     /**
      * As {@link #start(ProcessBuilder.Redirect, String, String...)}, with JVM options (e.g. a heap cap
-     * {@code -Xmx96m}) and variables added to the environment (e.g. credentials).
+     * {@code -Xmx96m}; a {@code -cp} among them replaces this JVM's class path) and variables added
+     * to the environment (e.g. credentials).
      */
     public static Process start(ProcessBuilder.Redirect output, List<String> jvmOptions,
                                 Map<String, String> environment, String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        if (!jvmOptions.contains("-cp")) {
+            command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        }
+        command.add(mainClass);
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(output)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);

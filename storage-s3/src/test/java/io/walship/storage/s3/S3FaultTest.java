@@ -28,7 +28,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import java.io.InputStream;
+import java.util.Optional;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -208,6 +214,57 @@ class S3FaultTest {
                     .satisfies(e -> assertThat(((StorageException) e).kind())
                             .isIn(StorageException.Kind.THROTTLED, StorageException.Kind.SERVER_ERROR));
             assertThat(always.requests.get()).as("bounded retries").isEqualTo(3L);
+        }
+    }
+
+    @Test
+    void putIfAbsent_withoutConditionalWrites_existenceCheckFailsInTheClient_throwsStorageExceptionNotSdkException() {
+        String bucket = server.createBucket();
+        ExecutionInterceptor headOfObjectFails = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                SdkHttpRequest request = context.httpRequest();
+                if (request.method() == SdkHttpMethod.HEAD && request.encodedPath().startsWith("/" + bucket + "/")) {
+                    throw SdkClientException.create("injected: connection reset");
+                }
+            }
+        };
+        try (S3Client client = client(headOfObjectFails, 1);
+             S3Storage s3 = S3Storage.builder(bucket).client(client).conditionalWrites(false).open()) {
+            assertThatThrownBy(() -> s3.putIfAbsent("log/0000000000000001", new byte[] {1}))
+                    .isInstanceOf(StorageException.class).hasMessageContaining("connection reset")
+                    .satisfies(e -> assertThat(((StorageException) e).kind()).isEqualTo(StorageException.Kind.UNAVAILABLE))
+                    .satisfies(e -> assertThat(((StorageException) e).key()).isEqualTo("log/0000000000000001"));
+        }
+    }
+
+    @Test
+    void open_bodyFailsInTheClientWhileRead_readerGetsIOExceptionNamingTheKey() throws Exception {
+        String bucket = server.createBucket();
+        ExecutionInterceptor bodyFails = new ExecutionInterceptor() {
+            @Override
+            public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                                  ExecutionAttributes attributes) {
+                if (context.httpRequest().method() != SdkHttpMethod.GET) {
+                    return context.responseBody();
+                }
+                return Optional.of(new InputStream() {
+                    @Override
+                    public int read() {
+                        throw SdkClientException.create("injected: checksum mismatch");
+                    }
+                });
+            }
+        };
+        try (S3Client plain = client(new ExecutionInterceptor() { }, 1);
+             S3Storage writer = S3Storage.builder(bucket).client(plain).open()) {
+            writer.putIfAbsent("log/0000000000000001", new byte[] {1, 2, 3});
+        }
+        try (S3Client client = client(bodyFails, 1);
+             S3Storage s3 = S3Storage.builder(bucket).client(client).open();
+             InputStream in = s3.open("log/0000000000000001").orElseThrow()) {
+            assertThatThrownBy(in::readAllBytes).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("log/0000000000000001").hasMessageContaining("checksum mismatch");
         }
     }
 }
