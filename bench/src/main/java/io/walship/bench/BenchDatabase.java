@@ -1,5 +1,6 @@
 package io.walship.bench;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
@@ -64,9 +65,14 @@ final class BenchDatabase {
     }
 
     static Primary primary(Path dir, Durability durability) {
+        return primary(dir, durability, null);
+    }
+
+    /** As {@link #primary(Path, Durability)}, recording its meters into {@code registry} (null: none). */
+    static Primary primary(Path dir, Durability durability, MeterRegistry registry) {
         Storage storage = FileSystemStorage.open(dir.resolve("storage"));
         return Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.builder().durability(durability)
-                .snapshotAfterLogBytes(0).build());
+                .snapshotAfterLogBytes(0).meterRegistry(registry).build());
     }
 
     static void createSchema(Connection conn) throws SQLException {

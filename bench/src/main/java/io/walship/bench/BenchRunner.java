@@ -49,21 +49,43 @@ public final class BenchRunner {
         Map<String, String> notes = new LinkedHashMap<>();
         List<String[]> jmhRows = new ArrayList<>();
 
-        Collection<RunResult> writes = run(options(quick).include("io\\.walship\\.bench\\.WriteBenchmark\\.")
-                .param("prefillBytes", String.valueOf(quick ? 10L << 20 : 10L << 20)));
-        Map<String, Double> writeScores = new LinkedHashMap<>();
-        for (RunResult r : writes) {
-            String engine = r.getParams().getParam("engine");
-            String workload = r.getParams().getParam("workload");
-            writeScores.put(engine + "/" + workload, r.getPrimaryResult().getScore());
-            jmhRows.add(row("WriteBenchmark", engine + " " + workload, r));
+        // insert with and without a meter registry in one JMH run, so the two ratios share a baseline
+        Map<String, double[]> writeScores = new LinkedHashMap<>();
+        for (ChainedOptionsBuilder writeRun : List.of(
+                options(quick).param("workload", "insert").param("engine", "sqlite", "walship", "walship-metrics"),
+                options(quick).param("workload", "batch100", "update").param("engine", "sqlite", "walship"))) {
+            for (RunResult r : run(writeRun.include("io\\.walship\\.bench\\.WriteBenchmark\\.")
+                    .param("prefillBytes", String.valueOf(10L << 20)))) {
+                String engine = r.getParams().getParam("engine");
+                String workload = r.getParams().getParam("workload");
+                writeScores.put(engine + "/" + workload, new double[] {r.getPrimaryResult().getScore(),
+                        r.getPrimaryResult().getScoreError()});
+                jmhRows.add(row("WriteBenchmark", engine + " " + workload, r));
+            }
         }
         for (String workload : List.of("insert", "batch100", "update")) {
             results.put("async_write_ratio" + (workload.equals("insert") ? "" : "_" + workload),
-                    Measurements.round(writeScores.get("walship/" + workload) / writeScores.get("sqlite/" + workload), 3));
+                    Measurements.round(ratio(writeScores, "walship/" + workload, "sqlite/" + workload)[0], 3));
         }
         notes.put("async_write_ratio", "walship ASYNC ÷ plain sqlite-jdbc, WAL, synchronous=NORMAL, one writer, one"
                 + " row per transaction into a ~10 MB indexed table; target >= 0.90");
+        double[] plain = ratio(writeScores, "walship/insert", "sqlite/insert");
+        double[] metered = ratio(writeScores, "walship-metrics/insert", "sqlite/insert");
+        double[] metricsCost = ratio(writeScores, "walship-metrics/insert", "walship/insert");
+        results.put("async_write_ratio_error", Measurements.round(plain[1], 3));
+        results.put("async_added_us_per_txn", Measurements.round(micros(writeScores, "walship/insert")
+                - micros(writeScores, "sqlite/insert"), 1));
+        notes.put("async_added_us_per_txn", "time per transaction walship adds to plain SQLite (insert), in µs");
+        results.put("async_write_ratio_metrics", Measurements.round(metered[0], 3));
+        results.put("async_write_ratio_metrics_error", Measurements.round(metered[1], 3));
+        notes.put("async_write_ratio_metrics", "as async_write_ratio, with a PrometheusMeterRegistry attached, in the"
+                + " same JMH run");
+        results.put("metrics_write_ratio", Measurements.round(metricsCost[0], 3));
+        results.put("metrics_write_ratio_error", Measurements.round(metricsCost[1], 3));
+        notes.put("metrics_write_ratio", "walship with a registry ÷ walship without; target >= 0.97");
+        results.put("metrics_added_us_per_txn", Measurements.round(micros(writeScores, "walship-metrics/insert")
+                - micros(writeScores, "walship/insert"), 2));
+        notes.put("metrics_added_us_per_txn", "time per transaction the registry adds, in µs (insert)");
 
         Collection<RunResult> durable = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\."));
         Map<String, Double> durableScores = new LinkedHashMap<>();
@@ -100,6 +122,19 @@ public final class BenchRunner {
         Files.writeString(out.resolve("results.json"), json(results, quick, command));
         Files.writeString(out.resolve("RESULTS.md"), markdown(results, notes, jmhRows, quick, command));
         System.out.println("wrote " + out.resolve("RESULTS.md") + " and " + out.resolve("results.json"));
+    }
+
+    /** a ÷ b and its error, from each score's 99.9% error by propagation of relative errors. */
+    private static double[] ratio(Map<String, double[]> scores, String a, String b) {
+        double[] x = scores.get(a);
+        double[] y = scores.get(b);
+        double r = x[0] / y[0];
+        return new double[] {r, r * Math.sqrt(Math.pow(x[1] / x[0], 2) + Math.pow(y[1] / y[0], 2))};
+    }
+
+    /** Microseconds per operation of a throughput score (ops/s). */
+    private static double micros(Map<String, double[]> scores, String key) {
+        return 1e6 / scores.get(key)[0];
     }
 
     private static ChainedOptionsBuilder options(boolean quick) {

@@ -1,5 +1,7 @@
 package io.walship.bench;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.walship.Durability;
 import io.walship.Primary;
 import java.nio.file.Path;
@@ -23,14 +25,15 @@ import org.sqlite.SQLiteConfig;
 /**
  * One writer, small transactions: plain sqlite-jdbc in WAL mode against a walship primary in
  * ASYNC mode, both at {@code synchronous=NORMAL}, on a database prefilled to about 10 MB.
- * {@code async_write_ratio} = walship ops/s / plain ops/s for the "insert" workload.
+ * {@code async_write_ratio} = walship ops/s / plain ops/s for the "insert" workload;
+ * {@code walship-metrics} is the same primary recording into a Prometheus registry.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class WriteBenchmark {
-    /** sqlite: plain sqlite-jdbc; walship: an ASYNC primary. */
-    @Param({"sqlite", "walship"})
+    /** sqlite: plain sqlite-jdbc; walship: an ASYNC primary; walship-metrics: one with a Prometheus registry. */
+    @Param({"sqlite", "walship", "walship-metrics"})
     public String engine;
 
     /** insert: one row per transaction; batch100: 100 rows; update: one indexed update. */
@@ -57,7 +60,8 @@ public class WriteBenchmark {
             BenchDatabase.fill(plain, prefillBytes, new Random(1));
             conn = plain;
         } else {
-            primary = BenchDatabase.primary(dir, Durability.ASYNC);
+            primary = BenchDatabase.primary(dir, Durability.ASYNC, engine.equals("walship-metrics")
+                    ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null);
             primary.write(c -> {
                 BenchDatabase.createSchema(c);
                 BenchDatabase.fill(c, prefillBytes, new Random(1));
