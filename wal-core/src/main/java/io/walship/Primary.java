@@ -194,6 +194,11 @@ public final class Primary implements AutoCloseable {
                     }
 
                     @Override
+                    public void snapshotStored(long txid) {
+                        backgroundProblem = null;
+                    }
+
+                    @Override
                     public void backgroundFailed(String task, Exception e) {
                         meters.error(task, e);
                         backgroundProblem = Problem.of(e, options.clock().instant());

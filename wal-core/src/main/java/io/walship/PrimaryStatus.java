@@ -14,8 +14,8 @@ import java.util.Optional;
  * @param pendingBytes        captured log (uncompressed) waiting for storage
  * @param lastStoredAt        when this primary last stored an object; empty if it has not since open
  * @param snapshotTxid        the newest snapshot's txid (-1: none known)
- * @param error               why it is RETRYING or FAILED, or the last background error (a failed scheduled
- *                            snapshot) while RUNNING; empty when there is none
+ * @param error               why it is RETRYING or FAILED, or while RUNNING a scheduled snapshot's failure
+ *                            until a snapshot is stored again; empty when there is none
  */
 public record PrimaryStatus(String database, Health health, long txid, long storedTxid, long pendingTransactions,
                             long pendingBytes, Optional<Instant> lastStoredAt, long snapshotTxid,

@@ -63,6 +63,9 @@ final class SnapshotTaker {
 
         /** A scheduled snapshot failed on local I/O; the primary goes on and says so. */
         void backgroundFailed(String task, Exception e);
+
+        /** A snapshot was stored: an earlier snapshot failure no longer stands. */
+        void snapshotStored(long txid);
     }
 
     private final String db;
@@ -203,6 +206,7 @@ final class SnapshotTaker {
                 throw fenced;
             }
             lastSnapshotTxid = source.txid();
+            host.snapshotStored(source.txid());
             logBytesSinceSnapshot = 0;
             log.info("snapshot stored db={} key={} txid={} pages={} bytes={} ms={}", db, key, source.txid(),
                     source.pageCount(), Files.size(temp), (System.nanoTime() - started) / 1_000_000);

@@ -52,7 +52,8 @@ public final class BenchRunner {
         // insert with and without a meter registry in one JMH run, so the two ratios share a baseline
         Map<String, double[]> writeScores = new LinkedHashMap<>();
         for (ChainedOptionsBuilder writeRun : List.of(
-                options(quick).param("workload", "insert").param("engine", "sqlite", "walship", "walship-metrics"),
+                options(quick).forks(quick ? 1 : 2) // two JVMs each: the registry's cost is a few percent at most
+                        .param("workload", "insert").param("engine", "sqlite", "walship", "walship-metrics"),
                 options(quick).param("workload", "batch100", "update").param("engine", "sqlite", "walship"))) {
             for (RunResult r : run(writeRun.include("io\\.walship\\.bench\\.WriteBenchmark\\.")
                     .param("prefillBytes", String.valueOf(10L << 20)))) {
@@ -86,6 +87,15 @@ public final class BenchRunner {
         results.put("metrics_added_us_per_txn", Measurements.round(micros(writeScores, "walship-metrics/insert")
                 - micros(writeScores, "walship/insert"), 2));
         notes.put("metrics_added_us_per_txn", "time per transaction the registry adds, in µs (insert)");
+
+        Map<String, Double> meterCost = new LinkedHashMap<>();
+        for (RunResult r : run(options(quick).include("io\\.walship\\.bench\\.MeterCostBenchmark\\."))) {
+            meterCost.put(r.getParams().getParam("registry"), r.getPrimaryResult().getScore());
+            jmhRows.add(row("MeterCostBenchmark", r.getParams().getParam("registry"), r));
+        }
+        results.put("metrics_ns_per_txn", Measurements.round(meterCost.get("prometheus") - meterCost.get("none"), 1));
+        notes.put("metrics_ns_per_txn", "the meter records walship makes per single-row transaction (capture and ack"
+                + " timers, with their clock reads) into a PrometheusMeterRegistry, minus the same with no registry");
 
         Collection<RunResult> durable = run(options(quick).include("io\\.walship\\.bench\\.DurableWriteBenchmark\\."));
         Map<String, Double> durableScores = new LinkedHashMap<>();

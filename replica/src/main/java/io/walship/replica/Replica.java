@@ -335,7 +335,13 @@ public final class Replica implements AutoCloseable {
                         memoryLeft -= fetched.get().spilled() ? 0 : fetched.get().length();
                     }
                     if (!batch.isEmpty()) {
-                        ReplicaFile.Applied done = file.apply(batch, false, lock, visibility.writeLock());
+                        ReplicaFile.Applied done;
+                        try {
+                            done = file.apply(batch, false, lock, visibility.writeLock());
+                        } catch (ReplicaFailedException e) {
+                            failed(e); // whoever applied (follower or poll), the replica stops the same way
+                            throw e;
+                        }
                         applied = true;
                         recordApplied(done, started);
                         log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
@@ -415,8 +421,7 @@ public final class Replica implements AutoCloseable {
                 backoffNanos = options.pollInterval().toNanos();
                 waitNanos = options.pollInterval().toNanos();
             } catch (ReplicaFailedException e) {
-                failed(e);
-                return;
+                return; // failed() said it
             } catch (WalshipException e) {
                 setError(e);
                 logOnce(e.getMessage(), e);
@@ -474,14 +479,15 @@ public final class Replica implements AutoCloseable {
 
     /**
      * Waits until this replica has applied {@code txid} (e.g. the txid of a primary's Ack), for
-     * read-your-writes. Returns false if the timeout passed first.
+     * read-your-writes. Returns false if the timeout passed first, or at once when the replica is
+     * closed or failed ({@link #status()} says which).
      */
     public boolean awaitTxid(long txid, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (progress) {
             while (file.txid() < txid) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || closed) {
+                if (left <= 0 || closed || file.torn() != null) {
                     return false;
                 }
                 TimeUnit.NANOSECONDS.timedWait(progress, left);

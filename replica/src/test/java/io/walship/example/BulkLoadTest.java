@@ -2,9 +2,7 @@ package io.walship.example;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.walship.testing.StandardOutput;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,15 +14,7 @@ class BulkLoadTest {
 
     @Test
     void main_bulkLoadAndVacuumAreStoredAndRestoredByteIdentical() throws Exception {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            BulkLoad.main(new String[] {dir.toString(), "24"});
-        } finally {
-            System.setOut(original);
-        }
-        assertThat(captured.toString(StandardCharsets.UTF_8))
+        assertThat(StandardOutput.of(BulkLoad::main, dir.toString(), "24"))
                 .contains("bulk load of 24 MiB stored as txid 1")
                 .contains("VACUUM stored as txid 3")
                 .contains("restored txid 3, 12 MiB, byte-identical to the primary's file");

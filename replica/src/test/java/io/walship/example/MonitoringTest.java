@@ -2,9 +2,7 @@ package io.walship.example;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.walship.testing.StandardOutput;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,15 +14,7 @@ class MonitoringTest {
 
     @Test
     void main_printsRunningStatusesAndPrometheusLines() throws Exception {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            Monitoring.main(new String[] {dir.toString()});
-        } finally {
-            System.setOut(original);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
+        String output = StandardOutput.of(Monitoring::main, dir.toString());
         assertThat(output).contains("PrimaryStatus[database=app.db, health=RUNNING, txid=101, storedTxid=101")
                 .contains("ReplicaStatus[database=replica.db, health=RUNNING, txid=101")
                 .contains("walship_primary_txid{db=\"app.db\"} 101.0")

@@ -2,9 +2,7 @@ package io.walship.example;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.walship.testing.StandardOutput;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,15 +14,7 @@ class RestartAfterCrashTest {
 
     @Test
     void main_killedChildsCommitsAreKeptAndShipped() throws Exception {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            RestartAfterCrash.main(new String[] {dir.toString()});
-        } finally {
-            System.setOut(original);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
+        String output = StandardOutput.of(RestartAfterCrash::main, dir.toString());
         assertThat(output).contains("child committed 1000 rows up to txid 1001, stored up to txid 0")
                 .contains("child killed with SIGKILL")
                 .contains("reopened: RESUMED, 1001 committed transactions storage lacked are being shipped,"
