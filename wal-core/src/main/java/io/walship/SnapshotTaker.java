@@ -120,7 +120,7 @@ final class SnapshotTaker {
             Thread.currentThread().interrupt();
             throw new NotStoredException(wal.assignedTxid(), "interrupted while taking a snapshot", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("snapshot of " + db + " failed", e);
+            throw new UncheckedIOException("snapshot of " + db + " failed: " + e, e);
         }
     }
 

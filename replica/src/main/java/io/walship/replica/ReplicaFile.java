@@ -81,7 +81,7 @@ final class ReplicaFile implements Closeable {
     private static final long REWRITE_BACKOFF_MILLIS = 100;
 
     /** What a batch applied: its transactions, and per segment the commit time of its first transaction. */
-    record Applied(long firstTxid, long lastTxid, int transactions, long[] segmentCommitMillis) {
+    record Applied(int transactions, long[] segmentCommitMillis) {
     }
 
     private ReplicaFile(Path path, FileChannel channel, ReplicaState state, DatabaseChecksum checksum) {
@@ -242,11 +242,10 @@ final class ReplicaFile implements Closeable {
         checksum = next;
         page1 = newPage1[0];
         changeCounter = counter;
-        long firstTxid = txid + 1;
         txid = last.txid();
         commitMillis = last.commitMillis();
         writeState(finalCount, 0, 0);
-        return new Applied(firstTxid, txid, ordinal, segmentCommitMillis);
+        return new Applied(ordinal, segmentCommitMillis);
     }
 
     /**

@@ -22,7 +22,7 @@ public interface Metrics extends AutoCloseable {
 
         @Override
         public Counter counter(WalshipMeter meter, String... tags) {
-            return () -> { };
+            return amount -> { };
         }
 
         @Override
@@ -72,7 +72,11 @@ public interface Metrics extends AutoCloseable {
 
     /** A count that only goes up. */
     interface Counter {
-        void increment();
+        void add(double amount);
+
+        default void increment() {
+            add(1);
+        }
     }
 
     /** Amounts (bytes). */
