@@ -82,6 +82,8 @@ final class CaptureLoop implements Runnable {
     private final BitSet changedSinceRecord = new BitSet();
     private final long shippedTxid;
     private long capturedTxid;
+    /** The database's size in pages as of the last captured commit; read without the monitor. */
+    private volatile int databasePages;
     private boolean stalled;
     private boolean failed;
     private long resyncs;
@@ -104,6 +106,7 @@ final class CaptureLoop implements Runnable {
         this.checkpoint = checkpoint;
         this.failure = failure;
         this.capturedTxid = capturedTxid;
+        this.databasePages = checksum.pageCount();
         this.shippedTxid = shippedTxid;
         this.resyncTimeoutMillis = resyncTimeoutMillis;
     }
@@ -126,6 +129,11 @@ final class CaptureLoop implements Runnable {
             wait();
         }
         return capturedTxid >= txid;
+    }
+
+    /** The database's size in pages at the last captured commit, without waiting for capture. */
+    int databasePages() {
+        return databasePages;
     }
 
     synchronized long resyncs() {
@@ -186,6 +194,7 @@ final class CaptureLoop implements Runnable {
             }
             checksum.resize(wal.databasePages());
             overlay.truncate(wal.databasePages());
+            databasePages = wal.databasePages();
         }
         if (commit.txid() > shippedTxid) {
             flusher.append(commit.txid(), commit.commitMillis(), wal.databasePages(), wal.pageCount(),

@@ -22,6 +22,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -129,7 +130,8 @@ public final class Primary implements AutoCloseable {
      * @param storedChecksum the database checksum at {@code storedTxid}: where the next segment starts
      */
     private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership, Resume.Resumed start,
-                    long storedTxid, long storedChecksum, long lastSnapshotTxid) throws IOException, SQLException {
+                    long storedTxid, long storedChecksum, long lastSnapshotTxid, long lastSnapshotMillis)
+            throws IOException, SQLException {
         this.path = path;
         this.db = path.getFileName().toString();
         this.metrics = Metrics.of(options.meterRegistry(), db);
@@ -205,7 +207,8 @@ public final class Primary implements AutoCloseable {
                         log.error("{} failed, primary goes on db={} txid={} error={}", task, db, wal.assignedTxid(),
                                 e.toString());
                     }
-                }, lastSnapshotTxid);
+                }, lastSnapshotTxid, lastSnapshotMillis,
+                () -> wal.capture().databasePages() * (long) pageSize);
         this.hookToken = WalHook.attach(writer, wal::committed);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         registerGauges();
@@ -242,16 +245,20 @@ public final class Primary implements AutoCloseable {
             long storedTxid = position.map(Position::txid).orElse(0L);
             if (position.isEmpty()) {
                 start = bootstrapFile(path, options, segmentObjects);
-                primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1);
+                primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1,
+                        options.clock().millis());
                 primary.bootstrap();
             } else {
                 List<Long> segments = segmentObjects.stream().map(o -> ObjectKey.parseSegment(o.key()))
                         .flatMap(Optional::stream).sorted().toList();
                 start = Resume.run(storage, path, position.get(), segments, options);
-                long lastSnapshot = snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key()))
-                        .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
+                Optional<ObjectInfo> lastSnapshot = snapshots.stream()
+                        .filter(o -> ObjectKey.parseSnapshot(o.key()).isPresent())
+                        .max(Comparator.comparing(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()));
                 primary = new Primary(path, storage, options, ownership, start, storedTxid,
-                        position.get().checksum(), lastSnapshot);
+                        position.get().checksum(),
+                        lastSnapshot.map(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()).orElse(-1L),
+                        lastSnapshot.map(o -> o.lastModified().toEpochMilli()).orElse(options.clock().millis()));
             }
             long txid = primary.wal.assignedTxid();
             primary.openOutcome = new OpenOutcome(start.kind(), txid, storedTxid, start.walTransactions(),

@@ -10,6 +10,9 @@ import java.util.Objects;
  * {@link #durable()} / {@link #async()} and change what you need with {@link #toBuilder()}.
  */
 public final class PrimaryOptions {
+    /** The least log that the fraction trigger waits for: tiny databases are not snapshotted every few segments. */
+    public static final long SNAPSHOT_MIN_LOG_BYTES = 1L << 20;
+
     private final Durability durability;
     private final Duration flushInterval;
     private final long flushBytes;
@@ -17,6 +20,8 @@ public final class PrimaryOptions {
     private final long maxPendingBytes;
     private final int checkpointFrames;
     private final long snapshotAfterLogBytes;
+    private final double snapshotLogFraction;
+    private final Duration snapshotInterval;
     private final int readConnections;
     private final int pageSize;
     private final Duration retryInitialBackoff;
@@ -36,6 +41,8 @@ public final class PrimaryOptions {
         this.maxPendingBytes = b.maxPendingBytes;
         this.checkpointFrames = b.checkpointFrames;
         this.snapshotAfterLogBytes = b.snapshotAfterLogBytes;
+        this.snapshotLogFraction = b.snapshotLogFraction;
+        this.snapshotInterval = b.snapshotInterval;
         this.readConnections = b.readConnections;
         this.pageSize = b.pageSize;
         this.retryInitialBackoff = b.retryInitialBackoff;
@@ -94,9 +101,30 @@ public final class PrimaryOptions {
         return checkpointFrames;
     }
 
-    /** Take a snapshot once this many bytes of segments were stored since the last one; 0 turns it off. */
+    /**
+     * Take a snapshot once this many bytes of segments were stored since the last one, however
+     * large the database; 0 turns scheduled snapshots off altogether (the other two triggers too).
+     */
     public long snapshotAfterLogBytes() {
         return snapshotAfterLogBytes;
+    }
+
+    /**
+     * Take a snapshot once the log stored since the last one exceeds this fraction of the
+     * database's size (and at least {@link #SNAPSHOT_MIN_LOG_BYTES}): a restore or a new replica
+     * then never replays more than that share of the database on top of a snapshot. 0 turns
+     * this trigger off.
+     */
+    public double snapshotLogFraction() {
+        return snapshotLogFraction;
+    }
+
+    /**
+     * Take a snapshot once this long has passed since the last one and some log was stored
+     * since; an idle database is never snapshotted again.
+     */
+    public Duration snapshotInterval() {
+        return snapshotInterval;
     }
 
     /** Size of the read-only connection pool. */
@@ -154,6 +182,7 @@ public final class PrimaryOptions {
         return "PrimaryOptions[durability=" + durability + ", flushInterval=" + flushInterval + ", flushBytes="
                 + flushBytes + ", maxSegmentBytes=" + maxSegmentBytes + ", maxPendingBytes=" + maxPendingBytes
                 + ", checkpointFrames=" + checkpointFrames + ", snapshotAfterLogBytes=" + snapshotAfterLogBytes
+                + ", snapshotLogFraction=" + snapshotLogFraction + ", snapshotInterval=" + snapshotInterval
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
                 + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
@@ -169,6 +198,8 @@ public final class PrimaryOptions {
         private long maxPendingBytes = 256L << 20;
         private int checkpointFrames = 4000;
         private long snapshotAfterLogBytes = 256L << 20;
+        private double snapshotLogFraction = 0.5;
+        private Duration snapshotInterval = Duration.ofHours(24);
         private int readConnections = 4;
         private int pageSize = 4096;
         private Duration retryInitialBackoff = Duration.ofMillis(50);
@@ -190,6 +221,8 @@ public final class PrimaryOptions {
             maxPendingBytes = o.maxPendingBytes;
             checkpointFrames = o.checkpointFrames;
             snapshotAfterLogBytes = o.snapshotAfterLogBytes;
+            snapshotLogFraction = o.snapshotLogFraction;
+            snapshotInterval = o.snapshotInterval;
             readConnections = o.readConnections;
             pageSize = o.pageSize;
             retryInitialBackoff = o.retryInitialBackoff;
@@ -233,6 +266,19 @@ public final class PrimaryOptions {
 
         public Builder snapshotAfterLogBytes(long value) {
             snapshotAfterLogBytes = atLeast("snapshotAfterLogBytes", value, 0);
+            return this;
+        }
+
+        public Builder snapshotLogFraction(double value) {
+            if (!(value >= 0) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException("snapshotLogFraction must be >= 0: " + value);
+            }
+            snapshotLogFraction = value;
+            return this;
+        }
+
+        public Builder snapshotInterval(Duration value) {
+            snapshotInterval = positive("snapshotInterval", value);
             return this;
         }
 

@@ -23,13 +23,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes the primary's snapshots, when asked ({@link Primary#snapshot()}) or once
- * {@code snapshotAfterLogBytes} of log were stored since the last one: streams the database at
- * one txid into a snapshot file without stopping writers and stores it create-only.
+ * Takes the primary's snapshots, when asked ({@link Primary#snapshot()}) or when the log stored
+ * since the last one calls for it: streams the database at one txid into a snapshot file
+ * without stopping writers and stores it create-only.
  */
 final class SnapshotTaker {
     /*
@@ -43,6 +44,12 @@ final class SnapshotTaker {
      * pack T and T + 1 into one segment, so every snapshot sits on a segment boundary, and the
      * snapshot is stored only after the log up to T: storage never holds a snapshot it cannot
      * continue from.
+     *
+     * Cadence. A snapshot bounds what a restore or a new replica replays, and costs a copy of
+     * the database; so one is scheduled after a segment is stored, when the log stored since
+     * the last snapshot passes snapshotAfterLogBytes, or snapshotLogFraction of the database's
+     * size (at least SNAPSHOT_MIN_LOG_BYTES), or when snapshotInterval has passed since the last
+     * one. Only a stored segment triggers it, so an idle database is never snapshotted again.
      *
      * [1] docs/adr/0001-capture-thread-and-overlay-snapshots.md
      */
@@ -85,7 +92,9 @@ final class SnapshotTaker {
     private final Host host;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile long lastSnapshotTxid;
+    private volatile long lastSnapshotMillis;
     private volatile long logBytesSinceSnapshot;
+    private final LongSupplier databaseBytes;
 
     /**
      * @param inProgress counts snapshots reading the WAL; shared with LocalWal, which does not fold meanwhile
@@ -93,7 +102,9 @@ final class SnapshotTaker {
     SnapshotTaker(String db, Path path, Storage storage, PrimaryOptions options, ReentrantLock gate, LocalWal wal,
                   SegmentFlusher flusher, AckRegistry acks, StorageWriter storageWriter, FileChannel databaseChannel,
                   FileChannel walChannel, int pageSize, AtomicInteger inProgress, Executor maintenance, Host host,
-                  long lastSnapshotTxid) {
+                  long lastSnapshotTxid, long lastSnapshotMillis, LongSupplier databaseBytes) {
+        this.lastSnapshotMillis = lastSnapshotMillis;
+        this.databaseBytes = databaseBytes;
         this.db = db;
         this.path = path;
         this.storage = storage;
@@ -132,8 +143,7 @@ final class SnapshotTaker {
     /** A segment of {@code bytes} was stored: takes a snapshot in the background once enough log piled up. */
     void segmentStored(long bytes, boolean closed) {
         logBytesSinceSnapshot += bytes;
-        if (options.snapshotAfterLogBytes() == 0 || logBytesSinceSnapshot < options.snapshotAfterLogBytes() || closed
-                || !scheduled.compareAndSet(false, true)) {
+        if (closed || !due() || !scheduled.compareAndSet(false, true)) {
             return;
         }
         try {
@@ -155,6 +165,22 @@ final class SnapshotTaker {
         } catch (RejectedExecutionException e) {
             scheduled.set(false); // closing
         }
+    }
+
+    /** Whether the log stored since the last snapshot calls for a new one (see Cadence above). */
+    private boolean due() {
+        long log = logBytesSinceSnapshot;
+        if (options.snapshotAfterLogBytes() == 0 || log == 0) {
+            return false;
+        }
+        if (log >= options.snapshotAfterLogBytes()) {
+            return true;
+        }
+        if (options.snapshotLogFraction() > 0 && log >= PrimaryOptions.SNAPSHOT_MIN_LOG_BYTES
+                && log >= options.snapshotLogFraction() * databaseBytes.getAsLong()) {
+            return true;
+        }
+        return options.clock().millis() - lastSnapshotMillis >= options.snapshotInterval().toMillis();
     }
 
     /** Under the gate, once everything is captured: the overlay at the current txid; writers then go on. */
@@ -206,6 +232,7 @@ final class SnapshotTaker {
                 throw fenced;
             }
             lastSnapshotTxid = source.txid();
+            lastSnapshotMillis = options.clock().millis();
             host.snapshotStored(source.txid());
             logBytesSinceSnapshot = 0;
             log.info("snapshot stored db={} key={} txid={} pages={} bytes={} ms={}", db, key, source.txid(),
