@@ -98,10 +98,25 @@ class WalshipCommandTest {
     }
 
     @Test
-    void ls_listsSnapshotsAndSegments() {
+    void ls_byDefault_summarizesEachKindWithItsTxidRange() {
+        assertThat(run("ls", url())).isZero();
+        assertThat(out.toString()).containsPattern("snapshots +1 +\\d+ +0 +0 ")
+                .containsPattern("segments +11 +\\d+ +1 +11 ")
+                .contains("1 snapshots, 11 segments").contains("latest txid 11")
+                .doesNotContain("segment   ");
+    }
+
+    @Test
+    void ls_verbose_listsEveryObjectWithTheNewestSegmentsLastTxid() {
         assertThat(run("ls", url(), "-v")).isZero();
-        assertThat(out.toString()).contains("snapshot").contains("segment").contains("latest txid 11")
-                .contains("1 snapshots, 11 segments");
+        assertThat(out.toString()).containsPattern("segment +11 +11 ").doesNotContain(" ? ")
+                .containsPattern("snapshot +0 +0 ").contains("1 snapshots, 11 segments, ");
+    }
+
+    @Test
+    void ls_headers_readsEveryObject() {
+        assertThat(run("ls", url(), "--headers")).isZero();
+        assertThat(out.toString()).contains("txns=1 raw=").contains("pages=");
     }
 
     @Test
