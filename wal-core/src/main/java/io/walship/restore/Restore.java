@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,15 +104,21 @@ public final class Restore {
         String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
         long commitMillis;
         int applied = 0;
-        try (DatabaseImage image = openSnapshot(storage, snapshotKey, temp, progress)) {
+        Map<String, Long> sizes = segments.stream().collect(Collectors.toMap(ObjectInfo::key, ObjectInfo::size,
+                (a, b) -> a));
+        List<SegmentPrefetch.Planned> planned = plan.segmentFirstTxids().stream()
+                .map(first -> new SegmentPrefetch.Planned(first, sizes.getOrDefault(ObjectKey.segment(first), 0L)))
+                .toList();
+        // the first segments are fetched while the snapshot streams in
+        try (SegmentPrefetch prefetch = new SegmentPrefetch(storage, planned, spillDirectory(temp));
+             DatabaseImage image = openSnapshot(storage, snapshotKey, temp, progress)) {
             commitMillis = -1;
-            for (long first : plan.segmentFirstTxids()) {
+            for (int i = 0; i < planned.size(); i++) {
                 if (image.txid() >= target.txid()) {
                     break;
                 }
-                String key = ObjectKey.segment(first);
                 boolean reachedTarget = false;
-                try (FetchedSegment fetched = FetchedSegment.require(storage, key, image.txid() + 1, spillDirectory(temp));
+                try (FetchedSegment fetched = prefetch.next();
                      SegmentReader segment = fetched.open()) {
                     image.checkContinues(segment);
                     for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;

@@ -1,0 +1,127 @@
+package io.walship.restore;
+
+import io.walship.TxidGapException;
+import io.walship.format.ObjectKey;
+import io.walship.storage.Storage;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Fetches the segments a restore applies several at a time and hands them out in order, so a
+ * restore over remote storage waits for bandwidth, not for one round trip per segment.
+ */
+final class SegmentPrefetch implements Closeable {
+    /*
+     * Bounds. At most MAX_IN_FLIGHT fetches run or wait to be taken, and together at most
+     * MAX_IN_FLIGHT_BYTES by the sizes storage listed, except that the next segment is always
+     * fetched: a segment larger than the bound goes alone (and spills beyond its memory share
+     * into a file, as FetchedSegment does). So the heap a restore needs stays a constant, not a
+     * function of the segments' sizes, while thousands of small segments come eight at a time.
+     */
+    static final int MAX_IN_FLIGHT = 8;
+    static final long MAX_IN_FLIGHT_BYTES = 16L << 20;
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    /** A segment to fetch: its first txid and the size storage listed for it. */
+    record Planned(long firstTxid, long size) {
+    }
+
+    private record Fetching(Planned segment, Future<FetchedSegment> result) {
+    }
+
+    private final Storage storage;
+    private final List<Planned> segments;
+    private final Path spillDirectory;
+    private final ExecutorService pool;
+    private final ArrayDeque<Fetching> inFlight = new ArrayDeque<>();
+    private int nextToFetch;
+    private long inFlightBytes;
+
+    SegmentPrefetch(Storage storage, List<Planned> segments, Path spillDirectory) {
+        this.storage = storage;
+        this.segments = segments;
+        this.spillDirectory = spillDirectory;
+        this.pool = Executors.newFixedThreadPool(MAX_IN_FLIGHT, r -> {
+            Thread t = new Thread(r, "walship-restore-fetch-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        fill();
+    }
+
+    /** The next segment in order, waiting for its fetch; null after the last. Close it after use. */
+    FetchedSegment next() throws IOException {
+        fill();
+        Fetching head = inFlight.poll();
+        if (head == null) {
+            return null;
+        }
+        inFlightBytes -= head.segment().size();
+        try {
+            return head.result().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while fetching " + ObjectKey.segment(head.segment().firstTxid()));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException) {
+                throw (IOException) cause;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new IOException("fetching " + ObjectKey.segment(head.segment().firstTxid()) + " failed", cause);
+        } finally {
+            fill();
+        }
+    }
+
+    private void fill() {
+        while (nextToFetch < segments.size() && inFlight.size() < MAX_IN_FLIGHT) {
+            Planned segment = segments.get(nextToFetch);
+            if (!inFlight.isEmpty() && inFlightBytes + segment.size() > MAX_IN_FLIGHT_BYTES) {
+                return;
+            }
+            nextToFetch++;
+            inFlightBytes += segment.size();
+            inFlight.add(new Fetching(segment, pool.submit(() -> {
+                String key = ObjectKey.segment(segment.firstTxid());
+                return FetchedSegment.fetch(storage, key, spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES)
+                        .orElseThrow(() -> new TxidGapException(key, segment.firstTxid(), -1));
+            })));
+        }
+    }
+
+    /** Stops fetching and deletes what was fetched but not taken. */
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Fetching fetching : inFlight) {
+            Future<FetchedSegment> result = fetching.result();
+            if (result.isDone() && !result.isCancelled()) {
+                try {
+                    result.get().close();
+                } catch (ExecutionException | InterruptedException | UncheckedIOException e) {
+                    // failed or not fetched: nothing to delete
+                }
+            }
+        }
+        inFlight.clear();
+    }
+}
