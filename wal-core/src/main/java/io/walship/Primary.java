@@ -121,7 +121,6 @@ public final class Primary implements AutoCloseable {
 
     private volatile RuntimeException failure;
     private volatile Problem failureProblem;
-    private volatile Problem backgroundProblem;
     private volatile boolean closed;
 
     /**
@@ -153,7 +152,7 @@ public final class Primary implements AutoCloseable {
         this.maintenance = task -> maintenanceThread.execute(() -> runMaintenance(task));
         this.acks = new AckRegistry(storedTxid, meters.ackLatency);
         this.storageWriter = new StorageWriter(this.storage, options, db, meters);
-        SegmentSpill spill = new SegmentSpill(spillDirectory(path), options.captureMemoryBytes());
+        SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes());
         spill.removeLeftovers();
         this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, spill,
                 new SegmentFlusher.Events() {
@@ -195,20 +194,7 @@ public final class Primary implements AutoCloseable {
                         fail(e);
                     }
 
-                    @Override
-                    public void snapshotStored(long txid) {
-                        backgroundProblem = null;
-                    }
-
-                    @Override
-                    public void backgroundFailed(String task, Exception e) {
-                        meters.error(task, e);
-                        backgroundProblem = Problem.of(e, options.clock().instant());
-                        log.error("{} failed, primary goes on db={} txid={} error={}", task, db, wal.assignedTxid(),
-                                e.toString());
-                    }
-                }, lastSnapshotTxid, lastSnapshotMillis,
-                () -> wal.capture().databasePages() * (long) pageSize);
+                }, lastSnapshotTxid, lastSnapshotMillis, meters);
         this.hookToken = WalHook.attach(writer, wal::committed);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         registerGauges();
@@ -315,11 +301,6 @@ public final class Primary implements AutoCloseable {
             closeAfterFailure();
             throw e;
         }
-    }
-
-    /** Where segments go that outgrow {@link PrimaryOptions#captureMemoryBytes()}. */
-    static Path spillDirectory(Path database) {
-        return Restore.sibling(database, "-walship.spill");
     }
 
     private Connection openWriter() throws SQLException {
@@ -489,12 +470,12 @@ public final class Primary implements AutoCloseable {
     public PrimaryStatus status() {
         long txid = wal.assignedTxid();
         long stored = acks.storedTxid();
-        StorageException outage = storageWriter.outage();
+        Problem outage = storageWriter.outageProblem();
         Problem failed = failureProblem;
         Health health = failed != null ? Health.FAILED : closed ? Health.CLOSED
                 : outage != null ? Health.RETRYING : Health.RUNNING;
         Optional<Problem> error = Optional.ofNullable(failed != null ? failed
-                : outage != null ? storageWriter.outageProblem() : backgroundProblem);
+                : outage != null ? outage : snapshots.failure());
         long lastStored = storageWriter.lastStoredMillis();
         return new PrimaryStatus(db, health, txid, stored, Math.max(0, txid - stored), flusher.pendingBytes(),
                 lastStored < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(lastStored)),

@@ -5,6 +5,7 @@ import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SqliteHeader;
 import io.walship.format.SegmentReader;
+import io.walship.format.SegmentSpill;
 import io.walship.restore.DatabaseImage;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
@@ -256,7 +257,7 @@ final class Resume {
         }
         long from = record != null ? record.header().txid() : latest.txid();
         if (from <= latest.txid()) {
-            try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
+            try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
                 List<Long> matches = new ArrayList<>();
                 if (stored.checksumAtStart() == file.value()) {
                     matches.add(from);
@@ -351,7 +352,7 @@ final class Resume {
     private Resumed catchUp(Base base, List<Long> wal, DatabaseChecksum stateAfterWal)
             throws IOException, SQLException {
         long from = base.txid() + wal.size();
-        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
+        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
             if (stored.checksumAtStart() != stateAfterWal.value()) {
                 return rebuild("storage holds another history: the local database at txid " + from
                         + " has checksum " + Long.toHexString(stateAfterWal.value()) + ", storage recorded "
@@ -367,7 +368,7 @@ final class Resume {
 
     /** Step 1d: a catch-up from {@code from} was cut short; writes the stored log over the file again. */
     private Resumed finishCatchUp(long from, DatabaseChecksum file) throws IOException {
-        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, Primary.spillDirectory(db))) {
+        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
             Written written = writeStored(stored, from, file, 0, false);
             return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
         } catch (TxidNotAvailableException | TxidGapException e) {

@@ -22,8 +22,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,12 +65,6 @@ final class SnapshotTaker {
 
         /** The primary is closing: a snapshot under way stops. */
         boolean closing();
-
-        /** A scheduled snapshot failed on local I/O; the primary goes on and says so. */
-        void backgroundFailed(String task, Exception e);
-
-        /** A snapshot was stored: an earlier snapshot failure no longer stands. */
-        void snapshotStored(long txid);
     }
 
     private final String db;
@@ -94,7 +86,9 @@ final class SnapshotTaker {
     private volatile long lastSnapshotTxid;
     private volatile long lastSnapshotMillis;
     private volatile long logBytesSinceSnapshot;
-    private final LongSupplier databaseBytes;
+    private final PrimaryMeters meters;
+    /** Why the last scheduled snapshot failed, until one is stored; null otherwise. */
+    private volatile Problem failure;
 
     /**
      * @param inProgress counts snapshots reading the WAL; shared with LocalWal, which does not fold meanwhile
@@ -102,9 +96,9 @@ final class SnapshotTaker {
     SnapshotTaker(String db, Path path, Storage storage, PrimaryOptions options, ReentrantLock gate, LocalWal wal,
                   SegmentFlusher flusher, AckRegistry acks, StorageWriter storageWriter, FileChannel databaseChannel,
                   FileChannel walChannel, int pageSize, AtomicInteger inProgress, Executor maintenance, Host host,
-                  long lastSnapshotTxid, long lastSnapshotMillis, LongSupplier databaseBytes) {
+                  long lastSnapshotTxid, long lastSnapshotMillis, PrimaryMeters meters) {
         this.lastSnapshotMillis = lastSnapshotMillis;
-        this.databaseBytes = databaseBytes;
+        this.meters = meters;
         this.db = db;
         this.path = path;
         this.storage = storage;
@@ -140,6 +134,11 @@ final class SnapshotTaker {
         return lastSnapshotTxid;
     }
 
+    /** Why the last scheduled snapshot failed on local I/O, until a snapshot is stored again; else null. */
+    Problem failure() {
+        return failure;
+    }
+
     /** A segment of {@code bytes} was stored: takes a snapshot in the background once enough log piled up. */
     void segmentStored(long bytes, boolean closed) {
         logBytesSinceSnapshot += bytes;
@@ -157,7 +156,11 @@ final class SnapshotTaker {
                         throw e; // not the primary closing: a bug, which the maintenance thread reports
                     }
                 } catch (UncheckedIOException e) {
-                    host.backgroundFailed("snapshot", e); // the log still ships; the next threshold tries again
+                    // the log still ships; the next threshold tries again
+                    failure = Problem.of(e, options.clock().instant());
+                    meters.error("snapshot", e);
+                    log.error("scheduled snapshot failed, primary goes on db={} txid={} error={}", db,
+                            wal.assignedTxid(), e.toString());
                 } finally {
                     scheduled.set(false);
                 }
@@ -177,7 +180,7 @@ final class SnapshotTaker {
             return true;
         }
         if (options.snapshotLogFraction() > 0 && log >= PrimaryOptions.SNAPSHOT_MIN_LOG_BYTES
-                && log >= options.snapshotLogFraction() * databaseBytes.getAsLong()) {
+                && log >= options.snapshotLogFraction() * wal.capture().databasePages() * (double) pageSize) {
             return true;
         }
         return options.clock().millis() - lastSnapshotMillis >= options.snapshotInterval().toMillis();
@@ -233,7 +236,7 @@ final class SnapshotTaker {
             }
             lastSnapshotTxid = source.txid();
             lastSnapshotMillis = options.clock().millis();
-            host.snapshotStored(source.txid());
+            failure = null;
             logBytesSinceSnapshot = 0;
             log.info("snapshot stored db={} key={} txid={} pages={} bytes={} ms={}", db, key, source.txid(),
                     source.pageCount(), Files.size(temp), (System.nanoTime() - started) / 1_000_000);

@@ -3,7 +3,6 @@ package io.walship;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,9 +36,8 @@ final class StorageWriter {
     private final PrimaryOptions options;
     private final String db;
     private final PrimaryMeters meters;
-    private volatile StorageException outage;
-    /** Since when storage has been failing (the first failure of the current outage). */
-    private volatile Instant outageSince;
+    /** The last failure, since the first of the current outage; null while storage accepts writes. */
+    private volatile Problem outage;
     private volatile long lastStoredMillis = -1;
 
     StorageWriter(Storage storage, PrimaryOptions options, String db, PrimaryMeters meters) {
@@ -55,14 +53,13 @@ final class StorageWriter {
 
     /** The last failure, while no write has succeeded since; else null. */
     StorageException outage() {
-        return outage;
+        Problem current = outage;
+        return current == null ? null : (StorageException) current.error();
     }
 
-    /** The current outage as a status problem (its first failure's time), or null. */
+    /** The current outage as a status problem (its last error, since its first), or null. */
     Problem outageProblem() {
-        StorageException e = outage;
-        Instant since = outageSince;
-        return e == null || since == null ? null : new Problem(Problem.kindOf(e), e, since);
+        return outage;
     }
 
     /** Wall-clock time of the last object stored by this writer, or -1. */
@@ -81,7 +78,6 @@ final class StorageWriter {
             try {
                 PutResult result = put.put();
                 outage = null;
-                outageSince = null;
                 boolean ours = result == PutResult.CREATED || sameContent.test();
                 if (ours) {
                     if (attempt > 1) {
@@ -92,10 +88,9 @@ final class StorageWriter {
                 }
                 return ours;
             } catch (StorageException e) {
-                if (outage == null) {
-                    outageSince = options.clock().instant();
-                }
-                outage = e;
+                Problem previous = outage;
+                outage = new Problem(Problem.kindOf(e), e,
+                        previous == null ? options.clock().instant() : previous.since());
                 meters.uploadFailed(key, e);
                 if (attempt == 1 || attempt % 10 == 0) {
                     log.warn("storage write failed, retrying db={} key={} attempt={} retryable={} error={}", db, key,

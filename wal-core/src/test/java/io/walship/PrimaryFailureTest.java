@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.walship.format.ObjectKey;
+import io.walship.format.SegmentSpill;
 import io.walship.metrics.WalshipMeter;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;
@@ -86,7 +87,7 @@ class PrimaryFailureTest {
         Path db = dir.resolve("app.db");
         PrimaryOptions options = options().toBuilder().captureMemoryBytes(0).build(); // every segment spills
         try (Primary primary = Primary.open(new MemoryStorage(), db, options)) {
-            Path spill = Primary.spillDirectory(db);
+            Path spill = SegmentSpill.besideDatabase(db);
             Files.deleteIfExists(spill);
             Files.writeString(spill, "not a directory"); // what a failing disk or an operator's mistake leaves
 

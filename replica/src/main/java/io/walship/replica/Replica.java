@@ -96,8 +96,8 @@ public final class Replica implements AutoCloseable {
     private final Metrics.Timer lag;
     private final Metrics.Counter appliedTransactions;
     private Thread follower;
-    private volatile WalshipException lastError;
-    private volatile Instant lastErrorSince;
+    /** Why the last attempt to apply failed (a WalshipException), since the first of the run; null after a success. */
+    private volatile Problem lastError;
     private volatile long lastPollMillis = -1;
     private volatile long appliedMillis = -1;
     private volatile boolean closed;
@@ -151,7 +151,7 @@ public final class Replica implements AutoCloseable {
         Connection lock = null;
         try {
             ownership = FileOwnership.acquire(path);
-            SegmentSpill.removeLeftovers(spillDirectory(path));
+            SegmentSpill.removeLeftovers(SegmentSpill.besideDatabase(path));
             long started = System.nanoTime();
             Optional<ReplicaState> state = readState(path);
             boolean recovering = false;
@@ -232,7 +232,7 @@ public final class Replica implements AutoCloseable {
             long next = state.applyingTxid();
             while (next <= state.applyingLastTxid()) {
                 String key = ObjectKey.segment(next);
-                FetchedSegment fetched = FetchedSegment.fetch(storage, key, spillDirectory(file.path()),
+                FetchedSegment fetched = FetchedSegment.fetch(storage, key, SegmentSpill.besideDatabase(file.path()),
                         FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> new CorruptObjectException(key,
                         "a segment an interrupted apply was using is gone", -1));
                 segments.add(fetched);
@@ -251,11 +251,6 @@ public final class Replica implements AutoCloseable {
         try (SegmentReader segment = fetched.open()) {
             return segment.lastTxid();
         }
-    }
-
-    /** Where segments too large for memory are fetched to. */
-    private static Path spillDirectory(Path replica) {
-        return Restore.sibling(replica, "-walship.spill");
     }
 
     /** Only ever runs BEGIN EXCLUSIVE / COMMIT: it takes SQLite's lock, never writes through SQLite. */
@@ -318,7 +313,7 @@ public final class Replica implements AutoCloseable {
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
                         String key = ObjectKey.segment(next);
                         Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, key,
-                                spillDirectory(path), Math.max(0, memoryLeft));
+                                SegmentSpill.besideDatabase(path), Math.max(0, memoryLeft));
                         lastPollMillis = System.currentTimeMillis();
                         if (fetched.isEmpty()) {
                             break;
@@ -377,14 +372,11 @@ public final class Replica implements AutoCloseable {
 
     private void clearError() {
         lastError = null;
-        lastErrorSince = null;
     }
 
     private void setError(WalshipException e) {
-        if (lastError == null) {
-            lastErrorSince = Instant.now();
-        }
-        lastError = e;
+        Problem previous = lastError;
+        lastError = Problem.of(e, previous == null ? Instant.now() : previous.since());
         metrics.counter(WalshipMeter.REPLICA_ERRORS, "kind", errorKind(e)).increment();
     }
 
@@ -540,8 +532,7 @@ public final class Replica implements AutoCloseable {
      * with its txid, the commit and apply times of the last batch, and the last error.
      */
     public ReplicaStatus status() {
-        WalshipException error = lastError;
-        Instant since = lastErrorSince;
+        Problem error = lastError;
         Health health = file.torn() != null ? Health.FAILED : closed ? Health.CLOSED
                 : error != null ? Health.RETRYING : Health.RUNNING;
         long committed = file.commitMillis();
@@ -552,12 +543,12 @@ public final class Replica implements AutoCloseable {
                 applied < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(applied)),
                 committed < 0 || applied < 0 ? Optional.empty() : Optional.of(Duration.ofMillis(applied - committed)),
                 polled < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(polled)),
-                error == null ? Optional.empty() : Optional.of(Problem.of(error, since == null ? Instant.now() : since)));
+                Optional.ofNullable(error));
     }
 
     /** The error that stopped the last attempt to apply, if that attempt failed. */
     public Optional<WalshipException> lastError() {
-        return Optional.ofNullable(lastError);
+        return Optional.ofNullable(lastError).map(p -> (WalshipException) p.error());
     }
 
     public Path path() {

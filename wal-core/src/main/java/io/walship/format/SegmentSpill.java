@@ -68,6 +68,11 @@ public final class SegmentSpill {
         return reserved.get();
     }
 
+    /** The spill directory of a primary's database or a replica's file: {@code <file>-walship.spill}. */
+    public static Path besideDatabase(Path database) {
+        return database.resolveSibling(database.getFileName() + "-walship.spill");
+    }
+
     /** A new empty temporary file in the spill directory. */
     Path newFile() throws IOException {
         return newFile(directory, "segment-");

@@ -29,9 +29,9 @@ public final class MicrometerMetrics implements Metrics {
         this.common = Tags.of("db", db);
     }
 
-    /** Metrics for database {@code db} in {@code registry}. */
+    /** Metrics for database {@code db} in {@code registry} (not null: {@link Metrics#of} handles that). */
     public static Metrics of(MeterRegistry registry, String db) {
-        return registry == null ? NONE : new MicrometerMetrics(registry, db);
+        return new MicrometerMetrics(registry, db);
     }
 
     @Override
