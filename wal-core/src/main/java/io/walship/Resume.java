@@ -7,6 +7,7 @@ import io.walship.format.SqliteHeader;
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
 import io.walship.restore.DatabaseImage;
+import io.walship.restore.LogCatalog;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
@@ -94,25 +95,25 @@ final class Resume {
     private final Storage storage;
     private final Path db;
     private final Position latest;
-    private final List<Long> segments;
+    private final LogCatalog catalog;
     private final PrimaryOptions options;
     private boolean fileRead;
 
-    private Resume(Storage storage, Path db, Position latest, List<Long> segments, PrimaryOptions options) {
+    private Resume(Storage storage, Path db, Position latest, LogCatalog catalog, PrimaryOptions options) {
         this.storage = storage;
         this.db = db;
         this.latest = latest;
-        this.segments = segments;
+        this.catalog = catalog;
         this.options = options;
     }
 
     /**
      * @param latest   storage's newest position
-     * @param segments the first txids of storage's segments, ascending
+     * @param catalog  what storage holds
      */
-    static Resumed run(Storage storage, Path db, Position latest, List<Long> segments, PrimaryOptions options)
+    static Resumed run(Storage storage, Path db, Position latest, LogCatalog catalog, PrimaryOptions options)
             throws IOException, SQLException {
-        return new Resume(storage, db, latest, segments, options).run();
+        return new Resume(storage, db, latest, catalog, options).run();
     }
 
     private Resumed run() throws IOException, SQLException {
@@ -257,7 +258,7 @@ final class Resume {
         }
         long from = record != null ? record.header().txid() : latest.txid();
         if (from <= latest.txid()) {
-            try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
+            try (StoredLog stored = StoredLog.after(storage, catalog, from, latest, SegmentSpill.besideDatabase(db))) {
                 List<Long> matches = new ArrayList<>();
                 if (stored.checksumAtStart() == file.value()) {
                     matches.add(from);
@@ -352,7 +353,7 @@ final class Resume {
     private Resumed catchUp(Base base, List<Long> wal, DatabaseChecksum stateAfterWal)
             throws IOException, SQLException {
         long from = base.txid() + wal.size();
-        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
+        try (StoredLog stored = StoredLog.after(storage, catalog, from, latest, SegmentSpill.besideDatabase(db))) {
             if (stored.checksumAtStart() != stateAfterWal.value()) {
                 return rebuild("storage holds another history: the local database at txid " + from
                         + " has checksum " + Long.toHexString(stateAfterWal.value()) + ", storage recorded "
@@ -368,7 +369,7 @@ final class Resume {
 
     /** Step 1d: a catch-up from {@code from} was cut short; writes the stored log over the file again. */
     private Resumed finishCatchUp(long from, DatabaseChecksum file) throws IOException {
-        try (StoredLog stored = StoredLog.after(storage, segments, from, latest, SegmentSpill.besideDatabase(db))) {
+        try (StoredLog stored = StoredLog.after(storage, catalog, from, latest, SegmentSpill.besideDatabase(db))) {
             Written written = writeStored(stored, from, file, 0, false);
             return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
         } catch (TxidNotAvailableException | TxidGapException e) {

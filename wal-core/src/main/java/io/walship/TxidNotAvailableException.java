@@ -11,7 +11,8 @@ public final class TxidNotAvailableException extends WalshipException {
     public TxidNotAvailableException(String requested, long earliest, long latest) {
         super("restore target not available: requested=" + requested + " earliest=" + earliest + " latest=" + latest
                 + (latest < 0 ? " (storage holds no snapshot: is the URL or prefix right?)"
-                        : " (choose a target between earliest and latest)"));
+                        : " (choose a target between earliest and latest; history before earliest was"
+                        + " removed by retention or never stored)"));
         this.requested = requested;
         this.earliest = earliest;
         this.latest = latest;

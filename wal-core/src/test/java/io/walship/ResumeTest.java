@@ -11,6 +11,7 @@ import io.walship.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.restore.DatabaseImage;
+import io.walship.restore.LogCatalog;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.restore.StoredLog;
@@ -225,7 +226,7 @@ class ResumeTest {
         Position latest = Restore.latestPosition(storage).orElseThrow();
         // the catch-up's record, then part of its writes: txids 1..10 whole, then half a page of 15
         CheckpointRecord.create(db(), 0, before, latest.txid()).close();
-        try (StoredLog stored = StoredLog.after(storage, segments(), 0, latest, dir);
+        try (StoredLog stored = StoredLog.after(storage, LogCatalog.list(storage), 0, latest, dir);
              DatabaseImage image = DatabaseImage.open(db(), before.copy(), 0)) {
             for (int i = 1; i <= 10; i++) {
                 stored.applyTo(image, stored.next(), true);

@@ -4,6 +4,8 @@ import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
 import io.walship.restore.FetchedSegment;
+import io.walship.restore.LogCatalog;
+import io.walship.restore.LogCatalog.LogObject;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
@@ -50,19 +52,25 @@ final class LsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         try (Storage opened = storage.open()) {
-            List<ObjectInfo> snapshots = opened.list(ObjectKey.SNAPSHOT_PREFIX).stream()
-                    .filter(o -> ObjectKey.parseSnapshot(o.key()).isPresent()).toList();
-            List<ObjectInfo> segments = opened.list(ObjectKey.LOG_PREFIX).stream()
-                    .filter(o -> ObjectKey.parseSegment(o.key()).isPresent()).toList();
-            Optional<Position> latest = Restore.latestPosition(opened, snapshots, segments);
+            LogCatalog catalog = LogCatalog.list(opened);
+            Optional<Position> latest = Restore.latestPosition(opened, catalog);
+            long latestTxid = latest.map(Position::txid).orElse(-1L);
+            List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             out.printf("storage %s%n", storage);
             out.printf("%-10s %9s %14s %20s %20s  %-30s %s%n", "kind", "objects", "bytes", "first txid", "last txid",
                     "oldest", "newest");
             summary(out, "snapshots", snapshots, o -> ObjectKey.parseSnapshot(o.key()).orElseThrow(),
-                    snapshots.stream().mapToLong(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()).max()
-                            .orElse(-1));
-            summary(out, "segments", segments, o -> ObjectKey.parseSegment(o.key()).orElseThrow(),
-                    latest.map(Position::txid).orElse(-1L));
+                    catalog.latestSnapshot().orElse(-1));
+            for (int level = 0; level <= ObjectKey.LEVELS; level++) {
+                List<LogObject> objects = catalog.level(level);
+                if (level > 0 && objects.isEmpty()) {
+                    continue;
+                }
+                long last = objects.isEmpty() ? -1 : lastTxid(catalog, objects.get(objects.size() - 1), latestTxid);
+                summary(out, level == 0 ? "segments" : "level " + level,
+                        objects.stream().map(LogObject::info).toList(),
+                        o -> ObjectKey.parseLog(o.key()).orElseThrow().start(), last);
+            }
             if (verbose || headers) {
                 out.printf("%n%-10s %20s %20s %12s  %s%n", "type", "first txid", "last txid", "bytes", "stored");
                 for (ObjectInfo info : snapshots) {
@@ -70,22 +78,34 @@ final class LsCommand implements Callable<Integer> {
                     out.printf("%-10s %20d %20d %12d  %s%s%n", "snapshot", txid, txid, info.size(),
                             info.lastModified(), headers ? snapshotDetail(opened, info.key()) : "");
                 }
-                for (int i = 0; i < segments.size(); i++) {
-                    ObjectInfo info = segments.get(i);
-                    long last = i + 1 < segments.size()
-                            ? ObjectKey.parseSegment(segments.get(i + 1).key()).orElseThrow() - 1
-                            : latest.map(Position::txid).orElse(-1L);
-                    out.printf("%-10s %20d %20s %12d  %s%s%n", "segment", ObjectKey.parseSegment(info.key()).orElseThrow(),
-                            last < 0 ? "?" : Long.toString(last), info.size(), info.lastModified(),
-                            headers ? segmentDetail(opened, info.key()) : "");
+                for (LogObject object : catalog.log().values()) {
+                    long last = lastTxid(catalog, object, latestTxid);
+                    out.printf("%-10s %20d %20s %12d  %s%s%n",
+                            object.key().level() == 0 ? "segment" : "level " + object.key().level(),
+                            object.key().start(), last < 0 ? "?" : Long.toString(last), object.size(),
+                            object.info().lastModified(), headers ? segmentDetail(opened, object.storageKey()) : "");
                 }
             }
-            long total = snapshots.stream().mapToLong(ObjectInfo::size).sum()
-                    + segments.stream().mapToLong(ObjectInfo::size).sum();
-            out.printf("%d snapshots, %d segments, %d bytes%s%n", snapshots.size(), segments.size(), total,
-                    latest.map(p -> ", latest txid " + p.txid()).orElse(", no snapshot"));
+            out.printf("%d snapshots, %d log objects, %d bytes%s%n", snapshots.size(), catalog.log().size(),
+                    catalog.bytes(), latest.map(p -> ", latest txid " + p.txid() + ", earliest restorable txid "
+                            + catalog.earliestSnapshot().getAsLong()).orElse(", no snapshot"));
         }
         return ExitCode.OK.code;
+    }
+
+    /**
+     * Where a log object ends, from the listing: just before the next segment when one follows,
+     * the latest txid for the newest object, -1 (shown as ?) when only its header could say
+     * (the next object is a compacted one, whose first txid the listing does not give).
+     */
+    private static long lastTxid(LogCatalog catalog, LogObject object, long latestTxid) {
+        ObjectKey.LogKey key = object.key();
+        ObjectKey.LogKey next = catalog.log().navigableKeySet().ceiling(new ObjectKey.LogKey(ObjectKey.LEVELS,
+                key.level() == 0 ? key.start() + 1 : key.blockEnd()));
+        if (next == null) {
+            return latestTxid;
+        }
+        return next.level() == 0 ? next.start() - 1 : -1;
     }
 
     /** One line for a kind of object: count, bytes, txid range, oldest and newest store time. */

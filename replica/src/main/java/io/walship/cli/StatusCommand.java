@@ -1,6 +1,7 @@
 package io.walship.cli;
 
 import io.walship.format.ObjectKey;
+import io.walship.restore.LogCatalog;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
@@ -41,10 +42,11 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Instant.now();
         try (Storage opened = storage.open()) {
-            List<ObjectInfo> snapshots = opened.list(ObjectKey.SNAPSHOT_PREFIX);
-            List<ObjectInfo> segments = opened.list(ObjectKey.LOG_PREFIX);
+            LogCatalog catalog = LogCatalog.list(opened);
+            List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
+            List<ObjectInfo> segments = catalog.log().values().stream().map(LogCatalog.LogObject::info).toList();
             out.printf("storage %s%n", storage);
-            Optional<Position> latest = Restore.latestPosition(opened, snapshots, segments);
+            Optional<Position> latest = Restore.latestPosition(opened, catalog);
             if (latest.isEmpty()) {
                 out.printf("no snapshot: no primary has shipped a database here%n");
                 out.flush();
@@ -58,13 +60,12 @@ final class StatusCommand implements Callable<Integer> {
             ObjectInfo newest = newest(snapshots, segments);
             out.printf("newest object %s, stored %s (%s ago)%n", newest.key(), newest.lastModified(),
                     age(now, newest.lastModified()));
-            snapshots.stream().filter(o -> ObjectKey.parseSnapshot(o.key()).isPresent())
-                    .max(Comparator.comparing(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()))
-                    .ifPresent(s -> out.printf("newest snapshot txid %d, stored %s (%s ago)%n",
-                            ObjectKey.parseSnapshot(s.key()).orElseThrow(), s.lastModified(),
-                            age(now, s.lastModified())));
-            out.printf("objects %d snapshots (%d bytes), %d segments (%d bytes)%n", snapshots.size(), bytes(snapshots),
-                    segments.size(), bytes(segments));
+            ObjectInfo newestSnapshot = catalog.snapshots().lastEntry().getValue();
+            out.printf("newest snapshot txid %d, stored %s (%s ago)%n", catalog.latestSnapshot().getAsLong(),
+                    newestSnapshot.lastModified(), age(now, newestSnapshot.lastModified()));
+            out.printf("earliest restorable txid %d%n", catalog.earliestSnapshot().getAsLong());
+            out.printf("objects %d snapshots (%d bytes), %d log objects (%d bytes)%n", snapshots.size(),
+                    bytes(snapshots), segments.size(), bytes(segments));
             if (maxAge != null && Duration.between(newest.lastModified(), now).compareTo(maxAge) > 0) {
                 out.printf("STALE: nothing stored for %s, more than --max-age %s%n", age(now, newest.lastModified()),
                         maxAge);

@@ -19,6 +19,7 @@ import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
 import io.walship.restore.FetchedSegment;
+import io.walship.restore.LogLookup;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
@@ -232,9 +233,9 @@ public final class Replica implements AutoCloseable {
             long next = state.applyingTxid();
             while (next <= state.applyingLastTxid()) {
                 String key = ObjectKey.segment(next);
-                FetchedSegment fetched = FetchedSegment.fetch(storage, key, SegmentSpill.besideDatabase(file.path()),
+                FetchedSegment fetched = LogLookup.fetch(storage, next, true, SegmentSpill.besideDatabase(file.path()),
                         FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> new CorruptObjectException(key,
-                        "a segment an interrupted apply was using is gone", -1));
+                        "the log an interrupted apply was using is gone (and no compacted object holds it)", -1));
                 segments.add(fetched);
                 next = lastTxidOf(fetched) + 1;
             }
@@ -276,11 +277,13 @@ public final class Replica implements AutoCloseable {
 
     /**
      * Applies every segment storage holds after this replica's txid, now, and returns the txid
-     * reached. A bad segment is not applied and is thrown after the good ones before it.
+     * reached; also when the next segments were compacted into larger objects and deleted (it
+     * then asks for those, a few GETs more). A bad segment is not applied and is thrown after the
+     * good ones before it.
      */
     public long poll() {
         try {
-            applyAvailable();
+            applyAvailable(true);
             clearError();
             return file.txid();
         } catch (IOException e) {
@@ -290,13 +293,24 @@ public final class Replica implements AutoCloseable {
         }
     }
 
+    /**
+     * How often a caught-up follower also asks for compacted objects holding its next txid (five
+     * GETs). Its next segment is deleted only after a compacted object has held it for the
+     * compactor's grace period (1 min by default), so a follower polling steadily never needs
+     * them; one that was stalled finds them within this interval.
+     */
+    static final long PROBE_INTERVAL_MILLIS = 30_000;
+    /** When this replica last looked for compacted objects; 0: never. Guarded by applyLock. */
+    private long lastProbeNanos;
+
     /** Bounds of one batch: how much a replica that fell far behind applies under one lock. */
     private static final int MAX_BATCH_SEGMENTS = 256;
     private static final long MAX_BATCH_BYTES = 64L << 20;
     /** What the segments of one batch may hold in memory together; larger ones go to spill files. */
     private static final long BATCH_MEMORY_BYTES = 8L << 20;
 
-    private boolean applyAvailable() throws IOException, SQLException {
+    /** @param probeNow look for compacted objects now if the next segment is missing, else when due */
+    private boolean applyAvailable(boolean probeNow) throws IOException, SQLException {
         boolean applied = false;
         synchronized (applyLock) {
             while (!closed) {
@@ -310,14 +324,16 @@ public final class Replica implements AutoCloseable {
                     long memoryLeft = BATCH_MEMORY_BYTES;
                     long next = file.txid() + 1;
                     WalshipException bad = null;
+                    boolean probe = probeDue() || probeNow;
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
-                        String key = ObjectKey.segment(next);
-                        Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, key,
+                        Optional<FetchedSegment> fetched = LogLookup.fetch(storage, next, probe,
                                 SegmentSpill.besideDatabase(path), Math.max(0, memoryLeft));
                         lastPollMillis = System.currentTimeMillis();
                         if (fetched.isEmpty()) {
                             break;
                         }
+                        // behind a compacted object, the next segments are likely compacted too
+                        probe = !fetched.get().key().equals(ObjectKey.segment(next));
                         try {
                             next = lastTxidOf(fetched.get()) + 1;
                         } catch (WalshipException e) {
@@ -358,6 +374,21 @@ public final class Replica implements AutoCloseable {
             }
         }
         return applied;
+    }
+
+    /**
+     * Whether the follower may look for compacted objects when the next segment is missing: on
+     * its first poll, and then every {@link #PROBE_INTERVAL_MILLIS}. A caught-up follower pays one GET
+     * a poll; one whose next segments were compacted and deleted while it was away finds them
+     * within that interval.
+     */
+    private boolean probeDue() {
+        long now = System.nanoTime();
+        if (lastProbeNanos != 0 && now - lastProbeNanos < PROBE_INTERVAL_MILLIS * 1_000_000) {
+            return false;
+        }
+        lastProbeNanos = now;
+        return true;
     }
 
     private void recordApplied(ReplicaFile.Applied done, long startedNanos) {
@@ -405,7 +436,7 @@ public final class Replica implements AutoCloseable {
         while (!closed) {
             long waitNanos;
             try {
-                applyAvailable();
+                applyAvailable(false);
                 clearError();
                 lastLoggedError = null;
                 backoffNanos = options.pollInterval().toNanos();

@@ -58,6 +58,9 @@ public final class SegmentReader implements Closeable {
     private TransactionHeader current;
     private boolean pagesRead = true;
     private long checksumAfter;
+    /** Where reading begins: the header's first txid, or later after {@link #skipThrough}. */
+    private long startTxid;
+    private long startChecksum;
 
     private SegmentReader(String key, long length, ByteBuffer header, InputStream body) throws IOException {
         this.key = key;
@@ -84,6 +87,8 @@ public final class SegmentReader implements Closeable {
             throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
                     + minimum, -1);
         }
+        this.startTxid = firstTxid;
+        this.startChecksum = checksumBefore;
         this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE);
         this.page = new byte[pageSize];
     }
@@ -191,17 +196,40 @@ public final class SegmentReader implements Closeable {
         return transactionCount;
     }
 
+    /** The first transaction this reader hands out: the header's, or the one after {@link #skipThrough}. */
     public long firstTxid() {
-        return firstTxid;
+        return startTxid;
     }
 
     public long lastTxid() {
         return lastTxid;
     }
 
-    /** Database checksum before the first transaction: must equal the state it is applied to. */
+    /**
+     * Database checksum before {@link #firstTxid()}: must equal the state it is applied to. After
+     * {@link #skipThrough} it is the checksum the primary recorded after the last skipped transaction.
+     */
     public long checksumBefore() {
-        return checksumBefore;
+        return startChecksum;
+    }
+
+    /**
+     * Reads past every transaction up to and including {@code txid} without handing it out, so
+     * that this reader starts at {@code txid + 1}: how a reader positioned inside a compacted
+     * object (which holds many segments) starts where it stands. Only before anything was read.
+     *
+     * @throws IllegalArgumentException {@code txid} is not inside this segment, or reading began
+     */
+    public void skipThrough(long txid) throws IOException {
+        if (transactionsRead > 0 || current != null || txid < firstTxid || txid >= lastTxid) {
+            throw new IllegalArgumentException(key + " holds txids " + firstTxid + ".." + lastTxid
+                    + ": cannot start after " + txid);
+        }
+        while (nextTransaction().txid() < txid) {
+            // records before txid: pages skipped by the next call
+        }
+        startChecksum = readPages((pgno, image) -> { });
+        startTxid = txid + 1;
     }
 
     /** Uncompressed size of the transaction records. */
@@ -221,12 +249,12 @@ public final class SegmentReader implements Closeable {
         if (this.pageSize != pageSize) {
             throw new PageSizeMismatchException(key, pageSize, this.pageSize);
         }
-        if (firstTxid != txid + 1) {
-            throw new TxidGapException(key, txid + 1, firstTxid);
+        if (startTxid != txid + 1) {
+            throw new TxidGapException(key, txid + 1, startTxid);
         }
-        if (checksumBefore != checksum) {
+        if (startChecksum != checksum) {
             throw new CorruptObjectException(key, "segment expects database checksum "
-                    + Long.toHexString(checksumBefore) + " before txid " + firstTxid
+                    + Long.toHexString(startChecksum) + " before txid " + startTxid
                     + " but the database at txid " + txid + " has " + Long.toHexString(checksum)
                     + " (the log belongs to another history)", -1);
         }
@@ -302,7 +330,7 @@ public final class SegmentReader implements Closeable {
      * {@link #checksumBefore()} before the first.
      */
     public long checksumAfter() {
-        return transactionsRead == 0 ? checksumBefore : checksumAfter;
+        return transactionsRead == 0 ? startChecksum : checksumAfter;
     }
 
     @Override

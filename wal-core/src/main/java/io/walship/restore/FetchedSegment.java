@@ -26,6 +26,8 @@ public final class FetchedSegment implements Closeable {
     private final byte[] bytes;
     private final Path file;
     private final long length;
+    /** Readers skip every transaction up to here (a position inside a compacted object); -1: none. */
+    private long startAfter = -1;
 
     private FetchedSegment(String key, byte[] bytes, Path file, long length) {
         this.key = key;
@@ -94,9 +96,27 @@ public final class FetchedSegment implements Closeable {
         return file != null;
     }
 
+    /**
+     * Makes every reader {@link #open} hands out start after {@code txid}, when this object begins
+     * before it (a compacted object read from inside); see {@link SegmentReader#skipThrough}.
+     */
+    public FetchedSegment startAfter(long txid) {
+        this.startAfter = txid;
+        return this;
+    }
+
     /** A new reader; checks the whole object before handing anything out. Close the reader after use. */
     public SegmentReader open() throws IOException {
-        return bytes != null ? SegmentReader.open(key, bytes) : SegmentReader.open(key, file);
+        SegmentReader reader = bytes != null ? SegmentReader.open(key, bytes) : SegmentReader.open(key, file);
+        if (startAfter >= reader.firstTxid() && startAfter < reader.lastTxid()) {
+            try {
+                reader.skipThrough(startAfter);
+            } catch (IOException | RuntimeException e) {
+                reader.close();
+                throw e;
+            }
+        }
+        return reader;
     }
 
     @Override

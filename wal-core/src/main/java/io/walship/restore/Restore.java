@@ -8,6 +8,7 @@ import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The restore path: newest snapshot at or before the target, then the segments after it,
+ * The restore path: newest snapshot at or before the target, then the log objects after it,
  * streamed into a temporary file next to the target, every transaction's database checksum
  * verified, forced to disk, then renamed into place. A failed restore leaves no file behind
  * and never touches an existing one. The primary rebuilds its local file through this same
@@ -36,6 +37,8 @@ public final class Restore {
     private static final Logger log = LoggerFactory.getLogger(Restore.class);
     /** Pages written to the file per call while streaming a snapshot. */
     private static final int SNAPSHOT_BATCH_PAGES = 256;
+    /** How often one restore lists storage again after objects were deleted under it before giving up. */
+    private static final int MAX_REPLANS = 16;
 
     private Restore() {
     }
@@ -78,7 +81,7 @@ public final class Restore {
             log.info("restore done db={} txid={} pages={} snapshotTxid={} segments={}", file, result.txid(),
                     result.pageCount(), result.snapshotTxid(), result.segmentsApplied());
             return new RestoreResult(file, result.txid(), result.pageSize(), result.pageCount(), result.checksum(),
-                    result.snapshotTxid(), result.segmentsApplied(), result.commitMillis());
+                    result.snapshotTxid(), result.segmentsApplied(), result.commitMillis(), result.replans());
         } catch (IOException e) {
             throw new UncheckedIOException("restore to " + file + " failed", e);
         } finally {
@@ -98,28 +101,90 @@ public final class Restore {
     /** As {@link #restoreInto(Storage, Path, RestoreTarget)}, reporting progress. */
     public static RestoreResult restoreInto(Storage storage, Path temp, RestoreTarget target, Progress progress)
             throws IOException {
-        List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
-        List<ObjectInfo> segments = storage.list(ObjectKey.LOG_PREFIX);
-        RestorePlan plan = RestorePlanner.plan(snapshots, segments, target);
-        String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
-        long commitMillis;
-        int applied = 0;
-        Map<String, Long> sizes = segments.stream().collect(Collectors.toMap(ObjectInfo::key, ObjectInfo::size,
-                (a, b) -> a));
-        List<SegmentPrefetch.Planned> planned = plan.segmentFirstTxids().stream()
-                .map(first -> new SegmentPrefetch.Planned(first, sizes.getOrDefault(ObjectKey.segment(first), 0L)))
-                .toList();
-        // the first segments are fetched while the snapshot streams in
-        try (SegmentPrefetch prefetch = new SegmentPrefetch(storage, planned, spillDirectory(temp));
-             DatabaseImage image = openSnapshot(storage, snapshotKey, temp, progress)) {
-            commitMillis = -1;
-            for (int i = 0; i < planned.size(); i++) {
-                if (image.txid() >= target.txid()) {
-                    break;
+        for (int attempt = 1; ; attempt++) {
+            LogCatalog catalog = LogCatalog.list(storage);
+            RestorePlan plan = RestorePlanner.plan(catalog, target);
+            String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
+            LogReplay replay = new LogReplay(storage, spillDirectory(temp), target, progress);
+            // the first log objects are fetched while the snapshot streams in
+            replay.plan(plan.log());
+            try (LogReplay closing = replay) {
+                DatabaseImage image;
+                try {
+                    image = openSnapshot(storage, snapshotKey, temp, progress);
+                } catch (ObjectGoneException gone) {
+                    if (attempt >= MAX_REPLANS) {
+                        throw gone;
+                    }
+                    log.info("restore planning again key={} reason=snapshot deleted since listing", gone.key());
+                    continue;
                 }
+                try (DatabaseImage closingImage = image) {
+                    replay.applyTo(image);
+                    if (!target.isLatest() && target.time() == null && image.txid() != target.txid()) {
+                        LogCatalog now = LogCatalog.list(storage);
+                        throw new TxidNotAvailableException(target.toString(), now.earliestSnapshot().orElse(-1),
+                                image.txid());
+                    }
+                    image.finish();
+                    return new RestoreResult(temp, image.txid(), image.pageSize(), image.pageCount(),
+                            image.checksum(), plan.snapshotTxid(), replay.applied, replay.commitMillis,
+                            attempt - 1 + replay.replans);
+                }
+            }
+        }
+    }
+
+    /**
+     * The log part of a restore: applies planned objects in order, prefetched; when one is gone
+     * (compaction or retention deleted it after the listing) it lists storage again and goes on
+     * from the txid it reached, which compaction never makes unrestorable.
+     */
+    private static final class LogReplay implements Closeable {
+        private final Storage storage;
+        private final Path spillDirectory;
+        private final RestoreTarget target;
+        private final Progress progress;
+        private List<LogCatalog.LogObject> chain = List.of();
+        private SegmentPrefetch prefetch;
+        int applied;
+        int replans;
+        long commitMillis = -1;
+
+        LogReplay(Storage storage, Path spillDirectory, RestoreTarget target, Progress progress) {
+            this.storage = storage;
+            this.spillDirectory = spillDirectory;
+            this.target = target;
+            this.progress = progress;
+        }
+
+        void plan(List<LogCatalog.LogObject> objects) {
+            close();
+            chain = objects;
+            prefetch = new SegmentPrefetch(storage, objects.stream()
+                    .map(o -> new SegmentPrefetch.Planned(o.storageKey(), o.size())).toList(), spillDirectory);
+        }
+
+        void applyTo(DatabaseImage image) throws IOException {
+            int index = 0;
+            while (index < chain.size() && image.txid() < target.txid()) {
+                FetchedSegment fetched;
+                try {
+                    fetched = prefetch.next();
+                } catch (ObjectGoneException gone) {
+                    if (++replans > MAX_REPLANS) {
+                        throw gone;
+                    }
+                    log.info("restore planning again key={} txid={} reason=object deleted since listing",
+                            gone.key(), image.txid());
+                    plan(LogCatalog.list(storage).chain(image.txid(), target.txid()));
+                    index = 0;
+                    continue;
+                }
+                index++;
                 boolean reachedTarget = false;
-                try (FetchedSegment fetched = prefetch.next();
-                     SegmentReader segment = fetched.open()) {
+                try (FetchedSegment closing = fetched;
+                     SegmentReader segment = fetched.startAfter(image.txid()).open()) {
                     image.checkContinues(segment);
                     for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
                          txn = segment.nextTransaction()) {
@@ -133,17 +198,19 @@ public final class Restore {
                     }
                 }
                 if (reachedTarget) {
-                    break;
+                    return;
                 }
                 applied++;
-                progress.advanced("log", applied, plan.segmentFirstTxids().size());
+                progress.advanced("log", applied, applied + chain.size() - index);
             }
-            if (!target.isLatest() && target.time() == null && image.txid() != target.txid()) {
-                throw new TxidNotAvailableException(target.toString(), earliestSnapshot(snapshots), image.txid());
+        }
+
+        @Override
+        public void close() {
+            if (prefetch != null) {
+                prefetch.close();
+                prefetch = null;
             }
-            image.finish();
-            return new RestoreResult(temp, image.txid(), image.pageSize(), image.pageCount(), image.checksum(),
-                    plan.snapshotTxid(), applied, commitMillis);
         }
     }
 
@@ -152,7 +219,7 @@ public final class Restore {
             throws IOException {
         Optional<InputStream> stream = storage.open(key);
         if (stream.isEmpty()) {
-            throw new TxidNotAvailableException(key, -1, -1);
+            throw new ObjectGoneException(key);
         }
         try (InputStream in = stream.get()) {
             SnapshotReader reader = SnapshotReader.open(key, in);
@@ -184,26 +251,23 @@ public final class Restore {
     }
 
     /**
-     * The newest state in storage, read from the last segment (or the newest snapshot when no
-     * segment follows it), or empty when storage holds no snapshot.
+     * The newest state in storage, read from the last log object (or the newest snapshot when no
+     * log follows it), or empty when storage holds no snapshot.
      */
     public static Optional<Position> latestPosition(Storage storage) {
-        return latestPosition(storage, storage.list(ObjectKey.SNAPSHOT_PREFIX), storage.list(ObjectKey.LOG_PREFIX));
+        return latestPosition(storage, LogCatalog.list(storage));
     }
 
-    /** As {@link #latestPosition(Storage)}, from listings of {@code snapshots/} and {@code log/} already made. */
-    public static Optional<Position> latestPosition(Storage storage, List<ObjectInfo> snapshots,
-                                                    List<ObjectInfo> segments) {
-        long snapshotTxid = snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key()))
-                .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
-        if (snapshotTxid < 0) {
+    /** As {@link #latestPosition(Storage)}, from a catalog already listed. */
+    public static Optional<Position> latestPosition(Storage storage, LogCatalog catalog) {
+        if (catalog.latestSnapshot().isEmpty()) {
             return Optional.empty();
         }
-        long lastSegment = segments.stream().map(o -> ObjectKey.parseSegment(o.key()))
-                .flatMap(Optional::stream).mapToLong(Long::longValue).max().orElse(-1);
-        if (lastSegment > snapshotTxid) {
-            String key = ObjectKey.segment(lastSegment);
-            try (FetchedSegment fetched = FetchedSegment.require(storage, key, lastSegment,
+        long snapshotTxid = catalog.latestSnapshot().getAsLong();
+        List<LogCatalog.LogObject> chain = catalog.chain(snapshotTxid);
+        if (!chain.isEmpty()) {
+            String key = chain.get(chain.size() - 1).storageKey();
+            try (FetchedSegment fetched = FetchedSegment.require(storage, key, snapshotTxid + 1,
                     Path.of(System.getProperty("java.io.tmpdir")));
                  SegmentReader segment = fetched.open()) {
                 SegmentReader.TransactionHeader last = null;
@@ -227,11 +291,6 @@ public final class Restore {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + key + " failed", e);
         }
-    }
-
-    private static long earliestSnapshot(List<ObjectInfo> snapshots) {
-        return snapshots.stream().map(o -> ObjectKey.parseSnapshot(o.key())).flatMap(Optional::stream)
-                .mapToLong(Long::longValue).min().orElse(-1);
     }
 
     /** Where a restore into {@code file} fetches segments too large for memory: next to it. */

@@ -1,7 +1,5 @@
 package io.walship.restore;
 
-import io.walship.TxidGapException;
-import io.walship.format.ObjectKey;
 import io.walship.storage.Storage;
 import java.io.Closeable;
 import java.io.IOException;
@@ -18,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Fetches the segments a restore applies several at a time and hands them out in order, so a
- * restore over remote storage waits for bandwidth, not for one round trip per segment.
+ * Fetches the log objects a restore applies several at a time and hands them out in order, so a
+ * restore over remote storage waits for bandwidth, not for one round trip per object. An object
+ * storage no longer holds (deleted by compaction or retention since the listing) is reported as
+ * {@link ObjectGoneException}, so the restore can plan again from where it stands.
  */
 final class SegmentPrefetch implements Closeable {
     /*
@@ -33,8 +33,8 @@ final class SegmentPrefetch implements Closeable {
     static final long MAX_IN_FLIGHT_BYTES = 16L << 20;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    /** A segment to fetch: its first txid and the size storage listed for it. */
-    record Planned(long firstTxid, long size) {
+    /** An object to fetch: its key and the size storage listed for it. */
+    record Planned(String key, long size) {
     }
 
     private record Fetching(Planned segment, Future<FetchedSegment> result) {
@@ -72,7 +72,7 @@ final class SegmentPrefetch implements Closeable {
             return head.result().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while fetching " + ObjectKey.segment(head.segment().firstTxid()));
+            throw new InterruptedIOException("interrupted while fetching " + head.segment().key());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException) {
@@ -81,7 +81,7 @@ final class SegmentPrefetch implements Closeable {
             if (cause instanceof RuntimeException) {
                 throw (RuntimeException) cause;
             }
-            throw new IOException("fetching " + ObjectKey.segment(head.segment().firstTxid()) + " failed", cause);
+            throw new IOException("fetching " + head.segment().key() + " failed", cause);
         } finally {
             fill();
         }
@@ -96,9 +96,8 @@ final class SegmentPrefetch implements Closeable {
             nextToFetch++;
             inFlightBytes += segment.size();
             inFlight.add(new Fetching(segment, pool.submit(() -> {
-                String key = ObjectKey.segment(segment.firstTxid());
-                return FetchedSegment.fetch(storage, key, spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES)
-                        .orElseThrow(() -> new TxidGapException(key, segment.firstTxid(), -1));
+                return FetchedSegment.fetch(storage, segment.key(), spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES)
+                        .orElseThrow(() -> new ObjectGoneException(segment.key()));
             })));
         }
     }

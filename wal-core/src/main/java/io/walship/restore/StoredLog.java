@@ -1,10 +1,9 @@
 package io.walship.restore;
 
-import io.walship.CorruptObjectException;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
-import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
+import io.walship.restore.LogCatalog.LogObject;
 import io.walship.storage.Storage;
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,29 +11,32 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The transactions storage holds after one txid, in order, read one segment at a time (each
+ * The transactions storage holds after one txid, in order, read one object at a time (each
  * fetched into memory or a spill file) and one page at a time, with the database checksum
- * storage recorded at that txid. Checks that segments follow each other without a gap and that
- * each continues the previous one's checksum.
+ * storage recorded at that txid. Checks that objects follow each other without a gap and that
+ * each continues the previous one's checksum. Segments and compacted objects alike, as the
+ * {@link LogCatalog} chains them.
  *
  * <p>Used where a local database must be checked against, or brought up to, storage's history
  * from some txid on. Close it to delete spill files. Not thread-safe.
  */
 public final class StoredLog implements Closeable {
+    /** Objects before the named one tried when a position lies inside a segment, not at its start. */
+    private static final int EARLIER_CANDIDATES = 3;
+
     private final Storage storage;
-    private final List<Long> segmentFirstTxids;
+    private final List<LogObject> chain;
     private final Path spillDirectory;
-    private int nextSegment;
+    private int nextObject;
     private FetchedSegment fetched;
     private SegmentReader segment;
     private final long checksumAtStart;
     private long lastTxid;
     private long lastChecksum;
 
-    private StoredLog(Storage storage, List<Long> segmentFirstTxids, Path spillDirectory, long txid,
-                      long checksumAtStart) {
+    private StoredLog(Storage storage, List<LogObject> chain, Path spillDirectory, long txid, long checksumAtStart) {
         this.storage = storage;
-        this.segmentFirstTxids = segmentFirstTxids;
+        this.chain = chain;
         this.spillDirectory = spillDirectory;
         this.lastTxid = txid;
         this.checksumAtStart = checksumAtStart;
@@ -42,70 +44,53 @@ public final class StoredLog implements Closeable {
     }
 
     /**
-     * Positions at {@code txid}: reads the segment that holds {@code txid + 1} (or {@code txid}
-     * itself) up to there. Nothing is read when {@code txid} is storage's newest.
+     * Positions at {@code txid}: reads the object that holds {@code txid + 1} up to there (also
+     * when {@code txid} ends inside a segment). Nothing is read when {@code txid} is storage's
+     * newest.
      *
-     * @param segmentFirstTxids the first txids of storage's segments, ascending
-     * @param latest            storage's newest position
-     * @param spillDirectory    where segments too large for memory are fetched to
+     * @param catalog        what storage holds
+     * @param latest         storage's newest position
+     * @param spillDirectory where objects too large for memory are fetched to
      * @throws TxidNotAvailableException storage no longer holds the log after {@code txid}
      */
-    public static StoredLog after(Storage storage, List<Long> segmentFirstTxids, long txid, Position latest,
+    public static StoredLog after(Storage storage, LogCatalog catalog, long txid, Position latest,
                                   Path spillDirectory) throws IOException {
         if (txid > latest.txid()) {
             throw new TxidNotAvailableException("txid " + txid, -1, latest.txid());
         }
         if (txid == latest.txid()) {
-            StoredLog log = new StoredLog(storage, segmentFirstTxids, spillDirectory, txid, latest.checksum());
-            log.nextSegment = segmentFirstTxids.size();
+            StoredLog log = new StoredLog(storage, List.of(), spillDirectory, txid, latest.checksum());
+            log.nextObject = 0;
             return log;
         }
-        int index = -1;
-        for (int i = 0; i < segmentFirstTxids.size() && segmentFirstTxids.get(i) <= txid + 1; i++) {
-            index = i;
-        }
-        if (index < 0) {
-            throw new TxidNotAvailableException("log after txid " + txid,
-                    segmentFirstTxids.isEmpty() ? -1 : segmentFirstTxids.get(0) - 1, latest.txid());
-        }
-        FetchedSegment fetched = FetchedSegment.require(storage, ObjectKey.segment(segmentFirstTxids.get(index)),
-                txid + 1, spillDirectory);
-        SegmentReader segment = null;
-        try {
-            segment = fetched.open();
-            long checksum;
-            if (segment.firstTxid() == txid + 1) {
-                checksum = segment.checksumBefore();
-            } else if (segment.lastTxid() <= txid) {
-                throw new TxidGapException(segment.key(), txid + 1, segment.lastTxid() + 1);
-            } else {
-                checksum = skipTo(segment, txid);
-            }
-            StoredLog log = new StoredLog(storage, segmentFirstTxids, spillDirectory, txid, checksum);
-            log.nextSegment = index + 1;
-            log.fetched = fetched;
-            log.segment = segment;
-            return log;
-        } catch (IOException | RuntimeException e) {
-            if (segment != null) {
-                segment.close();
-            }
-            fetched.close();
-            throw e;
-        }
-    }
-
-    /** Reads the segment's transactions up to and including {@code txid}; returns the checksum after it. */
-    private static long skipTo(SegmentReader segment, long txid) throws IOException {
-        for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
-             txn = segment.nextTransaction()) {
-            long checksum = segment.readPages((pgno, image) -> { });
-            if (txn.txid() == txid) {
-                return checksum;
+        List<LogObject> candidates = catalog.candidatesFor(txid + 1, EARLIER_CANDIDATES);
+        for (LogObject candidate : candidates) {
+            FetchedSegment fetched = FetchedSegment.require(storage, candidate.storageKey(), txid + 1, spillDirectory);
+            SegmentReader segment = null;
+            try {
+                fetched.startAfter(txid);
+                segment = fetched.open();
+                if (segment.firstTxid() != txid + 1) {
+                    segment.close();
+                    fetched.close();
+                    continue;
+                }
+                List<LogObject> chain = catalog.chainFrom(candidate, Long.MAX_VALUE);
+                StoredLog log = new StoredLog(storage, chain, spillDirectory, txid, segment.checksumBefore());
+                log.nextObject = 1;
+                log.fetched = fetched;
+                log.segment = segment;
+                return log;
+            } catch (IOException | RuntimeException e) {
+                if (segment != null) {
+                    segment.close();
+                }
+                fetched.close();
+                throw e;
             }
         }
-        throw new CorruptObjectException(segment.key(), "segment ends before txid " + txid + " though its header"
-                + " says it holds up to " + segment.lastTxid(), -1);
+        throw new TxidNotAvailableException("log after txid " + txid, catalog.earliestSnapshot().orElse(-1),
+                latest.txid());
     }
 
     /** The database checksum storage recorded at the starting txid. */
@@ -113,7 +98,7 @@ public final class StoredLog implements Closeable {
         return checksumAtStart;
     }
 
-    /** Key of the segment the current transaction comes from, for error messages. */
+    /** Key of the object the current transaction comes from, for error messages. */
     public String key() {
         return segment != null ? segment.key() : "log after txid " + lastTxid;
     }
@@ -133,19 +118,16 @@ public final class StoredLog implements Closeable {
                 lastChecksum = segment.checksumAfter(); // of its last transaction, read or skipped
                 closeSegment();
             }
-            if (nextSegment >= segmentFirstTxids.size()) {
+            if (nextObject >= chain.size()) {
                 return null;
             }
-            fetched = FetchedSegment.require(storage, ObjectKey.segment(segmentFirstTxids.get(nextSegment++)),
-                    lastTxid + 1, spillDirectory);
+            String key = chain.get(nextObject++).storageKey();
+            fetched = FetchedSegment.require(storage, key, lastTxid + 1, spillDirectory).startAfter(lastTxid);
             segment = fetched.open();
             if (segment.firstTxid() != lastTxid + 1) {
                 throw new TxidGapException(segment.key(), lastTxid + 1, segment.firstTxid());
             }
-            if (segment.checksumBefore() != lastChecksum) {
-                throw new CorruptObjectException(segment.key(), "segment does not continue the previous one's"
-                        + " checksum (another history)", -1);
-            }
+            segment.checkContinues(segment.pageSize(), lastTxid, lastChecksum);
         }
     }
 

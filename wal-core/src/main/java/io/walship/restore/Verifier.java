@@ -8,20 +8,22 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
-import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
-import java.util.TreeSet;
 
 /**
  * Replays the whole history in storage and checks everything: every snapshot's pages against
- * its checksums, every segment's object checksum and continuity, every transaction's database
+ * its checksums, every log object's checksum and continuity (compacted objects also against the
+ * smaller objects they replace, while those remain), every transaction's database
  * checksum, and that each later snapshot equals the replayed state at its txid. Stops at the
  * first bad object and names it.
  */
@@ -39,14 +41,11 @@ public final class Verifier {
 
     /** Verifies, using {@code workDir} for a scratch copy of the database (deleted afterwards). */
     public static Report verify(Storage storage, Path workDir, Restore.Progress progress) throws IOException {
-        List<ObjectInfo> snapshotInfos = storage.list(ObjectKey.SNAPSHOT_PREFIX);
-        TreeSet<Long> snapshots = new TreeSet<>();
-        snapshotInfos.forEach(o -> ObjectKey.parseSnapshot(o.key()).ifPresent(snapshots::add));
-        TreeSet<Long> segments = new TreeSet<>();
-        storage.list(ObjectKey.LOG_PREFIX).forEach(o -> ObjectKey.parseSegment(o.key()).ifPresent(segments::add));
+        LogCatalog catalog = LogCatalog.list(storage);
+        NavigableSet<Long> snapshots = catalog.snapshots().navigableKeySet();
         if (snapshots.isEmpty()) {
             return new Report(0, 0, 0, -1, -1, Optional.of(new TxidNotAvailableException("latest", -1,
-                    segments.isEmpty() ? -1 : segments.last())));
+                    catalog.newestLogStart())));
         }
         Path scratch = Files.createTempFile(workDir, "walship-verify", ".db");
         int snapshotsChecked = 0;
@@ -59,20 +58,23 @@ public final class Verifier {
             try {
                 image = Restore.openSnapshot(storage, ObjectKey.snapshot(earliest), scratch, progress);
                 snapshotsChecked++;
-                List<Long> pending = new ArrayList<>(segments.tailSet(earliest, false));
+                List<LogCatalog.LogObject> chain = catalog.chain(earliest);
                 int done = 0;
-                for (long first : pending) {
-                    String key = ObjectKey.segment(first);
-                    if (first != image.txid() + 1) {
-                        throw new TxidGapException(key, image.txid() + 1, first);
-                    }
-                    try (FetchedSegment fetched = FetchedSegment.require(storage, key, first, workDir);
+                for (LogCatalog.LogObject object : chain) {
+                    String key = object.storageKey();
+                    Map<Long, Long> checksums = new HashMap<>();
+                    boolean replacesRemaining = !replaced(catalog, object).isEmpty();
+                    try (FetchedSegment fetched = FetchedSegment.require(storage, key, image.txid() + 1, workDir)
+                            .startAfter(image.txid());
                          SegmentReader segment = fetched.open()) {
                         image.checkContinues(segment);
                         for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
                              txn = segment.nextTransaction()) {
                             image.apply(segment, txn);
                             transactions++;
+                            if (replacesRemaining) {
+                                checksums.put(txn.txid(), image.checksum());
+                            }
                             if (snapshots.contains(txn.txid())) {
                                 checkSnapshot(storage, txn.txid(), image);
                                 snapshotsChecked++;
@@ -80,8 +82,9 @@ public final class Verifier {
                         }
                     }
                     segmentsChecked++;
+                    segmentsChecked += checkReplaced(storage, catalog, object, checksums, workDir);
                     latest = image.txid();
-                    progress.advanced("log", ++done, pending.size());
+                    progress.advanced("log", ++done, chain.size());
                 }
                 for (long txid : snapshots.tailSet(latest, false)) {
                     throw new TxidGapException(ObjectKey.snapshot(txid), latest + 1, txid);
@@ -97,6 +100,47 @@ public final class Verifier {
         } finally {
             Files.deleteIfExists(scratch);
         }
+    }
+
+    /**
+     * Checks the lower-level objects a compacted object replaces (those not yet deleted): each
+     * of their transactions must lie inside it and leave the database checksum it records.
+     * Returns how many objects were checked.
+     */
+    private static int checkReplaced(Storage storage, LogCatalog catalog, LogCatalog.LogObject compacted,
+                                     Map<Long, Long> checksums, Path workDir) throws IOException {
+        int checked = 0;
+        for (LogCatalog.LogObject replaced : replaced(catalog, compacted)) {
+            Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, replaced.storageKey(), workDir,
+                    FetchedSegment.DEFAULT_MEMORY_BYTES);
+            if (fetched.isEmpty()) {
+                continue; // deleted since the listing: what it held is in the compacted object
+            }
+            try (FetchedSegment closing = fetched.get(); SegmentReader segment = closing.open()) {
+                for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                     txn = segment.nextTransaction()) {
+                    long after = segment.readPages((pgno, page) -> { });
+                    Long expected = checksums.get(txn.txid());
+                    if (expected == null || expected != after) {
+                        throw new CorruptObjectException(compacted.storageKey(), "does not hold what "
+                                + replaced.storageKey() + " holds at txid " + txn.txid() + " (database checksum "
+                                + Long.toHexString(after) + " there, " + (expected == null ? "missing"
+                                : Long.toHexString(expected)) + " in the compacted object)", -1);
+                    }
+                }
+            }
+            checked++;
+        }
+        return checked;
+    }
+
+    /** The lower-level objects still listed inside a compacted object's block. */
+    private static Collection<LogCatalog.LogObject> replaced(LogCatalog catalog, LogCatalog.LogObject object) {
+        if (object.key().level() == 0) {
+            return List.of();
+        }
+        return catalog.log().subMap(object.key(), false, new ObjectKey.LogKey(0, object.key().blockEnd() - 1), true)
+                .values();
     }
 
     /** Streams snapshot {@code txid} and checks it equals the replayed {@code image}. */

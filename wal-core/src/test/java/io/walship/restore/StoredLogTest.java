@@ -53,6 +53,10 @@ class StoredLogTest {
                 .flatMap(Optional::stream).sorted().toList();
     }
 
+    private LogCatalog catalog() {
+        return LogCatalog.list(storage);
+    }
+
     private long checksumRestoredAt(long txid) {
         Path file = dir.resolve("at-" + txid + ".db");
         return Restore.run(storage, file, RestoreTarget.txid(txid)).checksum();
@@ -60,7 +64,7 @@ class StoredLogTest {
 
     @Test
     void after_txidInsideASegment_startsWithItsChecksumAndHandsOutEveryLaterTransaction() throws Exception {
-        StoredLog log = StoredLog.after(storage, segments(), 10, latest, dir);
+        StoredLog log = StoredLog.after(storage, catalog(), 10, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(10));
         List<Long> txids = new ArrayList<>();
@@ -73,7 +77,7 @@ class StoredLogTest {
     @Test
     void after_txidAtASegmentBoundary_startsWithThatSegmentsChecksumBefore() throws Exception {
         long boundary = segments().get(2) - 1;
-        StoredLog log = StoredLog.after(storage, segments(), boundary, latest, dir);
+        StoredLog log = StoredLog.after(storage, catalog(), boundary, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(checksumRestoredAt(boundary));
         assertThat(log.next().txid()).isEqualTo(boundary + 1);
@@ -81,7 +85,7 @@ class StoredLogTest {
 
     @Test
     void after_newestTxid_readsNothingAndIsEmpty() throws Exception {
-        StoredLog log = StoredLog.after(new MemoryStorage(), segments(), 30, latest, dir);
+        StoredLog log = StoredLog.after(new MemoryStorage(), catalog(), 30, latest, dir);
 
         assertThat(log.checksumAtStart()).isEqualTo(latest.checksum());
         assertThat(log.next()).isNull();
@@ -89,9 +93,9 @@ class StoredLogTest {
 
     @Test
     void next_segmentMissingInTheMiddle_throwsTxidGap() throws Exception {
-        List<Long> segments = segments();
-        storage.delete(ObjectKey.segment(segments.get(3)));
-        StoredLog log = StoredLog.after(storage, segments, 1, latest, dir);
+        LogCatalog listed = catalog();
+        storage.delete(ObjectKey.segment(segments().get(3)));
+        StoredLog log = StoredLog.after(storage, listed, 1, latest, dir);
 
         assertThatThrownBy(() -> {
             while (log.next() != null) {
@@ -103,9 +107,12 @@ class StoredLogTest {
     @Test
     void after_txidBeyondStorageOrBeforeItsLog_throwsTxidNotAvailable() throws Exception {
         List<Long> segments = segments();
-        assertThatThrownBy(() -> StoredLog.after(storage, segments, 31, latest, dir))
+        assertThatThrownBy(() -> StoredLog.after(storage, catalog(), 31, latest, dir))
                 .isInstanceOf(TxidNotAvailableException.class);
-        assertThatThrownBy(() -> StoredLog.after(storage, segments.subList(2, segments.size()), 1, latest, dir))
+        LogCatalog withoutTheFirst = LogCatalog.of(storage.list(ObjectKey.SNAPSHOT_PREFIX),
+                storage.list(ObjectKey.LOG_PREFIX).stream()
+                        .filter(o -> ObjectKey.parseSegment(o.key()).orElseThrow() >= segments.get(2)).toList());
+        assertThatThrownBy(() -> StoredLog.after(storage, withoutTheFirst, 1, latest, dir))
                 .isInstanceOf(TxidNotAvailableException.class);
     }
 }

@@ -115,6 +115,43 @@ public abstract class StorageContractTest {
     }
 
     @Test
+    void deleteAll_manyKeysAcrossLevelsAndMissingOnes_deletesExactlyThose() {
+        java.util.List<String> doomed = new java.util.ArrayList<>();
+        for (int i = 0; i < 1203; i++) { // more than one S3 DeleteObjects batch
+            String key = String.format("log/%016x", i + 1);
+            storage.putIfAbsent(key, new byte[] {(byte) i});
+            doomed.add(key);
+        }
+        storage.putIfAbsent("log/1/0000000000000010", new byte[] {1});
+        storage.putIfAbsent("log/2/0000000000000100", new byte[] {2});
+        doomed.add("log/1/0000000000000010");
+        doomed.add("log/0000000000ffffff"); // missing: not an error
+
+        storage.deleteAll(doomed);
+
+        assertThat(storage.list("log/")).extracting(ObjectInfo::key).containsExactly("log/2/0000000000000100");
+    }
+
+    /** Regression: a directory walk failed on a file a compactor deleted between reading the directory and the file. */
+    @Test
+    void list_whileAnotherThreadDeletes_neverFails() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            storage.putIfAbsent(String.format("log/%016x", i + 1), new byte[] {1});
+        }
+        Thread deleter = new Thread(() -> {
+            for (int i = 0; i < 300; i++) {
+                storage.delete(String.format("log/%016x", i + 1));
+            }
+        });
+        deleter.start();
+        while (deleter.isAlive()) {
+            storage.list("log/");
+        }
+        deleter.join();
+        assertThat(storage.list("log/")).isEmpty();
+    }
+
+    @Test
     void putIfAbsent_concurrentCreatorsOfOneKey_exactlyOneWins() throws Exception {
         int threads = 16;
         for (int round = 0; round < 20; round++) {

@@ -9,9 +9,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
@@ -189,23 +191,27 @@ public final class FileSystemStorage implements Storage {
             return List.of();
         }
         List<ObjectInfo> result = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
-                if (key.startsWith(TEMP_DIR + "/") || !key.startsWith(prefix)) {
-                    continue;
+        try {
+            // a compactor may delete objects while this walks: what vanished is simply not listed
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                    String key = root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+                    if (attributes.isRegularFile() && !key.startsWith(TEMP_DIR + "/") && key.startsWith(prefix)) {
+                        result.add(new ObjectInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant()));
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
-                BasicFileAttributes attributes;
-                try {
-                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                } catch (NoSuchFileException e) {
-                    continue; // deleted while listing
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw e;
                 }
-                if (attributes.isRegularFile()) {
-                    result.add(new ObjectInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant()));
-                }
-            }
-        } catch (IOException | java.io.UncheckedIOException e) {
+            });
+        } catch (IOException e) {
             throw new StorageException("list", prefix, true, e.toString(), e);
         }
         result.sort((a, b) -> a.key().compareTo(b.key()));

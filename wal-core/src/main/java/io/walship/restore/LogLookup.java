@@ -1,0 +1,54 @@
+package io.walship.restore;
+
+import io.walship.format.ObjectKey;
+import io.walship.format.SegmentReader;
+import io.walship.storage.Storage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Finds the log object that holds a txid without listing storage: the path of followers, which
+ * must cost GETs only. First {@code log/<txid>} (the segment the primary stored); when that is
+ * gone (compacted, then deleted after the grace period), the compacted objects whose blocks hold
+ * the txid, highest level first: the key of each follows from the txid by arithmetic (see
+ * {@link ObjectKey}).
+ */
+public final class LogLookup {
+    private LogLookup() {
+    }
+
+    /**
+     * The object holding {@code txid}, which must begin a segment (a follower's next txid does),
+     * fetched and set to start at {@code txid}; empty when storage holds nothing from there (the
+     * reader is caught up). Compacted objects are tried only when {@code probeLevels}: each try is
+     * a GET, which a caught-up follower should not pay on every poll.
+     */
+    public static Optional<FetchedSegment> fetch(Storage storage, long txid, boolean probeLevels, Path spillDirectory,
+                                                 long memoryBytes) throws IOException {
+        Optional<FetchedSegment> segment = FetchedSegment.fetch(storage, ObjectKey.segment(txid), spillDirectory,
+                memoryBytes);
+        if (segment.isPresent() || !probeLevels) {
+            return segment;
+        }
+        for (int level = ObjectKey.LEVELS; level >= 1; level--) {
+            String key = ObjectKey.compacted(level, ObjectKey.blockStart(level, txid));
+            Optional<FetchedSegment> compacted = FetchedSegment.fetch(storage, key, spillDirectory, memoryBytes);
+            if (compacted.isEmpty()) {
+                continue;
+            }
+            boolean holds;
+            try (SegmentReader reader = compacted.get().open()) {
+                holds = reader.firstTxid() <= txid && txid <= reader.lastTxid();
+            } catch (IOException | RuntimeException e) {
+                compacted.get().close();
+                throw e;
+            }
+            if (holds) {
+                return Optional.of(compacted.get().startAfter(txid - 1));
+            }
+            compacted.get().close();
+        }
+        return Optional.empty();
+    }
+}
