@@ -8,6 +8,7 @@ import io.walship.format.SqliteHeader;
 import io.walship.metrics.MeteredStorage;
 import io.walship.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
+import io.walship.restore.LogCatalog;
 import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
@@ -24,6 +25,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -117,6 +119,8 @@ public final class Primary implements AutoCloseable {
     private final long hookToken;
     private final ReadPool readers;
     private final SnapshotTaker snapshots;
+    /** Compaction and retention, when this primary runs them; else null. */
+    private final BackgroundCompaction compaction;
     private OpenOutcome openOutcome;
 
     private volatile RuntimeException failure;
@@ -196,6 +200,9 @@ public final class Primary implements AutoCloseable {
 
                 }, lastSnapshotTxid, lastSnapshotMillis, meters);
         this.hookToken = WalHook.attach(writer, wal::committed);
+        this.compaction = options.compaction()
+                .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics))
+                .orElse(null);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         registerGauges();
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
@@ -224,27 +231,21 @@ public final class Primary implements AutoCloseable {
         try {
             ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
-            List<ObjectInfo> snapshots = storage.list(ObjectKey.SNAPSHOT_PREFIX);
-            List<ObjectInfo> segmentObjects = storage.list(ObjectKey.LOG_PREFIX);
-            Optional<Position> position = Restore.latestPosition(storage, snapshots, segmentObjects);
+            LogCatalog catalog = LogCatalog.list(storage);
+            Optional<Position> position = Restore.latestPosition(storage, catalog);
             Primary primary;
             long storedTxid = position.map(Position::txid).orElse(0L);
             if (position.isEmpty()) {
-                start = bootstrapFile(path, options, segmentObjects);
+                start = bootstrapFile(path, options, catalog);
                 primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1,
                         options.clock().millis());
                 primary.bootstrap();
             } else {
-                List<Long> segments = segmentObjects.stream().map(o -> ObjectKey.parseSegment(o.key()))
-                        .flatMap(Optional::stream).sorted().toList();
-                start = Resume.run(storage, path, position.get(), segments, options);
-                Optional<ObjectInfo> lastSnapshot = snapshots.stream()
-                        .filter(o -> ObjectKey.parseSnapshot(o.key()).isPresent())
-                        .max(Comparator.comparing(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()));
+                start = Resume.run(storage, path, position.get(), catalog, options);
+                Map.Entry<Long, ObjectInfo> lastSnapshot = catalog.snapshots().lastEntry();
                 primary = new Primary(path, storage, options, ownership, start, storedTxid,
-                        position.get().checksum(),
-                        lastSnapshot.map(o -> ObjectKey.parseSnapshot(o.key()).orElseThrow()).orElse(-1L),
-                        lastSnapshot.map(o -> o.lastModified().toEpochMilli()).orElse(options.clock().millis()));
+                        position.get().checksum(), lastSnapshot.getKey(),
+                        lastSnapshot.getValue().lastModified().toEpochMilli());
             }
             long txid = primary.wal.assignedTxid();
             primary.openOutcome = new OpenOutcome(start.kind(), txid, storedTxid, start.walTransactions(),
@@ -273,9 +274,9 @@ public final class Primary implements AutoCloseable {
     }
 
     /** Empty storage: the local file (or a new database) is folded and becomes the state at txid 0. */
-    private static Resume.Resumed bootstrapFile(Path path, PrimaryOptions options, List<ObjectInfo> segments)
+    private static Resume.Resumed bootstrapFile(Path path, PrimaryOptions options, LogCatalog catalog)
             throws IOException, SQLException {
-        if (!segments.isEmpty()) {
+        if (!catalog.log().isEmpty()) {
             throw new CorruptObjectException(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
                     + " (a foreign or damaged prefix: point the primary at an empty prefix or restore the snapshots)",
                     -1);
@@ -474,8 +475,10 @@ public final class Primary implements AutoCloseable {
         Problem failed = failureProblem;
         Health health = failed != null ? Health.FAILED : closed ? Health.CLOSED
                 : outage != null ? Health.RETRYING : Health.RUNNING;
+        Problem background = snapshots.failure() != null ? snapshots.failure()
+                : compaction != null ? compaction.failure() : null;
         Optional<Problem> error = Optional.ofNullable(failed != null ? failed
-                : outage != null ? outage : snapshots.failure());
+                : outage != null ? outage : background);
         long lastStored = storageWriter.lastStoredMillis();
         return new PrimaryStatus(db, health, txid, stored, Math.max(0, txid - stored), flusher.pendingBytes(),
                 lastStored < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(lastStored)),
@@ -610,6 +613,9 @@ public final class Primary implements AutoCloseable {
     }
 
     private void shutdown() {
+        if (compaction != null) {
+            compaction.close();
+        }
         maintenanceThread.shutdown();
         awaitMaintenance();
         wal.stop();

@@ -1,9 +1,11 @@
 package io.walship;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.walship.compaction.CompactionPolicy;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a {@link Primary} ships its log. Immutable; build with {@link #builder()} or start from
@@ -29,6 +31,8 @@ public final class PrimaryOptions {
     private final Duration closeTimeout;
     private final int keepDivergedCopies;
     private final long captureMemoryBytes;
+    private final CompactionPolicy compaction;
+    private final Duration compactionInterval;
     private final InstantSource clock;
     /** Typed by name only: Micrometer is loaded when a registry is given, never otherwise. */
     private final MeterRegistry meterRegistry;
@@ -50,6 +54,8 @@ public final class PrimaryOptions {
         this.closeTimeout = b.closeTimeout;
         this.keepDivergedCopies = b.keepDivergedCopies;
         this.captureMemoryBytes = b.captureMemoryBytes;
+        this.compaction = b.compaction;
+        this.compactionInterval = b.compactionInterval;
         this.clock = b.clock;
         this.meterRegistry = b.meterRegistry;
     }
@@ -177,6 +183,19 @@ public final class PrimaryOptions {
         return meterRegistry;
     }
 
+    /**
+     * How the primary compacts storage and applies retention in the background, or empty when a
+     * separate {@code walship compact} process does (or nothing does).
+     */
+    public Optional<CompactionPolicy> compaction() {
+        return Optional.ofNullable(compaction);
+    }
+
+    /** Pause between two background compaction runs. */
+    public Duration compactionInterval() {
+        return compactionInterval;
+    }
+
     @Override
     public String toString() {
         return "PrimaryOptions[durability=" + durability + ", flushInterval=" + flushInterval + ", flushBytes="
@@ -186,6 +205,7 @@ public final class PrimaryOptions {
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
                 + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
+                + ", compaction=" + compaction + ", compactionInterval=" + compactionInterval
                 + ", metrics=" + (meterRegistry != null) + "]";
     }
 
@@ -207,6 +227,8 @@ public final class PrimaryOptions {
         private Duration closeTimeout = Duration.ofSeconds(60);
         private int keepDivergedCopies = 3;
         private long captureMemoryBytes = 4L << 20;
+        private CompactionPolicy compaction = CompactionPolicy.defaults();
+        private Duration compactionInterval = Duration.ofMinutes(1);
         private InstantSource clock = InstantSource.system();
         private MeterRegistry meterRegistry;
 
@@ -230,6 +252,8 @@ public final class PrimaryOptions {
             closeTimeout = o.closeTimeout;
             keepDivergedCopies = o.keepDivergedCopies;
             captureMemoryBytes = o.captureMemoryBytes;
+            compaction = o.compaction;
+            compactionInterval = o.compactionInterval;
             clock = o.clock;
             meterRegistry = o.meterRegistry;
         }
@@ -317,6 +341,22 @@ public final class PrimaryOptions {
 
         public Builder captureMemoryBytes(long value) {
             captureMemoryBytes = atLeast("captureMemoryBytes", value, 0);
+            return this;
+        }
+
+        /**
+         * Compaction and retention run by this primary in the background, on a low-priority
+         * thread every {@link #compactionInterval}: default {@link CompactionPolicy#defaults()}
+         * (7 days of restorable history). {@code null} turns it off, for when a
+         * {@code walship compact} process (cron or sidecar) does it instead.
+         */
+        public Builder compaction(CompactionPolicy value) {
+            compaction = value;
+            return this;
+        }
+
+        public Builder compactionInterval(Duration value) {
+            compactionInterval = positive("compactionInterval", value);
             return this;
         }
 

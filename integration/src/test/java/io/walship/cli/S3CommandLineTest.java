@@ -57,7 +57,7 @@ class S3CommandLineTest {
                 concat(new String[] {"verify", url}, s3))).isZero();
         assertThat(WalshipCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true),
                 concat(new String[] {"ls", url}, s3))).isZero();
-        assertThat(out.toString()).contains("txid=2").contains("ok").contains("2 segments");
+        assertThat(out.toString()).contains("txid=2").contains("ok").contains("2 log objects");
         assertThat(out.toString() + err).doesNotContain(S3ProxyServer.CREDENTIAL);
     }
 

@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.walship.Ack;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.compaction.CompactionPolicy;
 import io.walship.format.ObjectKey;
 import io.walship.metrics.WalshipMeter;
 import io.walship.replica.Replica;
@@ -63,7 +64,9 @@ class MetricsTest {
         // a scheduled snapshot after the first stored segment, at txid 1, fails on local I/O: walship.primary.errors
         Files.createDirectory(dir.resolve("app.db-walship-snapshot-1"));
         PrimaryOptions options = PrimaryOptions.builder().snapshotAfterLogBytes(1).checkpointFrames(20)
-                .retryInitialBackoff(Duration.ofMillis(1)).meterRegistry(registry).build();
+                .retryInitialBackoff(Duration.ofMillis(1)).meterRegistry(registry)
+                .compaction(CompactionPolicy.defaults().withGrace(Duration.ZERO))
+                .compactionInterval(Duration.ofMillis(50)).build();
         try (Primary primary = Primary.open(storage, db, options)) {
             primary.write(conn -> exec(conn, "create table t(n int, b blob)")).get(BOUND);
             long deadline = System.nanoTime() + BOUND.toNanos();
@@ -106,6 +109,12 @@ class MetricsTest {
                     last = primary.write(conn -> exec(conn, "insert into t values (-1, null)"));
                 }
                 assertThat(replica.awaitTxid(last.get(BOUND), BOUND)).isTrue();
+                long deadline2 = System.nanoTime() + BOUND.toNanos();
+                while (simple.find(WalshipMeter.COMPACTION_OBJECTS.meterName()).tag("action", "replaced")
+                        .counter() == null) { // background compaction: a run that compacts, then one that deletes
+                    assertThat(System.nanoTime()).as("compaction ran").isLessThan(deadline2);
+                    Thread.sleep(10);
+                }
 
                 for (WalshipMeter meter : WalshipMeter.values()) {
                     List<Meter> found = List.copyOf(simple.find(meter.meterName()).meters());
@@ -146,7 +155,8 @@ class MetricsTest {
                 return !Double.isNaN(value) && (value > 0 || meter == WalshipMeter.PRIMARY_FAILED
                         || meter == WalshipMeter.REPLICA_FAILED || meter == WalshipMeter.PRIMARY_STORAGE_FAILING
                         || meter == WalshipMeter.PRIMARY_PENDING_BYTES || meter == WalshipMeter.PRIMARY_PENDING_TRANSACTIONS
-                        || meter == WalshipMeter.PRIMARY_UNSTORED_AGE || meter == WalshipMeter.REPLICA_POLL_AGE);
+                        || meter == WalshipMeter.PRIMARY_UNSTORED_AGE || meter == WalshipMeter.REPLICA_POLL_AGE
+                        || meter == WalshipMeter.STORAGE_EARLIEST_TXID);
         }
     }
 

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "walship", mixinStandardHelpOptions = true, version = "walship 0.1.0",
         description = "Restore, follow, list, verify, snapshot and check SQLite databases shipped by walship.",
         subcommands = {RestoreCommand.class, FollowCommand.class, LsCommand.class, VerifyCommand.class,
-                SnapshotCommand.class, StatusCommand.class},
+                SnapshotCommand.class, StatusCommand.class, CompactCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected failure", "2:bad command line",
                 "3:damaged or inconsistent data in storage (verify found a problem)",

@@ -79,6 +79,34 @@ class WalshipCommandTest {
     }
 
     @Test
+    void compact_mergesSegments_lsShowsLevels_andRetentionMakesOldTxidsUnavailable() throws Exception {
+        try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), dir.resolve("app.db"),
+                PrimaryOptions.builder().compaction(null).build())) {
+            for (int i = 11; i <= 50; i++) { // one segment each: txid blocks [0,16) [16,32) [32,48) complete
+                int v = i;
+                primary.write(conn -> exec(conn, "insert into t values (" + v + ")")).get();
+            }
+        }
+        assertThat(run("compact", url(), "--grace", "PT0S")).isZero();
+        assertThat(out.toString()).contains("compacted created=3 ");
+        assertThat(run("compact", url(), "--grace", "PT0S")).isZero(); // deletes what the first run's objects hold
+        assertThat(out.toString()).contains("compacted created=0 ");
+        assertThat(run("ls", url())).isZero();
+        assertThat(out.toString()).containsPattern("level 1 +3 ").containsPattern("segments +4 +\\d+ +48 +51 ");
+        assertThat(run("restore", url(), "--to", dir.resolve("r20.db").toString(), "--txid", "20")).isZero();
+        assertThat(queryLong(dir.resolve("r20.db"), "select sum(x) from t")).isEqualTo(190);
+
+        assertThat(run("snapshot", url())).isZero();
+        Thread.sleep(20);
+        assertThat(run("compact", url(), "--retention", "PT0.001S")).isZero();
+        assertThat(out.toString()).containsPattern("expired=[1-9]").contains("earliest restorable txid 51");
+        assertThat(run("restore", url(), "--to", dir.resolve("r5.db").toString(), "--txid", "5")).isEqualTo(4);
+        assertThat(err.toString()).contains("earliest=51");
+        assertThat(run("restore", url(), "--to", dir.resolve("r51.db").toString())).isZero();
+        assertThat(queryLong(dir.resolve("r51.db"), "select sum(x) from t")).isEqualTo(50 * 51 / 2);
+    }
+
+    @Test
     void restore_existingTarget_exitsSixAndKeepsFile() throws Exception {
         Files.writeString(dir.resolve("r.db"), "mine");
         assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString())).isEqualTo(6);
@@ -102,7 +130,7 @@ class WalshipCommandTest {
         assertThat(run("ls", url())).isZero();
         assertThat(out.toString()).containsPattern("snapshots +1 +\\d+ +0 +0 ")
                 .containsPattern("segments +11 +\\d+ +1 +11 ")
-                .contains("1 snapshots, 11 segments").contains("latest txid 11")
+                .contains("1 snapshots, 11 log objects").contains("latest txid 11, earliest restorable txid 0")
                 .doesNotContain("segment   ");
     }
 
@@ -110,7 +138,7 @@ class WalshipCommandTest {
     void ls_verbose_listsEveryObjectWithTheNewestSegmentsLastTxid() {
         assertThat(run("ls", url(), "-v")).isZero();
         assertThat(out.toString()).containsPattern("segment +11 +11 ").doesNotContain(" ? ")
-                .containsPattern("snapshot +0 +0 ").contains("1 snapshots, 11 segments, ");
+                .containsPattern("snapshot +0 +0 ").contains("1 snapshots, 11 log objects, ");
     }
 
     @Test
@@ -187,7 +215,8 @@ class WalshipCommandTest {
     void status_freshStorage_printsLatestTxidAgesAndCountsAndExitsZero() {
         assertThat(run("status", url(), "--max-age", "PT1H")).isZero();
         assertThat(out.toString()).contains("latest txid 11, committed").contains("in log/")
-                .contains("newest snapshot txid 0").containsPattern("objects 1 snapshots \\(\\d+ bytes\\), \\d+ segments");
+                .contains("newest snapshot txid 0").containsPattern("objects 1 snapshots \\(\\d+ bytes\\), \\d+ log objects")
+                .contains("earliest restorable txid 0");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.InputStream;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -53,6 +54,14 @@ public final class MeteredStorage extends ForwardingStorage {
     public void delete(String key) {
         timed("delete", () -> {
             super.delete(key);
+            return null;
+        }, r -> "ok");
+    }
+
+    @Override
+    public void deleteAll(Collection<String> keys) {
+        timed("delete_batch", () -> {
+            super.deleteAll(keys);
             return null;
         }, r -> "ok");
     }

@@ -42,6 +42,21 @@ public enum WalshipMeter {
             "storage calls by operation (put, get, open, list, delete) and outcome (ok, exists, missing, or"
                     + " the StorageException.Kind in lower case, or error)"),
 
+    // ---------------------------------------------------------------- compaction and retention
+    COMPACTION_RUNS("walship.compaction.runs", Type.TIMER, "seconds", "outcome",
+            "compaction runs (list, compact, delete) by outcome: ok or error"),
+    COMPACTION_OBJECTS("walship.compaction.objects", Type.COUNTER, "", "action",
+            "objects created (compacted), replaced (deleted: a compacted object holds them) or expired"
+                    + " (deleted by retention)"),
+    COMPACTION_BYTES("walship.compaction.bytes", Type.COUNTER, "bytes", "action",
+            "bytes written into compacted objects or deleted"),
+    STORAGE_OBJECTS("walship.storage.objects", Type.GAUGE, "", "",
+            "objects storage holds, as the last compaction run counted them"),
+    STORAGE_BYTES("walship.storage.bytes", Type.GAUGE, "bytes", "",
+            "bytes storage holds, as the last compaction run counted them"),
+    STORAGE_EARLIEST_TXID("walship.storage.earliest.txid", Type.GAUGE, "txid", "",
+            "earliest txid storage can restore (the oldest snapshot kept by retention)"),
+
     // ---------------------------------------------------------------- replica
     REPLICA_TXID("walship.replica.txid", Type.GAUGE, "txid", "", "last transaction visible on the replica"),
     REPLICA_LAG("walship.replica.lag", Type.TIMER, "seconds", "",

@@ -2,6 +2,7 @@ package io.walship.storage;
 
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -58,6 +59,11 @@ public abstract class ForwardingStorage implements Storage {
     @Override
     public void delete(String key) {
         delegate.delete(key);
+    }
+
+    @Override
+    public void deleteAll(Collection<String> keys) {
+        delegate.deleteAll(keys);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.walship.storage;
 import java.io.Closeable;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -53,6 +54,16 @@ public interface Storage extends Closeable {
 
     /** Deletes an object; deleting a missing key is not an error. */
     void delete(String key);
+
+    /**
+     * Deletes several objects; missing keys are not an error. Not atomic: after a failure some
+     * may be gone. Stores with a batch call override it (S3: DeleteObjects, 1,000 keys a request).
+     */
+    default void deleteAll(Collection<String> keys) {
+        for (String key : keys) {
+            delete(key);
+        }
+    }
 
     /** Where this storage points, safe to log (no credentials). */
     @Override

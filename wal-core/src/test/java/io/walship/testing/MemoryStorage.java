@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,21 @@ public final class MemoryStorage implements Storage {
     }
 
     private final ConcurrentSkipListMap<String, Entry> objects = new ConcurrentSkipListMap<>();
+    private final InstantSource clock;
+
+    public MemoryStorage() {
+        this(InstantSource.system());
+    }
+
+    /** Storage whose objects are stamped by {@code clock}: for simulated weeks with a {@link ManualClock}. */
+    public MemoryStorage(InstantSource clock) {
+        this.clock = clock;
+    }
 
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
         Storage.checkKey(key);
-        return objects.putIfAbsent(key, new Entry(content.clone(), Instant.now())) == null
+        return objects.putIfAbsent(key, new Entry(content.clone(), clock.instant())) == null
                 ? PutResult.CREATED : PutResult.ALREADY_EXISTS;
     }
 
@@ -69,7 +80,7 @@ public final class MemoryStorage implements Storage {
 
     /** Replaces an object's bytes, bypassing create-only: for corruption tests. */
     public void overwrite(String key, byte[] bytes) {
-        objects.put(key, new Entry(bytes.clone(), Instant.now()));
+        objects.put(key, new Entry(bytes.clone(), clock.instant()));
     }
 
     public int size() {

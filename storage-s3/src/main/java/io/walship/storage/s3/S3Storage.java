@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,12 +45,15 @@ import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
@@ -308,12 +312,43 @@ public final class S3Storage implements Storage {
         return result;
     }
 
+    /** Keys one DeleteObjects request may name. */
+    static final int DELETE_BATCH = 1000;
+
     @Override
     public void delete(String key) {
         try {
             client.deleteObject(r -> r.bucket(bucket).key(objectName(key)));
         } catch (SdkException e) {
             throw map("delete", key, e);
+        }
+    }
+
+    /**
+     * DeleteObjects in batches of {@value #DELETE_BATCH} keys (S3's limit), quiet mode: a batch is
+     * one request however many keys, which is what keeps retention cheap. A key S3 reports as not
+     * deleted fails the call, naming it; the keys before it in its batch may be gone.
+     */
+    @Override
+    public void deleteAll(Collection<String> keys) {
+        List<String> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+            List<ObjectIdentifier> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH)).stream()
+                    .map(key -> ObjectIdentifier.builder().key(objectName(Storage.checkKey(key))).build()).toList();
+            DeleteObjectsResponse response;
+            try {
+                response = client.deleteObjects(r -> r.bucket(bucket)
+                        .delete(d -> d.objects(batch).quiet(true)));
+            } catch (SdkException e) {
+                throw map("delete", all.get(from), e);
+            }
+            if (response.hasErrors() && !response.errors().isEmpty()) {
+                S3Error error = response.errors().get(0);
+                String key = error.key().startsWith(prefix) ? error.key().substring(prefix.length()) : error.key();
+                throw new StorageException("delete", key, StorageException.Kind.SERVER_ERROR,
+                        "S3 did not delete it: " + error.code() + " " + error.message() + " ("
+                                + response.errors().size() + " keys of the batch failed)", null);
+            }
         }
     }
 

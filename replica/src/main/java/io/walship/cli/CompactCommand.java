@@ -1,0 +1,71 @@
+package io.walship.cli;
+
+import io.walship.compaction.CompactionPolicy;
+import io.walship.compaction.CompactionResult;
+import io.walship.compaction.Compactor;
+import io.walship.metrics.Metrics;
+import io.walship.storage.Storage;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Compaction and retention as a separate process: once (cron) or every {@code --every} (a
+ * sidecar), for primaries opened with compaction off. Safe beside another compactor, and to kill
+ * at any moment.
+ */
+@Command(name = "compact", description = "Merge small log objects into compacted ones and delete what the"
+        + " retention window no longer needs; once, or every --every.")
+final class CompactCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StorageOption storage;
+
+    @Option(names = "--retention", paramLabel = "DURATION", defaultValue = "P7D",
+            description = "Keep every txid of this window restorable (ISO-8601, default ${DEFAULT-VALUE}).")
+    Duration retention;
+
+    @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "PT1M",
+            description = "Delete small objects this long after a compacted object holds them"
+                    + " (default ${DEFAULT-VALUE}).")
+    Duration grace;
+
+    @Option(names = "--every", paramLabel = "DURATION",
+            description = "Run again after this pause, until stopped (default: run once).")
+    Duration every;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Where large compacted objects are assembled (default: the system temp directory).")
+    Path workDir;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        CompactionPolicy policy = CompactionPolicy.defaults().withRetention(retention).withGrace(grace);
+        Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
+        try (Storage opened = storage.open()) {
+            Compactor compactor = new Compactor(opened, policy, InstantSource.system(), dir, Metrics.NONE);
+            while (true) {
+                CompactionResult result = compactor.run();
+                out.printf("compacted created=%d replaced=%d expired=%d deleted=%d bytes, earliest restorable txid %d,"
+                                + " storage holds %d objects, %d bytes%n", result.created(), result.replaced(),
+                        result.expired(), result.bytesDeleted(), result.earliestTxid(), result.objects(),
+                        result.bytes());
+                out.flush();
+                if (every == null) {
+                    return ExitCode.OK.code;
+                }
+                Thread.sleep(every.toMillis());
+            }
+        }
+    }
+}
