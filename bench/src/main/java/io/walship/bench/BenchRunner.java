@@ -125,6 +125,7 @@ public final class BenchRunner {
         measurements.replicaLag();
         measurements.requests();
         measurements.bigTransaction();
+        SimulatedDay.measure(measurements, quick);
         results.putAll(measurements.results);
         notes.putAll(measurements.notes);
 
