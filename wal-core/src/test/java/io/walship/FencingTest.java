@@ -5,10 +5,23 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.walship.format.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
+import io.walship.storage.ForwardingStorage;
+import io.walship.storage.ObjectInfo;
+import io.walship.storage.Storage;
 import io.walship.testing.MemoryStorage;
+import io.walship.testing.SqliteCli;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,16 +54,68 @@ class FencingTest {
                 "select sum(x) from t")).isEqualTo(5);
     }
 
+    /**
+     * Both primaries list the empty storage before either stores its snapshot at txid 0 (a latch
+     * holds each after its listing until the other has listed too), so both bootstrap and race
+     * for {@code snapshots/0}: in every round exactly one wins and the other is fenced, its file
+     * kept.
+     */
     @Test
-    void open_twoPrimariesBootstrappingOneStorage_oneIsFenced() {
-        MemoryStorage storage = new MemoryStorage();
-        io.walship.testing.SqliteCli.run(dir.resolve("x.db"), "create table x(a);");
-        try (Primary first = Primary.open(storage, dir.resolve("y.db"), PrimaryOptions.durable())) {
-            // storage now has a snapshot at 0 of y.db: x.db is rebuilt, not bootstrapped
-            try (Primary second = Primary.open(storage, dir.resolve("x.db"), PrimaryOptions.durable())) {
-                assertThat(second.txid()).isZero();
+    void open_twoPrimariesBootstrappingOneStorage_exactlyOneWinsEveryRound() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 20; round++) {
+                MemoryStorage memory = new MemoryStorage();
+                CountDownLatch bothListed = new CountDownLatch(2);
+                Storage racing = new ForwardingStorage(memory) {
+                    @Override
+                    public List<ObjectInfo> list(String prefix) {
+                        List<ObjectInfo> listed = super.list(prefix);
+                        if (prefix.equals(ObjectKey.SNAPSHOT_PREFIX)) {
+                            bothListed.countDown();
+                            try {
+                                assertThat(bothListed.await(10, TimeUnit.SECONDS)).as("the other primary listed").isTrue();
+                            } catch (InterruptedException e) {
+                                throw new AssertionError(e);
+                            }
+                        }
+                        return listed;
+                    }
+                };
+                List<String> names = List.of("a", "b");
+                List<Future<Primary>> opens = new ArrayList<>();
+                for (String name : names) {
+                    Path db = dir.resolve(round + "-" + name + ".db");
+                    SqliteCli.run(db, "create table " + name + "(x); insert into " + name + " values (1);");
+                    opens.add(pool.submit(() -> Primary.open(racing, db, PrimaryOptions.durable())));
+                }
+                List<Primary> winners = new ArrayList<>();
+                List<Throwable> losers = new ArrayList<>();
+                String table = null;
+                for (int i = 0; i < opens.size(); i++) {
+                    try {
+                        winners.add(opens.get(i).get(30, TimeUnit.SECONDS));
+                        table = names.get(i);
+                    } catch (ExecutionException e) {
+                        losers.add(e.getCause());
+                    }
+                }
+                assertThat(winners).as("round %d", round).hasSize(1);
+                assertThat(losers).as("round %d", round).singleElement().isInstanceOf(FencedException.class)
+                        .satisfies(e -> assertThat(e.getMessage()).contains("snapshots/0000000000000000"));
+                Primary winner = winners.get(0);
+                String winnerTable = table;
+                winner.write(conn -> exec(conn, "insert into " + winnerTable + " values (2)")).get();
+                winner.close();
+                assertThat(winner.openOutcome().kind()).isEqualTo(OpenOutcome.Kind.BOOTSTRAPPED);
+                Path restored = Restore.run(memory, dir.resolve(round + "-restored.db"), RestoreTarget.latest()).path();
+                assertThat(queryLong(restored, "select sum(x) from " + winnerTable)).as("the winner's history").isEqualTo(3);
+                for (String name : List.of("a", "b")) {
+                    assertThat(dir.resolve(round + "-" + name + ".db")).as("never lost").exists();
+                }
             }
+        } finally {
+            pool.shutdownNow();
         }
-        assertThat(dir.resolve("x.db")).exists();
     }
 }

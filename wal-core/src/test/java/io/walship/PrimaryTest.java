@@ -9,7 +9,9 @@ import io.walship.format.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
+import io.walship.storage.Storage;
 import io.walship.testing.MemoryStorage;
+import io.walship.testing.Worker;
 import io.walship.testing.SqliteCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +87,7 @@ class PrimaryTest {
     }
 
     @Test
-    void open_secondPrimaryOnSameFile_throwsPrimaryLocked() {
+    void open_secondPrimaryOnSameFile_throwsDatabaseLocked() {
         try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
             assertThatThrownBy(() -> Primary.open(new MemoryStorage(), db(), PrimaryOptions.durable()))
                     .isInstanceOf(DatabaseLockedException.class)
@@ -177,31 +179,38 @@ class PrimaryTest {
 
     @Test
     void write_manyConcurrentWriters_groupCommitsIntoFewerSegments() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+        // each put takes 5 ms: while one is in flight the other writers commit, and the next segment carries them all
+        Storage slow = new io.walship.storage.ForwardingStorage(storage) {
+            @Override
+            protected io.walship.storage.PutResult put(String key,
+                                                       java.util.function.Supplier<io.walship.storage.PutResult> call) {
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+                return call.get();
+            }
+        };
+        try (Primary primary = Primary.open(slow, db(), PrimaryOptions.durable())) {
             primary.write(conn -> exec(conn, "create table t(x)")).get();
-            List<Thread> threads = new java.util.ArrayList<>();
-            java.util.Queue<Ack<Void>> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            int before = storage.list(ObjectKey.LOG_PREFIX).size();
+            java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(8);
+            List<java.util.concurrent.Future<List<Long>>> results = new java.util.ArrayList<>();
             for (int t = 0; t < 8; t++) {
-                threads.add(new Thread(() -> {
-                    try {
-                        for (int i = 0; i < 100; i++) {
-                            Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (1)"));
-                            ack.get();
-                            acks.add(ack);
-                        }
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
+                results.add(writers.submit(() -> {
+                    List<Long> txids = new java.util.ArrayList<>();
+                    for (int i = 0; i < 100; i++) {
+                        Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (1)"));
+                        txids.add(ack.get(java.time.Duration.ofSeconds(30)));
                     }
+                    return txids;
                 }));
             }
-            threads.forEach(Thread::start);
-            for (Thread t : threads) {
-                t.join();
+            List<Long> txids = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<List<Long>> result : results) {
+                txids.addAll(result.get(2, java.util.concurrent.TimeUnit.MINUTES)); // a writer's failure fails the test
             }
-            assertThat(acks).hasSize(800).allMatch(Ack::isStored);
-            assertThat(acks.stream().map(Ack::txid).distinct().count()).isEqualTo(800);
-            long segments = storage.list(ObjectKey.LOG_PREFIX).size();
-            assertThat(segments).isLessThan(801);
+            writers.shutdown();
+            assertThat(txids).hasSize(800).doesNotHaveDuplicates();
+            long segments = storage.list(ObjectKey.LOG_PREFIX).size() - before;
+            assertThat(segments).as("800 commits from 8 writers, each waiting for its ack").isLessThanOrEqualTo(400);
         }
     }
 
@@ -259,31 +268,24 @@ class PrimaryTest {
             primary.write(conn -> exec(conn, "create table t(x)"));
             java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            Thread reader = new Thread(() -> {
+            Worker reader = Worker.start("reader", () -> primary.read(conn -> {
+                conn.setAutoCommit(false);
+                queryLong(conn, "select count(*) from t");
+                reading.countDown();
                 try {
-                    primary.read(conn -> {
-                        conn.setAutoCommit(false);
-                        queryLong(conn, "select count(*) from t");
-                        reading.countDown();
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            throw new SQLException(e);
-                        }
-                        return null;
-                    });
-                } catch (Exception e) {
-                    throw new AssertionError(e);
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new SQLException(e);
                 }
-            });
-            reader.start();
-            reading.await();
+                return null;
+            }));
+            assertThat(reading.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             for (int i = 1; i <= 40; i++) {
                 insert(primary, i);
             }
             assertThat(primary.checkpoint()).as("reader pins the WAL").isFalse();
             release.countDown();
-            reader.join();
+            reader.join(java.time.Duration.ofSeconds(30));
             for (int i = 41; i <= 45; i++) {
                 insert(primary, i);
             }

@@ -7,8 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.format.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
+import io.walship.testing.Await;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;
+import io.walship.testing.Worker;
 import io.walship.storage.StorageException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,9 +69,7 @@ class StorageFaultTest {
             storage.failPuts(1.0, 0);
             Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (7)"));
             long before = storage.faultsInjected();
-            while (storage.faultsInjected() < before + 5) {
-                Thread.onSpinWait();
-            }
+            Await.until("5 failed puts", Duration.ofSeconds(30), () -> storage.faultsInjected() >= before + 5);
             assertThat(ack.isStored()).isFalse();
             assertThat(primary.storageError()).get().extracting(StorageException::key)
                     .isEqualTo(ObjectKey.segment(2));
@@ -89,23 +89,15 @@ class StorageFaultTest {
             primary.write(conn -> exec(conn, "create table t(b blob)")).get();
             storage.failPuts(1.0, 0);
             primary.write(conn -> exec(conn, "insert into t values (zeroblob(30000))"));
-            while (primary.pendingBytes() <= 20_000) {
-                Thread.onSpinWait(); // until the capture thread has taken the big transaction in
-            }
-            Thread writer = new Thread(() -> {
-                try {
-                    primary.write(conn -> exec(conn, "insert into t values (1)")).get();
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
-            writer.start();
-            while (writer.getState() != Thread.State.WAITING) {
-                Thread.onSpinWait();
-            }
+            // until the capture thread has taken the big transaction in
+            Await.until("the big transaction captured", Duration.ofSeconds(30), () -> primary.pendingBytes() > 20_000);
+            Worker writer = Worker.start("second writer",
+                    () -> primary.write(conn -> exec(conn, "insert into t values (1)")).get());
+            Await.until("the second writer blocked", Duration.ofSeconds(30),
+                    () -> writer.state() == Thread.State.WAITING);
             assertThat(primary.txid()).as("second writer waits before writing").isEqualTo(2);
             storage.heal();
-            writer.join();
+            writer.join(Duration.ofSeconds(30));
             assertThat(primary.storedTxid()).isEqualTo(3);
         }
     }

@@ -12,6 +12,7 @@ import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.Await;
 import io.walship.testing.ChildJvm;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
@@ -25,6 +26,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -186,9 +188,8 @@ class PrimaryCrashTest {
             try (Replica replica = Replica.open(FileSystemStorage.open(storageDir), replicaDb)) {
                 assertThat(SqliteCli.integrityCheck(replicaDb)).isEqualTo("ok");
                 replica.read(conn -> assertMatchesModel(conn, attemptedBelow));
-                while (replica.txid() < primary.txid()) {
-                    replica.poll();
-                }
+                Await.until("the replica to reach the primary's txid", Duration.ofSeconds(60),
+                        () -> replica.poll() >= primary.txid());
                 String replicaRows = replica.read(Rows::fingerprint);
                 assertThat(replicaRows).as("kill %d (%s): replica equals primary", kill, target).isEqualTo(rows);
             }

@@ -9,6 +9,7 @@ import io.walship.PrimaryOptions;
 import io.walship.format.ObjectKey;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.SqliteCli;
+import io.walship.testing.Worker;
 import io.walship.testing.ChildJvm;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -194,19 +195,14 @@ class WalshipCommandTest {
     void follow_untilTxid_exitsOnceReached() throws Exception {
         try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), dir.resolve("app.db"),
                 PrimaryOptions.durable())) {
-            Thread writer = new Thread(() -> {
-                try {
-                    for (int i = 0; i < 5; i++) {
-                        primary.write(conn -> exec(conn, "insert into t values (100)")).get();
-                    }
-                } catch (Exception e) {
-                    throw new AssertionError(e);
+            Worker writer = Worker.start("writer", () -> {
+                for (int i = 0; i < 5; i++) {
+                    primary.write(conn -> exec(conn, "insert into t values (100)")).get();
                 }
             });
-            writer.start();
             assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--until-txid", "16",
                     "--interval", "PT0.005S")).isZero();
-            writer.join();
+            writer.join(java.time.Duration.ofSeconds(30));
         }
         assertThat(out.toString()).contains("replica " + dir.resolve("f.db") + " txid=16");
     }

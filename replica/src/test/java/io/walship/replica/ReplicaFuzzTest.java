@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -113,7 +112,8 @@ class ReplicaFuzzTest {
             });
             storage.delete(key);
             storage.putIfAbsent(key, original);
-            replica[0].poll();
+            assertThat(replica[0].poll()).as("the intact segment applies after every mutant")
+                    .isEqualTo(before + 1);
             String rows = replica[0].read(Rows::fingerprint);
             assertThat(rows).isEqualTo(expectedAfter);
         } finally {
@@ -123,6 +123,5 @@ class ReplicaFuzzTest {
         log.info("replica fuzz cases={} rejected={} appliedIntact={} segmentBytes={}", CASES, outcome[0], outcome[1],
                 original.length);
         assertThat(outcome[0]).as("most mutants are rejected").isGreaterThan(CASES / 2);
-        assertThat(Arrays.equals(original, storage.get(key).orElseThrow())).isTrue();
     }
 }

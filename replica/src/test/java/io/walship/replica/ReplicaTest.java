@@ -12,6 +12,7 @@ import io.walship.PrimaryOptions;
 import io.walship.UnsupportedFormatException;
 import io.walship.format.FormatLayout;
 import io.walship.format.ObjectKey;
+import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.SqliteCli;
 import java.nio.ByteBuffer;
@@ -191,9 +192,8 @@ class ReplicaTest {
             byte[] good = storage.get(key).orElseThrow();
             storage.overwrite(key, java.util.Arrays.copyOf(good, good.length - 1));
             replica.follow();
-            while (replica.lastError().isEmpty()) {
-                Thread.onSpinWait();
-            }
+            Await.until("the replica to report the torn segment", Duration.ofSeconds(30),
+                    () -> replica.lastError().isPresent());
             assertThat(replica.lastError().get()).isInstanceOf(CorruptObjectException.class);
             assertThat(replica.txid()).isEqualTo(before);
             storage.overwrite(key, good);
