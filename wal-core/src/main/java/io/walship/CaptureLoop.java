@@ -1,8 +1,8 @@
 package io.walship;
 
-import io.walship.capture.WalInterferenceException;
-import io.walship.capture.WalReader;
-import io.walship.capture.WalTransaction;
+import io.walship.internal.capture.WalInterferenceException;
+import io.walship.internal.capture.WalReader;
+import io.walship.internal.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.metrics.Metrics;
 import java.io.IOException;
@@ -11,9 +11,7 @@ import java.nio.channels.FileChannel;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;

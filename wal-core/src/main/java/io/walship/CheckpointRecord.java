@@ -1,9 +1,9 @@
 package io.walship;
 
-import io.walship.capture.WalReader;
+import io.walship.internal.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.FormatLayout;
-import io.walship.restore.Restore;
+import io.walship.storage.FileDurability;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.BitSet;
@@ -110,7 +109,7 @@ final class CheckpointRecord implements Closeable {
     }
 
     static Path pathFor(Path database) {
-        return Restore.sibling(database, "-walship.checkpoint");
+        return FileDurability.sibling(database, "-walship.checkpoint");
     }
 
     Header header() {
@@ -177,7 +176,7 @@ final class CheckpointRecord implements Closeable {
         Header header = new Header(pages.pageSize(), pages.pageCount(), txid, pages.value(), applyingLastTxid,
                 dirty, dirty ? FileFingerprint.UNKNOWN : FileFingerprint.of(database), null, 0);
         Path file = pathFor(database);
-        Path temp = Restore.sibling(file, ".tmp");
+        Path temp = FileDurability.sibling(file, ".tmp");
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(out, encode(header), 0);
@@ -185,8 +184,7 @@ final class CheckpointRecord implements Closeable {
             writeHashes(out, pages, 1, pages.pageCount());
             out.force(true);
         }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Restore.fsyncDirectory(file.toAbsolutePath().getParent());
+        FileDurability.moveIntoPlace(temp, file, true);
         return new CheckpointRecord(database, FileChannel.open(file, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), header);
     }

@@ -1,20 +1,16 @@
 package io.walship;
 
+import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The primary's local database file before the primary opens it: creating it, folding a WAL
@@ -69,46 +65,15 @@ final class LocalFile {
 
     /**
      * Renames the database and whatever belongs to it ({@code -wal}, {@code -shm}, a hot
-     * {@code -journal}, walship's checkpoint record) to {@code <name>.diverged-<millis>…}, then
-     * keeps only the {@code keep} newest such copies: older ones are deleted, and with
-     * {@code keep} 0 so is this one. Deletes nothing but copies this method made.
-     *
-     * @return the copy, or empty when none is kept
+     * {@code -journal}, walship's checkpoint record) aside, keeping the {@code keep} newest
+     * copies; see {@link FileDurability#moveAside}.
      */
     static Optional<Path> moveAside(Path db, long millis, int keep) throws IOException {
-        long stamp = millis;
-        while (anyExists(db.resolveSibling(db.getFileName() + ".diverged-" + stamp))) {
-            stamp++; // two copies in one millisecond: never replace the earlier one
-        }
-        Path aside = db.resolveSibling(db.getFileName() + ".diverged-" + stamp);
-        for (String suffix : SUFFIXES) {
-            Path from = db.resolveSibling(db.getFileName() + suffix);
-            if (Files.exists(from)) {
-                Files.move(from, aside.resolveSibling(aside.getFileName() + suffix), StandardCopyOption.ATOMIC_MOVE);
-            }
-        }
-        Pattern copy = Pattern.compile(Pattern.quote(db.getFileName() + ".diverged-") + "(\\d+)");
-        List<Path> copies;
-        try (Stream<Path> siblings = Files.list(db.toAbsolutePath().getParent())) {
-            copies = siblings.filter(p -> copy.matcher(p.getFileName().toString()).matches())
-                    .sorted(Comparator.comparingLong((Path p) -> millisOf(copy, p)).reversed())
-                    .toList();
-        }
-        for (Path old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
-            for (String suffix : SUFFIXES) {
-                Files.deleteIfExists(old.resolveSibling(old.getFileName() + suffix));
-            }
-        }
-        return keep > 0 ? Optional.of(aside) : Optional.empty();
-    }
-
-    private static long millisOf(Pattern copy, Path file) {
-        Matcher m = copy.matcher(file.getFileName().toString());
-        return m.matches() ? Long.parseLong(m.group(1)) : 0;
+        return FileDurability.moveAside(db, SUFFIXES, millis, keep);
     }
 
     /** True when the database or anything belonging to it is there. */
     static boolean anyExists(Path db) {
-        return SUFFIXES.stream().anyMatch(suffix -> Files.exists(db.resolveSibling(db.getFileName() + suffix)));
+        return FileDurability.anyExists(db, SUFFIXES);
     }
 }

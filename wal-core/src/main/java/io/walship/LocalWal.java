@@ -1,6 +1,7 @@
 package io.walship;
 
-import io.walship.capture.WalReader;
+import io.walship.internal.ReadPool;
+import io.walship.internal.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

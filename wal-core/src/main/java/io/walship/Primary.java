@@ -1,6 +1,8 @@
 package io.walship;
 
-import io.walship.capture.WalHook;
+import io.walship.internal.ReadPool;
+import io.walship.internal.FileOwnership;
+import io.walship.internal.capture.WalHook;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentSpill;
@@ -14,6 +16,7 @@ import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
+import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -23,7 +26,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -146,7 +148,7 @@ public final class Primary implements AutoCloseable {
 
         // Long-lived descriptors, opened before any SQLite connection and closed after the last.
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
-        this.walChannel = FileChannel.open(Restore.sibling(path, "-wal"), StandardOpenOption.READ,
+        this.walChannel = FileChannel.open(FileDurability.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
         this.maintenanceThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "walship-maintenance-" + db);

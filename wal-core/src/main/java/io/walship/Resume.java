@@ -1,7 +1,7 @@
 package io.walship;
 
-import io.walship.capture.WalReader;
-import io.walship.capture.WalTransaction;
+import io.walship.internal.capture.WalReader;
+import io.walship.internal.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SqliteHeader;
 import io.walship.format.SegmentReader;
@@ -14,6 +14,7 @@ import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.restore.StoredLog;
 import io.walship.storage.Storage;
+import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -215,7 +216,7 @@ final class Resume {
     }
 
     private Path walPath() {
-        return Restore.sibling(db, "-wal");
+        return FileDurability.sibling(db, "-wal");
     }
 
     /**

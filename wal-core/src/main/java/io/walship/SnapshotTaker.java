@@ -4,8 +4,8 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SnapshotReader;
 import io.walship.format.SnapshotWriter;
-import io.walship.restore.Restore;
 import io.walship.storage.Storage;
+import io.walship.storage.FileDurability;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -214,7 +214,7 @@ final class SnapshotTaker {
             return source.txid();
         }
         long started = System.nanoTime();
-        Path temp = Restore.sibling(path, "-walship-snapshot-" + source.txid());
+        Path temp = FileDurability.sibling(path, "-walship-snapshot-" + source.txid());
         try {
             try {
                 write(temp, source, options.clock().millis());

@@ -3,7 +3,7 @@ package io.walship;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.capture.WalReader;
+import io.walship.internal.capture.WalReader;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.FormatLayout;
 import io.walship.testing.Mutations;

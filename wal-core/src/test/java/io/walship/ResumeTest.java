@@ -5,9 +5,9 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.capture.WalLayout;
-import io.walship.capture.WalReader;
-import io.walship.capture.WalTransaction;
+import io.walship.internal.capture.WalLayout;
+import io.walship.internal.capture.WalReader;
+import io.walship.internal.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.restore.DatabaseImage;

@@ -11,8 +11,8 @@ import io.walship.metrics.MeteredStorage;
 import io.walship.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.StorageException;
-import io.walship.FileOwnership;
-import io.walship.ReadPool;
+import io.walship.internal.FileOwnership;
+import io.walship.internal.ReadPool;
 import io.walship.SqlFunction;
 import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
@@ -21,14 +21,13 @@ import io.walship.format.SegmentSpill;
 import io.walship.restore.FetchedSegment;
 import io.walship.restore.LogLookup;
 import io.walship.restore.Restore;
-import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.Storage;
+import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -209,19 +208,17 @@ public final class Replica implements AutoCloseable {
 
     private static ReplicaFile restoreFresh(Storage storage, Path path) throws IOException {
         if (Files.exists(path)) {
-            Path aside = path.resolveSibling(path.getFileName() + ".diverged-" + System.currentTimeMillis());
-            Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE);
-            log.warn("replica file moved aside db={} aside={}", path.getFileName(), aside.getFileName());
+            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), System.currentTimeMillis(),
+                    KEEP_DIVERGED_COPIES);
+            log.warn("replica file moved aside db={} aside={}", path.getFileName(),
+                    aside.map(Path::getFileName).orElse(null));
         }
-        Files.deleteIfExists(Restore.sibling(path, "-journal"));
-        Path temp = Restore.sibling(path, ".walship-restore");
+        Files.deleteIfExists(FileDurability.sibling(path, "-journal"));
         try {
-            RestoreResult restored = Restore.restoreInto(storage, temp, RestoreTarget.latest());
-            ReplicaFile.convertRestored(temp, path, restored.txid(), restored.checksum());
-            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE);
-            Restore.fsyncDirectory(path.getParent());
-        } finally {
-            Files.deleteIfExists(temp);
+            Restore.run(storage, path, RestoreTarget.latest(), Restore.Progress.NONE,
+                    (temp, restored) -> ReplicaFile.convertRestored(temp, path, restored.txid(), restored.checksum()));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         return ReplicaFile.open(path, ReplicaState.read(ReplicaState.pathFor(path)).orElseThrow());
     }
@@ -300,6 +297,8 @@ public final class Replica implements AutoCloseable {
      * them; one that was stalled finds them within this interval.
      */
     static final long PROBE_INTERVAL_MILLIS = 30_000;
+    /** Copies of replica files that left storage's history kept beside them, newest first. */
+    private static final int KEEP_DIVERGED_COPIES = 3;
     /** When this replica last looked for compacted objects; 0: never. Guarded by applyLock. */
     private long lastProbeNanos;
 

@@ -4,14 +4,13 @@ import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
 import io.walship.WalshipException;
 import io.walship.format.FormatLayout;
-import io.walship.restore.Restore;
+import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import net.jpountz.xxhash.XXHashFactory;
@@ -35,7 +34,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
      */
 
     static Path pathFor(Path database) {
-        return Restore.sibling(database, "-walship.state");
+        return FileDurability.sibling(database, "-walship.state");
     }
 
     boolean applying() {
@@ -76,15 +75,14 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
      * and durably (temp file, fsync, rename, directory fsync): no slot of an earlier file survives.
      */
     void create(Path file) throws IOException {
-        Path temp = Restore.sibling(file, ".tmp");
+        Path temp = FileDurability.sibling(file, ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
             ReplicaFile.writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
             channel.force(true);
         }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Restore.fsyncDirectory(file.toAbsolutePath().getParent());
+        FileDurability.moveIntoPlace(temp, file, true);
     }
 
     /** Writes this state over the older slot of an existing state file and flushes it (one fdatasync). */

@@ -136,18 +136,7 @@ public final class SegmentReader implements Closeable {
 
     /** Magic, version and a length that can hold a header; returns the header. */
     private static ByteBuffer checkHeader(String key, ByteBuffer header, long length) {
-        if (length < FormatLayout.VERSION_OFFSET + Short.BYTES) {
-            throw new CorruptObjectException(key, "object of " + length + " bytes is too short for a segment", -1);
-        }
-        int magic = header.getInt(FormatLayout.MAGIC_OFFSET);
-        if (magic != FormatLayout.SEGMENT_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship segment: magic=0x" + Integer.toHexString(magic)
-                    + " expected=0x" + Integer.toHexString(FormatLayout.SEGMENT_MAGIC), FormatLayout.MAGIC_OFFSET);
-        }
-        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
-        if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
-        }
+        ObjectHeader.checkMagicAndVersion(key, header, length, FormatLayout.SEGMENT_MAGIC, "segment");
         int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
         if (length < minimum) {
             throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
@@ -157,10 +146,7 @@ public final class SegmentReader implements Closeable {
     }
 
     private static void checkTrailer(String key, long stored, long actual, long trailerOffset) {
-        if (stored != actual) {
-            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
-                    + " computed=" + Long.toHexString(actual) + " (truncated or damaged)", trailerOffset);
-        }
+        ObjectHeader.checkTrailer(key, stored, actual, trailerOffset);
     }
 
     /** xxHash64 of the first {@code length} bytes of the file, read in blocks. */

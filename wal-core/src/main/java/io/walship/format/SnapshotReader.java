@@ -1,7 +1,6 @@
 package io.walship.format;
 
 import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -29,18 +28,7 @@ public final class SnapshotReader {
         byte[] headerBytes = new byte[FormatLayout.SNAPSHOT_HEADER_SIZE];
         int read = hashing.readNBytes(headerBytes, 0, headerBytes.length);
         ByteBuffer header = ByteBuffer.wrap(headerBytes);
-        if (read < FormatLayout.VERSION_OFFSET + Short.BYTES) {
-            throw new CorruptObjectException(key, "object of " + read + " bytes is too short for a snapshot", -1);
-        }
-        int magic = header.getInt(FormatLayout.MAGIC_OFFSET);
-        if (magic != FormatLayout.SNAPSHOT_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship snapshot: magic=0x" + Integer.toHexString(magic)
-                    + " expected=0x" + Integer.toHexString(FormatLayout.SNAPSHOT_MAGIC), FormatLayout.MAGIC_OFFSET);
-        }
-        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
-        if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
-        }
+        ObjectHeader.checkMagicAndVersion(key, header, read, FormatLayout.SNAPSHOT_MAGIC, "snapshot");
         if (read < headerBytes.length) {
             throw new CorruptObjectException(key, "truncated in header", read);
         }
@@ -111,11 +99,7 @@ public final class SnapshotReader {
         if (trailer.length < FormatLayout.TRAILER_SIZE) {
             throw new CorruptObjectException(key, "truncated in trailer", offset + trailer.length);
         }
-        long stored = ByteBuffer.wrap(trailer).getLong();
-        if (stored != computed) {
-            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
-                    + " computed=" + Long.toHexString(computed) + " (truncated or damaged)", offset);
-        }
+        ObjectHeader.checkTrailer(key, ByteBuffer.wrap(trailer).getLong(), computed, offset);
         if (hashing.unhashed().read() >= 0) {
             throw new CorruptObjectException(key, "bytes after the trailer", offset + FormatLayout.TRAILER_SIZE);
         }

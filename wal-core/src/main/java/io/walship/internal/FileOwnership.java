@@ -1,5 +1,6 @@
-package io.walship;
+package io.walship.internal;
 
+import io.walship.DatabaseLockedException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;

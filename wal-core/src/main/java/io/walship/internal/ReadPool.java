@@ -1,5 +1,6 @@
-package io.walship;
+package io.walship.internal;
 
+import io.walship.SqlFunction;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -76,7 +77,7 @@ public final class ReadPool implements AutoCloseable {
     }
 
     /** Closes a resource during shutdown, where a failure can only be reported. */
-    static void closeQuietly(AutoCloseable closeable) {
+    public static void closeQuietly(AutoCloseable closeable) {
         if (closeable == null) {
             return;
         }

@@ -1,28 +1,22 @@
 package io.walship.restore;
 
 import io.walship.CorruptObjectException;
-import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
-import io.walship.storage.ObjectInfo;
+import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,20 +58,36 @@ public final class Restore {
 
     /** As {@link #run(Storage, Path, RestoreTarget)}, reporting progress. */
     public static RestoreResult run(Storage storage, Path path, RestoreTarget target, Progress progress) {
+        return run(storage, path, target, progress, (temp, result) -> { });
+    }
+
+    /** Work on the restored file before it takes its final name (a replica converts it to its own header). */
+    @FunctionalInterface
+    public interface BeforeMove {
+        void accept(Path temp, RestoreResult result) throws IOException;
+    }
+
+    /**
+     * As {@link #run(Storage, Path, RestoreTarget, Progress)}, with {@code beforeMove} run on the
+     * complete, verified temporary file before it is renamed into place: the one restore path the
+     * CLI, the primary's rebuild and a new replica share.
+     */
+    public static RestoreResult run(Storage storage, Path path, RestoreTarget target, Progress progress,
+                                    BeforeMove beforeMove) {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(target, "target");
         Path file = path.toAbsolutePath();
-        for (Path existing : List.of(file, sibling(file, "-wal"))) {
+        for (Path existing : List.of(file, FileDurability.sibling(file, "-wal"))) {
             if (Files.exists(existing)) {
                 throw new UncheckedIOException(new FileAlreadyExistsException(existing.toString(), null,
                         "a restore never overwrites a file; remove it or restore to another path"));
             }
         }
-        Path temp = sibling(file, ".walship-restore");
+        Path temp = FileDurability.sibling(file, ".walship-restore");
         try {
             RestoreResult result = restoreInto(storage, temp, target, progress);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-            fsyncDirectory(file.getParent());
+            beforeMove.accept(temp, result);
+            FileDurability.moveIntoPlace(temp, file, false);
             log.info("restore done db={} txid={} pages={} snapshotTxid={} segments={}", file, result.txid(),
                     result.pageCount(), result.snapshotTxid(), result.segmentsApplied());
             return new RestoreResult(file, result.txid(), result.pageSize(), result.pageCount(), result.checksum(),
@@ -298,13 +308,4 @@ public final class Restore {
         return file.toAbsolutePath().getParent();
     }
 
-    public static Path sibling(Path file, String suffix) {
-        return file.resolveSibling(file.getFileName() + suffix);
-    }
-
-    public static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.walship.storage.fs;
 
+import io.walship.storage.FileDurability;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
@@ -136,7 +137,7 @@ public final class FileSystemStorage implements Storage {
             } catch (FileAlreadyExistsException e) {
                 return PutResult.ALREADY_EXISTS;
             }
-            fsyncDirectory(target.getParent());
+            FileDurability.fsyncDirectory(target.getParent());
             return PutResult.CREATED;
         } catch (IOException e) {
             throw failure("put", key, e);
@@ -234,13 +235,7 @@ public final class FileSystemStorage implements Storage {
     private void createDirectories(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
-            fsyncDirectory(dir.getParent());
-        }
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+            FileDurability.fsyncDirectory(dir.getParent());
         }
     }
 

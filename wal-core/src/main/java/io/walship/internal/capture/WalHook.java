@@ -1,4 +1,4 @@
-package io.walship.capture;
+package io.walship.internal.capture;
 
 import com.sun.jna.Callback;
 import com.sun.jna.Library;

@@ -1,4 +1,4 @@
-package io.walship.capture;
+package io.walship.internal.capture;
 
 /**
  * The WAL is not what walship's own commits left there: another process wrote or checkpointed

@@ -1,4 +1,4 @@
-package io.walship.capture;
+package io.walship.internal.capture;
 
 /**
  * SQLite's own WAL file format (https://www.sqlite.org/fileformat2.html#walformat), the numbers

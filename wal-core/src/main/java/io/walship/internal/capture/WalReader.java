@@ -1,4 +1,4 @@
-package io.walship.capture;
+package io.walship.internal.capture;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

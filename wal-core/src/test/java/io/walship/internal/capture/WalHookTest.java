@@ -1,4 +1,4 @@
-package io.walship.capture;
+package io.walship.internal.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,45 @@
+package io.walship.format;
+
+import io.walship.CorruptObjectException;
+import io.walship.UnsupportedFormatException;
+import java.nio.ByteBuffer;
+
+/**
+ * The checks every stored object's first and last bytes get, whatever its kind: enough bytes
+ * for magic and version, the kind's magic, a version this reader knows, and the whole-object
+ * checksum in the trailer. One place, so segments and snapshots fail the same way and name the
+ * same things.
+ */
+final class ObjectHeader {
+    private ObjectHeader() {
+    }
+
+    /**
+     * @param available bytes of the object that could be read, at least the header's if it is whole
+     * @param kind      "segment" or "snapshot", for messages
+     * @throws CorruptObjectException     too short, or another magic
+     * @throws UnsupportedFormatException a version this reader does not know
+     */
+    static void checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind) {
+        if (available < FormatLayout.VERSION_OFFSET + Short.BYTES) {
+            throw new CorruptObjectException(key, "object of " + available + " bytes is too short for a " + kind, -1);
+        }
+        int found = header.getInt(FormatLayout.MAGIC_OFFSET);
+        if (found != magic) {
+            throw new CorruptObjectException(key, "not a walship " + kind + ": magic=0x" + Integer.toHexString(found)
+                    + " expected=0x" + Integer.toHexString(magic), FormatLayout.MAGIC_OFFSET);
+        }
+        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
+        if (version != FormatLayout.FORMAT_VERSION) {
+            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
+        }
+    }
+
+    /** @throws CorruptObjectException the stored whole-object checksum is not the computed one */
+    static void checkTrailer(String key, long stored, long computed, long trailerOffset) {
+        if (stored != computed) {
+            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
+                    + " computed=" + Long.toHexString(computed) + " (truncated or damaged)", trailerOffset);
+        }
+    }
+}
