@@ -32,6 +32,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -124,7 +125,7 @@ public final class Replica implements AutoCloseable {
         });
         metrics.gauge(WalshipMeter.REPLICA_TXID, file::txid);
         metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
-                : Math.max(0, System.currentTimeMillis() - lastPollMillis) / 1e3);
+                : Math.max(0, options.clock().millis() - lastPollMillis) / 1e3);
         metrics.gauge(WalshipMeter.REPLICA_FAILED, () -> file.torn() != null ? 1 : 0);
     }
 
@@ -165,7 +166,7 @@ public final class Replica implements AutoCloseable {
                 }
             }
             if (file == null) {
-                file = restoreFresh(storage, path);
+                file = restoreFresh(storage, path, options.clock());
             }
             lock = openLockConnection(path);
             if (recovering) {
@@ -178,7 +179,7 @@ public final class Replica implements AutoCloseable {
                             path.getFileName(), state.get().txid(), e.getMessage());
                     closeAll(null, file, lock, null);
                     lock = null;
-                    file = restoreFresh(storage, path);
+                    file = restoreFresh(storage, path, options.clock());
                     lock = openLockConnection(path);
                 }
             }
@@ -206,9 +207,9 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    private static ReplicaFile restoreFresh(Storage storage, Path path) throws IOException {
+    private static ReplicaFile restoreFresh(Storage storage, Path path, InstantSource clock) throws IOException {
         if (Files.exists(path)) {
-            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), System.currentTimeMillis(),
+            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), clock.millis(),
                     KEEP_DIVERGED_COPIES);
             log.warn("replica file moved aside db={} aside={}", path.getFileName(),
                     aside.map(Path::getFileName).orElse(null));
@@ -327,7 +328,7 @@ public final class Replica implements AutoCloseable {
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
                         Optional<FetchedSegment> fetched = LogLookup.fetch(storage, next, probe,
                                 SegmentSpill.besideDatabase(path), Math.max(0, memoryLeft));
-                        lastPollMillis = System.currentTimeMillis();
+                        lastPollMillis = options.clock().millis();
                         if (fetched.isEmpty()) {
                             break;
                         }
@@ -391,7 +392,7 @@ public final class Replica implements AutoCloseable {
     }
 
     private void recordApplied(ReplicaFile.Applied done, long startedNanos) {
-        long now = System.currentTimeMillis();
+        long now = options.clock().millis();
         appliedMillis = now;
         applyTime.recordSince(startedNanos);
         for (long commitMillis : done.segmentCommitMillis()) {
@@ -406,7 +407,7 @@ public final class Replica implements AutoCloseable {
 
     private void setError(WalshipException e) {
         Problem previous = lastError;
-        lastError = Problem.of(e, previous == null ? Instant.now() : previous.since());
+        lastError = Problem.of(e, previous == null ? options.clock().instant() : previous.since());
         metrics.counter(WalshipMeter.REPLICA_ERRORS, "kind", errorKind(e)).increment();
     }
 

@@ -2,6 +2,7 @@ package io.walship.replica;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Objects;
 
 /** How a {@link Replica} follows storage. Immutable; see {@link #builder()}. */
@@ -10,12 +11,14 @@ public final class ReplicaOptions {
     private final Duration maxErrorBackoff;
     private final int readConnections;
     private final MeterRegistry meterRegistry;
+    private final InstantSource clock;
 
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
         this.maxErrorBackoff = b.maxErrorBackoff;
         this.readConnections = b.readConnections;
         this.meterRegistry = b.meterRegistry;
+        this.clock = b.clock;
     }
 
     /** Polls every 25 ms, four read connections. */
@@ -53,6 +56,11 @@ public final class ReplicaOptions {
         return meterRegistry;
     }
 
+    /** The time of applies, polls, lag and errors ({@link Replica#status()}, meters). */
+    public InstantSource clock() {
+        return clock;
+    }
+
     @Override
     public String toString() {
         return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
@@ -65,6 +73,7 @@ public final class ReplicaOptions {
         private Duration maxErrorBackoff = Duration.ofSeconds(10);
         private int readConnections = 4;
         private MeterRegistry meterRegistry;
+        private InstantSource clock = InstantSource.system();
 
         private Builder() {
         }
@@ -74,6 +83,16 @@ public final class ReplicaOptions {
             maxErrorBackoff = o.maxErrorBackoff;
             readConnections = o.readConnections;
             meterRegistry = o.meterRegistry;
+            clock = o.clock;
+        }
+
+        /**
+         * The clock the replica reads for status and meters (applied at, last poll, lag against the
+         * primary's commit times); the system clock by default, a fixed one in tests.
+         */
+        public Builder clock(InstantSource value) {
+            clock = java.util.Objects.requireNonNull(value, "clock");
+            return this;
         }
 
         public Builder pollInterval(Duration value) {
