@@ -1,22 +1,22 @@
 package io.walship;
 
-import io.walship.internal.ReadPool;
-import io.walship.internal.FileOwnership;
-import io.walship.internal.capture.WalHook;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentSpill;
 import io.walship.format.SqliteHeader;
+import io.walship.internal.FileOwnership;
+import io.walship.internal.ReadPool;
+import io.walship.internal.capture.WalHook;
+import io.walship.internal.restore.Position;
 import io.walship.metrics.MeteredStorage;
 import io.walship.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.restore.LogCatalog;
-import io.walship.restore.Position;
 import io.walship.restore.Restore;
+import io.walship.storage.FileDurability;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import io.walship.storage.FileDurability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;

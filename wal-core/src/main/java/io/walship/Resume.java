@@ -1,20 +1,20 @@
 package io.walship;
 
-import io.walship.internal.capture.WalReader;
-import io.walship.internal.capture.WalTransaction;
 import io.walship.format.DatabaseChecksum;
-import io.walship.format.SqliteHeader;
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
-import io.walship.restore.DatabaseImage;
+import io.walship.format.SqliteHeader;
+import io.walship.internal.capture.WalReader;
+import io.walship.internal.capture.WalTransaction;
+import io.walship.internal.restore.DatabaseImage;
+import io.walship.internal.restore.Position;
+import io.walship.internal.restore.StoredLog;
 import io.walship.restore.LogCatalog;
-import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
-import io.walship.restore.StoredLog;
-import io.walship.storage.Storage;
 import io.walship.storage.FileDurability;
+import io.walship.storage.Storage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

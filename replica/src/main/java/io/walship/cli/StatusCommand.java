@@ -1,8 +1,8 @@
 package io.walship.cli;
 
 import io.walship.format.ObjectKey;
+import io.walship.internal.restore.Position;
 import io.walship.restore.LogCatalog;
-import io.walship.restore.Position;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;

@@ -4,7 +4,7 @@ import io.walship.CorruptObjectException;
 import io.walship.format.DatabaseChecksum;
 import io.walship.format.SegmentReader;
 import io.walship.format.SqliteHeader;
-import io.walship.restore.FetchedSegment;
+import io.walship.internal.restore.FetchedSegment;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,17 +1,17 @@
 package io.walship.compaction;
 
 import io.walship.WalshipException;
-import io.walship.format.ObjectKey;
 import io.walship.format.ObjectKey.LogKey;
+import io.walship.format.ObjectKey;
 import io.walship.format.SealedSegment;
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
 import io.walship.format.SegmentWriter;
+import io.walship.internal.restore.FetchedSegment;
 import io.walship.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
-import io.walship.restore.FetchedSegment;
-import io.walship.restore.LogCatalog;
 import io.walship.restore.LogCatalog.LogObject;
+import io.walship.restore.LogCatalog;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;

@@ -8,6 +8,8 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;
 import io.walship.format.SnapshotReader;
+import io.walship.internal.restore.DatabaseImage;
+import io.walship.internal.restore.FetchedSegment;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,8 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.TxidNotAvailableException;
+import io.walship.restore.LogCatalog;
+import io.walship.restore.RestoreTarget;
 import io.walship.storage.ObjectInfo;
 import java.util.Map;
 

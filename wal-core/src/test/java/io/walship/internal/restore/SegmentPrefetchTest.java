@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,6 +8,9 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.TxidGapException;
 import io.walship.format.ObjectKey;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreResult;
+import io.walship.restore.RestoreTarget;
 import io.walship.storage.ForwardingStorage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;

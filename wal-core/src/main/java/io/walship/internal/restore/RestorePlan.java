@@ -1,6 +1,7 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.restore.LogCatalog.LogObject;
+import io.walship.restore.RestoreTarget;
 import java.util.List;
 
 /**

@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,6 +11,9 @@ import io.walship.PrimaryOptions;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
+import io.walship.restore.LogCatalog;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreTarget;
 import io.walship.testing.MemoryStorage;
 import java.nio.file.Path;
 import java.util.ArrayList;

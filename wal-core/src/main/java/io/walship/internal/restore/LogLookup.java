@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.format.ObjectKey;
 import io.walship.format.SegmentReader;

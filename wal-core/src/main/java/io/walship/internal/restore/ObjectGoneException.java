@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import java.io.IOException;
 
@@ -6,17 +6,17 @@ import java.io.IOException;
  * A listed object was not there when read: compaction or retention deleted it after the
  * listing. Not an error of storage; the reader lists again and plans from where it stands.
  */
-final class ObjectGoneException extends IOException {
+public final class ObjectGoneException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final String key;
 
-    ObjectGoneException(String key) {
+    public ObjectGoneException(String key) {
         super(key + " was listed but is gone (deleted by compaction or retention since the listing)");
         this.key = key;
     }
 
-    String key() {
+    public String key() {
         return key;
     }
 }

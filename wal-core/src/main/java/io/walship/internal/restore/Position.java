@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 /**
  * The newest state storage holds: its txid, the database size and checksum at that txid, the

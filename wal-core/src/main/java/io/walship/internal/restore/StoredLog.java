@@ -1,9 +1,10 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.SegmentReader;
 import io.walship.restore.LogCatalog.LogObject;
+import io.walship.restore.LogCatalog;
 import io.walship.storage.Storage;
 import java.io.Closeable;
 import java.io.IOException;

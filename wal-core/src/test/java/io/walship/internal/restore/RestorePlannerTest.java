@@ -1,10 +1,12 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
+import io.walship.restore.LogCatalog;
+import io.walship.restore.RestoreTarget;
 import io.walship.storage.ObjectInfo;
 import java.time.Instant;
 import java.util.List;

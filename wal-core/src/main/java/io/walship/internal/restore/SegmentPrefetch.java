@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.storage.Storage;
 import java.io.Closeable;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * storage no longer holds (deleted by compaction or retention since the listing) is reported as
  * {@link ObjectGoneException}, so the restore can plan again from where it stands.
  */
-final class SegmentPrefetch implements Closeable {
+public final class SegmentPrefetch implements Closeable {
     /*
      * Bounds. At most MAX_IN_FLIGHT fetches run or wait to be taken, and together at most
      * MAX_IN_FLIGHT_BYTES by the sizes storage listed, except that the next segment is always
@@ -34,7 +34,7 @@ final class SegmentPrefetch implements Closeable {
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     /** An object to fetch: its key and the size storage listed for it. */
-    record Planned(String key, long size) {
+    public record Planned(String key, long size) {
     }
 
     private record Fetching(Planned segment, Future<FetchedSegment> result) {
@@ -48,7 +48,7 @@ final class SegmentPrefetch implements Closeable {
     private int nextToFetch;
     private long inFlightBytes;
 
-    SegmentPrefetch(Storage storage, List<Planned> segments, Path spillDirectory) {
+    public SegmentPrefetch(Storage storage, List<Planned> segments, Path spillDirectory) {
         this.storage = storage;
         this.segments = segments;
         this.spillDirectory = spillDirectory;
@@ -61,7 +61,7 @@ final class SegmentPrefetch implements Closeable {
     }
 
     /** The next segment in order, waiting for its fetch; null after the last. Close it after use. */
-    FetchedSegment next() throws IOException {
+    public FetchedSegment next() throws IOException {
         fill();
         Fetching head = inFlight.poll();
         if (head == null) {

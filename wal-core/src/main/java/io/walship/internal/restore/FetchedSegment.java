@@ -1,4 +1,4 @@
-package io.walship.restore;
+package io.walship.internal.restore;
 
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
@@ -62,7 +62,7 @@ public final class FetchedSegment implements Closeable {
     }
 
     /** As {@link #fetch}, for a key that must exist: a missing segment is a gap in the log. */
-    static FetchedSegment require(Storage storage, String key, long expectedTxid, Path spillDirectory)
+    public static FetchedSegment require(Storage storage, String key, long expectedTxid, Path spillDirectory)
             throws IOException {
         return fetch(storage, key, spillDirectory, DEFAULT_MEMORY_BYTES)
                 .orElseThrow(() -> new io.walship.TxidGapException(key, expectedTxid, -1));
