@@ -1,6 +1,6 @@
 package io.walship;
 
-import io.walship.metrics.Metrics;
+import io.walship.internal.metrics.Metrics;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;

@@ -3,7 +3,7 @@ package io.walship;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.Compactor;
 import io.walship.format.SegmentSpill;
-import io.walship.metrics.Metrics;
+import io.walship.internal.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.Storage;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ final class BackgroundCompaction implements AutoCloseable {
         this.options = options;
         this.metrics = metrics;
         this.compactor = new Compactor(storage, policy, options.clock(), SegmentSpill.besideDatabase(database),
-                metrics);
+                options.meterRegistry(), db);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "walship-compactor-" + db);
             t.setDaemon(true);
@@ -82,5 +82,6 @@ final class BackgroundCompaction implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        compactor.close();
     }
 }

@@ -4,7 +4,7 @@ import io.walship.format.DatabaseChecksum;
 import io.walship.internal.capture.WalInterferenceException;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
-import io.walship.metrics.Metrics;
+import io.walship.internal.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,7 +1,7 @@
 package io.walship;
 
 import io.walship.format.ObjectKey;
-import io.walship.metrics.Metrics;
+import io.walship.internal.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.StorageException;
 

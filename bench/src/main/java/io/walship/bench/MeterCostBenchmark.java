@@ -2,8 +2,8 @@ package io.walship.bench;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.walship.metrics.Metrics;
-import io.walship.metrics.MicrometerMetrics;
+import io.walship.internal.metrics.Metrics;
+import io.walship.internal.metrics.MicrometerMetrics;
 import io.walship.metrics.WalshipMeter;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

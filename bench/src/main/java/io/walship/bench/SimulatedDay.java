@@ -5,7 +5,6 @@ import io.walship.PrimaryOptions;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
-import io.walship.metrics.Metrics;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
@@ -136,7 +135,7 @@ final class SimulatedDay {
         try {
             DayClock clock = new DayClock();
             DayStorage storage = new DayStorage(FileSystemStorage.open(dir.resolve("storage")), clock);
-            Compactor compactor = new Compactor(storage, CompactionPolicy.defaults(), clock, dir, Metrics.NONE);
+            Compactor compactor = new Compactor(storage, CompactionPolicy.defaults(), clock, dir);
             long half = 0;
             long latest = 0;
             Random random = new Random(11);

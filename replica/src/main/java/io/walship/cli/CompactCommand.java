@@ -3,7 +3,6 @@ package io.walship.cli;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
-import io.walship.metrics.Metrics;
 import io.walship.storage.Storage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -52,8 +51,8 @@ final class CompactCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         CompactionPolicy policy = CompactionPolicy.defaults().withRetention(retention).withGrace(grace);
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
-        try (Storage opened = storage.open()) {
-            Compactor compactor = new Compactor(opened, policy, InstantSource.system(), dir, Metrics.NONE);
+        try (Storage opened = storage.open();
+             Compactor compactor = new Compactor(opened, policy, InstantSource.system(), dir)) {
             while (true) {
                 CompactionResult result = compactor.run();
                 out.printf("compacted created=%d replaced=%d expired=%d deleted=%d bytes, earliest restorable txid %d,"

@@ -8,7 +8,6 @@ import io.walship.PrimaryOptions;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.Compactor;
 import io.walship.format.ObjectKey;
-import io.walship.metrics.Metrics;
 import io.walship.storage.ForwardingStorage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
@@ -51,7 +50,7 @@ class FollowerCompactionTest {
 
     private Compactor compactor() {
         return new Compactor(storage, CompactionPolicy.defaults().withGrace(Duration.ZERO), InstantSource.system(),
-                dir, Metrics.NONE);
+                dir);
     }
 
     private static long writeRows(Primary primary, int count) throws Exception {

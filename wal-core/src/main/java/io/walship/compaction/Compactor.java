@@ -1,5 +1,6 @@
 package io.walship.compaction;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.walship.WalshipException;
 import io.walship.format.ObjectKey.LogKey;
 import io.walship.format.ObjectKey;
@@ -7,8 +8,8 @@ import io.walship.format.SealedSegment;
 import io.walship.format.SegmentReader;
 import io.walship.format.SegmentSpill;
 import io.walship.format.SegmentWriter;
+import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.FetchedSegment;
-import io.walship.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.restore.LogCatalog.LogObject;
 import io.walship.restore.LogCatalog;
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * after the earliest snapshot (or storage never lost any log), so a compacted object never misses
  * a transaction its block should hold.
  */
-public final class Compactor {
+public final class Compactor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Compactor.class);
     /** Bytes one run may write; the next run goes on. Keeps a first run over a long history from hogging I/O. */
     static final long MAX_RUN_BYTES = 256L << 20;
@@ -74,11 +75,27 @@ public final class Compactor {
     private volatile CompactionResult last;
 
     /**
+     * A compactor recording its meters (docs/METRICS.md: {@code walship.compaction.*},
+     * {@code walship.storage.objects}…) into {@code meterRegistry}, tagged {@code db=name}; close
+     * it to remove them. Needs Micrometer on the class path only when a registry is given.
+     *
+     * @param clock         what "now" is for the grace period and the retention window
      * @param workDirectory where objects too large for memory are assembled
-     * @param metrics       where to record runs; {@link Metrics#NONE} for none
+     * @param meterRegistry where to record, or null for nothing
+     * @param name          the {@code db} tag: the database, or the storage this compactor serves
      */
     public Compactor(Storage storage, CompactionPolicy policy, InstantSource clock, Path workDirectory,
-                     Metrics metrics) {
+                     MeterRegistry meterRegistry, String name) {
+        this(storage, policy, clock, workDirectory, Metrics.of(meterRegistry, Objects.requireNonNull(name, "name")));
+    }
+
+    /** An unmetered compactor on {@code clock}, assembling large objects in {@code workDirectory}. */
+    public Compactor(Storage storage, CompactionPolicy policy, InstantSource clock, Path workDirectory) {
+        this(storage, policy, clock, workDirectory, Metrics.NONE);
+    }
+
+    private Compactor(Storage storage, CompactionPolicy policy, InstantSource clock, Path workDirectory,
+                      Metrics metrics) {
         this.storage = Objects.requireNonNull(storage, "storage");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -92,6 +109,12 @@ public final class Compactor {
     /** A compactor on the system clock, assembling in the temporary directory, unmetered. */
     public Compactor(Storage storage, CompactionPolicy policy) {
         this(storage, policy, InstantSource.system(), Path.of(System.getProperty("java.io.tmpdir")), Metrics.NONE);
+    }
+
+    /** Removes this compactor's meters; runs may not follow. */
+    @Override
+    public void close() {
+        metrics.close();
     }
 
     /** The last run's result, or null before the first. */

@@ -8,7 +8,6 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
-import io.walship.metrics.Metrics;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
@@ -92,8 +91,7 @@ class CompactionTest {
     }
 
     private Compactor compactor(Storage on, Duration retention, Duration grace) {
-        return new Compactor(on, CompactionPolicy.defaults().withRetention(retention).withGrace(grace), clock, dir,
-                Metrics.NONE);
+        return new Compactor(on, CompactionPolicy.defaults().withRetention(retention).withGrace(grace), clock, dir);
     }
 
     /** Restores {@code txid} from {@code from} and checks rows and integrity against what the primary held. */

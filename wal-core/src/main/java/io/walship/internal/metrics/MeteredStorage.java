@@ -1,5 +1,6 @@
-package io.walship.metrics;
+package io.walship.internal.metrics;
 
+import io.walship.metrics.WalshipMeter;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;

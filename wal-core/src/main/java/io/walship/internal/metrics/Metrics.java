@@ -1,6 +1,7 @@
-package io.walship.metrics;
+package io.walship.internal.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.walship.metrics.WalshipMeter;
 import java.util.function.DoubleSupplier;
 
 /**
