@@ -2,7 +2,7 @@ package io.walship;
 
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.Compactor;
-import io.walship.format.SegmentSpill;
+import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.Storage;

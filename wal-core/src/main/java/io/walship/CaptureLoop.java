@@ -1,9 +1,9 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.internal.capture.WalInterferenceException;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
+import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.format.FormatLayout;
 import io.walship.internal.capture.WalReader;
+import io.walship.internal.format.DatabaseChecksum;
 import io.walship.storage.FileDurability;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalReader;
+import io.walship.internal.format.DatabaseChecksum;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.sql.Connection;

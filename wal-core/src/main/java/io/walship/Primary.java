@@ -1,12 +1,12 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
-import io.walship.format.SegmentSpill;
-import io.walship.format.SqliteHeader;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalHook;
+import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.format.SqliteHeader;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.Position;

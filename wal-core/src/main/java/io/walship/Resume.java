@@ -1,11 +1,11 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
-import io.walship.format.SegmentReader;
-import io.walship.format.SegmentSpill;
-import io.walship.format.SqliteHeader;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
+import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.format.SqliteHeader;
 import io.walship.internal.restore.DatabaseImage;
 import io.walship.internal.restore.Position;
 import io.walship.internal.restore.StoredLog;

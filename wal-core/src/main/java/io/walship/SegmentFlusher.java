@@ -1,10 +1,10 @@
 package io.walship;
 
-import io.walship.format.CompressionBuffers;
 import io.walship.format.ObjectKey;
-import io.walship.format.SealedSegment;
-import io.walship.format.SegmentSpill;
-import io.walship.format.SegmentWriter;
+import io.walship.internal.format.CompressionBuffers;
+import io.walship.internal.format.SealedSegment;
+import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.format.SegmentWriter;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package io.walship;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
-import io.walship.format.SnapshotReader;
-import io.walship.format.SnapshotWriter;
+import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.format.SnapshotReader;
+import io.walship.internal.format.SnapshotWriter;
 import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import java.io.BufferedOutputStream;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.walship.format.ObjectKey;
-import io.walship.format.SegmentSpill;
+import io.walship.internal.format.SegmentSpill;
 import io.walship.metrics.WalshipMeter;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;
@@ -117,7 +117,9 @@ class PrimaryFailureTest {
 
             Ack<Void> ack = primary.write(conn -> exec(conn, "insert into t values (1)"));
 
-            await(() -> registry.find(WalshipMeter.PRIMARY_UPLOAD_FAILURES.meterName()).counter() != null);
+            // the counter is registered an instant before its first increment: wait for the count
+            await(() -> registry.find(WalshipMeter.PRIMARY_UPLOAD_FAILURES.meterName()).counters().stream()
+                    .mapToDouble(io.micrometer.core.instrument.Counter::count).sum() > 0);
             PrimaryStatus retrying = primary.status();
             assertThat(retrying.health()).isEqualTo(Health.RETRYING);
             assertThat(retrying.txid()).isEqualTo(2);

@@ -5,11 +5,11 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.format.DatabaseChecksum;
 import io.walship.format.ObjectKey;
 import io.walship.internal.capture.WalLayout;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
+import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.restore.DatabaseImage;
 import io.walship.internal.restore.Position;
 import io.walship.internal.restore.StoredLog;

@@ -6,7 +6,7 @@ import io.walship.OpenOutcome;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.format.ObjectKey;
-import io.walship.format.SegmentReader;
+import io.walship.internal.format.SegmentReader;
 import io.walship.replica.Replica;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;

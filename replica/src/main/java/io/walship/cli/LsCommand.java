@@ -1,8 +1,8 @@
 package io.walship.cli;
 
 import io.walship.format.ObjectKey;
-import io.walship.format.SegmentReader;
-import io.walship.format.SnapshotReader;
+import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.restore.FetchedSegment;
 import io.walship.internal.restore.Position;
 import io.walship.restore.LogCatalog.LogObject;

@@ -1,9 +1,9 @@
 package io.walship.replica;
 
 import io.walship.CorruptObjectException;
-import io.walship.format.DatabaseChecksum;
-import io.walship.format.SegmentReader;
-import io.walship.format.SqliteHeader;
+import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.SqliteHeader;
 import io.walship.internal.restore.FetchedSegment;
 import java.io.Closeable;
 import java.io.IOException;

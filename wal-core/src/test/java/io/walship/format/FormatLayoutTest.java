@@ -2,6 +2,7 @@ package io.walship.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.internal.format.Transaction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

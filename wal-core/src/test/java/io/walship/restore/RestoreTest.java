@@ -163,18 +163,18 @@ class RestoreTest {
 
     /** A segment re-labelled to start at another txid, its checksums resealed. */
     private static byte[] rekey(byte[] segment, long firstTxid) {
-        io.walship.format.SegmentReader reader = io.walship.format.SegmentReader.open("x", segment);
-        List<io.walship.format.Transaction> relabelled = new java.util.ArrayList<>();
+        io.walship.internal.format.SegmentReader reader = io.walship.internal.format.SegmentReader.open("x", segment);
+        List<io.walship.internal.format.Transaction> relabelled = new java.util.ArrayList<>();
         long txid = firstTxid;
-        for (var t : io.walship.format.Transaction.readAll(reader)) {
+        for (var t : io.walship.internal.format.Transaction.readAll(reader)) {
             int[] pgnos = new int[t.pageCount()];
             for (int i = 0; i < pgnos.length; i++) {
                 pgnos[i] = t.pgno(i);
             }
-            relabelled.add(new io.walship.format.Transaction(txid++, t.commitMillis(), t.databasePages(),
+            relabelled.add(new io.walship.internal.format.Transaction(txid++, t.commitMillis(), t.databasePages(),
                     t.pageSize(), pgnos, t.pageImages(), t.checksumAfter()));
         }
-        return io.walship.format.Transaction.segment(reader.pageSize(), reader.checksumBefore(),
-                relabelled.toArray(new io.walship.format.Transaction[0]));
+        return io.walship.internal.format.Transaction.segment(reader.pageSize(), reader.checksumBefore(),
+                relabelled.toArray(new io.walship.internal.format.Transaction[0]));
     }
 }

@@ -2,8 +2,8 @@ package io.walship.internal.restore;
 
 import io.walship.CorruptObjectException;
 import io.walship.TxidGapException;
-import io.walship.format.DatabaseChecksum;
-import io.walship.format.SegmentReader;
+import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.format.SegmentReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

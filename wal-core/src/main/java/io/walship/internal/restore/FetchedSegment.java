@@ -1,7 +1,7 @@
 package io.walship.internal.restore;
 
-import io.walship.format.SegmentReader;
-import io.walship.format.SegmentSpill;
+import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.SegmentSpill;
 import io.walship.storage.Storage;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;

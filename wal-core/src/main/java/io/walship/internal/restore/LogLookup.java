@@ -1,7 +1,7 @@
 package io.walship.internal.restore;
 
 import io.walship.format.ObjectKey;
-import io.walship.format.SegmentReader;
+import io.walship.internal.format.SegmentReader;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.walship.internal.restore;
 
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
-import io.walship.format.SegmentReader;
+import io.walship.internal.format.SegmentReader;
 import io.walship.restore.LogCatalog.LogObject;
 import io.walship.restore.LogCatalog;
 import io.walship.storage.Storage;

@@ -1,12 +1,12 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;

@@ -1,7 +1,8 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.format.ObjectKey;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

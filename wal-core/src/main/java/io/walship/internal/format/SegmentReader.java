@@ -1,9 +1,10 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import io.walship.CorruptObjectException;
 import io.walship.PageSizeMismatchException;
 import io.walship.TxidGapException;
 import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;

@@ -1,4 +1,4 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;

@@ -1,4 +1,4 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import java.io.BufferedInputStream;
 import java.io.Closeable;

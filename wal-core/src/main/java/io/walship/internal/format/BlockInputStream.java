@@ -1,6 +1,7 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import io.walship.CorruptObjectException;
+import io.walship.format.FormatLayout;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,8 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
 import java.nio.ByteBuffer;
 
 /**

@@ -1,5 +1,6 @@
-package io.walship.format;
+package io.walship.internal.format;
 
+import io.walship.format.FormatLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import net.jpountz.xxhash.XXHashFactory;

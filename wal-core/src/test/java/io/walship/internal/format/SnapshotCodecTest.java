@@ -1,10 +1,11 @@
-package io.walship.format;
+package io.walship.internal.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
+import io.walship.format.FormatLayout;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,5 +1,6 @@
-package io.walship.format;
+package io.walship.internal.format;
 
+import io.walship.format.FormatLayout;
 import net.jpountz.lz4.LZ4Factory;
 
 /**
