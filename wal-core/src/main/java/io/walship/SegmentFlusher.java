@@ -277,9 +277,7 @@ final class SegmentFlusher implements Runnable {
         String key = ObjectKey.segment(segment.firstTxid());
         Storage storage = writer.storage();
         long started = System.nanoTime();
-        boolean ours = writer.store(key, segment.length(),
-                () -> segment.file().isPresent() ? storage.putIfAbsent(key, segment.file().get())
-                        : storage.putIfAbsent(key, segment.bytes().orElseThrow()),
+        boolean ours = writer.store(key, segment.length(), () -> segment.putIfAbsent(storage, key),
                 () -> storage.open(key).map(stored -> sameContent(key, segment, stored)).orElse(false));
         if (!ours) {
             synchronized (this) {

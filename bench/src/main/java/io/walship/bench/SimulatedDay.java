@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -54,22 +53,20 @@ final class SimulatedDay {
 
     /**
      * Storage as the simulated day sees it: objects stamped with the simulated time they were
-     * stored (the compactor's grace and retention compare against it), requests counted, and a
+     * stored (the compactor's grace and retention compare against it), and a
      * fixed delay on each once {@link #latencyMillis} is set.
      */
     private static final class DayStorage extends ForwardingStorage {
         private final InstantSource clock;
         private final Map<String, Instant> stored = new ConcurrentHashMap<>();
         volatile long latencyMillis;
-        final AtomicLong requests = new AtomicLong();
 
         DayStorage(Storage delegate, InstantSource clock) {
             super(delegate);
             this.clock = clock;
         }
 
-        private void request() {
-            requests.incrementAndGet();
+        private void delay() {
             if (latencyMillis > 0) {
                 try {
                     Thread.sleep(latencyMillis);
@@ -81,7 +78,7 @@ final class SimulatedDay {
 
         @Override
         protected PutResult put(String key, Supplier<PutResult> call) {
-            request();
+            delay();
             PutResult result = call.get();
             stored.putIfAbsent(key, clock.instant());
             return result;
@@ -89,39 +86,42 @@ final class SimulatedDay {
 
         @Override
         public Optional<byte[]> get(String key) {
-            request();
+            delay();
             return super.get(key);
         }
 
         @Override
         public Optional<InputStream> open(String key) {
-            request();
+            delay();
             return super.open(key);
         }
 
         @Override
         public List<ObjectInfo> list(String prefix) {
-            request();
+            delay();
             return super.list(prefix).stream().map(o -> new ObjectInfo(o.key(), o.size(),
                     stored.getOrDefault(o.key(), o.lastModified()))).toList();
         }
 
         @Override
         public void delete(String key) {
-            request();
+            delay();
             super.delete(key);
             stored.remove(key);
         }
 
         @Override
         public void deleteAll(Collection<String> keys) {
-            request();
+            delay();
             super.deleteAll(keys);
             keys.forEach(stored::remove);
         }
     }
 
-    /** Runs this measurement alone and prints its figures: {@code java -cp benchmarks.jar io.walship.bench.SimulatedDay [quick]}. */
+    /**
+     * Runs this measurement alone and prints its figures:
+     * {@code java -cp benchmarks.jar io.walship.bench.SimulatedDay [quick]}.
+     */
     public static void main(String[] args) throws Exception {
         Measurements measurements = new Measurements(args.length > 0 && args[0].equals("quick"));
         measure(measurements, args.length > 0 && args[0].equals("quick"));
@@ -168,21 +168,22 @@ final class SimulatedDay {
                     + latest + " transactions, simulated in " + Math.round(simulateSeconds) + " s); target <= 500");
             into.results.put("storage_bytes_1d", end.bytes());
             storage.latencyMillis = REQUEST_LATENCY_MILLIS;
-            restore(into, storage, dir, RestoreTarget.latest(), "");
-            restore(into, storage, dir, RestoreTarget.txid(half), "_12h");
+            CountingStorage counted = new CountingStorage(storage);
+            restore(into, counted, dir, RestoreTarget.latest(), "");
+            restore(into, counted, dir, RestoreTarget.txid(half), "_12h");
         } finally {
             BenchDatabase.delete(dir);
         }
     }
 
-    private static void restore(Measurements into, DayStorage storage, Path dir, RestoreTarget target, String suffix)
-            throws Exception {
+    private static void restore(Measurements into, CountingStorage storage, Path dir, RestoreTarget target,
+                                String suffix) throws Exception {
         Path file = dir.resolve("restored" + suffix + ".db");
-        long before = storage.requests.get();
+        storage.reset();
         long started = System.nanoTime();
         RestoreResult result = Restore.run(storage, file, target);
         long millis = (System.nanoTime() - started) / 1_000_000;
-        into.results.put("restore_requests_1d" + suffix, storage.requests.get() - before);
+        into.results.put("restore_requests_1d" + suffix, storage.puts.get() + storage.gets.get() + storage.lists.get());
         into.results.put("restore_1d" + suffix + "_ms", millis);
         into.notes.put("restore_1d" + suffix + "_ms", "restore of " + (suffix.isEmpty() ? "the newest txid"
                 : "a txid 12 hours back") + " (" + result.txid() + ", " + result.segmentsApplied()

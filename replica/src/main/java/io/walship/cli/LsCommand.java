@@ -99,13 +99,11 @@ final class LsCommand implements Callable<Integer> {
      * (the next object is a compacted one, whose first txid the listing does not give).
      */
     private static long lastTxid(LogCatalog catalog, LogObject object, long latestTxid) {
-        ObjectKey.LogKey key = object.key();
-        ObjectKey.LogKey next = catalog.log().navigableKeySet().ceiling(new ObjectKey.LogKey(ObjectKey.LEVELS,
-                key.level() == 0 ? key.start() + 1 : key.blockEnd()));
+        LogObject next = catalog.after(object.key());
         if (next == null) {
             return latestTxid;
         }
-        return next.level() == 0 ? next.start() - 1 : -1;
+        return next.key().level() == 0 ? next.key().start() - 1 : -1;
     }
 
     /** One line for a kind of object: count, bytes, txid range, oldest and newest store time. */

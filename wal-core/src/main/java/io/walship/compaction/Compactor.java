@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -155,7 +156,7 @@ public final class Compactor implements AutoCloseable {
         List<ObjectInfo> expiredLog = new ArrayList<>();
         long earliest = expired(catalog, now.minus(policy.retention()), now, expiredSnapshots, expiredLog);
         List<ObjectInfo> replaced = new ArrayList<>(replaced(catalog, now.minus(policy.grace())));
-        replaced.removeAll(expiredLog);
+        replaced.removeAll(new HashSet<>(expiredLog)); // a first run over a long history: tens of thousands each
         // old snapshots before the log they need: a kill in between leaves replayable history
         long bytesDeleted = delete(expiredSnapshots, "expired") + delete(expiredLog, "expired")
                 + delete(replaced, "replaced");
@@ -224,17 +225,20 @@ public final class Compactor implements AutoCloseable {
     private static List<LogKey> inputs(NavigableMap<LogKey, Long> view, LogKey target) {
         List<LogKey> inputs = new ArrayList<>();
         long coveredUntil = target.start();
-        for (LogKey key : view.subMap(target, false, new LogKey(0, target.blockEnd() - 1), true).keySet()) {
+        for (LogKey key : view.subMap(target, false, target.lastInBlock(), true).keySet()) {
             if (key.level() >= target.level() || (!inputs.isEmpty() && key.start() < coveredUntil)) {
                 continue;
             }
             inputs.add(key);
-            coveredUntil = key.level() == 0 ? key.start() + 1 : key.blockEnd();
+            coveredUntil = key.blockEnd();
         }
         return inputs;
     }
 
-    /** Writes the compacted object of {@code target}'s block; its size, or empty when an input went missing or was bad. */
+    /**
+     * Writes the compacted object of {@code target}'s block; its size, or empty when an input
+     * went missing or was bad.
+     */
     private Optional<Long> write(LogKey target, List<LogKey> inputs) {
         String key = target.key();
         SegmentWriter writer = null;
@@ -267,8 +271,7 @@ public final class Compactor implements AutoCloseable {
             }
             try (SealedSegment sealed = writer.seal()) {
                 writer = null;
-                PutResult result = sealed.file().isPresent() ? storage.putIfAbsent(key, sealed.file().get())
-                        : storage.putIfAbsent(key, sealed.bytes().orElseThrow());
+                PutResult result = sealed.putIfAbsent(storage, key);
                 metrics.counter(WalshipMeter.COMPACTION_OBJECTS, "action", "created").increment();
                 metrics.counter(WalshipMeter.COMPACTION_BYTES, "action", "written").add(sealed.length());
                 log.debug("compacted key={} inputs={} firstTxid={} lastTxid={} bytes={} result={}", key,
@@ -337,13 +340,12 @@ public final class Compactor implements AutoCloseable {
         NavigableMap<Long, Long> nextFirstAtMost = new TreeMap<>();
         long running = Long.MAX_VALUE;
         for (LogKey key : catalog.log().descendingKeySet()) {
-            running = Math.min(running, key.level() == 0 ? key.start() : key.blockEnd() - 1);
+            running = Math.min(running, key.blockEnd() - 1); // a segment's first txid, or the last its block allows
             nextFirstAtMost.put(key.start(), running);
         }
         for (LogObject object : catalog.log().values()) {
             LogKey key = object.key();
-            Map.Entry<Long, Long> next = nextFirstAtMost.ceilingEntry(key.level() == 0 ? key.start() + 1
-                    : key.blockEnd());
+            Map.Entry<Long, Long> next = nextFirstAtMost.ceilingEntry(key.blockEnd());
             if (next != null && next.getValue() - 1 <= keep) {
                 logObjects.add(object.info());
             }

@@ -92,9 +92,20 @@ public final class ObjectKey {
             return level == 0 ? segment(start) : compacted(level, start);
         }
 
-        /** First txid after the block: the next object starts at or after it. */
+        /**
+         * First txid after the block (for a segment, its first txid + 1): the object after this
+         * one in a chain starts at or after it.
+         */
         public long blockEnd() {
             return start + blockSize(level);
+        }
+
+        /**
+         * The greatest key whose start lies in this block: with {@link #compareTo} order,
+         * {@code (this, lastInBlock()]} are the lower-level objects this one holds.
+         */
+        public LogKey lastInBlock() {
+            return new LogKey(0, blockEnd() - 1);
         }
 
         /** True when {@code txid} is inside this object's block (for level 0: is its first txid). */

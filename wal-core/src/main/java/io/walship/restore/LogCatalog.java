@@ -1,15 +1,15 @@
 package io.walship.restore;
 
-import io.walship.format.ObjectKey;
 import io.walship.format.ObjectKey.LogKey;
+import io.walship.format.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
@@ -132,17 +132,25 @@ public final class LogCatalog {
     public List<LogObject> chainFrom(LogObject first, long upTo) {
         List<LogObject> out = new ArrayList<>();
         out.add(first);
-        NavigableSet<LogKey> keys = log.navigableKeySet();
-        LogKey current = first.key();
-        while (true) {
-            long from = current.level() == 0 ? current.start() + 1 : current.blockEnd();
-            LogKey next = keys.ceiling(new LogKey(ObjectKey.LEVELS, from));
-            if (next == null || next.start() > upTo) {
-                return out;
-            }
-            out.add(log.get(next));
-            current = next;
+        for (LogObject next = after(first.key()); next != null && next.key().start() <= upTo;
+             next = after(next.key())) {
+            out.add(next);
         }
+        return out;
+    }
+
+    /**
+     * The object a chain reads after {@code key}: the listed one with the smallest start at or
+     * past the end of {@code key}'s block, the highest level at one start; null after the newest.
+     */
+    public LogObject after(LogKey key) {
+        Map.Entry<LogKey, LogObject> next = log.ceilingEntry(new LogKey(ObjectKey.LEVELS, key.blockEnd()));
+        return next == null ? null : next.getValue();
+    }
+
+    /** The lower-level objects still listed inside {@code key}'s block: those a compacted object replaces. */
+    public Collection<LogObject> inside(LogKey key) {
+        return log.subMap(key, false, key.lastInBlock(), true).values();
     }
 
     /**

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +64,7 @@ public final class Verifier {
                 for (LogCatalog.LogObject object : chain) {
                     String key = object.storageKey();
                     Map<Long, Long> checksums = new HashMap<>();
-                    boolean replacesRemaining = !replaced(catalog, object).isEmpty();
+                    boolean replacesRemaining = !catalog.inside(object.key()).isEmpty();
                     try (FetchedSegment fetched = FetchedSegment.require(storage, key, image.txid() + 1, workDir)
                             .startAfter(image.txid());
                          SegmentReader segment = fetched.open()) {
@@ -112,7 +111,7 @@ public final class Verifier {
     private static int checkReplaced(Storage storage, LogCatalog catalog, LogCatalog.LogObject compacted,
                                      Map<Long, Long> checksums, Path workDir) throws IOException {
         int checked = 0;
-        for (LogCatalog.LogObject replaced : replaced(catalog, compacted)) {
+        for (LogCatalog.LogObject replaced : catalog.inside(compacted.key())) {
             Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, replaced.storageKey(), workDir,
                     FetchedSegment.DEFAULT_MEMORY_BYTES);
             if (fetched.isEmpty()) {
@@ -134,15 +133,6 @@ public final class Verifier {
             checked++;
         }
         return checked;
-    }
-
-    /** The lower-level objects still listed inside a compacted object's block. */
-    private static Collection<LogCatalog.LogObject> replaced(LogCatalog catalog, LogCatalog.LogObject object) {
-        if (object.key().level() == 0) {
-            return List.of();
-        }
-        return catalog.log().subMap(object.key(), false, new ObjectKey.LogKey(0, object.key().blockEnd() - 1), true)
-                .values();
     }
 
     /** Streams snapshot {@code txid} and checks it equals the replayed {@code image}. */

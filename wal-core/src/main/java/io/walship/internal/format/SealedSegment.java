@@ -1,5 +1,7 @@
 package io.walship.internal.format;
 
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -45,6 +47,11 @@ public final class SealedSegment implements Closeable {
     /** The file holding the whole segment, when it outgrew memory. */
     public Optional<Path> file() {
         return Optional.ofNullable(file);
+    }
+
+    /** Stores this segment under {@code key}, create-only: from memory, or streamed from its file. */
+    public PutResult putIfAbsent(Storage storage, String key) {
+        return file != null ? storage.putIfAbsent(key, file) : storage.putIfAbsent(key, bytes);
     }
 
     /** Size of the stored object in bytes. */
