@@ -241,9 +241,9 @@ final class CaptureLoop implements Runnable {
             commits.add(first);
             queue.drainTo(commits);
             boolean stop = commits.remove(STOP);
-            long deadline = System.currentTimeMillis() + resyncTimeoutMillis;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(resyncTimeoutMillis);
             while (!checkpoint.truncate()) {
-                if (System.currentTimeMillis() > deadline) {
+                if (System.nanoTime() - deadline > 0) { // a real wait: the JVM's monotonic clock, not options.clock()
                     throw new IOException("cannot fold the WAL into the database for " + resyncTimeoutMillis
                             + " ms: readers keep it busy");
                 }

@@ -13,10 +13,12 @@ public final class CorruptObjectException extends WalshipException {
     private final String reason;
     private final long offset;
 
+    /** Thrown by walship's readers; {@code offset} is -1 when the problem concerns the whole object. */
     public CorruptObjectException(String key, String reason, long offset) {
         this(key, reason, offset, null);
     }
 
+    /** As {@link #CorruptObjectException(String, String, long)}, with the failure that revealed it. */
     public CorruptObjectException(String key, String reason, long offset, Throwable cause) {
         super("corrupt object: key=" + key + " reason=" + reason + (offset >= 0 ? " offset=" + offset : "")
                 + " (nothing from it was applied; restore from an older snapshot or re-create the object"

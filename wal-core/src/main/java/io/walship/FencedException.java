@@ -11,6 +11,7 @@ public final class FencedException extends WalshipException {
     private final String key;
     private final long txid;
 
+    /** Thrown when {@code key}, holding {@code txid}, was already written by someone else. */
     public FencedException(String key, long txid) {
         super("fenced by another primary: key=" + key + " txid=" + txid
                 + " (another process writes to this storage; close this primary and open it again"
@@ -19,10 +20,12 @@ public final class FencedException extends WalshipException {
         this.txid = txid;
     }
 
+    /** Storage key another primary wrote first. */
     public String key() {
         return key;
     }
 
+    /** First txid this primary could not store. */
     public long txid() {
         return txid;
     }

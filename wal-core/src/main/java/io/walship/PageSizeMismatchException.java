@@ -8,6 +8,7 @@ public final class PageSizeMismatchException extends WalshipException {
     private final int expected;
     private final int actual;
 
+    /** Thrown when the object at {@code key} has pages of {@code actual} bytes where {@code expected} was required. */
     public PageSizeMismatchException(String key, int expected, int actual) {
         super("page size mismatch: key=" + key + " expected=" + expected + " actual=" + actual
                 + " (the object belongs to another database; check the storage prefix)");
@@ -16,14 +17,17 @@ public final class PageSizeMismatchException extends WalshipException {
         this.actual = actual;
     }
 
+    /** Storage key (or local path) whose page size differs. */
     public String key() {
         return key;
     }
 
+    /** Page size required: the database's or the history's. */
     public int expected() {
         return expected;
     }
 
+    /** Page size found. */
     public int actual() {
         return actual;
     }

@@ -504,6 +504,7 @@ public final class Primary implements AutoCloseable {
         return pageSize;
     }
 
+    /** The database file this primary writes. */
     public Path path() {
         return path;
     }

@@ -70,14 +70,17 @@ public final class PrimaryOptions {
         return builder().durability(Durability.ASYNC).build();
     }
 
+    /** A builder starting from the defaults of {@link #durable()}. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** A builder starting from these options; the setters are documented on the getters of the same name. */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
+    /** When {@link Primary#write} acknowledges: after the commit (ASYNC) or once the transaction is stored (DURABLE). */
     public Durability durability() {
         return durability;
     }
@@ -143,10 +146,12 @@ public final class PrimaryOptions {
         return pageSize;
     }
 
+    /** First wait before a failed storage write is retried; doubles on every failure up to {@link #retryMaxBackoff()}. */
     public Duration retryInitialBackoff() {
         return retryInitialBackoff;
     }
 
+    /** Longest wait between retries of a failed storage write; writes are retried until they succeed or the primary closes. */
     public Duration retryMaxBackoff() {
         return retryMaxBackoff;
     }
@@ -174,6 +179,7 @@ public final class PrimaryOptions {
         return captureMemoryBytes;
     }
 
+    /** Source of every time walship stores or schedules by (commit times, snapshot and compaction cadence, retention); real-time waits such as the ASYNC flush interval use the JVM's monotonic clock. */
     public InstantSource clock() {
         return clock;
     }

@@ -31,6 +31,11 @@ final class SegmentFlusher implements Runnable {
      * Storage writes are create-only (StorageWriter). ALREADY_EXISTS is ours only when the
      * stored bytes equal the segment (an earlier attempt that timed out but landed); any other
      * content means another primary wrote there: fenced, and the flusher stops.
+     *
+     * Clocks: commit times come from options.clock() (through the capture); the flush interval
+     * is a real-time bound on how long a transaction waits in memory, waited on a condition, so it
+     * runs on System.nanoTime(). A simulated clock changes what is stored, never how long the
+     * flusher sleeps.
      */
     private static final Logger log = LoggerFactory.getLogger(SegmentFlusher.class);
 

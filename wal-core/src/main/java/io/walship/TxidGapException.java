@@ -8,6 +8,7 @@ public final class TxidGapException extends WalshipException {
     private final long expected;
     private final long found;
 
+    /** Thrown when the object at {@code key} starts at {@code found} where {@code expected} was due. */
     public TxidGapException(String key, long expected, long found) {
         super("txid gap in log: key=" + key + " expected=" + expected + " found=" + found
                 + " (a segment is missing or belongs to another history; restore to txid " + (expected - 1)
@@ -17,14 +18,17 @@ public final class TxidGapException extends WalshipException {
         this.found = found;
     }
 
+    /** Storage key of the object that does not continue the history. */
     public String key() {
         return key;
     }
 
+    /** Txid that had to come next. */
     public long expected() {
         return expected;
     }
 
+    /** Txid the object starts at. */
     public long found() {
         return found;
     }

@@ -8,6 +8,7 @@ public final class TxidNotAvailableException extends WalshipException {
     private final long earliest;
     private final long latest;
 
+    /** Thrown when {@code requested} lies outside {@code earliest..latest} (both -1 when storage holds nothing). */
     public TxidNotAvailableException(String requested, long earliest, long latest) {
         super("restore target not available: requested=" + requested + " earliest=" + earliest + " latest=" + latest
                 + (latest < 0 ? " (storage holds no snapshot: is the URL or prefix right?)"

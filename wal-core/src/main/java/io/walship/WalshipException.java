@@ -12,10 +12,12 @@ package io.walship;
 public abstract class WalshipException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Subclasses say what happened and what to do in {@code message}. */
     protected WalshipException(String message) {
         super(message);
     }
 
+    /** As {@link #WalshipException(String)}, with the underlying failure. */
     protected WalshipException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -4,6 +4,7 @@ import io.walship.restore.StorageSnapshot;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +33,7 @@ final class SnapshotCommand implements Callable<Integer> {
                 progress != null ? progress : System.console() != null);
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
         try (Storage opened = storage.open()) {
-            StorageSnapshot.Result result = StorageSnapshot.build(opened, dir, bar);
+            StorageSnapshot.Result result = StorageSnapshot.build(opened, dir, InstantSource.system(), bar);
             bar.done();
             spec.commandLine().getOut().printf("snapshot txid=%d pages=%d %s%n", result.txid(), result.pageCount(),
                     result.created() ? "stored" : "already in storage");

@@ -24,6 +24,7 @@ public final class WalshipCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** Runs the command line and exits with its exit code. */
     public static void main(String[] args) {
         // the command line prints its own results; library INFO lines would only clutter them
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {

@@ -129,6 +129,7 @@ public final class Replica implements AutoCloseable {
         metrics.gauge(WalshipMeter.REPLICA_FAILED, () -> file.torn() != null ? 1 : 0);
     }
 
+    /** Opens a replica with {@link ReplicaOptions#defaults()}. */
     public static Replica open(Storage storage, Path replica) {
         return open(storage, replica, ReplicaOptions.defaults());
     }
@@ -582,6 +583,7 @@ public final class Replica implements AutoCloseable {
         return Optional.ofNullable(lastError).map(p -> (WalshipException) p.error());
     }
 
+    /** The replica's database file. */
     public Path path() {
         return path;
     }

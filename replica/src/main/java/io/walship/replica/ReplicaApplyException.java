@@ -8,6 +8,7 @@ public final class ReplicaApplyException extends WalshipException {
 
     private final long txid;
 
+    /** Thrown when the transaction {@code txid} could not be written into the replica {@code db}. */
     public ReplicaApplyException(String db, long txid, Throwable cause) {
         super("replica apply failed: db=" + db + " txid=" + txid + " error=" + cause, cause);
         this.txid = txid;

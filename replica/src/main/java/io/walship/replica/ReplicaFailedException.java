@@ -15,6 +15,7 @@ public final class ReplicaFailedException extends WalshipException {
     private final long firstTxid;
     private final long lastTxid;
 
+    /** Thrown when the replica {@code db} stopped while applying {@code firstTxid..lastTxid}. */
     public ReplicaFailedException(String db, long firstTxid, long lastTxid, Throwable cause) {
         super("replica failed while writing a batch and refuses reads until reopened: db=" + db + " txid="
                 + firstTxid + ".." + lastTxid + " error=" + cause

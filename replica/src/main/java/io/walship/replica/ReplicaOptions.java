@@ -26,10 +26,12 @@ public final class ReplicaOptions {
         return builder().build();
     }
 
+    /** A builder starting from {@link #defaults()}. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** A builder starting from these options; the setters are documented on the getters of the same name. */
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -47,6 +49,7 @@ public final class ReplicaOptions {
         return maxErrorBackoff;
     }
 
+    /** Size of the read-only connection pool behind {@link Replica#read}. */
     public int readConnections() {
         return readConnections;
     }
@@ -123,6 +126,7 @@ public final class ReplicaOptions {
             return this;
         }
 
+        /** The options, checked. */
         public ReplicaOptions build() {
             if (maxErrorBackoff.compareTo(pollInterval) < 0) {
                 throw new IllegalArgumentException("maxErrorBackoff (" + maxErrorBackoff

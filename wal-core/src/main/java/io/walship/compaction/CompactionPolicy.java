@@ -36,18 +36,22 @@ public record CompactionPolicy(Duration retention, Duration grace, long maxObjec
         }
     }
 
+    /** Retention 7 days, grace 1 minute, compacted objects up to 64 MiB. */
     public static CompactionPolicy defaults() {
         return new CompactionPolicy(DEFAULT_RETENTION, DEFAULT_GRACE, DEFAULT_MAX_OBJECT_BYTES);
     }
 
+    /** This policy with another retention window. */
     public CompactionPolicy withRetention(Duration value) {
         return new CompactionPolicy(value, grace, maxObjectBytes);
     }
 
+    /** This policy with another grace period before replaced objects are deleted. */
     public CompactionPolicy withGrace(Duration value) {
         return new CompactionPolicy(retention, value, maxObjectBytes);
     }
 
+    /** This policy with another size limit for one compacted object. */
     public CompactionPolicy withMaxObjectBytes(long value) {
         return new CompactionPolicy(retention, grace, value);
     }

@@ -24,17 +24,21 @@ public final class ObjectKey {
     private ObjectKey() {
     }
 
+    /** Prefix of every snapshot key. */
     public static final String SNAPSHOT_PREFIX = "snapshots/";
+    /** Prefix of every log key: segments and compacted objects. */
     public static final String LOG_PREFIX = "log/";
     private static final int TXID_DIGITS = 16;
     /** Compaction levels above the stored segments; level k blocks are 16^k txids wide. */
     public static final int LEVELS = 5;
     private static final int LEVEL_BITS = 4;
 
+    /** Key of the snapshot at {@code txid}. */
     public static String snapshot(long txid) {
         return SNAPSHOT_PREFIX + hex(txid);
     }
 
+    /** Key of the segment whose first transaction is {@code firstTxid}. */
     public static String segment(long firstTxid) {
         return LOG_PREFIX + hex(firstTxid);
     }

@@ -96,6 +96,7 @@ public enum WalshipMeter {
         return meterName;
     }
 
+    /** What kind of Micrometer meter it is. */
     public Type type() {
         return type;
     }
@@ -110,6 +111,7 @@ public enum WalshipMeter {
         return tags;
     }
 
+    /** One line saying what it measures, as registered. */
     public String description() {
         return description;
     }

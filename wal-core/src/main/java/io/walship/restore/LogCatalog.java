@@ -90,10 +90,12 @@ public final class LogCatalog {
         return out;
     }
 
+    /** Txid of the oldest snapshot listed, if any. */
     public OptionalLong earliestSnapshot() {
         return snapshots.isEmpty() ? OptionalLong.empty() : OptionalLong.of(snapshots.firstKey());
     }
 
+    /** Txid of the newest snapshot listed, if any. */
     public OptionalLong latestSnapshot() {
         return snapshots.isEmpty() ? OptionalLong.empty() : OptionalLong.of(snapshots.lastKey());
     }

@@ -31,6 +31,7 @@ public final class RestoreTarget {
         return new RestoreTarget(Long.MAX_VALUE, Objects.requireNonNull(time, "time"));
     }
 
+    /** Whether this target is the newest state storage holds. */
     public boolean isLatest() {
         return txid == Long.MAX_VALUE && time == null;
     }

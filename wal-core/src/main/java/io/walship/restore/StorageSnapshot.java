@@ -14,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.InstantSource;
 
 /**
  * Builds a snapshot from what storage already holds (newest snapshot + the segments after it),
@@ -28,7 +29,9 @@ public final class StorageSnapshot {
     public record Result(long txid, int pageCount, boolean created) {
     }
 
-    public static Result build(Storage storage, Path workDir, Restore.Progress progress) throws IOException {
+    /** Restores the newest state into {@code workDir}, stores a snapshot of it unless one exists at that txid, and reports which. */
+    public static Result build(Storage storage, Path workDir, InstantSource clock, Restore.Progress progress)
+            throws IOException {
         Path scratch = Files.createTempFile(workDir, "walship-snapshot", ".db");
         Path object = Files.createTempFile(workDir, "walship-snapshot", ".bin");
         try {
@@ -40,7 +43,7 @@ public final class StorageSnapshot {
             try (FileChannel in = FileChannel.open(scratch, StandardOpenOption.READ);
                  OutputStream out = new BufferedOutputStream(Files.newOutputStream(object), 1 << 16)) {
                 SnapshotWriter writer = new SnapshotWriter(out, state.pageSize(), state.pageCount(), state.txid(),
-                        state.checksum(), System.currentTimeMillis());
+                        state.checksum(), clock.millis());
                 ByteBuffer page = ByteBuffer.allocate(state.pageSize());
                 for (int pgno = 1; pgno <= state.pageCount(); pgno++) {
                     page.clear();

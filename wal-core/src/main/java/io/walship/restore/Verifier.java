@@ -35,6 +35,7 @@ public final class Verifier {
     /** What a verification found. {@code problem} is empty when everything checked out. */
     public record Report(int snapshotsChecked, int segmentsChecked, long transactionsChecked, long earliestTxid,
                          long latestTxid, Optional<WalshipException> problem) {
+        /** Whether every object checked was sound. */
         public boolean ok() {
             return problem.isEmpty();
         }

@@ -17,6 +17,7 @@ import java.util.function.Supplier;
 public abstract class ForwardingStorage implements Storage {
     private final Storage delegate;
 
+    /** Forwards every call to {@code delegate} until a subclass overrides it. */
     protected ForwardingStorage(Storage delegate) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
     }

@@ -56,6 +56,7 @@ public class StorageException extends WalshipException {
     private final String key;
     private final Kind kind;
 
+    /** Thrown by a {@link Storage} when {@code operation} on {@code key} failed; {@code detail} says how. */
     public StorageException(String operation, String key, Kind kind, String detail, Throwable cause) {
         super("storage " + operation + " failed: key=" + key + " kind=" + kind + " retryable=" + kind.retryable()
                 + (detail == null ? "" : " detail=" + detail), cause);
@@ -69,6 +70,7 @@ public class StorageException extends WalshipException {
         this(operation, key, retryable ? Kind.IO : Kind.REJECTED, detail, cause);
     }
 
+    /** What kind of failure, which decides whether a retry can help. */
     public Kind kind() {
         return kind;
     }

@@ -98,6 +98,7 @@ public final class FileSystemStorage implements Storage {
         }
     }
 
+    /** The directory holding the objects. */
     public Path root() {
         return root;
     }

@@ -114,6 +114,7 @@ public final class S3Storage implements Storage {
         });
     }
 
+    /** A builder for storage in {@code bucket}; credentials come from the AWS default chain and the region is us-east-1 unless set. */
     public static Builder builder(String bucket) {
         return new Builder(bucket);
     }
