@@ -20,6 +20,7 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -121,19 +122,14 @@ final class Measurements {
         double reopenMillis = Double.MAX_VALUE;
         double shippedMillis = Double.MAX_VALUE;
         for (int run = 0; run < 3; run++) {
-            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), CrashingWriter.class.getName(),
-                    dir.resolve("storage").toString(), db.toString(), Integer.toString(transactions))
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            try (java.io.BufferedReader out = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
-                String line = out.readLine();
-                if (line == null || !line.startsWith("DONE ")) {
-                    throw new IOException("crashing writer did not finish: " + line);
-                }
-                child.toHandle().destroyForcibly(); // SIGKILL: the transactions stay in the WAL, unshipped
-                child.waitFor();
+            ChildJvm child = ChildJvm.start(List.of(), CrashingWriter.class, dir.resolve("storage").toString(),
+                    db.toString(), Integer.toString(transactions));
+            String line = child.readLine();
+            if (line == null || !line.startsWith("DONE ")) {
+                child.kill();
+                throw new IOException("crashing writer did not finish: " + line);
             }
+            child.kill(); // SIGKILL: the transactions stay in the WAL, unshipped
             long started = System.nanoTime();
             try (Primary primary = Primary.open(storage, db, options)) {
                 double opened = (System.nanoTime() - started) / 1e6;
@@ -166,15 +162,9 @@ final class Measurements {
         int mib = quick ? 128 : 1024;
         Path dir = BenchDatabase.tempDir("big-txn");
         try {
-            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx" + BIG_TXN_HEAP, "-cp", System.getProperty("java.class.path"),
-                    BigTransactionWriter.class.getName(), dir.toString(), Integer.toString(mib))
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String result;
-            try (java.io.BufferedReader out = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
-                result = out.readLine();
-            }
+            ChildJvm child = ChildJvm.start(List.of("-Xmx" + BIG_TXN_HEAP), BigTransactionWriter.class,
+                    dir.toString(), Integer.toString(mib));
+            String result = child.readLine();
             if (child.waitFor() != 0 || result == null || !result.startsWith("RESULT ")) {
                 throw new IOException("big transaction writer failed on -Xmx" + BIG_TXN_HEAP + ": " + result);
             }
