@@ -245,16 +245,22 @@ class BigTransactionTest {
         /** The child logs (SLF4J simple) to a file of its own, shown when it fails. */
         private static Child run(Map<String, String> env, String mainClass, String... args) {
             Path log = Path.of("target", "big-transaction-" + COUNT.incrementAndGet() + ".log").toAbsolutePath();
-            return new Child(ChildJvm.start(ProcessBuilder.Redirect.PIPE, List.of(HEAP,
+            return new Child(ChildJvm.start(ProcessBuilder.Redirect.PIPE,
+                    ProcessBuilder.Redirect.to(Path.of(log + ".err").toFile()), List.of(HEAP,
                     "-Dorg.slf4j.simpleLogger.logFile=" + log), env, mainClass, args), log);
         }
 
+        /** The last lines of the child's log and of its stderr (where an uncaught error or an OOM lands). */
         private String logTail() {
+            return tail(log) + "\nstderr:\n" + tail(Path.of(log + ".err"));
+        }
+
+        private static String tail(Path file) {
             try {
-                List<String> all = Files.readAllLines(log);
+                List<String> all = Files.readAllLines(file);
                 return String.join("\n", all.subList(Math.max(0, all.size() - 20), all.size()));
             } catch (IOException e) {
-                return "(no log: " + e + ")";
+                return "(nothing: " + e + ")";
             }
         }
 
@@ -301,6 +307,9 @@ class BigTransactionTest {
 
         int exitCode() throws InterruptedException {
             assertThat(process.waitFor(STEP.toSeconds(), TimeUnit.SECONDS)).as("exited in time").isTrue();
+            if (process.exitValue() != 0) {
+                BigTransactionTest.log.warn("child exited with {}:\n{}", process.exitValue(), logTail());
+            }
             return process.exitValue();
         }
 

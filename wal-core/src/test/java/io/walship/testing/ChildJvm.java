@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A child JVM on this test's classpath, to be killed by a crash test. Its stderr is discarded. */
+/** A child JVM on this test's classpath, to be killed by a crash test. Its stderr is discarded unless redirected. */
 public final class ChildJvm {
     private ChildJvm() {
     }
@@ -24,6 +24,12 @@ public final class ChildJvm {
      */
     public static Process start(ProcessBuilder.Redirect output, List<String> jvmOptions,
                                 Map<String, String> environment, String mainClass, String... args) {
+        return start(output, ProcessBuilder.Redirect.DISCARD, jvmOptions, environment, mainClass, args);
+    }
+
+    /** As above, with the child's stderr sent to {@code error} (a file, to show when the child fails). */
+    public static Process start(ProcessBuilder.Redirect output, ProcessBuilder.Redirect error, List<String> jvmOptions,
+                                Map<String, String> environment, String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -33,7 +39,7 @@ public final class ChildJvm {
         command.add(mainClass);
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(output)
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
+                .redirectError(error);
         builder.environment().putAll(environment);
         try {
             return builder.start();
