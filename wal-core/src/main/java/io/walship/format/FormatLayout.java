@@ -28,6 +28,8 @@ package io.walship.format;
  * transaction record (inside a segment's decompressed body)
  *  0 txid u64 | 8 commit millis u64 | 16 db size in pages u32 | 20 page count u32
  * 24 page count x (pgno u32 | page image) | checksum after u64
+ * segment version 2: pgno with bit 31 set = the image is XOR'ed with the page's previous image
+ *                    in this segment (delta table: DELTA_TABLE_BYTES / page size slots, pgno mod slots)
  *
  * checkpoint record (local, next to a primary database)
  *  0 header slot 0 (84 + xxHash64 8) | 4096 header slot 1 | 8192 page hashes, u64 per page
@@ -40,8 +42,13 @@ public final class FormatLayout {
     private FormatLayout() {
     }
 
-    /** The only version this build writes and reads. */
+    /** Version of snapshots, replica state and checkpoint records: the only one this build writes and reads. */
     public static final int FORMAT_VERSION = 1;
+    /**
+     * Version of the segments this build writes. Version 2 adds page deltas ({@link #PGNO_DELTA_FLAG});
+     * readers take every version from 1 to this one.
+     */
+    public static final int SEGMENT_FORMAT_VERSION = 2;
 
     /** "WSLG": walship log segment. */
     public static final int SEGMENT_MAGIC = 0x57534C47;
@@ -70,6 +77,20 @@ public final class FormatLayout {
     public static final int TXN_HEADER_SIZE = TXN_PAGE_COUNT_OFFSET + Integer.BYTES;
     /** Each page image in a record is preceded by its page number. */
     public static final int TXN_PGNO_SIZE = Integer.BYTES;
+    /**
+     * Segment version 2: this bit set in a record's page number says the image that follows is
+     * the XOR of the page with its image earlier in the same segment, held in the delta table
+     * (it compresses to almost nothing when a few bytes of the page changed). Page numbers stay
+     * below 2^31.
+     */
+    public static final int PGNO_DELTA_FLAG = 0x8000_0000;
+    /**
+     * Segment version 2: the delta table holds this many bytes of page images, in
+     * {@code DELTA_TABLE_BYTES / page size} slots; page {@code p} lives in slot
+     * {@code p mod slots}, replacing the page that was there. Writer and reader fill it alike, with
+     * every page of the segment in order, so a delta's base is always in its slot.
+     */
+    public static final int DELTA_TABLE_BYTES = 1 << 21;
     /** The database checksum after the transaction closes each record. */
     public static final int TXN_TRAILER_SIZE = Long.BYTES;
 

@@ -93,7 +93,7 @@ class RestoreTest {
         storage.overwrite(key, bytes);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("found=7 supported=1");
+                .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("found=7 supported=" + FormatLayout.SEGMENT_FORMAT_VERSION);
     }
 
     @Test

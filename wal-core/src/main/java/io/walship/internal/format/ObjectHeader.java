@@ -18,10 +18,13 @@ final class ObjectHeader {
     /**
      * @param available bytes of the object that could be read, at least the header's if it is whole
      * @param kind      "segment" or "snapshot", for messages
+     * @param newest    the newest version of this kind this build reads (every one from 1 up)
+     * @return the object's format version
      * @throws CorruptObjectException     too short, or another magic
      * @throws UnsupportedFormatException a version this reader does not know
      */
-    static void checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind) {
+    static int checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind,
+                                    int newest) {
         if (available < FormatLayout.VERSION_OFFSET + Short.BYTES) {
             throw new CorruptObjectException(key, "object of " + available + " bytes is too short for a " + kind, -1);
         }
@@ -31,9 +34,10 @@ final class ObjectHeader {
                     + " expected=0x" + Integer.toHexString(magic), FormatLayout.MAGIC_OFFSET);
         }
         int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
-        if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
+        if (version < 1 || version > newest) {
+            throw new UnsupportedFormatException(key, version, newest);
         }
+        return version;
     }
 
     /** @throws CorruptObjectException the stored whole-object checksum is not the computed one */

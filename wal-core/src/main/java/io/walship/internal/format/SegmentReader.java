@@ -54,6 +54,8 @@ public final class SegmentReader implements Closeable {
     private final BlockInputStream body;
     private final byte[] page;
     private final byte[] word = new byte[Long.BYTES];
+    /** Version 2 and later: the delta table, mirrored from the writer's; null for version 1. */
+    private final PageDeltas deltas;
     private long rawBytesRead;
     private int transactionsRead;
     private TransactionHeader current;
@@ -92,6 +94,8 @@ public final class SegmentReader implements Closeable {
         this.startChecksum = checksumBefore;
         this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE);
         this.page = new byte[pageSize];
+        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
+        this.deltas = version >= 2 ? new PageDeltas(pageSize) : null;
     }
 
     /** Validates header and whole-object checksum; throws {@link CorruptObjectException} or {@link UnsupportedFormatException}. */
@@ -137,7 +141,8 @@ public final class SegmentReader implements Closeable {
 
     /** Magic, version and a length that can hold a header; returns the header. */
     private static ByteBuffer checkHeader(String key, ByteBuffer header, long length) {
-        ObjectHeader.checkMagicAndVersion(key, header, length, FormatLayout.SEGMENT_MAGIC, "segment");
+        ObjectHeader.checkMagicAndVersion(key, header, length, FormatLayout.SEGMENT_MAGIC, "segment",
+                FormatLayout.SEGMENT_FORMAT_VERSION);
         int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
         if (length < minimum) {
             throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
@@ -298,12 +303,18 @@ public final class SegmentReader implements Closeable {
         pagesRead = true;
         for (int i = 0; i < current.pageCount(); i++) {
             body.readFully(word, 0, FormatLayout.TXN_PGNO_SIZE);
-            int pgno = ByteBuffer.wrap(word).getInt(0);
+            int stored = ByteBuffer.wrap(word).getInt(0);
+            boolean delta = deltas != null && (stored & FormatLayout.PGNO_DELTA_FLAG) != 0;
+            int pgno = delta ? stored & ~FormatLayout.PGNO_DELTA_FLAG : stored;
             if (pgno < 1 || pgno > current.databasePages()) {
-                throw new CorruptObjectException(key, "txid=" + current.txid() + " pgno " + pgno + " outside 1.."
-                        + current.databasePages(), -1);
+                throw new CorruptObjectException(key, "txid=" + current.txid() + " pgno "
+                        + Integer.toUnsignedString(pgno) + " outside 1.." + current.databasePages(), -1);
             }
             body.readFully(page, 0, pageSize);
+            if (deltas != null && !deltas.decode(pgno, delta, page)) {
+                throw new CorruptObjectException(key, "txid=" + current.txid() + " page " + pgno
+                        + " is stored as a change to an earlier image the segment does not hold", -1);
+            }
             visitor.page(pgno, page);
         }
         body.readFully(word, 0, FormatLayout.TXN_TRAILER_SIZE);

@@ -21,6 +21,9 @@ public final class SegmentWriter {
     private final SegmentBody body;
     private final BlockOutputStream blocks;
     private final ByteBuffer word = ByteBuffer.allocate(FormatLayout.TXN_HEADER_SIZE);
+    private final PageDeltas deltas;
+    /** The page being added, as stored: its image, or its XOR with the previous image. */
+    private final byte[] stored;
     private int transactionCount;
     private long firstTxid = -1;
     private long lastTxid = -1;
@@ -49,6 +52,8 @@ public final class SegmentWriter {
         this.spill = spill;
         this.body = new SegmentBody(spill);
         this.blocks = buffers == null ? new BlockOutputStream(body) : new BlockOutputStream(body, buffers);
+        this.deltas = buffers == null ? new PageDeltas(pageSize) : buffers.deltas(pageSize);
+        this.stored = new byte[pageSize];
     }
 
     /** Bytes a transaction of {@code pageCount} pages takes in a segment body, uncompressed. */
@@ -80,22 +85,28 @@ public final class SegmentWriter {
 
     /** Adds the image of page {@code pgno}: {@code pageSize} bytes at {@code offset} of {@code buffer}. */
     public void page(int pgno, ByteBuffer buffer, int offset) throws IOException {
-        announcePage(pgno);
-        blocks.write(buffer, offset, pageSize);
+        buffer.get(offset, stored, 0, pageSize);
+        addStored(pgno);
     }
 
     /** Adds the image of page {@code pgno}: {@code pageSize} bytes at {@code offset} of {@code image}. */
     public void page(int pgno, byte[] image, int offset) throws IOException {
-        announcePage(pgno);
-        blocks.write(image, offset, pageSize);
+        System.arraycopy(image, offset, stored, 0, pageSize);
+        addStored(pgno);
     }
 
-    private void announcePage(int pgno) throws IOException {
+    /** Writes the page in {@code stored}, as a delta when the table holds its previous image. */
+    private void addStored(int pgno) throws IOException {
         if (pagesLeft <= 0) {
             throw new IllegalStateException("no page announced for txid " + lastTxid);
         }
-        word.putInt(0, pgno);
+        if (pgno < 1) {
+            throw new IllegalArgumentException("page number out of range: " + Integer.toUnsignedString(pgno));
+        }
+        boolean delta = deltas.encode(pgno, stored);
+        word.putInt(0, delta ? pgno | FormatLayout.PGNO_DELTA_FLAG : pgno);
         blocks.write(word.array(), 0, FormatLayout.TXN_PGNO_SIZE);
+        blocks.write(stored, 0, pageSize);
         pagesLeft--;
     }
 
@@ -158,7 +169,7 @@ public final class SegmentWriter {
         sealed = true;
         ByteBuffer header = ByteBuffer.allocate(FormatLayout.SEGMENT_HEADER_SIZE)
                 .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.SEGMENT_MAGIC)
-                .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.FORMAT_VERSION)
+                .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.SEGMENT_FORMAT_VERSION)
                 .putShort(FormatLayout.FLAGS_OFFSET, (short) 0)
                 .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize)
                 .putInt(FormatLayout.SEGMENT_TXN_COUNT_OFFSET, transactionCount)

@@ -29,7 +29,8 @@ public final class SnapshotReader {
         byte[] headerBytes = new byte[FormatLayout.SNAPSHOT_HEADER_SIZE];
         int read = hashing.readNBytes(headerBytes, 0, headerBytes.length);
         ByteBuffer header = ByteBuffer.wrap(headerBytes);
-        ObjectHeader.checkMagicAndVersion(key, header, read, FormatLayout.SNAPSHOT_MAGIC, "snapshot");
+        ObjectHeader.checkMagicAndVersion(key, header, read, FormatLayout.SNAPSHOT_MAGIC, "snapshot",
+                FormatLayout.FORMAT_VERSION);
         if (read < headerBytes.length) {
             throw new CorruptObjectException(key, "truncated in header", read);
         }

@@ -2,6 +2,7 @@ package io.walship.internal.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.format.FormatLayout;
 import io.walship.format.ObjectKey;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,15 +12,18 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Stored format version 1, pinned by files in {@code src/test/resources/format/}: a snapshot
- * and the segment that follows it, written once by this version of the writers. The readers must
- * decode them to the pages and checksums below, and the writers must reproduce them byte for
- * byte, so a change to either side shows here even when both change together. A later format
- * version adds its own files and keeps these: old objects stay readable.
+ * Stored formats, pinned by files in {@code src/test/resources/format/}: a snapshot (version 1)
+ * and the segment that follows it, in segment versions 1 (whole page images) and 2 (pages written
+ * again in a segment stored as deltas). The readers must decode every file to the pages and
+ * checksums below, and the writers must reproduce the current versions byte for byte, so a change
+ * to either side shows here even when both change together. A later format version adds its own
+ * files and keeps these: old objects stay readable.
  *
  * <p>To write the files again (only for a deliberate format change, with a new version number):
  * {@code mvn -pl wal-core test -Dtest=GoldenFormatTest -Dwalship.writeGolden=true}.
@@ -29,7 +33,8 @@ class GoldenFormatTest {
     private static final long SNAPSHOT_TXID = 100;
     private static final long CREATED_MILLIS = 1_764_000_000_000L;
     private static final String SNAPSHOT_FILE = "snapshot-v1.bin";
-    private static final String SEGMENT_FILE = "segment-v1.bin";
+    private static final String SEGMENT_V1_FILE = "segment-v1.bin";
+    private static final String SEGMENT_FILE = "segment-v2.bin";
 
     /** Page {@code pgno} as written by the {@code version}-th transaction touching it: runs and noise. */
     private static byte[] page(int pgno, int version) {
@@ -49,6 +54,10 @@ class GoldenFormatTest {
             new Txn(102, CREATED_MILLIS + 2_000, 8, new int[] {1, 7, 8}, new int[] {2, 1, 1}),
             new Txn(103, CREATED_MILLIS + 3_000, 7, new int[] {3}, new int[] {3}),
             new Txn(104, CREATED_MILLIS + 4_000, 7, new int[] {}, new int[] {}));
+
+    /** Version 2 adds a transaction writing pages 2 and 8 again: both stored as deltas. */
+    private static final List<Txn> TXNS_V2 = Stream.concat(TXNS.stream(), Stream.of(
+            new Txn(105, CREATED_MILLIS + 5_000, 8, new int[] {8, 2, 4}, new int[] {2, 2, 1}))).toList();
 
     private static DatabaseChecksum snapshotState() {
         DatabaseChecksum state = new DatabaseChecksum(PAGE);
@@ -71,10 +80,10 @@ class GoldenFormatTest {
     }
 
     /** The checksum after each golden transaction, replayed here from the page generator. */
-    private static List<Long> checksumsAfter() {
+    private static List<Long> checksumsAfter(List<Txn> txns) {
         DatabaseChecksum state = snapshotState();
         List<Long> out = new ArrayList<>();
-        for (Txn txn : TXNS) {
+        for (Txn txn : txns) {
             state.resize(txn.databasePages());
             for (int i = 0; i < txn.pgnos().length; i++) {
                 state.setPage(txn.pgnos()[i], page(txn.pgnos()[i], txn.versions()[i]), 0);
@@ -86,9 +95,9 @@ class GoldenFormatTest {
 
     private static byte[] writeSegment() throws IOException {
         SegmentWriter writer = new SegmentWriter(PAGE, snapshotState().value());
-        List<Long> after = checksumsAfter();
-        for (int t = 0; t < TXNS.size(); t++) {
-            Txn txn = TXNS.get(t);
+        List<Long> after = checksumsAfter(TXNS_V2);
+        for (int t = 0; t < TXNS_V2.size(); t++) {
+            Txn txn = TXNS_V2.get(t);
             writer.begin(txn.txid(), txn.commitMillis(), txn.databasePages(), txn.pgnos().length);
             for (int i = 0; i < txn.pgnos().length; i++) {
                 writer.page(txn.pgnos()[i], page(txn.pgnos()[i], txn.versions()[i]), 0);
@@ -99,7 +108,7 @@ class GoldenFormatTest {
     }
 
     private static byte[] golden(String name) throws IOException {
-        if (Boolean.getBoolean("walship.writeGolden")) {
+        if (Boolean.getBoolean("walship.writeGolden") && !name.equals(SEGMENT_V1_FILE)) {
             Path file = Path.of("src/test/resources/format", name);
             Files.createDirectories(file.getParent());
             Files.write(file, name.equals(SNAPSHOT_FILE) ? writeSnapshot() : writeSegment());
@@ -128,14 +137,25 @@ class GoldenFormatTest {
     }
 
     @Test
-    void goldenSegment_decodesToItsTransactionsPagesAndChecksums() throws Exception {
-        SegmentReader reader = SegmentReader.open(ObjectKey.segment(101), golden(SEGMENT_FILE));
+    void goldenSegmentV1_decodesToItsTransactionsPagesAndChecksums() throws Exception {
+        assertDecodes(golden(SEGMENT_V1_FILE), TXNS);
+    }
+
+    @Test
+    void goldenSegmentV2_decodesItsDeltasToTheSamePagesAndChecksums() throws Exception {
+        byte[] bytes = golden(SEGMENT_FILE);
+        assertThat(ByteBuffer.wrap(bytes).getShort(FormatLayout.VERSION_OFFSET)).isEqualTo((short) 2);
+        assertDecodes(bytes, TXNS_V2);
+    }
+
+    private static void assertDecodes(byte[] bytes, List<Txn> txns) throws Exception {
+        SegmentReader reader = SegmentReader.open(ObjectKey.segment(101), bytes);
         assertThat(reader.pageSize()).isEqualTo(PAGE);
         assertThat(reader.firstTxid()).isEqualTo(101);
-        assertThat(reader.lastTxid()).isEqualTo(104);
+        assertThat(reader.lastTxid()).isEqualTo(txns.get(txns.size() - 1).txid());
         assertThat(reader.checksumBefore()).isEqualTo(snapshotState().value());
-        List<Long> after = checksumsAfter();
-        for (Txn expected : TXNS) {
+        List<Long> after = checksumsAfter(txns);
+        for (Txn expected : txns) {
             SegmentReader.TransactionHeader txn = reader.nextTransaction();
             assertThat(txn).isEqualTo(new SegmentReader.TransactionHeader(expected.txid(), expected.commitMillis(),
                     expected.databasePages(), expected.pgnos().length));
@@ -146,8 +166,8 @@ class GoldenFormatTest {
                 assertThat(image).as("txid %d page %d", expected.txid(), pgno)
                         .isEqualTo(page(expected.pgnos()[i], expected.versions()[i]));
             });
-            assertThat(pgnos).containsExactly(java.util.Arrays.stream(expected.pgnos()).boxed().toArray(Integer[]::new));
-            assertThat(checksum).isEqualTo(after.get(TXNS.indexOf(expected)));
+            assertThat(pgnos).containsExactly(Arrays.stream(expected.pgnos()).boxed().toArray(Integer[]::new));
+            assertThat(checksum).isEqualTo(after.get(txns.indexOf(expected)));
         }
         assertThat(reader.nextTransaction()).isNull();
     }

@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
 import io.walship.format.FormatLayout;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import net.jpountz.xxhash.XXHashFactory;
 import org.junit.jupiter.api.Test;
 
@@ -85,11 +89,11 @@ class SegmentCodecTest {
     @Test
     void read_unknownVersion_throwsUnsupportedFormat() {
         byte[] bytes = segment();
-        ByteBuffer.wrap(bytes).putShort(FormatLayout.VERSION_OFFSET, (short) 2);
+        ByteBuffer.wrap(bytes).putShort(FormatLayout.VERSION_OFFSET, (short) (FormatLayout.SEGMENT_FORMAT_VERSION + 1));
 
         assertThatThrownBy(() -> SegmentReader.open(KEY, bytes))
                 .isInstanceOf(UnsupportedFormatException.class)
-                .hasMessageContaining("found=2 supported=1")
+                .hasMessageContaining("found=3 supported=2")
                 .hasMessageContaining("key=" + KEY);
     }
 
@@ -148,11 +152,11 @@ class SegmentCodecTest {
             try (SegmentReader reader = sealed.open(KEY)) {
                 assertThat(readAll(reader)).hasSize(3);
             }
-            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(segment()))).isTrue();
+            assertThat(sealed.sameContent(new ByteArrayInputStream(segment()))).isTrue();
             byte[] other = segment();
             other[60] ^= 1;
-            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(other))).isFalse();
-            assertThat(sealed.sameContent(new java.io.ByteArrayInputStream(java.util.Arrays.copyOf(other, 80))))
+            assertThat(sealed.sameContent(new ByteArrayInputStream(other))).isFalse();
+            assertThat(sealed.sameContent(new ByteArrayInputStream(java.util.Arrays.copyOf(other, 80))))
                     .isFalse();
         }
         assertThat(spill.reservedBytes()).isZero();
@@ -176,5 +180,67 @@ class SegmentCodecTest {
     @Test
     void write_isDeterministic() {
         assertThat(segment()).isEqualTo(segment());
+    }
+
+    @Test
+    void pageWrittenAgain_isStoredAsAChangeAndReadsBackWhole() throws Exception {
+        Random random = new Random(3);
+        byte[] image = new byte[PAGE];
+        random.nextBytes(image);
+        SegmentWriter writer = new SegmentWriter(PAGE, 0);
+        List<byte[]> written = new ArrayList<>();
+        for (long txid = 1; txid <= 200; txid++) {
+            image[random.nextInt(PAGE)] ^= (byte) (1 + random.nextInt(255)); // one byte changes per transaction
+            written.add(image.clone());
+            writer.begin(txid, txid, 4, 1);
+            writer.page(3, image, 0);
+            writer.end(txid);
+        }
+        byte[] bytes = writer.seal().bytes().orElseThrow();
+
+        List<Transaction> read = readAll(SegmentReader.open(KEY, bytes));
+        for (int i = 0; i < written.size(); i++) {
+            assertThat(read.get(i).pageImages()).as("txid %d", i + 1).isEqualTo(written.get(i));
+        }
+        ByteBuffer raw = ByteBuffer.wrap(rawBody(bytes));
+        int changes = 0;
+        for (int record = 0; record < 200; record++) {
+            int recordStart = record * (int) SegmentWriter.encodedBytes(1, PAGE);
+            changes += (raw.getInt(recordStart + FormatLayout.TXN_HEADER_SIZE) & FormatLayout.PGNO_DELTA_FLAG) != 0 ? 1 : 0;
+        }
+        assertThat(changes).as("records stored as a change to the previous image").isEqualTo(199);
+    }
+
+    private static byte[] rawBody(byte[] bytes) throws Exception {
+        int bodyLength = bytes.length - FormatLayout.SEGMENT_HEADER_SIZE - FormatLayout.TRAILER_SIZE;
+        return new BlockInputStream(new ByteArrayInputStream(bytes, FormatLayout.SEGMENT_HEADER_SIZE, bodyLength),
+                KEY, FormatLayout.SEGMENT_HEADER_SIZE).readAllBytes();
+    }
+
+    @Test
+    void read_changeWithoutItsEarlierImage_throwsCorruptObject() throws Exception {
+        byte[] bytes = Transaction.segment(PAGE, 99, txn(5, 10, 1, 2, 3));
+        // mark the first page record (txid 5, page 1) as a change although no earlier image exists
+        byte[] damaged = rewrittenBody(bytes, raw -> raw.putInt(FormatLayout.TXN_HEADER_SIZE,
+                1 | FormatLayout.PGNO_DELTA_FLAG));
+
+        SegmentReader reader = SegmentReader.open(KEY, damaged);
+        reader.nextTransaction();
+        assertThatThrownBy(() -> reader.readPages((pgno, image) -> { }))
+                .isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("page 1 is stored as a change to an earlier image");
+    }
+
+    /** The segment with its decompressed body edited, compressed and sealed again. */
+    private static byte[] rewrittenBody(byte[] bytes, Consumer<ByteBuffer> edit) throws Exception {
+        byte[] raw = rawBody(bytes);
+        edit.accept(ByteBuffer.wrap(raw));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(bytes, 0, FormatLayout.SEGMENT_HEADER_SIZE);
+        BlockOutputStream blocks = new BlockOutputStream(out);
+        blocks.write(raw, 0, raw.length);
+        blocks.finish();
+        out.write(new byte[FormatLayout.TRAILER_SIZE]);
+        return resealed(out.toByteArray());
     }
 }
