@@ -118,6 +118,7 @@ final class SegmentFlusher implements Runnable {
             if (open.rawBodyBytes() >= options.maxSegmentBytes()) {
                 seal();
             }
+            wakeIfDue();
         }
     }
 
@@ -143,6 +144,7 @@ final class SegmentFlusher implements Runnable {
         synchronized (this) {
             sealed.add(segment);
             appended(rawBytes, checksumAfter);
+            wakeIfDue();
         }
     }
 
@@ -157,7 +159,18 @@ final class SegmentFlusher implements Runnable {
     private void appended(long rawBytes, long checksumAfter) {
         checksumAtEnd = checksumAfter;
         pendingBytes += rawBytes;
-        notifyAll();
+    }
+
+    /**
+     * Wakes the flusher only when it has something to do now, or must start timing a new open
+     * segment. In ASYNC mode most appends change nothing the flusher waits for, and waking it for
+     * each one cost two futex calls and a context switch per transaction. Writers waiting for
+     * capacity wait for pendingBytes to fall, which an append never does.
+     */
+    private void wakeIfDue() {
+        if (!sealed.isEmpty() || open == null || open.transactionCount() == 1 || dueNow()) {
+            notifyAll();
+        }
     }
 
     private void seal() throws IOException {
@@ -169,6 +182,7 @@ final class SegmentFlusher implements Runnable {
     synchronized void cutAfter(long txid) throws IOException {
         if (open != null && open.lastTxid() == txid) {
             seal();
+            notifyAll();
         }
     }
 
