@@ -12,6 +12,7 @@ import io.walship.internal.restore.Position;
 import io.walship.internal.restore.RestorePlan;
 import io.walship.internal.restore.RestorePlanner;
 import io.walship.internal.restore.SegmentPrefetch;
+import io.walship.internal.restore.SnapshotPages;
 import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import java.io.Closeable;
@@ -37,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class Restore {
     private static final Logger log = LoggerFactory.getLogger(Restore.class);
     /** Pages written to the file per call while streaming a snapshot. */
-    private static final int SNAPSHOT_BATCH_PAGES = 256;
     /** How often one restore lists storage again after objects were deleted under it before giving up. */
     private static final int MAX_REPLANS = 16;
 
@@ -242,18 +242,12 @@ public final class Restore {
             SnapshotReader reader = SnapshotReader.open(key, in);
             DatabaseImage image = DatabaseImage.create(temp, reader.pageSize(), reader.txid());
             try {
-                byte[] batch = new byte[SNAPSHOT_BATCH_PAGES * reader.pageSize()];
-                int pgno = 1;
-                while (pgno <= reader.pageCount()) {
-                    int count = Math.min(SNAPSHOT_BATCH_PAGES, reader.pageCount() - pgno + 1);
-                    for (int i = 0; i < count; i++) {
-                        reader.readPage(batch, i * reader.pageSize());
+                try (SnapshotPages pages = new SnapshotPages(reader, key)) {
+                    for (SnapshotPages.Batch batch = pages.next(); batch != null; batch = pages.next()) {
+                        image.writePages(batch);
+                        progress.advanced("snapshot", batch.firstPgno() + batch.count() - 1, reader.pageCount());
                     }
-                    image.writePages(pgno, batch, count);
-                    pgno += count;
-                    progress.advanced("snapshot", pgno - 1, reader.pageCount());
                 }
-                reader.finish();
                 if (image.checksum() != reader.databaseChecksum()) {
                     throw new CorruptObjectException(key, "database checksum of the pages is "
                             + Long.toHexString(image.checksum()) + ", the header says "

@@ -86,6 +86,30 @@ class RestoreTest {
     }
 
     @Test
+    void run_flippedBitInSnapshot_throwsCorruptObjectAndStopsItsDecoder() throws Exception {
+        String key = storage.list(ObjectKey.SNAPSHOT_PREFIX).get(0).key();
+        byte[] bytes = storage.get(key).orElseThrow();
+        bytes[bytes.length - 20] ^= 0x04; // in the last block: found only after the pages before it were written
+        storage.overwrite(key, bytes);
+
+        assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
+                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
+        assertNoFilesLeft();
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("walship-snapshot-decoder"));
+    }
+
+    @Test
+    void run_truncatedSnapshot_throwsCorruptObject() throws Exception {
+        String key = storage.list(ObjectKey.SNAPSHOT_PREFIX).get(0).key();
+        byte[] bytes = storage.get(key).orElseThrow();
+        storage.overwrite(key, Arrays.copyOf(bytes, bytes.length / 2));
+
+        assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
+                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
+        assertNoFilesLeft();
+    }
+
+    @Test
     void run_unknownFormatVersion_throwsUnsupportedFormat() {
         String key = segmentKeys().get(0);
         byte[] bytes = storage.get(key).orElseThrow();

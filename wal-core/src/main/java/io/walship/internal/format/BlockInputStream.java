@@ -60,9 +60,19 @@ final class BlockInputStream extends InputStream {
         return n;
     }
 
-    /** Reads exactly {@code len} bytes or fails with a truncation error. */
+    /**
+     * Reads exactly {@code len} bytes or fails with a truncation error. A whole block that fits
+     * in what is asked for is decompressed straight into {@code b}: a snapshot's blocks are whole
+     * runs of pages, so a reader asking for many pages at once copies nothing.
+     */
     void readFully(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
+            if (position == rawLength && !ended) {
+                int direct = readBlock(b, off, len);
+                off += direct;
+                len -= direct;
+                continue;
+            }
             int n = read(b, off, len);
             if (n < 0) {
                 throw new CorruptObjectException(key, "body ends early", offset);
@@ -82,12 +92,16 @@ final class BlockInputStream extends InputStream {
             if (ended) {
                 return false;
             }
-            readBlock();
+            readBlock(null, 0, 0);
         }
         return true;
     }
 
-    private void readBlock() throws IOException {
+    /**
+     * Reads the next block: into {@code target} when it holds at most {@code room} bytes (returns
+     * how many), else into this stream's buffer (returns 0).
+     */
+    private int readBlock(byte[] target, int targetOffset, int room) throws IOException {
         readExactly(header, header.length, "block header");
         ByteBuffer h = ByteBuffer.wrap(header);
         int rawBytes = h.getInt(FormatLayout.BLOCK_RAW_LENGTH_OFFSET);
@@ -98,7 +112,7 @@ final class BlockInputStream extends InputStream {
             ended = true;
             rawLength = 0;
             position = 0;
-            return;
+            return 0;
         }
         if (rawBytes <= 0 || rawBytes > FormatLayout.MAX_BLOCK_RAW_BYTES) {
             throw new CorruptObjectException(key, "block raw length out of range: " + rawBytes, blockOffset);
@@ -112,12 +126,14 @@ final class BlockInputStream extends InputStream {
         }
         readExactly(compressed, compressedBytes, "block");
         offset += compressedBytes;
-        if (raw.length < rawBytes) {
+        boolean direct = target != null && rawBytes <= room;
+        if (!direct && raw.length < rawBytes) {
             raw = new byte[rawBytes];
         }
         int n;
         try {
-            n = DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
+            n = direct ? DECOMPRESSOR.decompress(compressed, 0, compressedBytes, target, targetOffset, rawBytes)
+                    : DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
         } catch (LZ4Exception e) {
             throw new CorruptObjectException(key, "block does not decompress", blockOffset, e);
         }
@@ -125,8 +141,9 @@ final class BlockInputStream extends InputStream {
             throw new CorruptObjectException(key, "block decompressed to " + n + " bytes, header says " + rawBytes,
                     blockOffset);
         }
-        rawLength = rawBytes;
+        rawLength = direct ? 0 : rawBytes;
         position = 0;
+        return direct ? rawBytes : 0;
     }
 
     private void readExactly(byte[] buffer, int length, String what) throws IOException {

@@ -87,6 +87,15 @@ public final class SnapshotReader {
         return ++pagesRead;
     }
 
+    /** Reads the next {@code count} pages into {@code pages} from {@code offset}, one after the other. */
+    public void readPages(byte[] pages, int offset, int count) throws IOException {
+        if (count > pageCount - pagesRead) {
+            throw new IllegalStateException(count + " pages asked, " + (pageCount - pagesRead) + " left");
+        }
+        blocks.readFully(pages, offset, count * pageSize);
+        pagesRead += count;
+    }
+
     /** Checks that the stream ends where it should and that the whole-object checksum matches. */
     public void finish() throws IOException {
         if (pagesRead != pageCount) {

@@ -72,15 +72,15 @@ public final class DatabaseImage implements Closeable {
         return txid;
     }
 
-    /** Writes {@code count} consecutive pages starting at {@code firstPgno} from {@code pages}. */
-    public void writePages(int firstPgno, byte[] pages, int count) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(pages, 0, count * pageSize);
-        long position = (long) (firstPgno - 1) * pageSize;
+    /** Writes a batch of a snapshot's consecutive pages. */
+    public void writePages(SnapshotPages.Batch batch) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(batch.pages(), 0, batch.length());
+        long position = (long) (batch.firstPgno() - 1) * pageSize;
         while (buffer.hasRemaining()) {
             position += channel.write(buffer, position);
         }
-        for (int i = 0; i < count; i++) {
-            checksum.setPage(firstPgno + i, pages, i * pageSize);
+        for (int i = 0; i < batch.count(); i++) {
+            checksum.setPage(batch.firstPgno() + i, batch.pages(), i * pageSize);
         }
     }
 
