@@ -24,6 +24,7 @@ import io.walship.restore.RestoreTarget;
 import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -102,6 +103,8 @@ public final class Replica implements AutoCloseable {
     private volatile long lastPollMillis = -1;
     private volatile long appliedMillis = -1;
     private volatile boolean closed;
+    /** Set by storage's watch, under {@code progress}: a new object may be there. */
+    private boolean storageChanged;
     private String lastLoggedError;
 
     private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
@@ -432,16 +435,46 @@ public final class Replica implements AutoCloseable {
         return "io";
     }
 
+    /** Storage saw a new object under log/ (file storage's watch): the follower looks now. */
+    private void storageChanged() {
+        synchronized (progress) {
+            storageChanged = true;
+            progress.notifyAll();
+        }
+    }
+
     private void followLoop() {
+        Optional<Closeable> watch = storage.watch(ObjectKey.LOG_PREFIX, this::storageChanged);
+        try {
+            follow(watch.isPresent());
+        } finally {
+            watch.ifPresent(w -> {
+                try {
+                    w.close();
+                } catch (IOException e) {
+                    log.debug("storage watch not closed db={} error={}", db, e.toString());
+                }
+            });
+        }
+    }
+
+    /**
+     * Applies what storage holds, then waits for the poll interval, or less when storage says a
+     * new object appeared. After a failure it waits out its backoff whatever storage says.
+     */
+    private void follow(boolean watched) {
+        log.debug("replica follows db={} watched={} pollMillis={}", db, watched, options.pollInterval().toMillis());
         long backoffNanos = options.pollInterval().toNanos();
         while (!closed) {
             long waitNanos;
+            boolean failedNow = true;
             try {
                 applyAvailable(false);
                 clearError();
                 lastLoggedError = null;
                 backoffNanos = options.pollInterval().toNanos();
                 waitNanos = options.pollInterval().toNanos();
+                failedNow = false;
             } catch (ReplicaFailedException e) {
                 return; // failed() said it
             } catch (WalshipException e) {
@@ -469,14 +502,17 @@ public final class Replica implements AutoCloseable {
                 waitNanos = backoffNanos;
                 backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
             }
+            long deadline = System.nanoTime() + waitNanos;
             synchronized (progress) {
-                if (!closed) {
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(progress, waitNanos);
-                    } catch (InterruptedException e) {
-                        return;
+                try {
+                    for (long left = waitNanos; !closed && left > 0 && (failedNow || !storageChanged);
+                         left = deadline - System.nanoTime()) {
+                        TimeUnit.NANOSECONDS.timedWait(progress, left);
                     }
+                } catch (InterruptedException e) {
+                    return;
                 }
+                storageChanged = false;
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.walship.storage;
 
+import java.io.Closeable;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -65,6 +66,11 @@ public abstract class ForwardingStorage implements Storage {
     @Override
     public void deleteAll(Collection<String> keys) {
         delegate.deleteAll(keys);
+    }
+
+    @Override
+    public Optional<Closeable> watch(String prefix, Runnable onChange) {
+        return delegate.watch(prefix, onChange);
     }
 
     @Override

@@ -65,6 +65,17 @@ public interface Storage extends Closeable {
         }
     }
 
+    /**
+     * Asks to be told when objects under {@code prefix} may have been created, sooner than
+     * polling would notice: {@code onChange} runs on a thread of the storage's, possibly for
+     * changes that turn out to be nothing new, and never instead of polling (a missed event costs
+     * one poll interval, nothing more). Storage that cannot tell returns empty, the default; file
+     * storage watches its directories. Close the returned handle to stop.
+     */
+    default Optional<Closeable> watch(String prefix, Runnable onChange) {
+        return Optional.empty();
+    }
+
     /** Where this storage points, safe to log (no credentials). */
     @Override
     String toString();

@@ -5,6 +5,7 @@ import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -237,6 +238,22 @@ public final class FileSystemStorage implements Storage {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
             FileDurability.fsyncDirectory(dir.getParent());
+        }
+    }
+
+    /** Watches the directory of {@code prefix} (a prefix ending in {@code /}, like {@code log/}) and below. */
+    @Override
+    public Optional<Closeable> watch(String prefix, Runnable onChange) {
+        Objects.requireNonNull(onChange, "onChange");
+        if (!prefix.endsWith("/")) {
+            return Optional.empty();
+        }
+        Path directory = root.resolve(Storage.checkKey(prefix.substring(0, prefix.length() - 1)));
+        try {
+            return Optional.of(DirectoryWatch.start(directory, onChange));
+        } catch (IOException | UnsupportedOperationException e) {
+            log.info("no watch on file storage, followers poll dir={} reason={}", directory, e.toString());
+            return Optional.empty();
         }
     }
 

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageContractTest;
+import java.io.Closeable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -55,5 +58,24 @@ class FileSystemStorageTest extends StorageContractTest {
         assertThat(again.putIfAbsent("snapshots/0000000000000000", new byte[] {1}))
                 .isEqualTo(PutResult.ALREADY_EXISTS);
         assertThat(again.toString()).startsWith("file://");
+    }
+
+    @Test
+    void watch_wakesOnEveryNewObjectUnderThePrefix_alsoInDirectoriesCreatedLater() throws Exception {
+        Semaphore changes = new Semaphore(0);
+        try (Closeable watch = storage.watch("log/", changes::release).orElseThrow()) {
+            storage.putIfAbsent("log/0000000000000001", new byte[] {1});
+            assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("segment").isTrue();
+            storage.putIfAbsent("log/2/0000000000000100", new byte[] {2}); // a level directory, new
+            assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("level directory").isTrue();
+            changes.drainPermits();
+            storage.putIfAbsent("log/2/0000000000000200", new byte[] {3}); // inside the new directory
+            assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("object in it").isTrue();
+            changes.drainPermits();
+            storage.putIfAbsent("snapshots/0000000000000001", new byte[] {4}); // another prefix
+            assertThat(changes.tryAcquire(300, TimeUnit.MILLISECONDS)).as("outside").isFalse();
+        }
+        storage.putIfAbsent("log/0000000000000002", new byte[] {5});
+        assertThat(changes.tryAcquire(300, TimeUnit.MILLISECONDS)).as("after close").isFalse();
     }
 }
