@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
  */
 final class WalChecksum {
     private final ByteOrder order;
+    private ByteBuffer source;
     private ByteBuffer view;
     private int s1;
     private int s2;
@@ -23,16 +24,27 @@ final class WalChecksum {
 
     /** Adds {@code length} bytes (a multiple of 8) of {@code buffer} at {@code offset}. */
     void update(ByteBuffer buffer, int offset, int length) {
-        if (view == null || view.array() != buffer.array()) {
+        if (source != buffer) {
+            source = buffer;
             view = buffer.duplicate().order(order); // one view per buffer, not one per call
             view.clear(); // absolute reads anywhere in the buffer, whatever its current limit
         }
+        // one 8-byte read per pair of words (the capture thread checks every byte of the WAL)
         int a = s1;
         int b = s2;
         int end = offset + length;
-        for (int i = offset; i < end; i += 8) {
-            a += view.getInt(i) + b;
-            b += view.getInt(i + 4) + a;
+        if (order == ByteOrder.BIG_ENDIAN) {
+            for (int i = offset; i < end; i += 8) {
+                long pair = view.getLong(i);
+                a += (int) (pair >>> 32) + b;
+                b += (int) pair + a;
+            }
+        } else {
+            for (int i = offset; i < end; i += 8) {
+                long pair = view.getLong(i);
+                a += (int) pair + b;
+                b += (int) (pair >>> 32) + a;
+            }
         }
         s1 = a;
         s2 = b;

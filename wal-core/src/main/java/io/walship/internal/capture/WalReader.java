@@ -41,7 +41,8 @@ public final class WalReader {
         this.wal = wal;
         this.pageSize = pageSize;
         this.frameSize = WalLayout.FRAME_HEADER_SIZE + pageSize;
-        this.chunk = ByteBuffer.allocate(Math.max(1, CHUNK_BYTES / frameSize) * frameSize);
+        // direct: the kernel reads into it, with no copy out of a temporary direct buffer
+        this.chunk = ByteBuffer.allocateDirect(Math.max(1, CHUNK_BYTES / frameSize) * frameSize);
     }
 
     /** A WAL generation: the salts every frame of it carries. SQLite starts a new one when it resets the WAL. */
