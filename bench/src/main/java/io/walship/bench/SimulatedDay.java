@@ -8,12 +8,10 @@ import io.walship.compaction.Compactor;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
-import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -23,7 +21,6 @@ import java.time.InstantSource;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -56,63 +53,36 @@ final class SimulatedDay {
      * stored (the compactor's grace and retention compare against it), and a
      * fixed delay on each once {@link #latencyMillis} is set.
      */
-    private static final class DayStorage extends ForwardingStorage {
+    private static final class DayStorage extends SlowStorage {
         private final InstantSource clock;
         private final Map<String, Instant> stored = new ConcurrentHashMap<>();
-        volatile long latencyMillis;
 
         DayStorage(Storage delegate, InstantSource clock) {
-            super(delegate);
+            super(delegate, 0);
             this.clock = clock;
-        }
-
-        private void delay() {
-            if (latencyMillis > 0) {
-                try {
-                    Thread.sleep(latencyMillis);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
         }
 
         @Override
         protected PutResult put(String key, Supplier<PutResult> call) {
-            delay();
-            PutResult result = call.get();
+            PutResult result = super.put(key, call);
             stored.putIfAbsent(key, clock.instant());
             return result;
         }
 
         @Override
-        public Optional<byte[]> get(String key) {
-            delay();
-            return super.get(key);
-        }
-
-        @Override
-        public Optional<InputStream> open(String key) {
-            delay();
-            return super.open(key);
-        }
-
-        @Override
         public List<ObjectInfo> list(String prefix) {
-            delay();
             return super.list(prefix).stream().map(o -> new ObjectInfo(o.key(), o.size(),
                     stored.getOrDefault(o.key(), o.lastModified()))).toList();
         }
 
         @Override
         public void delete(String key) {
-            delay();
             super.delete(key);
             stored.remove(key);
         }
 
         @Override
         public void deleteAll(Collection<String> keys) {
-            delay();
             super.deleteAll(keys);
             keys.forEach(stored::remove);
         }

@@ -1,0 +1,164 @@
+package io.walship.bench;
+
+import io.walship.Durability;
+import io.walship.Primary;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The child process of {@code capture_us_per_txn}: CPU time of the whole process (every thread,
+ * user + system) per single-row transaction, for plain sqlite-jdbc or an ASYNC walship primary on
+ * the same schema and prefill as {@link WriteBenchmark}. For walship the clock stops once the
+ * transactions are stored, so capture, compression, upload and checkpoints all count.
+ *
+ * <p>Arguments: engine ({@code sqlite}, {@code walship}), workload ({@code insert}, {@code update}),
+ * transactions. Prints {@code RESULT <cpu ns> <wall ns> <stored bytes>} (stored bytes: what the
+ * measured transactions added to storage, 0 for plain SQLite).
+ */
+public final class CaptureCost {
+    private static final long PREFILL_BYTES = 10L << 20;
+
+    private CaptureCost() {
+    }
+
+    /**
+     * capture_us_per_txn (insert) and capture_us_per_txn_update: three rounds, each a plain SQLite
+     * child and a walship child one after the other; the figure is the median over rounds of
+     * (walship CPU - plain CPU) / transactions, with the spread of the rounds.
+     */
+    static void measure(Measurements into, boolean quick) throws Exception {
+        int transactions = quick ? 20_000 : 100_000;
+        for (String workload : List.of("insert", "update")) {
+            double[] added = new double[3];
+            double[] stored = new double[3];
+            double plainCpu = 0;
+            for (int round = 0; round < added.length; round++) {
+                long[] plain = child("sqlite", workload, transactions);
+                long[] walship = child("walship", workload, transactions);
+                added[round] = (walship[0] - plain[0]) / 1e3 / transactions;
+                stored[round] = (double) walship[2] / transactions;
+                plainCpu += plain[0] / 1e3 / transactions / added.length;
+            }
+            Arrays.sort(added);
+            Arrays.sort(stored);
+            String suffix = workload.equals("insert") ? "" : "_update";
+            into.results.put("capture_us_per_txn" + suffix, Measurements.round(added[1], 1));
+            into.results.put("capture_us_per_txn" + suffix + "_spread", Measurements.round(added[2] - added[0], 1));
+            into.results.put("capture_bytes_per_txn" + suffix, Math.round(stored[1]));
+            into.notes.put("capture_us_per_txn" + suffix, "CPU time (user + sys, every thread of the process) walship"
+                    + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
+                    + " µs per transaction here), ASYNC, same schema and prefill as WriteBenchmark, " + transactions
+                    + " transactions after " + transactions / 2 + " of warm-up, until stored; median of 3 rounds of"
+                    + " two child JVMs each; target <= 3");
+            into.notes.put("capture_bytes_per_txn" + suffix, "what each such transaction adds to storage (segments,"
+                    + " compacted objects)");
+        }
+    }
+
+    private static long[] child(String engine, String workload, int transactions) throws Exception {
+        ChildJvm child = ChildJvm.start(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"), CaptureCost.class,
+                engine, workload, Integer.toString(transactions));
+        String line = child.readLine();
+        if (child.waitFor() != 0 || line == null || !line.startsWith("RESULT ")) {
+            throw new IllegalStateException("capture cost child failed (" + engine + " " + workload + "): " + line);
+        }
+        String[] f = line.split(" ");
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])};
+    }
+
+    public static void main(String[] args) throws Exception {
+        String engine = args[0];
+        boolean update = args[1].equals("update");
+        int transactions = Integer.parseInt(args[2]);
+        Path dir = BenchDatabase.tempDir("capture-cost");
+        try {
+            Random random = new Random(42);
+            if (engine.equals("sqlite")) {
+                try (Connection plain = BenchDatabase.plain(dir.resolve("plain.db"), SQLiteConfig.SynchronousMode.NORMAL)) {
+                    BenchDatabase.fill(plain, PREFILL_BYTES, new Random(1));
+                    Writer writer = new Writer(plain, update, random);
+                    run(transactions, writer::write, () -> { }, () -> 0L);
+                }
+            } else {
+                try (Primary primary = BenchDatabase.primary(dir, Durability.ASYNC)) {
+                    primary.write(c -> {
+                        BenchDatabase.createSchema(c);
+                        BenchDatabase.fill(c, PREFILL_BYTES, new Random(1));
+                    });
+                    primary.flush().get();
+                    Connection conn = primary.writeAndReturn(c -> c).peek();
+                    Writer writer = new Writer(conn, update, random);
+                    run(transactions, () -> primary.write(c -> writer.write()), () -> primary.flush().get(),
+                            () -> storedBytes(dir.resolve("storage")));
+                }
+            }
+        } finally {
+            BenchDatabase.delete(dir);
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private interface Size {
+        long bytes() throws Exception;
+    }
+
+    private static long storedBytes(Path storage) throws Exception {
+        try (Stream<Path> files = Files.walk(storage)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    private static void run(int transactions, Step write, Step settle, Size stored) throws Exception {
+        for (int i = 0; i < transactions / 2; i++) { // warm up: JIT, page cache, the WAL at its size
+            write.run();
+        }
+        settle.run();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long storedBefore = stored.bytes();
+        long cpu = os.getProcessCpuTime();
+        long wall = System.nanoTime();
+        for (int i = 0; i < transactions; i++) {
+            write.run();
+        }
+        settle.run();
+        long cpuNanos = os.getProcessCpuTime() - cpu;
+        long wallNanos = System.nanoTime() - wall;
+        System.out.println("RESULT " + cpuNanos + " " + wallNanos + " " + (stored.bytes() - storedBefore));
+    }
+
+    private static final class Writer {
+        private final PreparedStatement statement;
+        private final boolean update;
+        private final Random random;
+        private final long maxId;
+
+        Writer(Connection conn, boolean update, Random random) throws SQLException {
+            this.update = update;
+            this.random = random;
+            this.maxId = BenchDatabase.maxId(conn);
+            this.statement = conn.prepareStatement(update ? BenchDatabase.UPDATE : BenchDatabase.INSERT);
+        }
+
+        void write() throws SQLException {
+            if (update) {
+                BenchDatabase.bindUpdate(statement, random, maxId);
+            } else {
+                BenchDatabase.bindRow(statement, random);
+            }
+            statement.executeUpdate();
+        }
+    }
+}
