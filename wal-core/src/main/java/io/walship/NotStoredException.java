@@ -10,7 +10,10 @@ public final class NotStoredException extends WalshipException {
 
     private final long txid;
 
-    /** Thrown when {@code txid}, committed locally, can no longer reach storage (through its {@link Ack} or the next write). */
+    /**
+     * Thrown when {@code txid}, committed locally, can no longer reach storage (through its {@link Ack} or the next
+     * write).
+     */
     public NotStoredException(long txid, String why, Throwable cause) {
         super("transaction not stored: txid=" + txid + " reason=" + why, cause);
         this.txid = txid;

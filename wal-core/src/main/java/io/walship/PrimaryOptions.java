@@ -80,7 +80,9 @@ public final class PrimaryOptions {
         return new Builder(this);
     }
 
-    /** When {@link Primary#write} acknowledges: after the commit (ASYNC) or once the transaction is stored (DURABLE). */
+    /**
+     * When {@link Primary#write} acknowledges: after the commit (ASYNC) or once the transaction is stored (DURABLE).
+     */
     public Durability durability() {
         return durability;
     }
@@ -95,7 +97,10 @@ public final class PrimaryOptions {
         return flushBytes;
     }
 
-    /** Largest segment body (uncompressed) packed from several transactions; one bigger transaction gets a segment of its own. */
+    /**
+     * Largest segment body (uncompressed) packed from several transactions; one bigger transaction gets a segment of
+     * its own.
+     */
     public long maxSegmentBytes() {
         return maxSegmentBytes;
     }
@@ -146,12 +151,17 @@ public final class PrimaryOptions {
         return pageSize;
     }
 
-    /** First wait before a failed storage write is retried; doubles on every failure up to {@link #retryMaxBackoff()}. */
+    /**
+     * First wait before a failed storage write is retried; doubles on every failure up to {@link #retryMaxBackoff()}.
+     */
     public Duration retryInitialBackoff() {
         return retryInitialBackoff;
     }
 
-    /** Longest wait between retries of a failed storage write; writes are retried until they succeed or the primary closes. */
+    /**
+     * Longest wait between retries of a failed storage write; writes are retried until they succeed or the primary
+     * closes.
+     */
     public Duration retryMaxBackoff() {
         return retryMaxBackoff;
     }
@@ -179,7 +189,10 @@ public final class PrimaryOptions {
         return captureMemoryBytes;
     }
 
-    /** Source of every time walship stores or schedules by (commit times, snapshot and compaction cadence, retention); real-time waits such as the ASYNC flush interval use the JVM's monotonic clock. */
+    /**
+     * Source of every time walship stores or schedules by (commit times, snapshot and compaction cadence, retention);
+     * real-time waits such as the ASYNC flush interval use the JVM's monotonic clock.
+     */
     public InstantSource clock() {
         return clock;
     }

@@ -109,7 +109,8 @@ public final class BenchRunner {
         Map<String, double[]> durableScores = new LinkedHashMap<>();
         for (RunResult r : durable) {
             String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
-            durableScores.put(name, new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
+            durableScores.put(name,
+                    new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
             jmhRows.add(row("DurableWriteBenchmark", name, r));
         }
         double[] durable16 = ratio(durableScores, "walship16", "sqliteFull");

@@ -83,7 +83,8 @@ public final class CaptureCost {
         try {
             Random random = new Random(42);
             if (engine.equals("sqlite")) {
-                try (Connection plain = BenchDatabase.plain(dir.resolve("plain.db"), SQLiteConfig.SynchronousMode.NORMAL)) {
+                try (Connection plain = BenchDatabase.plain(dir.resolve("plain.db"),
+                        SQLiteConfig.SynchronousMode.NORMAL)) {
                     BenchDatabase.fill(plain, PREFILL_BYTES, new Random(1));
                     Writer writer = new Writer(plain, update, random);
                     run(transactions, writer::write, () -> { }, () -> 0L);

@@ -71,7 +71,8 @@ final class DurableOverSlowStorage {
                 long[] all = latencies.stream().flatMapToLong(Arrays::stream).filter(n -> n > 0).sorted().toArray();
                 int segments = storage.list(ObjectKey.LOG_PREFIX).size() - segmentsBefore;
                 into.results.put("durable_ack_p50_ms_25ms", Measurements.round(all[all.length / 2] / 1e6, 1));
-                into.results.put("durable_ack_p99_ms_25ms", Measurements.round(all[(int) (all.length * 0.99)] / 1e6, 1));
+                into.results.put("durable_ack_p99_ms_25ms",
+                        Measurements.round(all[(int) (all.length * 0.99)] / 1e6, 1));
                 into.results.put("durable_txn_per_s_16_25ms", Math.round(all.length / elapsed));
                 into.results.put("durable_txn_per_put_16_25ms", Measurements.round((double) all.length / segments, 1));
                 into.notes.put("durable_ack_p50_ms_25ms", WRITERS + " writers, each awaiting its DURABLE ack before the"

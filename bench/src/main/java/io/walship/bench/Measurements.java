@@ -244,7 +244,8 @@ final class Measurements {
                     results.put("replica_lag_p99_ms", round(sorted[(int) (total * 0.99)] / 1e6, 1));
                     results.put("replica_lag_max_ms", round(sorted[total - 1] / 1e6, 1));
                     notes.put("replica_lag_p99_ms", "commit on the primary (DURABLE, file storage) to visible on a"
-                            + " following replica (default options: woken by file storage's watch, polling every 25 ms as the fallback); " + rate + " txn/s for " + seconds + " s, once the"
+                            + " following replica (default options: woken by file storage's watch, polling every 25 ms"
+                            + " as the fallback); " + rate + " txn/s for " + seconds + " s, once the"
                             + " disk settled after the restore run (" + settleMillis + " ms)");
                 }
             }

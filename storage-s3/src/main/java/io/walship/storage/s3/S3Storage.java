@@ -114,7 +114,10 @@ public final class S3Storage implements Storage {
         });
     }
 
-    /** A builder for storage in {@code bucket}; credentials come from the AWS default chain and the region is us-east-1 unless set. */
+    /**
+     * A builder for storage in {@code bucket}; credentials come from the AWS default chain and the region is us-east-1
+     * unless set.
+     */
     public static Builder builder(String bucket) {
         return new Builder(bucket);
     }
@@ -285,7 +288,9 @@ public final class S3Storage implements Storage {
         }
     }
 
-    /** The object's whole size from a ranged GET's Content-Range ({@code bytes 0-99/1234}), or its length when whole. */
+    /**
+     * The object's whole size from a ranged GET's Content-Range ({@code bytes 0-99/1234}), or its length when whole.
+     */
     private static long totalSize(GetObjectResponse response) {
         String range = response.contentRange();
         if (range == null) {

@@ -206,7 +206,8 @@ class SegmentCodecTest {
         int changes = 0;
         for (int record = 0; record < 200; record++) {
             int recordStart = record * (int) SegmentWriter.encodedBytes(1, PAGE);
-            changes += (raw.getInt(recordStart + FormatLayout.TXN_HEADER_SIZE) & FormatLayout.PGNO_DELTA_FLAG) != 0 ? 1 : 0;
+            int pgnoWord = raw.getInt(recordStart + FormatLayout.TXN_HEADER_SIZE);
+            changes += (pgnoWord & FormatLayout.PGNO_DELTA_FLAG) != 0 ? 1 : 0;
         }
         assertThat(changes).as("records stored as a change to the previous image").isEqualTo(199);
     }
