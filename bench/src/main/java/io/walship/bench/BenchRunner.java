@@ -56,13 +56,30 @@ public final class BenchRunner {
                         .param("workload", "insert").param("engine", "sqlite", "walship", "walship-metrics"),
                 options(quick).forks(quick ? 1 : 2) // errors above 10% with one fork on a noisy 2-core VM
                         .param("workload", "batch100", "update").param("engine", "sqlite", "walship"))) {
-            for (RunResult r : run(writeRun.include("io\\.walship\\.bench\\.WriteBenchmark\\.")
-                    .param("prefillBytes", String.valueOf(10L << 20)))) {
-                String engine = r.getParams().getParam("engine");
-                String workload = r.getParams().getParam("workload");
-                writeScores.put(engine + "/" + workload, new double[] {r.getPrimaryResult().getScore(),
-                        r.getPrimaryResult().getScoreError()});
-                jmhRows.add(row("WriteBenchmark", engine + " " + workload, r));
+            collectWriteScores(run(writeRun.include("io\\.walship\\.bench\\.WriteBenchmark\\.")
+                    .param("prefillBytes", String.valueOf(10L << 20))), writeScores, jmhRows, "");
+        }
+        // a ratio whose error exceeds a tenth of it is measured again with more JVMs; the run
+        // with the smaller error is kept, and the table says so
+        for (String workload : List.of("insert", "batch100", "update")) {
+            double[] r = ratio(writeScores, "walship/" + workload, "sqlite/" + workload);
+            if (r[1] > 0.10 * r[0]) {
+                int forks = quick ? 2 : 3;
+                String[] engines = workload.equals("insert") ? new String[] {"sqlite", "walship", "walship-metrics"}
+                        : new String[] {"sqlite", "walship"};
+                Map<String, double[]> again = new LinkedHashMap<>();
+                collectWriteScores(run(options(quick).forks(forks).include("io\\.walship\\.bench\\.WriteBenchmark\\.")
+                        .param("prefillBytes", String.valueOf(10L << 20)).param("workload", workload)
+                        .param("engine", engines)), again, jmhRows, " (" + forks + " forks)");
+                double[] second = ratio(again, "walship/" + workload, "sqlite/" + workload);
+                if (second[1] / second[0] < r[1] / r[0]) {
+                    writeScores.putAll(again);
+                }
+                String key = "async_write_ratio" + (workload.equals("insert") ? "" : "_" + workload) + "_rerun_forks";
+                results.put(key, forks);
+                notes.put(key, "error " + Measurements.round(r[1] / r[0] * 100, 1) + "% in the first run: measured"
+                        + " again with " + forks + " forks (" + Measurements.round(second[1] / second[0] * 100, 1)
+                        + "%), the run with the smaller error kept");
             }
         }
         for (String workload : List.of("insert", "batch100", "update")) {
@@ -145,6 +162,17 @@ public final class BenchRunner {
         Files.writeString(out.resolve("results.json"), json(results, quick, command));
         Files.writeString(out.resolve("RESULTS.md"), markdown(results, notes, jmhRows, quick, command));
         System.out.println("wrote " + out.resolve("RESULTS.md") + " and " + out.resolve("results.json"));
+    }
+
+    private static void collectWriteScores(Collection<RunResult> runs, Map<String, double[]> into,
+                                           List<String[]> jmhRows, String label) {
+        for (RunResult r : runs) {
+            String engine = r.getParams().getParam("engine");
+            String workload = r.getParams().getParam("workload");
+            into.put(engine + "/" + workload, new double[] {r.getPrimaryResult().getScore(),
+                    r.getPrimaryResult().getScoreError()});
+            jmhRows.add(row("WriteBenchmark", engine + " " + workload + label, r));
+        }
     }
 
     /** a ÷ b and its error, from each score's 99.9% error by propagation of relative errors. */
