@@ -445,8 +445,10 @@ public final class Replica implements AutoCloseable {
 
     private void followLoop() {
         Optional<Closeable> watch = storage.watch(ObjectKey.LOG_PREFIX, this::storageChanged);
+        log.debug("replica follows db={} watched={} pollMillis={}", db, watch.isPresent(),
+                options.pollInterval().toMillis());
         try {
-            follow(watch.isPresent());
+            followUntilClosed();
         } finally {
             watch.ifPresent(w -> {
                 try {
@@ -462,8 +464,7 @@ public final class Replica implements AutoCloseable {
      * Applies what storage holds, then waits for the poll interval, or less when storage says a
      * new object appeared. After a failure it waits out its backoff whatever storage says.
      */
-    private void follow(boolean watched) {
-        log.debug("replica follows db={} watched={} pollMillis={}", db, watched, options.pollInterval().toMillis());
+    private void followUntilClosed() {
         long backoffNanos = options.pollInterval().toNanos();
         while (!closed) {
             long waitNanos;

@@ -19,11 +19,10 @@ final class ObjectHeader {
      * @param available bytes of the object that could be read, at least the header's if it is whole
      * @param kind      "segment" or "snapshot", for messages
      * @param newest    the newest version of this kind this build reads (every one from 1 up)
-     * @return the object's format version
      * @throws CorruptObjectException     too short, or another magic
      * @throws UnsupportedFormatException a version this reader does not know
      */
-    static int checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind,
+    static void checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind,
                                     int newest) {
         if (available < FormatLayout.VERSION_OFFSET + Short.BYTES) {
             throw new CorruptObjectException(key, "object of " + available + " bytes is too short for a " + kind, -1);
@@ -37,7 +36,6 @@ final class ObjectHeader {
         if (version < 1 || version > newest) {
             throw new UnsupportedFormatException(key, version, newest);
         }
-        return version;
     }
 
     /** @throws CorruptObjectException the stored whole-object checksum is not the computed one */

@@ -45,10 +45,7 @@ final class PageDeltas {
      */
     boolean encode(int pgno, byte[] page) {
         int slot = pgno & mask;
-        byte[] base = images[slot];
-        if (base == null) {
-            base = images[slot] = new byte[pageSize];
-        }
+        byte[] base = image(slot);
         boolean delta = pgnos[slot] == pgno;
         if (delta) {
             for (int i = 0; i < pageSize; i++) {
@@ -70,19 +67,25 @@ final class PageDeltas {
      */
     boolean decode(int pgno, boolean delta, byte[] page) {
         int slot = pgno & mask;
-        byte[] base = images[slot];
+        if (delta && pgnos[slot] != pgno) {
+            return false;
+        }
+        byte[] base = image(slot);
         if (delta) {
-            if (base == null || pgnos[slot] != pgno) {
-                return false;
-            }
             for (int i = 0; i < pageSize; i++) {
                 page[i] ^= base[i];
             }
-        } else if (base == null) {
-            base = images[slot] = new byte[pageSize];
         }
         System.arraycopy(page, 0, base, 0, pageSize);
         pgnos[slot] = pgno;
         return true;
+    }
+
+    /** The slot's image buffer, allocated on first use. */
+    private byte[] image(int slot) {
+        if (images[slot] == null) {
+            images[slot] = new byte[pageSize];
+        }
+        return images[slot];
     }
 }

@@ -80,11 +80,8 @@ public final class SnapshotReader {
 
     /** Reads the next page image into {@code page} at {@code offset}; returns its page number. */
     public int readPage(byte[] page, int offset) throws IOException {
-        if (pagesRead == pageCount) {
-            throw new IllegalStateException("all " + pageCount + " pages were read");
-        }
-        blocks.readFully(page, offset, pageSize);
-        return ++pagesRead;
+        readPages(page, offset, 1);
+        return pagesRead;
     }
 
     /** Reads the next {@code count} pages into {@code pages} from {@code offset}, one after the other. */

@@ -4,14 +4,13 @@ import io.walship.internal.format.SnapshotReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
  * A snapshot's pages decoded ahead of the thread that writes them, on a thread of its own: one
- * side reads the object, checks its hash, decompresses and hashes every page; the other writes
- * batches of pages with positional writes. On two cores a restore then runs at about the speed of
+ * side reads the object, checks its hash and decompresses it; the other hashes the pages and
+ * writes them in batches with positional writes. On two cores a restore then runs at about the speed of
  * its slower half instead of the sum of both (issue #16: restores were slower than {@code cp}).
  *
  * <p>The decoder decompresses blocks straight into a batch (a batch is one block: 1 MiB); the writer
@@ -132,9 +131,6 @@ public final class SnapshotPages implements Closeable {
         Throwable failure = (Throwable) item;
         if (failure instanceof IOException e) {
             throw e;
-        }
-        if (failure instanceof UncheckedIOException e) {
-            throw e.getCause();
         }
         if (failure instanceof RuntimeException e) {
             throw e;
