@@ -63,11 +63,7 @@ final class Measurements {
             for (int run = 0; run < 3; run++) {
                 Path copy = dir.resolve("copy-" + run + ".db");
                 long started = System.nanoTime();
-                Process cp = new ProcessBuilder("cp", db.toString(), copy.toString()).inheritIO().start();
-                if (cp.waitFor() != 0) {
-                    throw new IOException("cp failed");
-                }
-                new ProcessBuilder("sync", copy.toString()).start().waitFor();
+                copyAndSync(db, copy);
                 cpSeconds = Math.min(cpSeconds, (System.nanoTime() - started) / 1e9);
                 Files.delete(copy);
 
@@ -373,6 +369,22 @@ final class Measurements {
             BenchDatabase.delete(dir);
         }
         return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    /** The baseline restores are compared with: {@code cp} of the file, then {@code sync} of the copy. */
+    static void copyAndSync(Path from, Path to) throws IOException, InterruptedException {
+        command(List.of("cp", from.toString(), to.toString()));
+        command(List.of("sync", to.toString()));
+    }
+
+    /** Runs a command to its end, output discarded; fails unless it exits 0 within 10 minutes. */
+    static void command(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            process.destroyForcibly();
+            throw new IOException("command failed: " + command);
+        }
     }
 
     static double round(double value, int digits) {

