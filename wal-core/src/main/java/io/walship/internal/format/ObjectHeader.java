@@ -38,6 +38,18 @@ final class ObjectHeader {
         }
     }
 
+    /**
+     * A header of {@code size} bytes with the prefix every object shares filled in (magic,
+     * version, flags 0, page size): the writers' side of {@link #checkMagicAndVersion}.
+     */
+    static ByteBuffer prefix(int size, int magic, int version, int pageSize) {
+        return ByteBuffer.allocate(size)
+                .putInt(FormatLayout.MAGIC_OFFSET, magic)
+                .putShort(FormatLayout.VERSION_OFFSET, (short) version)
+                .putShort(FormatLayout.FLAGS_OFFSET, (short) 0)
+                .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize);
+    }
+
     /** @throws CorruptObjectException the stored whole-object checksum is not the computed one */
     static void checkTrailer(String key, long stored, long computed, long trailerOffset) {
         if (stored != computed) {

@@ -167,11 +167,8 @@ public final class SegmentWriter {
         }
         blocks.finish();
         sealed = true;
-        ByteBuffer header = ByteBuffer.allocate(FormatLayout.SEGMENT_HEADER_SIZE)
-                .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.SEGMENT_MAGIC)
-                .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.SEGMENT_FORMAT_VERSION)
-                .putShort(FormatLayout.FLAGS_OFFSET, (short) 0)
-                .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize)
+        ByteBuffer header = ObjectHeader.prefix(FormatLayout.SEGMENT_HEADER_SIZE, FormatLayout.SEGMENT_MAGIC,
+                        FormatLayout.SEGMENT_FORMAT_VERSION, pageSize)
                 .putInt(FormatLayout.SEGMENT_TXN_COUNT_OFFSET, transactionCount)
                 .putLong(FormatLayout.SEGMENT_FIRST_TXID_OFFSET, firstTxid)
                 .putLong(FormatLayout.SEGMENT_LAST_TXID_OFFSET, lastTxid)

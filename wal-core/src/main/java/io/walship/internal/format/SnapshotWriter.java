@@ -28,11 +28,8 @@ public final class SnapshotWriter {
         this.pageSize = pageSize;
         this.pageCount = pageCount;
         this.hashing = new HashingOutputStream(out);
-        ByteBuffer header = ByteBuffer.allocate(FormatLayout.SNAPSHOT_HEADER_SIZE)
-                .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.SNAPSHOT_MAGIC)
-                .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.FORMAT_VERSION)
-                .putShort(FormatLayout.FLAGS_OFFSET, (short) 0)
-                .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize)
+        ByteBuffer header = ObjectHeader.prefix(FormatLayout.SNAPSHOT_HEADER_SIZE, FormatLayout.SNAPSHOT_MAGIC,
+                        FormatLayout.FORMAT_VERSION, pageSize)
                 .putInt(FormatLayout.SNAPSHOT_PAGE_COUNT_OFFSET, pageCount)
                 .putLong(FormatLayout.SNAPSHOT_TXID_OFFSET, txid)
                 .putLong(FormatLayout.SNAPSHOT_CHECKSUM_OFFSET, databaseChecksum)
