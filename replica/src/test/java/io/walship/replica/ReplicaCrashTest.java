@@ -13,8 +13,11 @@ import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -68,12 +71,18 @@ class ReplicaCrashTest {
                         exec(conn, "delete from audit where id <= (select max(id) from audit) - 100");
                     }).get();
                 }
-                Process child = ChildJvm.start(ProcessBuilder.Redirect.PIPE, ReplicaFollowProcess.class.getName(),
-                        storageDir.toString(), replicaDb.toString());
+                Path childErr = dir.resolve("child-" + kill + ".err");
+                Process child = ChildJvm.start(ProcessBuilder.Redirect.PIPE,
+                        ProcessBuilder.Redirect.to(childErr.toFile()), List.of(), Map.of(),
+                        ReplicaFollowProcess.class.getName(), storageDir.toString(), replicaDb.toString());
                 try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                         StandardCharsets.UTF_8))) {
                     String line = out.readLine();
-                    assertThat(line).as("child started").startsWith("OPEN ");
+                    if (line == null) {
+                        child.waitFor(30, TimeUnit.SECONDS);
+                    }
+                    String stderr = line == null ? Files.readString(childErr) : "";
+                    assertThat(line).as("child started; its stderr:%n%s", stderr).startsWith("OPEN ");
                     if (kill % 2 == 0) {
                         Thread.sleep(random.nextInt(60)); // anywhere
                     } else {
