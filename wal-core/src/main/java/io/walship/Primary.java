@@ -2,6 +2,7 @@ package io.walship;
 
 import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
+import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalHook;
 import io.walship.internal.format.DatabaseChecksum;
@@ -38,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -120,6 +122,7 @@ public final class Primary implements AutoCloseable {
     private final Connection writer;
     private final long hookToken;
     private final ReadPool readers;
+    private final ReadDataSource dataSource;
     private final SnapshotTaker snapshots;
     /** Compaction and retention, when this primary runs them; else null. */
     private final BackgroundCompaction compaction;
@@ -206,6 +209,16 @@ public final class Primary implements AutoCloseable {
                 .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics))
                 .orElse(null);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
+        this.dataSource = new ReadDataSource(readers, new ReadDataSource.Gate() {
+            @Override
+            public long enter() {
+                return wal.assignedTxid(); // read before the statement: a lower bound
+            }
+
+            @Override
+            public void leave() {
+            }
+        }, db);
         registerGauges();
         this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
         flusherThread.setDaemon(true);
@@ -413,6 +426,18 @@ public final class Primary implements AutoCloseable {
     public <T> T read(SqlFunction<T> work) throws SQLException {
         Objects.requireNonNull(work, "work");
         return readers.read(work);
+    }
+
+    /**
+     * The read pool as a {@link DataSource}, for HikariCP, Spring's {@code JdbcTemplate}, jOOQ,
+     * JDBI and the like: each {@code getConnection()} lends one of the {@code readConnections}
+     * read-only connections (waiting at most the login timeout, 30 s when 0) until it is closed.
+     * {@code connection.unwrap(ReadConnection.class).txid()} is a lower bound of the txid it
+     * reads. The pool is already a pool: put none in front, or one no larger than
+     * {@code readConnections}. Writes go through {@link #write}; these connections refuse them.
+     */
+    public DataSource dataSource() {
+        return dataSource;
     }
 
     // ---------------------------------------------------------------- checkpoint, snapshot

@@ -1,5 +1,7 @@
 package io.walship.bench;
 
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.walship.Ack;
 import io.walship.Durability;
 import io.walship.OpenOutcome;
@@ -7,7 +9,10 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
+import io.walship.metrics.WalshipMeter;
+import io.walship.replica.AppliedBatch;
 import io.walship.replica.Replica;
+import io.walship.replica.ReplicaOptions;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.ObjectInfo;
@@ -24,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -187,17 +194,62 @@ final class Measurements {
 
     private static final String BIG_TXN_HEAP = "64m";
 
-    /** replica_lag_p50_ms / p99: a primary commits 1000 txn/s, a replica follows with default options. */
+    /**
+     * replica_lag_p50_ms / p99: a primary commits 1000 txn/s, a replica follows with default
+     * options; then the same with an applied listener, for what naming the changed tables costs.
+     */
     void replicaLag() throws Exception {
         long settleMillis = settleDisk();
         int seconds = quick ? 5 : 20;
         int rate = 1000;
-        Path dir = BenchDatabase.tempDir("lag");
+        FollowRun plain = followAtRate(seconds, rate, false);
+        long[] sorted = plain.sortedLagNanos();
+        results.put("replica_lag_p50_ms", round(sorted[sorted.length / 2] / 1e6, 1));
+        results.put("replica_lag_p99_ms", round(sorted[(int) (sorted.length * 0.99)] / 1e6, 1));
+        results.put("replica_lag_max_ms", round(sorted[sorted.length - 1] / 1e6, 1));
+        notes.put("replica_lag_p99_ms", "commit on the primary (DURABLE, file storage) to visible on a"
+                + " following replica (default options: woken by file storage's watch, polling every 25 ms"
+                + " as the fallback); " + rate + " txn/s for " + seconds + " s, once the"
+                + " disk settled after the restore run (" + settleMillis + " ms)");
+        results.put("compression_ratio", round(plain.compressionRatio(), 2));
+        notes.put("compression_ratio", "uncompressed ÷ stored bytes of the segments of the lag run (rows of text,"
+                + " integers and an index)");
+
+        FollowRun listened = followAtRate(seconds, rate, true);
+        sorted = listened.sortedLagNanos();
+        results.put("replica_lag_p99_ms_listener", round(sorted[(int) (sorted.length * 0.99)] / 1e6, 1));
+        notes.put("replica_lag_p99_ms_listener", "replica_lag_p99_ms's run again with one applied listener"
+                + " registered (the replica names the tables each batch changed)");
+        results.put("replica_tables_us_per_batch", round(listened.tablesMicrosPerBatch(), 1));
+        notes.put("replica_tables_us_per_batch", "mean time naming the tables a batch changed"
+                + " (walship.replica.tables) over " + listened.batches() + " batches of that run, on the applying"
+                + " thread after readers are let back in");
+        results.put("replica_tables_map_ms", round(listened.mapBuildMillis(), 1));
+        notes.put("replica_tables_map_ms", "the first listener's page-to-table map, built from dbstat, on the"
+                + " lag run's database (" + round(listened.databaseBytes() / 1048576.0, 1) + " MiB); linear in"
+                + " the database's size");
+    }
+
+    /** What one follow run measured: sorted lags, and with a listener, the cost of naming tables. */
+    private record FollowRun(long[] sortedLagNanos, double compressionRatio, double tablesMicrosPerBatch, long batches,
+                             double mapBuildMillis, long databaseBytes) {
+    }
+
+    private FollowRun followAtRate(int seconds, int rate, boolean listener) throws Exception {
+        Path dir = BenchDatabase.tempDir(listener ? "lag-listener" : "lag");
         try {
             Storage storage = FileSystemStorage.open(dir.resolve("storage"));
             try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
                 primary.write(BenchDatabase::createSchema).get();
-                try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                ReplicaOptions options = listener ? ReplicaOptions.builder().meterRegistry(registry).build()
+                        : ReplicaOptions.defaults();
+                try (Replica replica = Replica.open(storage, dir.resolve("replica.db"), options)) {
+                    AtomicLong heard = new AtomicLong();
+                    Consumer<AppliedBatch> counting = batch -> heard.set(batch.lastTxid());
+                    if (listener) {
+                        replica.onApplied(counting);
+                    }
                     replica.follow();
                     int total = seconds * rate;
                     long[] committedNanos = new long[total];
@@ -236,18 +288,22 @@ final class Measurements {
                     measure.join(TimeUnit.SECONDS.toMillis(60));
                     long[] sorted = lagNanos.clone();
                     Arrays.sort(sorted);
-                    results.put("replica_lag_p50_ms", round(sorted[total / 2] / 1e6, 1));
-                    results.put("replica_lag_p99_ms", round(sorted[(int) (total * 0.99)] / 1e6, 1));
-                    results.put("replica_lag_max_ms", round(sorted[total - 1] / 1e6, 1));
-                    notes.put("replica_lag_p99_ms", "commit on the primary (DURABLE, file storage) to visible on a"
-                            + " following replica (default options: woken by file storage's watch, polling every 25 ms"
-                            + " as the fallback); " + rate + " txn/s for " + seconds + " s, once the"
-                            + " disk settled after the restore run (" + settleMillis + " ms)");
+                    double tablesMicros = 0;
+                    long batches = 0;
+                    double mapMillis = 0;
+                    if (listener) {
+                        Timer tables = registry.find(WalshipMeter.REPLICA_TABLES.meterName()).timer();
+                        tablesMicros = tables.mean(TimeUnit.MICROSECONDS);
+                        batches = tables.count();
+                        replica.removeOnApplied(counting);
+                        long mapStarted = System.nanoTime();
+                        replica.onApplied(counting); // the first listener again: the map is built afresh
+                        mapMillis = (System.nanoTime() - mapStarted) / 1e6;
+                    }
+                    return new FollowRun(sorted, compressionRatio(storage), tablesMicros, batches, mapMillis,
+                            Files.size(replica.path()));
                 }
             }
-            results.put("compression_ratio", round(compressionRatio(storage), 2));
-            notes.put("compression_ratio", "uncompressed ÷ stored bytes of the segments of the lag run (rows of text,"
-                    + " integers and an index)");
         } finally {
             BenchDatabase.delete(dir);
         }

@@ -11,6 +11,7 @@ import io.walship.UnsupportedFormatException;
 import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
+import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SegmentSpill;
@@ -31,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -38,9 +40,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -51,7 +56,10 @@ import org.sqlite.SQLiteConfig;
  * <p>{@link #open} restores the latest state (or repairs and reuses an existing replica file),
  * {@link #follow()} starts applying new segments in the background, {@link #poll()} applies
  * what is there now, {@link #awaitTxid} waits for a txid a primary acknowledged. Reads go
- * through {@link #read} on pooled read-only connections and always see whole transactions.
+ * through {@link #read} on pooled read-only connections and always see whole transactions;
+ * {@link #readAtLeast} and {@link #read(Duration, SqlFunction)} bound how old that state may be,
+ * {@link #dataSource()} lends the same connections to JDBC libraries, and {@link #onApplied}
+ * tells listeners what each batch changed.
  * A segment that fails validation is never applied, not even in part: the replica keeps its
  * last good state, reports the error through {@link #lastError()} and tries again later.
  * Thread-safe.
@@ -97,6 +105,13 @@ public final class Replica implements AutoCloseable {
     private final Metrics.Timer applyTime;
     private final Metrics.Timer lag;
     private final Metrics.Counter appliedTransactions;
+    private final Metrics.Timer tableTime;
+    private final ReadDataSource dataSource;
+    private final AppliedListeners listeners;
+    /** Names the tables each batch changed while listeners are registered; null otherwise. Guarded by applyLock. */
+    private TableMap tables;
+    /** System.nanoTime() when a read of storage last found nothing after this replica's txid; 0: never. */
+    private volatile long caughtUpNanos;
     private Thread follower;
     /** Why the last attempt to apply failed (a WalshipException), since the first of the run; null after a success. */
     private volatile Problem lastError;
@@ -114,6 +129,7 @@ public final class Replica implements AutoCloseable {
         this.applyTime = metrics.timer(WalshipMeter.REPLICA_APPLY);
         this.lag = metrics.timer(WalshipMeter.REPLICA_LAG);
         this.appliedTransactions = metrics.counter(WalshipMeter.REPLICA_APPLIED_TRANSACTIONS);
+        this.tableTime = metrics.timer(WalshipMeter.REPLICA_TABLES);
         this.path = path;
         this.db = path.getFileName().toString();
         this.options = options;
@@ -126,6 +142,23 @@ public final class Replica implements AutoCloseable {
             config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
             return config.createConnection("jdbc:sqlite:" + path);
         });
+        this.dataSource = new ReadDataSource(readers, new ReadDataSource.Gate() {
+            @Override
+            public long enter() throws SQLException {
+                lockVisibility();
+                if (file.torn() != null) {
+                    visibility.readLock().unlock();
+                    throw new SQLNonTransientConnectionException(file.torn().getMessage(), file.torn());
+                }
+                return file.txid();
+            }
+
+            @Override
+            public void leave() {
+                visibility.readLock().unlock();
+            }
+        }, db);
+        this.listeners = new AppliedListeners(db);
         metrics.gauge(WalshipMeter.REPLICA_TXID, file::txid);
         metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
                 : Math.max(0, options.clock().millis() - lastPollMillis) / 1e3);
@@ -256,10 +289,14 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    /** Only ever runs BEGIN EXCLUSIVE / COMMIT: it takes SQLite's lock, never writes through SQLite. */
+    /**
+     * Takes SQLite's lock for applies (BEGIN EXCLUSIVE / COMMIT; never writes through SQLite) and
+     * reads the schema for the page map. Busy timeout 0: the apply retries EXCLUSIVE itself,
+     * letting this process's readers in between (ReplicaFile, step 3).
+     */
     private static Connection openLockConnection(Path path) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
-        config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        config.setBusyTimeout(0);
         return config.createConnection("jdbc:sqlite:" + path);
     }
 
@@ -322,6 +359,7 @@ public final class Replica implements AutoCloseable {
                     throw file.torn();
                 }
                 long started = System.nanoTime();
+                long caughtUpAt = 0;
                 List<FetchedSegment> batch = new ArrayList<>();
                 try {
                     long bytes = 0;
@@ -330,10 +368,12 @@ public final class Replica implements AutoCloseable {
                     WalshipException bad = null;
                     boolean probe = probeDue() || probeNow;
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
+                        long askedNanos = System.nanoTime();
                         Optional<FetchedSegment> fetched = LogLookup.fetch(storage, next, probe,
                                 SegmentSpill.besideDatabase(path), Math.max(0, memoryLeft));
                         lastPollMillis = options.clock().millis();
                         if (fetched.isEmpty()) {
+                            caughtUpAt = askedNanos; // storage held nothing newer when asked
                             break;
                         }
                         // behind a compacted object, the next segments are likely compacted too
@@ -359,6 +399,7 @@ public final class Replica implements AutoCloseable {
                         }
                         applied = true;
                         recordApplied(done, started);
+                        publish(done);
                         log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
                                 batch.get(0).key(), file.txid(), batch.size(), bytes,
                                 (System.nanoTime() - started) / 1_000_000);
@@ -370,6 +411,9 @@ public final class Replica implements AutoCloseable {
                         throw bad;
                     }
                     if (batch.isEmpty()) {
+                        if (caughtUpAt != 0) {
+                            caughtUpNanos = caughtUpAt;
+                        }
                         return applied;
                     }
                 } finally {
@@ -403,6 +447,30 @@ public final class Replica implements AutoCloseable {
             lag.record(Math.max(0, now - commitMillis) * 1_000_000);
         }
         appliedTransactions.add(done.transactions());
+    }
+
+    /**
+     * Hands the batch to the listeners (their threads run them), naming the tables it changed:
+     * runs on the applying thread after readers are let back in, holding only applyLock.
+     */
+    private void publish(ReplicaFile.Applied done) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        Set<String> changed;
+        long started = System.nanoTime();
+        try {
+            changed = tables.changedBy(done);
+        } catch (IOException | SQLException | RuntimeException e) {
+            changed = tables.allTables();
+            tables.invalidate();
+            log.warn("tables changed unknown, naming every table db={} txid={}..{} error={}", db, done.firstTxid(),
+                    done.lastTxid(), e.toString());
+        }
+        tableTime.recordSince(started);
+        listeners.publish(new AppliedBatch(done.firstTxid(), done.lastTxid(),
+                Instant.ofEpochMilli(done.firstCommitMillis()), Instant.ofEpochMilli(done.lastCommitMillis()),
+                changed));
     }
 
     private void clearError() {
@@ -566,12 +634,7 @@ public final class Replica implements AutoCloseable {
      */
     public <T> T read(SqlFunction<T> work) throws SQLException {
         Objects.requireNonNull(work, "work");
-        try {
-            visibility.readLock().lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted while waiting for a batch to be applied: db=" + db, e);
-        }
+        lockVisibility();
         try {
             if (file.torn() != null) {
                 throw file.torn();
@@ -579,6 +642,167 @@ public final class Replica implements AutoCloseable {
             return readers.read(work);
         } finally {
             visibility.readLock().unlock();
+        }
+    }
+
+    private void lockVisibility() throws SQLException {
+        try {
+            visibility.readLock().lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a batch to be applied: db=" + db, e);
+        }
+    }
+
+    /**
+     * As {@link #read(SqlFunction)}, on a state no older than {@code maxStaleness}: the replica
+     * holds everything storage held {@code maxStaleness} ago. When its last look at storage is
+     * older than that, it applies what storage holds now first, on the calling thread (also when
+     * it does not {@link #follow()}). Staleness is measured against storage: what a primary has
+     * not stored yet (ASYNC, within its flush interval) is not counted.
+     *
+     * @throws StaleReadException storage could not be read or what it holds could not be applied
+     */
+    public <T> T read(Duration maxStaleness, SqlFunction<T> work) throws SQLException {
+        Objects.requireNonNull(work, "work");
+        long floor = System.nanoTime() - maxStaleness.toNanos(); // storage as it was then, or later
+        if (!caughtUpSince(floor)) {
+            try {
+                poll();
+            } catch (ReplicaFailedException e) {
+                throw e;
+            } catch (WalshipException | UncheckedIOException | IllegalStateException e) {
+                throw StaleReadException.tooStale(db, file.txid(), maxStaleness, e);
+            }
+            if (!caughtUpSince(floor)) {
+                throw StaleReadException.tooStale(db, file.txid(), maxStaleness, null);
+            }
+        }
+        return read(work);
+    }
+
+    /**
+     * As {@link #read(SqlFunction)}, once the replica has applied {@code txid} (the txid of a
+     * primary's Ack, passed along by the client): read-your-writes across processes in one call.
+     * A following replica is woken to look at once; one that does not follow polls storage
+     * itself, every poll interval, until the timeout.
+     *
+     * @throws StaleReadException {@code txid} was not applied within {@code timeout}
+     */
+    public <T> T readAtLeast(long txid, Duration timeout, SqlFunction<T> work) throws SQLException {
+        Objects.requireNonNull(work, "work");
+        if (file.txid() < txid) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            try {
+                if (following()) {
+                    storageChanged();
+                    awaitTxid(txid, timeout);
+                } else {
+                    pollUntil(txid, deadline);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted while waiting for txid " + txid + ": db=" + db, e);
+            }
+            if (file.torn() != null) {
+                throw file.torn();
+            }
+            if (file.txid() < txid) {
+                throw StaleReadException.notReached(db, file.txid(), txid, timeout);
+            }
+        }
+        return read(work);
+    }
+
+    /** Whether a look at storage at or after {@code floorNanos} found nothing this replica lacked. */
+    private boolean caughtUpSince(long floorNanos) {
+        long caughtUp = caughtUpNanos;
+        return caughtUp != 0 && caughtUp - floorNanos >= 0;
+    }
+
+    private synchronized boolean following() {
+        return follower != null;
+    }
+
+    /** Polls until {@code txid} is applied or the deadline passes; failed polls are retried until then. */
+    private void pollUntil(long txid, long deadline) throws InterruptedException {
+        while (file.txid() < txid && !closed && file.torn() == null) {
+            try {
+                poll();
+            } catch (ReplicaFailedException e) {
+                return;
+            } catch (WalshipException | UncheckedIOException | IllegalStateException e) {
+                log.debug("poll for readAtLeast failed db={} txid={} error={}", db, file.txid(), e.toString());
+            }
+            long left = deadline - System.nanoTime();
+            if (file.txid() >= txid || left <= 0) {
+                return;
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, options.pollInterval().toNanos()));
+        }
+    }
+
+    /**
+     * The read pool as a {@link DataSource}, for HikariCP, Spring's {@code JdbcTemplate}, jOOQ,
+     * JDBI and the like. Each {@code getConnection()} lends one of the {@code readConnections}
+     * read-only connections until it is closed, waiting at most the login timeout (30 s when 0)
+     * for one to come free. Every statement sees whole batches: one that starts while a batch is
+     * written waits for it, however long, instead of failing busy; with auto-commit off a
+     * transaction reads one state until it ends (and the next batch waits for it).
+     * {@code connection.unwrap(ReadConnection.class).txid()} says which txid it reads. The pool
+     * is already a pool: put none in front, or one no larger than {@code readConnections}.
+     */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /**
+     * Calls {@code listener} after every batch this replica applies from now on, on a thread of
+     * its own, with the txids, commit times and the tables the batch changed ({@link AppliedBatch}).
+     * It sees every txid once and in order; one that falls behind gets the batches it missed as
+     * one, and neither a slow nor a failing listener delays applying. The first listener costs a
+     * read of the whole file to map its pages to tables (once, now, on the calling thread); each
+     * batch then costs a read of the pages it wrote ({@code walship.replica.tables}).
+     *
+     * @throws IllegalStateException the replica is closed
+     */
+    public void onApplied(Consumer<AppliedBatch> listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (applyLock) {
+            if (closed) {
+                throw new IllegalStateException("replica is closed: db=" + db);
+            }
+            if (tables == null) {
+                try {
+                    tables = new TableMap(file, lock);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("mapping pages to tables failed: db=" + db, e);
+                } catch (SQLException e) {
+                    throw new IllegalStateException("mapping pages to tables failed: db=" + db, e);
+                }
+            }
+            listeners.add(listener);
+        }
+    }
+
+    /** Stops calling {@code listener}; false when it was not registered. A batch it is running finishes. */
+    public boolean removeOnApplied(Consumer<AppliedBatch> listener) {
+        synchronized (applyLock) {
+            boolean removed = listeners.remove(listener);
+            if (listeners.isEmpty()) {
+                tables = null;
+            }
+            return removed;
+        }
+    }
+
+    /**
+     * How often the page-to-table map was built whole (0 without listeners): a rebuild per batch would mean it loses
+     * track.
+     */
+    long tableMapRebuilds() {
+        synchronized (applyLock) {
+            return tables == null ? 0 : tables.rebuilds();
         }
     }
 
@@ -645,6 +869,7 @@ public final class Replica implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        listeners.close();
         synchronized (applyLock) {
             closeAll(ownership, file, lock, readers);
         }

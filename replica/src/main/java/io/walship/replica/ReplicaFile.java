@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A replica's database file and its state: applies whole segments so that readers see either
@@ -38,7 +39,12 @@ final class ReplicaFile implements Closeable {
      *     state file, fdatasync; see ReplicaState).
      *  3. Keep this process's readers out (the replica's fair read-write lock: they wait without
      *     a timeout) and take SQLite's EXCLUSIVE lock through a connection (BEGIN EXCLUSIVE):
-     *     readers of other processes finish their statements and new ones wait their busy timeout. Truncate to the smallest size the batch passes
+     *     readers of other processes finish their statements and new ones wait their busy
+     *     timeout. While a reader of this process still holds SQLite's SHARED lock (a result set
+     *     it is reading, a transaction), EXCLUSIVE is refused at once and the readers' lock is let
+     *     go again for a moment before the next attempt (up to EXCLUSIVE_WAIT_MILLIS in all):
+     *     holding it while waiting would shut out that very reader if it runs one more statement
+     *     before closing what it reads (a query per row of another). Truncate to the smallest size the batch passes
      *     through, read the segments a second time and write the final image of each page as it
      *     comes by, write page 1 with the replica header (rollback-journal mode, bumped change
      *     counter, page count), set the final size, fsync. COMMIT releases the lock; readers see
@@ -71,17 +77,30 @@ final class ReplicaFile implements Closeable {
     private byte[] page1;
     private int changeCounter;
     private int stateSequence;
-    private long txid;
-    private long commitMillis = -1;
+    /** Written under the readers' lock, so a reader holding it reads the txid of the pages it sees. */
+    private volatile long txid;
+    private volatile long commitMillis = -1;
     /** Set when a batch could not be written: the file holds part of it. */
     private volatile ReplicaFailedException torn;
+
+    /**
+     * How long step 3 waits for readers holding SQLite's SHARED lock, in all, before the batch fails (and is retried).
+     */
+    private static final long EXCLUSIVE_WAIT_MILLIS = 5000;
+    private static final long EXCLUSIVE_PAUSE_MAX_NANOS = 10_000_000;
+    private static final int SQLITE_BUSY = 5;
 
     /** How often step 3 is attempted before the file is declared torn, and the wait before the first retry. */
     private static final int WRITE_ATTEMPTS = 3;
     private static final long REWRITE_BACKOFF_MILLIS = 100;
 
-    /** What a batch applied: its transactions, and per segment the commit time of its first transaction. */
-    record Applied(int transactions, long[] segmentCommitMillis) {
+    /**
+     * What a batch applied: its transactions and txids, per segment the commit time of its first
+     * transaction, the commit times of its first and last, the pages it wrote (ascending, those
+     * still in the database at its end) and the database's size after it.
+     */
+    record Applied(int transactions, long firstTxid, long lastTxid, long[] segmentCommitMillis,
+                   long firstCommitMillis, long lastCommitMillis, int[] pages, int pageCount) {
     }
 
     private ReplicaFile(Path path, FileChannel channel, ReplicaState state, DatabaseChecksum checksum) {
@@ -146,6 +165,13 @@ final class ReplicaFile implements Closeable {
         return txid;
     }
 
+    /**
+     * Reads page {@code pgno} into {@code page} (page size bytes from its position), through the file's one channel.
+     */
+    void readPage(int pgno, ByteBuffer page) throws IOException {
+        readFully(channel, page, (long) (pgno - 1) * pageSize);
+    }
+
     long commitMillis() {
         return commitMillis;
     }
@@ -182,6 +208,7 @@ final class ReplicaFile implements Closeable {
         SegmentReader.TransactionHeader last = null;
         int ordinal = 0;
         long[] segmentCommitMillis = new long[segments.size()];
+        long firstTxid = txid + 1;
         for (int s = 0; s < segments.size(); s++) {
             try (SegmentReader segment = segments.get(s).open()) {
                 // recovering: the baseline checksum is torn, so only page size and txid can be checked here
@@ -219,9 +246,8 @@ final class ReplicaFile implements Closeable {
         writeState(checksum.pageCount(), txid + 1, last.txid()); // the batch starts right after txid: checked above
         int counter = changeCounter + 1;
         byte[][] newPage1 = {page1};
-        readersOut.lock(); // this process's readers wait here, however long the write takes
         try (Statement st = lock.createStatement()) {
-            st.execute("BEGIN EXCLUSIVE");
+            lockExclusive(st, readersOut); // this process's readers wait on readersOut, however long the write takes
             for (int attempt = 1; ; attempt++) {
                 try {
                     writePages(segments, finals, smallest, finalCount, counter, newPage1);
@@ -236,16 +262,41 @@ final class ReplicaFile implements Closeable {
                 }
             }
             st.execute("COMMIT");
+            checksum = next;
+            page1 = newPage1[0];
+            changeCounter = counter;
+            txid = last.txid();
+            commitMillis = last.commitMillis();
         } finally {
             readersOut.unlock();
         }
-        checksum = next;
-        page1 = newPage1[0];
-        changeCounter = counter;
-        txid = last.txid();
-        commitMillis = last.commitMillis();
         writeState(finalCount, 0, 0);
-        return new Applied(ordinal, segmentCommitMillis);
+        return new Applied(ordinal, firstTxid, last.txid(), segmentCommitMillis, segmentCommitMillis[0],
+                last.commitMillis(), finals.pages(), finalCount);
+    }
+
+    /**
+     * Takes {@code readersOut} and SQLite's EXCLUSIVE lock (the connection's busy timeout is 0),
+     * letting {@code readersOut} go between attempts while a reader holds SHARED: see step 3.
+     * Returns holding both; throws holding neither.
+     */
+    private static void lockExclusive(Statement st, Lock readersOut) throws SQLException {
+        long deadline = System.nanoTime() + EXCLUSIVE_WAIT_MILLIS * 1_000_000;
+        long pauseNanos = 50_000;
+        while (true) {
+            readersOut.lock();
+            try {
+                st.execute("BEGIN EXCLUSIVE");
+                return;
+            } catch (SQLException e) {
+                readersOut.unlock();
+                if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+            LockSupport.parkNanos(pauseNanos);
+            pauseNanos = Math.min(pauseNanos * 2, EXCLUSIVE_PAUSE_MAX_NANOS);
+        }
     }
 
     /**
@@ -366,6 +417,21 @@ final class ReplicaFile implements Closeable {
 
         int get(int pgno) {
             return pgno <= highest ? writer[pgno - 1] : 0;
+        }
+
+        /** The pages written, ascending. */
+        int[] pages() {
+            int count = 0;
+            for (int i = 0; i < highest; i++) {
+                count += writer[i] != 0 ? 1 : 0;
+            }
+            int[] pages = new int[count];
+            for (int i = 0, n = 0; i < highest; i++) {
+                if (writer[i] != 0) {
+                    pages[n++] = i + 1;
+                }
+            }
+            return pages;
         }
 
         void truncate(int pageCount) {

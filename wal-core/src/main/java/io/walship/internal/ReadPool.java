@@ -3,10 +3,13 @@ package io.walship.internal;
 import io.walship.SqlFunction;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,12 +63,44 @@ public final class ReadPool implements AutoCloseable {
         try {
             return work.apply(conn);
         } finally {
+            giveBack(conn);
+        }
+    }
+
+    /**
+     * Lends an idle connection until {@link #giveBack}, waiting at most {@code timeoutNanos};
+     * empty when none came free in time.
+     */
+    public Optional<Connection> borrow(long timeoutNanos) throws SQLException {
+        if (closed) {
+            throw new SQLNonTransientConnectionException("database is closed: db=" + db);
+        }
+        try {
+            return Optional.ofNullable(idle.poll(timeoutNanos, TimeUnit.NANOSECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a read connection: db=" + db, e);
+        }
+    }
+
+    /** Takes back a lent connection, rolling back a transaction its borrower left open. */
+    public void giveBack(Connection conn) throws SQLException {
+        if (closed) {
+            return; // closed with the pool
+        }
+        try {
             if (!conn.getAutoCommit()) {
                 conn.rollback();
                 conn.setAutoCommit(true);
             }
+        } finally {
             idle.add(conn);
         }
+    }
+
+    /** How many connections the pool holds. */
+    public int size() {
+        return all.size();
     }
 
     @Override

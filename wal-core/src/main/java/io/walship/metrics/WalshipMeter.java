@@ -65,6 +65,8 @@ public enum WalshipMeter {
             "applying one batch of segments: fetch, check, write under the lock, fsync"),
     REPLICA_APPLIED_TRANSACTIONS("walship.replica.applied.transactions", Type.COUNTER, "transactions", "",
             "transactions applied"),
+    REPLICA_TABLES("walship.replica.tables", Type.TIMER, "seconds", "",
+            "naming the tables one batch changed, for applied listeners (only while one is registered)"),
     REPLICA_ERRORS("walship.replica.errors", Type.COUNTER, "", "kind",
             "failed attempts to apply (retried), by kind: corrupt, gap, format, torn, io, or the storage kind"),
     REPLICA_POLL_AGE("walship.replica.poll.age", Type.GAUGE, "seconds", "",
