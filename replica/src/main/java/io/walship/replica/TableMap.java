@@ -123,13 +123,14 @@ final class TableMap {
             return tables;
         }
         int pageCount = applied.pageCount();
-        owner = Arrays.copyOf(owner, pageCount + 1);
-        overflow.clear(pageCount + 1, Math.max(pageCount + 1, overflow.length()));
-        BitSet written = new BitSet(pageCount + 1);
-        for (int pgno : pages) {
-            written.set(pgno);
+        if (owner.length != pageCount + 1) { // only when the file changed size: the map is O(database)
+            owner = Arrays.copyOf(owner, pageCount + 1);
+            if (overflow.length() > pageCount + 1) {
+                overflow.clear(pageCount + 1, overflow.length());
+            }
         }
-        if (written.get(1)) {
+        Written written = new Written(pages);
+        if (written.has(1)) {
             markFreelist(pageCount);
         }
         if (!follow(pages, written, pageCount)) {
@@ -243,7 +244,7 @@ final class TableMap {
      * chains; again for every written page whose owner changed. False when it would not settle
      * (a file the map misreads): the caller rebuilds.
      */
-    private boolean follow(int[] pages, BitSet written, int pageCount) throws IOException {
+    private boolean follow(int[] pages, Written written, int pageCount) throws IOException {
         ArrayDeque<Integer> queue = new ArrayDeque<>();
         for (int pgno : pages) {
             queue.add(pgno);
@@ -303,30 +304,37 @@ final class TableMap {
         return true;
     }
 
-    private void adopt(int child, int id, BitSet written, ArrayDeque<Integer> queue, int pageCount) {
+    private void adopt(int child, int id, Written written, ArrayDeque<Integer> queue, int pageCount) {
         if (child < 1 || child > pageCount) {
             return;
         }
         overflow.clear(child);
         if (owner[child] != id) {
             owner[child] = id;
-            if (written.get(child)) {
+            if (written.has(child)) {
                 queue.add(child);
             }
         }
     }
 
     /** Names an overflow chain's pages, as far as they are new to {@code id} or were written. */
-    private void walkOverflow(int first, int id, BitSet written, int pageCount) throws IOException {
+    private void walkOverflow(int first, int id, Written written, int pageCount) throws IOException {
         ByteBuffer next = ByteBuffer.allocate(4);
         int pgno = first;
         for (int steps = 0; pgno >= 1 && pgno <= pageCount && steps <= pageCount
-                && (written.get(pgno) || owner[pgno] != id || !overflow.get(pgno)); steps++) {
+                && (written.has(pgno) || owner[pgno] != id || !overflow.get(pgno)); steps++) {
             owner[pgno] = id;
             overflow.set(pgno);
             next.clear();
             file.readPage(pgno, next);
             pgno = next.getInt(0);
+        }
+    }
+
+    /** The pages a batch wrote, ascending: a lookup costs O(log batch), nothing O(database). */
+    private record Written(int[] pages) {
+        boolean has(int pgno) {
+            return Arrays.binarySearch(pages, pgno) >= 0;
         }
     }
 
