@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -123,6 +124,8 @@ public final class Primary implements AutoCloseable {
     private final long hookToken;
     private final ReadPool readers;
     private final ReadDataSource dataSource;
+    private final TransactionWindow window;
+    private final List<SubscriptionRunner> subscriptions = new CopyOnWriteArrayList<>();
     private final SnapshotTaker snapshots;
     /** Compaction and retention, when this primary runs them; else null. */
     private final BackgroundCompaction compaction;
@@ -163,7 +166,8 @@ public final class Primary implements AutoCloseable {
         this.storageWriter = new StorageWriter(this.storage, options, db, meters);
         SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes());
         spill.removeLeftovers();
-        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, spill,
+        this.window = new TransactionWindow(options.streamWindowBytes(), pageSize, storedTxid);
+        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, window, spill,
                 new SegmentFlusher.Events() {
                     @Override
                     public void stored(long lastTxid, long segmentBytes) {
@@ -440,6 +444,37 @@ public final class Primary implements AutoCloseable {
         return dataSource;
     }
 
+    // ---------------------------------------------------------------- subscribing
+
+    /**
+     * Delivers every transaction from {@code fromTxid} on to {@code subscriber}, in txid order and
+     * once each, on a thread of the subscription's own: the txid, commit time, pages and the
+     * database checksum after it, and whether it was stored. Recent transactions come from
+     * memory the moment they are captured ({@link PrimaryOptions#streamWindowBytes}), older ones
+     * from storage, so a subscriber that starts behind catches up and goes on without a gap. A
+     * subscriber reading from memory that falls further behind than the window is cut off
+     * ({@link SubscriptionEndedException.Reason#TOO_SLOW}); subscribing again from its
+     * {@code nextTxid} goes on from storage. Nothing a subscriber does slows writers or capture:
+     * while nobody subscribes walship keeps no window at all, and with subscribers the capture
+     * thread copies each transaction's pages once. Ends when the primary closes or fails.
+     *
+     * @param fromTxid the first txid to deliver, 1 or more (e.g. a replica's txid + 1, or
+     *                 {@link #txid()} + 1 for only what commits from now on)
+     */
+    public Subscription subscribe(long fromTxid, TransactionSubscriber subscriber) {
+        Objects.requireNonNull(subscriber, "subscriber");
+        if (fromTxid < 1) {
+            throw new IllegalArgumentException("fromTxid must be 1 or more: " + fromTxid);
+        }
+        checkUsable();
+        SubscriptionRunner runner = new SubscriptionRunner(db, window, storage, SegmentSpill.besideDatabase(path),
+                fromTxid, subscriber, subscriptions.size() + 1);
+        subscriptions.removeIf(s -> !s.isOpen());
+        subscriptions.add(runner);
+        runner.start();
+        return runner;
+    }
+
     // ---------------------------------------------------------------- checkpoint, snapshot
 
     /**
@@ -566,6 +601,7 @@ public final class Primary implements AutoCloseable {
         Problem why = failureProblem;
         acks.fail(txid -> cause instanceof FencedException ? cause : new NotStoredException(txid,
                 "primary stopped by " + why.kind() + ": " + why.message(), cause));
+        window.end(SubscriptionEndedException.Reason.PRIMARY_FAILED);
     }
 
     private void runMaintenance(Runnable task) {
@@ -617,6 +653,7 @@ public final class Primary implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         acks.fail(t -> new NotStoredException(t, "primary closed before storing it", null));
+        endSubscriptions();
         // no interrupt: a thread interrupted in FileChannel I/O closes the channel for everyone
         // (the record, the WAL); a running snapshot stops at its next page instead
         maintenanceThread.shutdown();
@@ -637,7 +674,20 @@ public final class Primary implements AutoCloseable {
 
     private void closeAfterFailure() {
         closed = true;
+        endSubscriptions();
         shutdown();
+    }
+
+    /** Ends every subscription (PRIMARY_CLOSED unless failed already) and waits for them, a bounded time. */
+    private void endSubscriptions() {
+        window.end(SubscriptionEndedException.Reason.PRIMARY_CLOSED);
+        long deadline = System.nanoTime() + options.closeTimeout().toNanos();
+        for (SubscriptionRunner subscription : subscriptions) {
+            if (!subscription.awaitEnd(Math.max(0, deadline - System.nanoTime()))) {
+                log.warn("subscription still running at close db={} nextTxid={} (its subscriber does not return)",
+                        db, subscription.nextTxid());
+            }
+        }
     }
 
     private void shutdown() {

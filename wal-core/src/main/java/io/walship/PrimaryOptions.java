@@ -31,6 +31,7 @@ public final class PrimaryOptions {
     private final Duration closeTimeout;
     private final int keepDivergedCopies;
     private final long captureMemoryBytes;
+    private final long streamWindowBytes;
     private final CompactionPolicy compaction;
     private final Duration compactionInterval;
     private final InstantSource clock;
@@ -54,6 +55,7 @@ public final class PrimaryOptions {
         this.closeTimeout = b.closeTimeout;
         this.keepDivergedCopies = b.keepDivergedCopies;
         this.captureMemoryBytes = b.captureMemoryBytes;
+        this.streamWindowBytes = b.streamWindowBytes;
         this.compaction = b.compaction;
         this.compactionInterval = b.compactionInterval;
         this.clock = b.clock;
@@ -190,6 +192,15 @@ public final class PrimaryOptions {
     }
 
     /**
+     * How many bytes of recent transactions (page images) {@link Primary#subscribe subscribers}
+     * are served from memory; older ones come from storage, and a subscriber reading from memory
+     * that falls further behind is cut off. Held only while a subscriber exists. Default 8 MiB.
+     */
+    public long streamWindowBytes() {
+        return streamWindowBytes;
+    }
+
+    /**
      * Source of every time walship stores or schedules by (commit times, snapshot and compaction cadence, retention);
      * real-time waits such as the ASYNC flush interval use the JVM's monotonic clock.
      */
@@ -224,6 +235,7 @@ public final class PrimaryOptions {
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
                 + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
+                + ", streamWindowBytes=" + streamWindowBytes
                 + ", compaction=" + compaction + ", compactionInterval=" + compactionInterval
                 + ", metrics=" + (meterRegistry != null) + "]";
     }
@@ -246,6 +258,7 @@ public final class PrimaryOptions {
         private Duration closeTimeout = Duration.ofSeconds(60);
         private int keepDivergedCopies = 3;
         private long captureMemoryBytes = 4L << 20;
+        private long streamWindowBytes = 8L << 20;
         private CompactionPolicy compaction = CompactionPolicy.defaults();
         private Duration compactionInterval = Duration.ofMinutes(1);
         private InstantSource clock = InstantSource.system();
@@ -271,6 +284,7 @@ public final class PrimaryOptions {
             closeTimeout = o.closeTimeout;
             keepDivergedCopies = o.keepDivergedCopies;
             captureMemoryBytes = o.captureMemoryBytes;
+            streamWindowBytes = o.streamWindowBytes;
             compaction = o.compaction;
             compactionInterval = o.compactionInterval;
             clock = o.clock;
@@ -360,6 +374,11 @@ public final class PrimaryOptions {
 
         public Builder captureMemoryBytes(long value) {
             captureMemoryBytes = atLeast("captureMemoryBytes", value, 0);
+            return this;
+        }
+
+        public Builder streamWindowBytes(long value) {
+            streamWindowBytes = atLeast("streamWindowBytes", value, 0);
             return this;
         }
 

@@ -65,6 +65,7 @@ final class SegmentFlusher implements Runnable {
     private final String db;
     private final int pageSize;
     private final AckRegistry acks;
+    private final TransactionWindow window;
     private final Events events;
     /** Segments ready to upload, in txid order. */
     private final ArrayDeque<SealedSegment> sealed = new ArrayDeque<>();
@@ -84,7 +85,7 @@ final class SegmentFlusher implements Runnable {
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
     SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
-                   AckRegistry acks, SegmentSpill spill, Events events) {
+                   AckRegistry acks, TransactionWindow window, SegmentSpill spill, Events events) {
         this.writer = writer;
         this.spill = spill;
         this.options = options;
@@ -92,6 +93,7 @@ final class SegmentFlusher implements Runnable {
         this.pageSize = pageSize;
         this.checksumAtEnd = checksumAtStored;
         this.acks = acks;
+        this.window = window;
         this.events = events;
     }
 
@@ -148,11 +150,20 @@ final class SegmentFlusher implements Runnable {
         }
     }
 
-    private static long write(SegmentWriter segment, long txid, long commitMillis, int databasePages, int pageCount,
-                              TransactionPages pages) throws IOException {
+    /** Writes one transaction into {@code segment}, and into the subscribers' window while anyone subscribes. */
+    private long write(SegmentWriter segment, long txid, long commitMillis, int databasePages, int pageCount,
+                       TransactionPages pages) throws IOException {
         segment.begin(txid, commitMillis, databasePages, pageCount);
-        long checksumAfter = pages.writeTo(segment::page);
+        TransactionWindow.Recording recording = window.begin(txid, commitMillis, databasePages, pageCount);
+        long checksumAfter = recording == null ? pages.writeTo(segment::page)
+                : pages.writeTo((pgno, buffer, offset) -> {
+                    segment.page(pgno, buffer, offset);
+                    recording.page(pgno, buffer, offset);
+                });
         segment.end(checksumAfter);
+        if (recording != null) {
+            recording.end(checksumAfter);
+        }
         return checksumAfter;
     }
 
@@ -316,6 +327,7 @@ final class SegmentFlusher implements Runnable {
                 segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent(),
                 (System.nanoTime() - started) / 1_000_000);
         acks.stored(lastTxid);
+        window.stored(lastTxid);
         events.stored(lastTxid, segment.length());
     }
 

@@ -1,0 +1,97 @@
+package io.walship;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+
+/**
+ * One transaction of a primary, as a {@link TransactionSubscriber} receives it: its txid, commit
+ * time, the database's size after it, whether it was in storage when delivered, and its pages,
+ * read once with {@link #readPages}, which also returns the database checksum after it (the
+ * checksum a replica verifies a segment by). Valid during
+ * {@link TransactionSubscriber#onTransaction} only.
+ */
+public final class StreamedTransaction {
+    /** Receives one page image: {@code image} is read-only, page size bytes, valid during the call only. */
+    @FunctionalInterface
+    public interface PageVisitor {
+        void page(int pgno, ByteBuffer image) throws IOException;
+    }
+
+    /** Where the pages come from: memory or a segment being read. */
+    interface Pages {
+        long read(PageVisitor visitor) throws IOException;
+    }
+
+    private final long txid;
+    private final long commitMillis;
+    private final int databasePages;
+    private final int pageCount;
+    private final boolean stored;
+    private final Pages pages;
+    private boolean read;
+
+    StreamedTransaction(long txid, long commitMillis, int databasePages, int pageCount, boolean stored, Pages pages) {
+        this.txid = txid;
+        this.commitMillis = commitMillis;
+        this.databasePages = databasePages;
+        this.pageCount = pageCount;
+        this.stored = stored;
+        this.pages = pages;
+    }
+
+    /** The transaction's txid. */
+    public long txid() {
+        return txid;
+    }
+
+    /** When the primary committed it (its clock). */
+    public Instant commitTime() {
+        return Instant.ofEpochMilli(commitMillis);
+    }
+
+    /** The database's size after it, in pages. */
+    public int databasePages() {
+        return databasePages;
+    }
+
+    /** How many page images it carries (each page once). */
+    public int pageCount() {
+        return pageCount;
+    }
+
+    /**
+     * Whether it was in storage when delivered: a crash of the primary cannot take it back. An
+     * unstored transaction is usually stored moments later; one a crash loses is never stored and
+     * its txid is reused by a later transaction.
+     */
+    public boolean stored() {
+        return stored;
+    }
+
+    /**
+     * Hands each page image to {@code visitor} in order and returns the database checksum after
+     * this transaction. Once per delivery; pages not read are skipped.
+     *
+     * @throws IllegalStateException called a second time
+     */
+    public long readPages(PageVisitor visitor) throws IOException {
+        if (read) {
+            throw new IllegalStateException("pages of txid " + txid + " were read already");
+        }
+        read = true;
+        return pages.read(visitor);
+    }
+
+    /** Skips the pages when the subscriber did not read them (a segment must be read through). */
+    void finish() throws IOException {
+        if (!read) {
+            readPages((pgno, image) -> { });
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "StreamedTransaction[txid=" + txid + ", pages=" + pageCount + ", stored=" + stored + "]";
+    }
+}
