@@ -20,6 +20,7 @@ import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -126,6 +127,7 @@ public final class Primary implements AutoCloseable {
     private final ReadDataSource dataSource;
     private final TransactionWindow window;
     private final List<SubscriptionRunner> subscriptions = new CopyOnWriteArrayList<>();
+    private final List<StreamServer> streams = new CopyOnWriteArrayList<>();
     private final SnapshotTaker snapshots;
     /** Compaction and retention, when this primary runs them; else null. */
     private final BackgroundCompaction compaction;
@@ -475,6 +477,32 @@ public final class Primary implements AutoCloseable {
         return runner;
     }
 
+    /**
+     * Serves this primary's transactions over TCP to replicas in other processes
+     * ({@code ReplicaOptions.stream} with {@link StreamServer#uri()}); a client presents
+     * {@code token} and the txid to start from (docs/FORMAT.md, "Stream hello"), and each
+     * connection is a {@link #subscribe subscription}.
+     * Storage stays the durable record: a replica falls back to it whenever the stream is down or
+     * behind. Closed with the primary, or by closing the returned server.
+     *
+     * @param address where to listen, e.g. {@code new InetSocketAddress("localhost", 0)} for any free port
+     * @param token   what clients must send; not logged
+     */
+    public StreamServer serveStream(InetSocketAddress address, String token) throws IOException {
+        checkUsable();
+        StreamServer server = new StreamServer(this, db, pageSize, acks::storedTxid, address, token);
+        streams.add(server);
+        return server;
+    }
+
+    void onStored(Runnable listener) {
+        window.addStoredListener(listener);
+    }
+
+    void removeOnStored(Runnable listener) {
+        window.removeStoredListener(listener);
+    }
+
     // ---------------------------------------------------------------- checkpoint, snapshot
 
     /**
@@ -680,6 +708,7 @@ public final class Primary implements AutoCloseable {
 
     /** Ends every subscription (PRIMARY_CLOSED unless failed already) and waits for them, a bounded time. */
     private void endSubscriptions() {
+        streams.forEach(StreamServer::close);
         window.end(SubscriptionEndedException.Reason.PRIMARY_CLOSED);
         long deadline = System.nanoTime() + options.closeTimeout().toNanos();
         for (SubscriptionRunner subscription : subscriptions) {

@@ -115,7 +115,7 @@ final class SegmentFlusher implements Runnable {
                 open = new SegmentWriter(pageSize, checksumAtEnd, buffers, spill);
                 openSinceNanos = System.nanoTime();
             }
-            long checksumAfter = write(open, txid, commitMillis, databasePages, pageCount, pages);
+            long checksumAfter = write(open, checksumAtEnd, txid, commitMillis, databasePages, pageCount, pages);
             appended(rawBytes, checksumAfter);
             if (open.rawBodyBytes() >= options.maxSegmentBytes()) {
                 seal();
@@ -137,7 +137,7 @@ final class SegmentFlusher implements Runnable {
         SealedSegment segment;
         long checksumAfter;
         try {
-            checksumAfter = write(alone, txid, commitMillis, databasePages, pageCount, pages);
+            checksumAfter = write(alone, checksumBefore, txid, commitMillis, databasePages, pageCount, pages);
             segment = alone.seal();
         } catch (IOException | RuntimeException e) {
             alone.discard();
@@ -151,10 +151,11 @@ final class SegmentFlusher implements Runnable {
     }
 
     /** Writes one transaction into {@code segment}, and into the subscribers' window while anyone subscribes. */
-    private long write(SegmentWriter segment, long txid, long commitMillis, int databasePages, int pageCount,
-                       TransactionPages pages) throws IOException {
+    private long write(SegmentWriter segment, long checksumBefore, long txid, long commitMillis, int databasePages,
+                       int pageCount, TransactionPages pages) throws IOException {
         segment.begin(txid, commitMillis, databasePages, pageCount);
-        TransactionWindow.Recording recording = window.begin(txid, commitMillis, databasePages, pageCount);
+        TransactionWindow.Recording recording = window.begin(txid, commitMillis, databasePages, pageCount,
+                checksumBefore);
         long checksumAfter = recording == null ? pages.writeTo(segment::page)
                 : pages.writeTo((pgno, buffer, offset) -> {
                     segment.page(pgno, buffer, offset);

@@ -27,15 +27,18 @@ public final class StreamedTransaction {
     private final long commitMillis;
     private final int databasePages;
     private final int pageCount;
+    private final long checksumBefore;
     private final boolean stored;
     private final Pages pages;
     private boolean read;
 
-    StreamedTransaction(long txid, long commitMillis, int databasePages, int pageCount, boolean stored, Pages pages) {
+    StreamedTransaction(long txid, long commitMillis, int databasePages, int pageCount, long checksumBefore,
+                        boolean stored, Pages pages) {
         this.txid = txid;
         this.commitMillis = commitMillis;
         this.databasePages = databasePages;
         this.pageCount = pageCount;
+        this.checksumBefore = checksumBefore;
         this.stored = stored;
         this.pages = pages;
     }
@@ -58,6 +61,11 @@ public final class StreamedTransaction {
     /** How many page images it carries (each page once). */
     public int pageCount() {
         return pageCount;
+    }
+
+    /** The database checksum before it: what a copy must hold to apply it (DatabaseChecksum, docs/FORMAT.md). */
+    public long checksumBefore() {
+        return checksumBefore;
     }
 
     /**

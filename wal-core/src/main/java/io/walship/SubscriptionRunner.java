@@ -163,7 +163,8 @@ final class SubscriptionRunner implements Subscription, Runnable {
     private void deliverHeld(TransactionWindow.Held h) throws IOException {
         int pageSize = h.pageCount() == 0 ? 0 : h.images().length / h.pageCount();
         boolean stored = h.txid() <= window.storedTxid();
-        hand(new StreamedTransaction(h.txid(), h.commitMillis(), h.databasePages(), h.pageCount(), stored,
+        hand(new StreamedTransaction(h.txid(), h.commitMillis(), h.databasePages(), h.pageCount(), h.checksumBefore(),
+                stored,
                 visitor -> {
                     ByteBuffer images = ByteBuffer.wrap(h.images()).asReadOnlyBuffer();
                     for (int i = 0; i < h.pageCount(); i++) {
@@ -183,7 +184,7 @@ final class SubscriptionRunner implements Subscription, Runnable {
                     continue; // before where the subscriber is: skipped with its pages
                 }
                 hand(new StreamedTransaction(txn.txid(), txn.commitMillis(), txn.databasePages(), txn.pageCount(),
-                        true, visitor -> segment.readPages((pgno, image) ->
+                        segment.checksumAfter(), true, visitor -> segment.readPages((pgno, image) ->
                         visitor.page(pgno, ByteBuffer.wrap(image).asReadOnlyBuffer()))));
             }
         }

@@ -73,6 +73,7 @@ class SubscriptionTest {
             if (sleepMillis > 0) {
                 Thread.sleep(sleepMillis);
             }
+            assertThat(txn.checksumBefore()).as("checksum before txid %d", txn.txid()).isEqualTo(checksum.value());
             checksum.resize(txn.databasePages());
             file.truncate((long) txn.databasePages() * pageSize);
             long recorded = txn.readPages((pgno, image) -> {

@@ -113,6 +113,8 @@ public final class Replica implements AutoCloseable {
     /** System.nanoTime() when a read of storage last found nothing after this replica's txid; 0: never. */
     private volatile long caughtUpNanos;
     private Thread follower;
+    /** The primary's live stream, while following with {@link ReplicaOptions#stream()}; else null. */
+    private volatile StreamFeed feed;
     /** Why the last attempt to apply failed (a WalshipException), since the first of the run; null after a success. */
     private volatile Problem lastError;
     private volatile long lastPollMillis = -1;
@@ -308,6 +310,10 @@ public final class Replica implements AutoCloseable {
             throw new IllegalStateException("replica is closed: db=" + db);
         }
         if (follower == null) {
+            options.stream().ifPresent(uri -> {
+                feed = new StreamFeed(db, uri, options.streamToken(), file::txid, this::storageChanged);
+                feed.start();
+            });
             follower = new Thread(this::followLoop, "walship-follower-" + db);
             follower.setDaemon(true);
             follower.start();
@@ -341,6 +347,14 @@ public final class Replica implements AutoCloseable {
     static final long PROBE_INTERVAL_MILLIS = 30_000;
     /** Copies of replica files that left storage's history kept beside them, newest first. */
     private static final int KEEP_DIVERGED_COPIES = 3;
+    /**
+     * How long a replica whose stream is in sync goes without asking storage itself. The stream
+     * speaks for one primary: should another have taken storage over (split brain) while this
+     * one has not noticed yet, storage is where the truth is, at most this late.
+     */
+    private static final long STREAM_STORAGE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** When this replica last asked storage for its next txid (System.nanoTime()). Guarded by applyLock. */
+    private long lastStorageLookNanos = System.nanoTime();
     /** When this replica last looked for compacted objects; 0: never. Guarded by applyLock. */
     private long lastProbeNanos;
 
@@ -369,15 +383,29 @@ public final class Replica implements AutoCloseable {
                     boolean probe = probeDue() || probeNow;
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
                         long askedNanos = System.nanoTime();
-                        Optional<FetchedSegment> fetched = LogLookup.fetch(storage, next, probe,
-                                SegmentSpill.besideDatabase(path), Math.max(0, memoryLeft));
-                        lastPollMillis = options.clock().millis();
-                        if (fetched.isEmpty()) {
-                            caughtUpAt = askedNanos; // storage held nothing newer when asked
-                            break;
+                        StreamFeed pushing = feed;
+                        Optional<FetchedSegment> fetched = pushing == null ? Optional.empty() : pushing.take(next);
+                        if (fetched.isEmpty() && pushing != null) {
+                            Optional<Long> vouched = pushing.inSyncAfter(next - 1);
+                            boolean storageChecked = askedNanos - lastStorageLookNanos < STREAM_STORAGE_CHECK_NANOS;
+                            if (vouched.isPresent() && storageChecked) {
+                                caughtUpAt = vouched.get(); // the stream says storage has nothing newer
+                                lastPollMillis = options.clock().millis();
+                                break;
+                            }
                         }
-                        // behind a compacted object, the next segments are likely compacted too
-                        probe = !fetched.get().key().equals(ObjectKey.segment(next));
+                        if (fetched.isEmpty()) {
+                            lastStorageLookNanos = askedNanos;
+                            fetched = LogLookup.fetch(storage, next, probe, SegmentSpill.besideDatabase(path),
+                                    Math.max(0, memoryLeft));
+                            lastPollMillis = options.clock().millis();
+                            if (fetched.isEmpty()) {
+                                caughtUpAt = askedNanos; // storage held nothing newer when asked
+                                break;
+                            }
+                            // behind a compacted object, the next segments are likely compacted too
+                            probe = !fetched.get().key().equals(ObjectKey.segment(next));
+                        }
                         try {
                             next = lastTxidOf(fetched.get()) + 1;
                         } catch (WalshipException e) {
@@ -870,6 +898,10 @@ public final class Replica implements AutoCloseable {
             }
         }
         listeners.close();
+        StreamFeed pushing = feed;
+        if (pushing != null) {
+            pushing.close();
+        }
         synchronized (applyLock) {
             closeAll(ownership, file, lock, readers);
         }

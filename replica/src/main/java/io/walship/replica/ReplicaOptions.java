@@ -2,8 +2,10 @@ package io.walship.replica;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.net.URI;
 import java.time.InstantSource;
 import java.util.Objects;
+import java.util.Optional;
 
 /** How a {@link Replica} follows storage. Immutable; see {@link #builder()}. */
 public final class ReplicaOptions {
@@ -12,6 +14,8 @@ public final class ReplicaOptions {
     private final int readConnections;
     private final MeterRegistry meterRegistry;
     private final InstantSource clock;
+    private final URI stream;
+    private final String streamToken;
 
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
@@ -19,6 +23,8 @@ public final class ReplicaOptions {
         this.readConnections = b.readConnections;
         this.meterRegistry = b.meterRegistry;
         this.clock = b.clock;
+        this.stream = b.stream;
+        this.streamToken = b.streamToken;
     }
 
     /** Polls every 25 ms, four read connections. */
@@ -64,10 +70,26 @@ public final class ReplicaOptions {
         return clock;
     }
 
+    /**
+     * The primary's live stream ({@code Primary.serveStream}) a following replica applies
+     * transactions from as soon as they are stored, without asking storage; empty: storage only.
+     * Whenever the stream is down, behind or damaged, the replica reads storage as without it, and
+     * connects again.
+     */
+    public Optional<URI> stream() {
+        return Optional.ofNullable(stream);
+    }
+
+    /** The token the stream asks for; never logged. */
+    String streamToken() {
+        return streamToken;
+    }
+
     @Override
     public String toString() {
         return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
-                + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null) + "]";
+                + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null)
+                + ", stream=" + stream + "]";
     }
 
     /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
@@ -77,6 +99,8 @@ public final class ReplicaOptions {
         private int readConnections = 4;
         private MeterRegistry meterRegistry;
         private InstantSource clock = InstantSource.system();
+        private URI stream;
+        private String streamToken;
 
         private Builder() {
         }
@@ -87,6 +111,24 @@ public final class ReplicaOptions {
             readConnections = o.readConnections;
             meterRegistry = o.meterRegistry;
             clock = o.clock;
+            stream = o.stream;
+            streamToken = o.streamToken;
+        }
+
+        /**
+         * Follows the primary's live stream at {@code uri}, {@code walship://host:port} (what
+         * {@code StreamServer.uri()} says), sending {@code token}; null turns it off.
+         */
+        public Builder stream(URI uri, String token) {
+            if (uri != null && (token == null || token.isBlank())) {
+                throw new IllegalArgumentException("a stream needs the token its primary serves it with");
+            }
+            if (uri != null && (!"walship".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0)) {
+                throw new IllegalArgumentException("a stream URI is walship://host:port, got " + uri);
+            }
+            stream = uri;
+            streamToken = uri == null ? null : token;
+            return this;
         }
 
         /**

@@ -157,6 +157,35 @@ public final class FormatLayout {
     /** Where the page hashes start: one u64 per page, page 1 first. */
     public static final int CHECKPOINT_PAGE_HASHES_OFFSET = 2 * CHECKPOINT_SLOT_STRIDE;
 
+    // ---- stream frame (a primary's live stream over HTTP; nothing stored) ----
+    /** "WSTM": walship stream frame. */
+    public static final int STREAM_FRAME_MAGIC = 0x5753544D;
+    public static final int STREAM_MAGIC_OFFSET = 0;
+    public static final int STREAM_KIND_OFFSET = STREAM_MAGIC_OFFSET + Integer.BYTES;
+    public static final int STREAM_STORED_TXID_OFFSET = STREAM_KIND_OFFSET + Byte.BYTES;
+    public static final int STREAM_LENGTH_OFFSET = STREAM_STORED_TXID_OFFSET + Long.BYTES;
+    /** CRC32C of the frame header's bytes before it. */
+    public static final int STREAM_HEADER_CRC_OFFSET = STREAM_LENGTH_OFFSET + Integer.BYTES;
+    public static final int STREAM_FRAME_HEADER_SIZE = STREAM_HEADER_CRC_OFFSET + Integer.BYTES;
+    /** Frame kind: the payload is a segment (this format's layout) of consecutive transactions. */
+    public static final byte STREAM_KIND_SEGMENT = 1;
+    /** Frame kind: no payload; says the stored txid (sent when it moves, and as a heartbeat). */
+    public static final byte STREAM_KIND_STORED = 2;
+    /** Frame kind: the stream ends; the payload is the reason, UTF-8. */
+    public static final byte STREAM_KIND_END = 3;
+    /** The largest payload a reader accepts. */
+    public static final int STREAM_MAX_PAYLOAD = 64 << 20;
+    /** "WSHL": what a stream client sends first. */
+    public static final int STREAM_HELLO_MAGIC = 0x5753484C;
+    public static final short STREAM_VERSION = 1;
+    public static final int STREAM_HELLO_MAGIC_OFFSET = 0;
+    public static final int STREAM_HELLO_VERSION_OFFSET = STREAM_HELLO_MAGIC_OFFSET + Integer.BYTES;
+    public static final int STREAM_HELLO_FROM_OFFSET = STREAM_HELLO_VERSION_OFFSET + Short.BYTES;
+    public static final int STREAM_HELLO_TOKEN_LENGTH_OFFSET = STREAM_HELLO_FROM_OFFSET + Long.BYTES;
+    public static final int STREAM_HELLO_SIZE = STREAM_HELLO_TOKEN_LENGTH_OFFSET + Short.BYTES;
+    /** The longest token a server reads. */
+    public static final int STREAM_MAX_TOKEN_BYTES = 4096;
+
     public static final int MIN_PAGE_SIZE = 512;
     public static final int MAX_PAGE_SIZE = 65536;
 

@@ -49,6 +49,19 @@ class FormatLayoutTest {
     }
 
     @Test
+    void streamFrameTable_matchesConstants() throws IOException {
+        assertFields("## Stream frame",
+                FormatLayout.STREAM_MAGIC_OFFSET, 4, FormatLayout.STREAM_KIND_OFFSET, 1,
+                FormatLayout.STREAM_STORED_TXID_OFFSET, 8, FormatLayout.STREAM_LENGTH_OFFSET, 4,
+                FormatLayout.STREAM_HEADER_CRC_OFFSET, 4);
+        assertThat(FormatLayout.STREAM_FRAME_HEADER_SIZE).isEqualTo(21);
+        assertFields("## Stream hello",
+                FormatLayout.STREAM_HELLO_MAGIC_OFFSET, 4, FormatLayout.STREAM_HELLO_VERSION_OFFSET, 2,
+                FormatLayout.STREAM_HELLO_FROM_OFFSET, 8, FormatLayout.STREAM_HELLO_TOKEN_LENGTH_OFFSET, 2);
+        assertThat(FormatLayout.STREAM_HELLO_SIZE).isEqualTo(16);
+    }
+
+    @Test
     void transactionRecordTable_matchesConstants() throws IOException {
         assertFields("### Transaction record (inside the decompressed body)",
                 FormatLayout.TXN_TXID_OFFSET, 8, FormatLayout.TXN_COMMIT_MILLIS_OFFSET, 8,

@@ -36,6 +36,11 @@ public final class FetchedSegment implements Closeable {
         this.length = length;
     }
 
+    /** A segment already in memory (received from a primary's stream), named {@code key} in errors. */
+    public static FetchedSegment inMemory(String key, byte[] bytes) {
+        return new FetchedSegment(key, bytes, null, bytes.length);
+    }
+
     /**
      * Streams {@code key} from storage: into memory while it fits {@code memoryBytes}, else into a
      * new file in {@code spillDirectory}. Empty when storage does not hold the key.

@@ -1,0 +1,249 @@
+package io.walship.replica;
+
+import io.walship.WalshipException;
+import io.walship.format.FormatLayout;
+import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.StreamFrames;
+import io.walship.internal.restore.FetchedSegment;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A replica's connection to its primary's live stream: receives segments, checks each whole, and
+ * holds them until the replica applies them. Storage stays the record: whatever this lacks, the
+ * replica reads there. Thread-safe; one thread of its own.
+ */
+final class StreamFeed implements AutoCloseable {
+    /*
+     * The feed connects from the replica's next txid and keeps what arrives in order: a segment
+     * that does not start where the previous one ended, or that fails its check (trailer,
+     * structure: the whole segment is decoded once on arrival), drops the connection and
+     * everything held from it, and the feed connects again from the replica's txid. A primary
+     * silent for READ_TIMEOUT (it sends a frame every second) counts as gone. A segment is
+     * handed over only once the stored txid the primary sent covers it, so a replica never shows
+     * a transaction a crash of the primary could take back. "In sync" (connected, a frame within
+     * the last HEARTBEAT_GRACE, nothing held beyond the next txid) tells the replica that storage
+     * holds nothing it lacks beyond what the feed holds: it then skips asking storage. A refused
+     * token is logged and retried at the longest backoff: an operator has to fix it.
+     */
+    private static final Logger log = LoggerFactory.getLogger(StreamFeed.class);
+    private static final long HEARTBEAT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private static final long MAX_HELD_BYTES = 64L << 20;
+    private static final long MIN_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    private static final int READ_TIMEOUT_MILLIS = 3_000;
+
+    private final String db;
+    private final URI uri;
+    private final String token;
+    private final LongSupplier appliedTxid;
+    private final Runnable arrived;
+    private final Thread thread;
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
+    private long heldBytes;
+    private long storedTxid = -1;
+    private boolean connected;
+    private long lastFrameNanos;
+    private volatile boolean closed;
+    private volatile Socket socket;
+    /** The last connection failure logged, so a primary that stays down is logged once. */
+    private String lastError;
+
+    private record Held(FetchedSegment segment, long firstTxid, long lastTxid, long bytes) {
+    }
+
+    /**
+     * @param appliedTxid the replica's txid: the feed connects from the one after it
+     * @param arrived     called when something the replica may apply arrived
+     */
+    StreamFeed(String db, URI uri, String token, LongSupplier appliedTxid, Runnable arrived) {
+        this.db = db;
+        this.uri = uri;
+        this.token = token;
+        this.appliedTxid = appliedTxid;
+        this.arrived = arrived;
+        this.thread = new Thread(this::run, "walship-stream-" + db);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /**
+     * The held segment starting at {@code txid}, once stored; segments before it are dropped.
+     * Empty when it has not arrived, is not stored yet, or the feed holds something else.
+     */
+    synchronized Optional<FetchedSegment> take(long txid) {
+        while (!held.isEmpty() && held.peekFirst().firstTxid() < txid) {
+            Held stale = held.removeFirst(); // applied from storage meanwhile
+            heldBytes -= stale.bytes();
+            drop(stale);
+        }
+        Held first = held.peekFirst();
+        if (first == null || first.firstTxid() != txid || first.lastTxid() > storedTxid) {
+            return Optional.empty();
+        }
+        held.removeFirst();
+        heldBytes -= first.bytes();
+        return Optional.of(first.segment());
+    }
+
+    /**
+     * When the stream last vouched that the primary had nothing stored beyond {@code txid} but
+     * what it holds (System.nanoTime()), or empty when it cannot say (down, silent, behind).
+     */
+    synchronized Optional<Long> inSyncAfter(long txid) {
+        boolean fresh = connected && System.nanoTime() - lastFrameNanos < HEARTBEAT_GRACE_NANOS;
+        Held first = held.peekFirst();
+        boolean nothingMissing = storedTxid <= txid || (first != null && first.firstTxid() == txid + 1);
+        return fresh && nothingMissing ? Optional.of(lastFrameNanos) : Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Socket open = socket;
+        if (open != null) {
+            try {
+                open.close(); // unblocks the read
+            } catch (IOException e) {
+                log.debug("stream socket not closed db={} error={}", db, e.toString());
+            }
+        }
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            held.forEach(this::drop);
+            held.clear();
+        }
+    }
+
+    private void run() {
+        long backoff = MIN_BACKOFF_MILLIS;
+        while (!closed) {
+            long from = appliedTxid.getAsLong() + 1;
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), CONNECT_TIMEOUT_MILLIS);
+                socket.setTcpNoDelay(true);
+                socket.setSoTimeout(READ_TIMEOUT_MILLIS); // the primary sends a frame at least every second
+                this.socket = socket;
+                OutputStream out = new BufferedOutputStream(socket.getOutputStream());
+                StreamFrames.writeHello(out, from, token);
+                out.flush();
+                String ended = read(new BufferedInputStream(socket.getInputStream(), 64 << 10), from);
+                boolean refused = ended.startsWith("wrong or missing token") || ended.startsWith("unsupported");
+                if (refused) {
+                    log.warn("stream refused db={} uri={} reason={} (the replica reads storage meanwhile)", db, uri,
+                            ended);
+                    backoff = MAX_BACKOFF_MILLIS;
+                } else {
+                    log.info("stream ended db={} reason={}", db, ended);
+                    backoff = MIN_BACKOFF_MILLIS;
+                }
+            } catch (IOException | WalshipException e) {
+                if (!closed && !e.toString().equals(lastError)) { // once per kind of failure, not per retry
+                    log.info("stream lost db={} error={} (reading storage meanwhile)", db, e.toString());
+                }
+                lastError = e.toString();
+            } finally {
+                socket = null;
+                disconnected();
+            }
+            if (!closed) {
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            }
+        }
+    }
+
+    /** Reads frames until the stream ends (the reason) or breaks (thrown). */
+    private String read(InputStream in, long from) throws IOException {
+        long expected = from;
+        boolean announced = false;
+        while (!closed) {
+            Optional<StreamFrames.Frame> next = StreamFrames.read(in, uri.toString());
+            if (next.isEmpty()) {
+                return "closed by the primary";
+            }
+            StreamFrames.Frame frame = next.get();
+            if (frame.kind() == FormatLayout.STREAM_KIND_END) {
+                return new String(frame.payload(), StandardCharsets.UTF_8);
+            }
+            if (!announced) {
+                log.info("stream connected db={} uri={} from={}", db, uri, from);
+                lastError = null;
+                announced = true;
+            }
+            if (frame.kind() == FormatLayout.STREAM_KIND_SEGMENT) {
+                expected = hold(frame.payload(), expected);
+            }
+            synchronized (this) {
+                connected = true;
+                storedTxid = Math.max(storedTxid, frame.storedTxid());
+                lastFrameNanos = System.nanoTime();
+            }
+            arrived.run();
+        }
+        return "closed";
+    }
+
+    /** Checks a received segment whole and holds it; returns the txid the next one must start at. */
+    private long hold(byte[] payload, long expected) throws IOException {
+        FetchedSegment segment = FetchedSegment.inMemory("stream:" + uri, payload);
+        long first;
+        long last;
+        try (SegmentReader reader = segment.open()) {
+            first = reader.firstTxid();
+            last = reader.lastTxid();
+            while (reader.nextTransaction() != null) {
+                reader.readPages((pgno, image) -> { });
+            }
+        }
+        if (first != expected) {
+            throw new IOException("stream segment starts at txid " + first + ", expected " + expected);
+        }
+        synchronized (this) {
+            if (heldBytes + payload.length > MAX_HELD_BYTES) {
+                throw new IOException("the replica applies slower than the stream delivers: " + heldBytes
+                        + " bytes held");
+            }
+            held.addLast(new Held(segment, first, last, payload.length));
+            heldBytes += payload.length;
+        }
+        return last + 1;
+    }
+
+    private synchronized void disconnected() {
+        connected = false;
+        held.forEach(this::drop);
+        held.clear();
+        heldBytes = 0;
+    }
+
+    private void drop(Held h) {
+        h.segment().close();
+    }
+}
