@@ -53,7 +53,8 @@ public final class BenchRunner {
         Map<String, double[]> writeScores = new LinkedHashMap<>();
         for (ChainedOptionsBuilder writeRun : List.of(
                 options(quick).forks(quick ? 1 : 2) // two JVMs each: the registry's cost is a few percent at most
-                        .param("workload", "insert").param("engine", "sqlite", "walship", "walship-metrics"),
+                        .param("workload", "insert")
+                        .param("engine", "sqlite", "walship", "walship-metrics", "walship-subscribed4"),
                 options(quick).forks(quick ? 1 : 2) // errors above 10% with one fork on a noisy 2-core VM
                         .param("workload", "batch100", "update").param("engine", "sqlite", "walship"))) {
             collectWriteScores(run(writeRun.include("io\\.walship\\.bench\\.WriteBenchmark\\.")
@@ -65,7 +66,8 @@ public final class BenchRunner {
             double[] r = ratio(writeScores, "walship/" + workload, "sqlite/" + workload);
             if (r[1] > 0.10 * r[0]) {
                 int forks = quick ? 2 : 3;
-                String[] engines = workload.equals("insert") ? new String[] {"sqlite", "walship", "walship-metrics"}
+                String[] engines = workload.equals("insert")
+                        ? new String[] {"sqlite", "walship", "walship-metrics", "walship-subscribed4"}
                         : new String[] {"sqlite", "walship"};
                 Map<String, double[]> again = new LinkedHashMap<>();
                 collectWriteScores(run(options(quick).forks(forks).include("io\\.walship\\.bench\\.WriteBenchmark\\.")
@@ -111,6 +113,15 @@ public final class BenchRunner {
         results.put("metrics_added_us_per_txn", Measurements.round(micros(writeScores, "walship-metrics/insert")
                 - micros(writeScores, "walship/insert"), 2));
         notes.put("metrics_added_us_per_txn", "time per transaction the registry adds, in µs (insert)");
+        double[] subscribed = ratio(writeScores, "walship-subscribed4/insert", "sqlite/insert");
+        double[] subscribersCost = ratio(writeScores, "walship-subscribed4/insert", "walship/insert");
+        results.put("async_write_ratio_subscribers4", Measurements.round(subscribed[0], 3));
+        results.put("async_write_ratio_subscribers4_error", Measurements.round(subscribed[1], 3));
+        notes.put("async_write_ratio_subscribers4", "as async_write_ratio, with four Primary.subscribe subscribers"
+                + " reading every transaction's pages, in the same JMH run");
+        results.put("subscribers4_write_ratio", Measurements.round(subscribersCost[0], 3));
+        results.put("subscribers4_write_ratio_error", Measurements.round(subscribersCost[1], 3));
+        notes.put("subscribers4_write_ratio", "walship with four subscribers ÷ walship without; target >= 0.95");
 
         Map<String, Double> meterCost = new LinkedHashMap<>();
         for (RunResult r : run(options(quick).include("io\\.walship\\.bench\\.MeterCostBenchmark\\."))) {
@@ -149,6 +160,7 @@ public final class BenchRunner {
         Measurements measurements = new Measurements(quick);
         measurements.restoreAndHeap();
         measurements.replicaLag();
+        measurements.pushLag();
         measurements.requests();
         measurements.bigTransaction();
         SimulatedDay.measure(measurements, quick);

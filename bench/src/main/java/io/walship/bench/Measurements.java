@@ -7,6 +7,7 @@ import io.walship.Durability;
 import io.walship.OpenOutcome;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.StreamServer;
 import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
 import io.walship.metrics.WalshipMeter;
@@ -18,6 +19,7 @@ import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -27,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -243,6 +246,90 @@ final class Measurements {
                 notes.put("replica_tables_map_ms", "the first applied listener: the page-to-table map built from"
                         + " dbstat over a " + round(Files.size(replica.path()) / 1048576.0, 1) + " MiB replica"
                         + " (one table, one index), file in the page cache; linear in the database's size");
+            }
+        } finally {
+            BenchDatabase.delete(dir);
+        }
+    }
+
+    /**
+     * push_lag_p50_ms / p99: a DURABLE primary serving its stream commits 1000 txn/s; a replica in
+     * another JVM follows the stream (storage polled every second only as the fallback).
+     */
+    void pushLag() throws Exception {
+        int seconds = quick ? 5 : 20;
+        int rate = 1000;
+        Path dir = BenchDatabase.tempDir("push");
+        try {
+            Storage storage = FileSystemStorage.open(dir.resolve("storage"));
+            try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable());
+                 StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), "bench")) {
+                primary.write(BenchDatabase::createSchema).get();
+                ChildJvm child = ChildJvm.start(List.of("-Xmx256m"), PushFollower.class,
+                        dir.resolve("storage").toString(), dir.resolve("replica.db").toString(),
+                        stream.uri().toString(), "bench");
+                try {
+                    String open = child.readLine();
+                    if (open == null || !open.startsWith("OPEN ")) {
+                        throw new IOException("push follower did not start: " + open);
+                    }
+                    int total = seconds * rate;
+                    long[] committedNanos = new long[total];
+                    long[] txids = new long[total];
+                    List<long[]> visible = new CopyOnWriteArrayList<>();
+                    Thread reader = new Thread(() -> {
+                        try {
+                            for (String line = child.readLine(); line != null; line = child.readLine()) {
+                                String[] parts = line.split(" ");
+                                visible.add(new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])});
+                            }
+                        } catch (IOException e) {
+                            // the child was killed
+                        }
+                    });
+                    reader.setDaemon(true);
+                    reader.start();
+                    Random random = new Random(9);
+                    long start = System.nanoTime();
+                    for (int i = 0; i < total; i++) {
+                        long due = start + i * (1_000_000_000L / rate);
+                        while (System.nanoTime() < due) {
+                            LockSupport.parkNanos(Math.max(1, due - System.nanoTime()));
+                        }
+                        Ack<Void> ack = primary.write(conn -> {
+                            try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
+                                BenchDatabase.bindRow(insert, random);
+                                insert.executeUpdate();
+                            }
+                        });
+                        committedNanos[i] = System.nanoTime();
+                        txids[i] = ack.txid();
+                    }
+                    long last = txids[total - 1];
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while ((visible.isEmpty() || visible.get(visible.size() - 1)[0] < last)
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                    }
+                    long[] lags = new long[total];
+                    int v = 0;
+                    List<long[]> seen = List.copyOf(visible);
+                    for (int i = 0; i < total; i++) {
+                        while (v < seen.size() && seen.get(v)[0] < txids[i]) {
+                            v++;
+                        }
+                        lags[i] = v < seen.size() ? seen.get(v)[1] - committedNanos[i] : Long.MAX_VALUE;
+                    }
+                    Arrays.sort(lags);
+                    results.put("push_lag_p50_ms", round(lags[total / 2] / 1e6, 2));
+                    results.put("push_lag_p99_ms", round(lags[(int) (total * 0.99)] / 1e6, 2));
+                    results.put("push_lag_max_ms", round(lags[total - 1] / 1e6, 2));
+                    notes.put("push_lag_p99_ms", "commit on a DURABLE primary (file storage) to visible on a replica"
+                            + " in another JVM following the primary's stream (it applies a transaction once the"
+                            + " stream says it is stored); " + rate + " txn/s for " + seconds + " s; target <= 2");
+                } finally {
+                    child.kill();
+                }
             }
         } finally {
             BenchDatabase.delete(dir);

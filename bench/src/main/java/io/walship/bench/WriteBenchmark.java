@@ -32,8 +32,11 @@ import org.sqlite.SQLiteConfig;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class WriteBenchmark {
-    /** sqlite: plain sqlite-jdbc; walship: an ASYNC primary; walship-metrics: one with a Prometheus registry. */
-    @Param({"sqlite", "walship", "walship-metrics"})
+    /**
+     * sqlite: plain sqlite-jdbc; walship: an ASYNC primary; walship-metrics: one with a Prometheus
+     * registry; walship-subscribed4: one with four subscribers reading every transaction's pages.
+     */
+    @Param({"sqlite", "walship", "walship-metrics", "walship-subscribed4"})
     public String engine;
 
     /** insert: one row per transaction; batch100: 100 rows; update: one indexed update. */
@@ -66,6 +69,11 @@ public class WriteBenchmark {
                 BenchDatabase.createSchema(c);
                 BenchDatabase.fill(c, prefillBytes, new Random(1));
             });
+            if (engine.equals("walship-subscribed4")) {
+                for (int i = 0; i < 4; i++) {
+                    primary.subscribe(primary.txid() + 1, txn -> txn.readPages((pgno, image) -> { }));
+                }
+            }
             // the writer connection outlives each write: statements prepared on it stay valid
             conn = primary.writeAndReturn(c -> c).peek();
         }
