@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -289,22 +290,7 @@ final class Measurements {
                     });
                     reader.setDaemon(true);
                     reader.start();
-                    Random random = new Random(9);
-                    long start = System.nanoTime();
-                    for (int i = 0; i < total; i++) {
-                        long due = start + i * (1_000_000_000L / rate);
-                        while (System.nanoTime() < due) {
-                            LockSupport.parkNanos(Math.max(1, due - System.nanoTime()));
-                        }
-                        Ack<Void> ack = primary.write(conn -> {
-                            try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
-                                BenchDatabase.bindRow(insert, random);
-                                insert.executeUpdate();
-                            }
-                        });
-                        committedNanos[i] = System.nanoTime();
-                        txids[i] = ack.txid();
-                    }
+                    writeAtRate(primary, rate, new Random(9), committedNanos, txids);
                     long last = txids[total - 1];
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                     while ((visible.isEmpty() || visible.get(visible.size() - 1)[0] < last)
@@ -333,6 +319,29 @@ final class Measurements {
             }
         } finally {
             BenchDatabase.delete(dir);
+        }
+    }
+
+    /**
+     * Commits one single-row insert every 1/rate s (without waiting for its ack), recording when
+     * each commit returned and its txid, for as many as the arrays hold.
+     */
+    private static void writeAtRate(Primary primary, int rate, Random random, long[] committedNanos, long[] txids)
+            throws SQLException {
+        long start = System.nanoTime();
+        for (int i = 0; i < txids.length; i++) {
+            long due = start + i * (1_000_000_000L / rate);
+            while (System.nanoTime() < due) {
+                LockSupport.parkNanos(Math.max(1, due - System.nanoTime()));
+            }
+            Ack<Void> ack = primary.write(conn -> {
+                try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
+                    BenchDatabase.bindRow(insert, random);
+                    insert.executeUpdate();
+                }
+            });
+            committedNanos[i] = System.nanoTime();
+            txids[i] = ack.txid();
         }
     }
 
@@ -374,22 +383,7 @@ final class Measurements {
                         }
                     });
                     measure.start();
-                    Random random = new Random(5);
-                    long start = System.nanoTime();
-                    for (int i = 0; i < total; i++) {
-                        long due = start + i * (1_000_000_000L / rate);
-                        while (System.nanoTime() < due) {
-                            LockSupport.parkNanos(Math.max(1, due - System.nanoTime()));
-                        }
-                        Ack<Void> ack = primary.write(conn -> {
-                            try (PreparedStatement insert = conn.prepareStatement(BenchDatabase.INSERT)) {
-                                BenchDatabase.bindRow(insert, random);
-                                insert.executeUpdate();
-                            }
-                        });
-                        committedNanos[i] = System.nanoTime();
-                        txids[i] = ack.txid();
-                    }
+                    writeAtRate(primary, rate, new Random(5), committedNanos, txids);
                     measure.join(TimeUnit.SECONDS.toMillis(60));
                     long[] sorted = lagNanos.clone();
                     Arrays.sort(sorted);
