@@ -79,23 +79,24 @@ public final class StreamedTransaction {
 
     /**
      * Hands each page image to {@code visitor} in order and returns the database checksum after
-     * this transaction. Once per delivery; pages not read are skipped.
+     * this transaction. Once per delivery, during it; pages not read are skipped.
      *
-     * @throws IllegalStateException called a second time
+     * @throws IllegalStateException called a second time, or after the delivery returned
      */
     public long readPages(PageVisitor visitor) throws IOException {
         if (read) {
-            throw new IllegalStateException("pages of txid " + txid + " were read already");
+            throw new IllegalStateException("pages of txid " + txid + " can be read once, during its delivery");
         }
         read = true;
         return pages.read(visitor);
     }
 
-    /** Skips the pages when the subscriber did not read them (a segment must be read through). */
-    void finish() throws IOException {
-        if (!read) {
-            readPages((pgno, image) -> { });
-        }
+    /**
+     * Ends the delivery: the pages cannot be read any more (a segment reader has moved on, and
+     * skips pages nobody read by itself).
+     */
+    void finish() {
+        read = true;
     }
 
     @Override

@@ -176,13 +176,10 @@ final class SubscriptionRunner implements Subscription, Runnable {
 
     /** Delivers the stored object holding {@code next}, from {@code next} on. */
     private void readStorage() throws IOException {
-        try (FetchedSegment fetched = fetchHolding(next);
-             SegmentReader segment = fetched.open()) {
+        try (Opened opened = openAt(next)) {
+            SegmentReader segment = opened.reader();
             for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null && !cancelled;
                  txn = segment.nextTransaction()) {
-                if (txn.txid() < next) {
-                    continue; // before where the subscriber is: skipped with its pages
-                }
                 hand(new StreamedTransaction(txn.txid(), txn.commitMillis(), txn.databasePages(), txn.pageCount(),
                         segment.checksumAfter(), true, visitor -> segment.readPages((pgno, image) ->
                         visitor.page(pgno, ByteBuffer.wrap(image).asReadOnlyBuffer()))));
@@ -190,11 +187,26 @@ final class SubscriptionRunner implements Subscription, Runnable {
         }
     }
 
-    private FetchedSegment fetchHolding(long txid) throws IOException {
+    /** A stored object fetched and opened so that its reader's first transaction is the one asked for. */
+    private record Opened(FetchedSegment fetched, SegmentReader reader) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try (fetched) {
+                reader.close();
+            }
+        }
+    }
+
+    /**
+     * Opens the object holding {@code txid}, positioned there (the reader skips what comes before,
+     * as for a restore): one GET when {@code txid} begins a segment or a compacted block, else the
+     * catalog's candidates, as StoredLog does. Each object is checked whole once.
+     */
+    private Opened openAt(long txid) throws IOException {
         Optional<FetchedSegment> start = LogLookup.fetch(storage, txid, true, spillDirectory,
                 FetchedSegment.DEFAULT_MEMORY_BYTES);
         if (start.isPresent()) {
-            return start.get();
+            return open(start.get());
         }
         for (LogCatalog.LogObject candidate : LogCatalog.list(storage).candidatesFor(txid, 4)) {
             Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, candidate.storageKey(), spillDirectory,
@@ -202,17 +214,22 @@ final class SubscriptionRunner implements Subscription, Runnable {
             if (fetched.isEmpty()) {
                 continue;
             }
-            try (SegmentReader segment = fetched.get().open()) {
-                if (segment.firstTxid() <= txid && txid <= segment.lastTxid()) {
-                    return fetched.get();
-                }
-            } catch (IOException | RuntimeException e) {
-                fetched.get().close();
-                throw e;
+            Opened opened = open(fetched.get().startAfter(txid - 1));
+            if (opened.reader().firstTxid() == txid) {
+                return opened;
             }
-            fetched.get().close();
+            opened.close();
         }
         throw new TxidGapException(ObjectKey.segment(txid), txid, -1); // removed by retention, or never stored
+    }
+
+    private static Opened open(FetchedSegment fetched) throws IOException {
+        try {
+            return new Opened(fetched, fetched.open());
+        } catch (IOException | RuntimeException e) {
+            fetched.close();
+            throw e;
+        }
     }
 
     /** Hands one transaction over; the subscriber's failure ends the subscription. */
