@@ -59,6 +59,8 @@ public final class StreamServer implements AutoCloseable {
     private final ServerSocket socket;
     private final ExecutorService threads;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /** Connections whose subscription is in place: every transaction committed from now on reaches them. */
+    private final AtomicInteger subscribed = new AtomicInteger();
     private final AtomicInteger refused = new AtomicInteger();
     /** Wakes each connection when the stored txid moves, so the stored frame goes out at once. */
     private final Runnable storedMoved = () -> connections.forEach(Connection::wake);
@@ -104,6 +106,14 @@ public final class StreamServer implements AutoCloseable {
     public URI uri() {
         InetSocketAddress a = address();
         return URI.create("walship://" + a.getHostString() + ":" + a.getPort());
+    }
+
+    /**
+     * Clients served now (token accepted, subscribed): each is sent every transaction committed
+     * from here on, stored or not. A replica connected to nothing here reads storage instead.
+     */
+    public int clients() {
+        return subscribed.get();
     }
 
     /** Stops serving: open connections get an end frame and close. */
@@ -276,6 +286,7 @@ public final class StreamServer implements AutoCloseable {
                 end(out, "cannot subscribe: " + e.getMessage());
                 return;
             }
+            subscribed.incrementAndGet();
             long sentStored = -1;
             long lastWrite = System.nanoTime();
             try {
@@ -319,6 +330,7 @@ public final class StreamServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                subscribed.decrementAndGet();
                 subscription.close();
             }
         }

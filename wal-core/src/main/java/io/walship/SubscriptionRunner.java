@@ -4,7 +4,6 @@ import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.restore.FetchedSegment;
 import io.walship.internal.restore.LogLookup;
-import io.walship.restore.LogCatalog;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
@@ -176,7 +175,7 @@ final class SubscriptionRunner implements Subscription, Runnable {
 
     /** Delivers the stored object holding {@code next}, from {@code next} on. */
     private void readStorage() throws IOException {
-        try (Opened opened = openAt(next)) {
+        try (LogLookup.Opened opened = openAt(next)) {
             SegmentReader segment = opened.reader();
             for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null && !cancelled;
                  txn = segment.nextTransaction()) {
@@ -187,49 +186,10 @@ final class SubscriptionRunner implements Subscription, Runnable {
         }
     }
 
-    /** A stored object fetched and opened so that its reader's first transaction is the one asked for. */
-    private record Opened(FetchedSegment fetched, SegmentReader reader) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try (fetched) {
-                reader.close();
-            }
-        }
-    }
-
-    /**
-     * Opens the object holding {@code txid}, positioned there (the reader skips what comes before,
-     * as for a restore): one GET when {@code txid} begins a segment or a compacted block, else the
-     * catalog's candidates, as StoredLog does. Each object is checked whole once.
-     */
-    private Opened openAt(long txid) throws IOException {
-        Optional<FetchedSegment> start = LogLookup.fetch(storage, txid, true, spillDirectory,
-                FetchedSegment.DEFAULT_MEMORY_BYTES);
-        if (start.isPresent()) {
-            return open(start.get());
-        }
-        for (LogCatalog.LogObject candidate : LogCatalog.list(storage).candidatesFor(txid, 4)) {
-            Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, candidate.storageKey(), spillDirectory,
-                    FetchedSegment.DEFAULT_MEMORY_BYTES);
-            if (fetched.isEmpty()) {
-                continue;
-            }
-            Opened opened = open(fetched.get().startAfter(txid - 1));
-            if (opened.reader().firstTxid() == txid) {
-                return opened;
-            }
-            opened.close();
-        }
-        throw new TxidGapException(ObjectKey.segment(txid), txid, -1); // removed by retention, or never stored
-    }
-
-    private static Opened open(FetchedSegment fetched) throws IOException {
-        try {
-            return new Opened(fetched, fetched.open());
-        } catch (IOException | RuntimeException e) {
-            fetched.close();
-            throw e;
-        }
+    /** The object holding {@code txid}, positioned there; a txid storage lacks is a gap. */
+    private LogLookup.Opened openAt(long txid) throws IOException {
+        return LogLookup.openHolding(storage, txid, spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES)
+                .orElseThrow(() -> new TxidGapException(ObjectKey.segment(txid), txid, -1)); // retention, or never stored
     }
 
     /** Hands one transaction over; the subscriber's failure ends the subscription. */

@@ -32,9 +32,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -48,6 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetricsTest {
     private static final Duration BOUND = Duration.ofSeconds(30);
+    /** Meters of replicas that apply unstored transactions: they exist here, and move in UnstoredStreamTest. */
+    private static final Set<WalshipMeter> APPLY_UNSTORED_ONLY = EnumSet.of(WalshipMeter.REPLICA_UNSTORED,
+            WalshipMeter.REPLICA_TAKEN_BACK);
 
     @TempDir
     Path dir;
@@ -120,7 +125,9 @@ class MetricsTest {
                 for (WalshipMeter meter : WalshipMeter.values()) {
                     List<Meter> found = List.copyOf(simple.find(meter.meterName()).meters());
                     assertThat(found).as("%s exists", meter.meterName()).isNotEmpty();
-                    assertThat(moved(meter, found)).as("%s moved", meter.meterName()).isTrue();
+                    if (!APPLY_UNSTORED_ONLY.contains(meter)) {
+                        assertThat(moved(meter, found)).as("%s moved", meter.meterName()).isTrue();
+                    }
                 }
                 assertThat(gauge(simple, WalshipMeter.PRIMARY_TXID)).isEqualTo(primary.txid());
                 assertThat(gauge(simple, WalshipMeter.PRIMARY_STORED_TXID)).isEqualTo(primary.storedTxid());

@@ -1,5 +1,6 @@
 package io.walship.replica;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -15,7 +16,8 @@ final class AppliedListeners {
      * Publishing only stores the batch with the listener and wakes its thread, so a listener that
      * sleeps, blocks or throws costs the apply path nothing. A listener that falls behind is handed
      * the batches it missed as one (AppliedBatch.followedBy): every txid once, in order, and at most
-     * one batch waiting per listener, however slow it is. An exception from a listener is logged
+     * one batch waiting per listener, however slow it is. A batch taken back (applyUnstored) is
+     * never merged: it waits as a batch of its own, in order. An exception from a listener is logged
      * (the first and every hundredth) and the next batch is delivered as usual.
      */
     private static final Logger log = LoggerFactory.getLogger(AppliedListeners.class);
@@ -67,7 +69,7 @@ final class AppliedListeners {
     private final class Delivery implements Runnable {
         final Consumer<AppliedBatch> listener;
         final Thread thread;
-        private AppliedBatch pending;
+        private final ArrayDeque<AppliedBatch> pending = new ArrayDeque<>();
         private boolean stopped;
         private long failures;
 
@@ -78,7 +80,13 @@ final class AppliedListeners {
         }
 
         synchronized void offer(AppliedBatch batch) {
-            pending = pending == null ? batch : pending.followedBy(batch);
+            AppliedBatch last = pending.peekLast();
+            if (last != null && last.mergesWith(batch)) {
+                pending.removeLast();
+                pending.addLast(last.followedBy(batch));
+            } else {
+                pending.addLast(batch);
+            }
             notifyAll();
         }
 
@@ -93,7 +101,7 @@ final class AppliedListeners {
                 AppliedBatch next;
                 synchronized (this) {
                     try {
-                        while (pending == null && !stopped) {
+                        while (pending.isEmpty() && !stopped) {
                             wait();
                         }
                     } catch (InterruptedException e) {
@@ -102,8 +110,7 @@ final class AppliedListeners {
                     if (stopped) {
                         return;
                     }
-                    next = pending;
-                    pending = null;
+                    next = pending.removeFirst();
                 }
                 try {
                     listener.accept(next);

@@ -122,6 +122,13 @@ public final class Replica implements AutoCloseable {
     private volatile boolean closed;
     /** Set by storage's watch, under {@code progress}: a new object may be there. */
     private boolean storageChanged;
+    /** The stream connection whose stored txid confirms what was applied ahead of storage. Guarded by applyLock. */
+    private long aheadConnection = -1;
+    /** When that connection was first found gone while something was unconfirmed (System.nanoTime()); 0: not. */
+    private long aheadLostNanos;
+    /** Unconfirmed transactions wait for storage: the follower looks again soon, whatever its poll interval. */
+    private volatile boolean aheadWaiting;
+    private final Metrics.Counter takenBack;
     private String lastLoggedError;
 
     private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
@@ -132,6 +139,7 @@ public final class Replica implements AutoCloseable {
         this.lag = metrics.timer(WalshipMeter.REPLICA_LAG);
         this.appliedTransactions = metrics.counter(WalshipMeter.REPLICA_APPLIED_TRANSACTIONS);
         this.tableTime = metrics.timer(WalshipMeter.REPLICA_TABLES);
+        this.takenBack = metrics.counter(WalshipMeter.REPLICA_TAKEN_BACK);
         this.path = path;
         this.db = path.getFileName().toString();
         this.options = options;
@@ -165,6 +173,10 @@ public final class Replica implements AutoCloseable {
         metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
                 : Math.max(0, options.clock().millis() - lastPollMillis) / 1e3);
         metrics.gauge(WalshipMeter.REPLICA_FAILED, () -> file.torn() != null ? 1 : 0);
+        metrics.gauge(WalshipMeter.REPLICA_UNSTORED, () -> {
+            long from = file.aheadFrom();
+            return from == 0 ? 0 : Math.max(0, file.txid() - from + 1);
+        });
     }
 
     /** Opens a replica with {@link ReplicaOptions#defaults()}. */
@@ -195,7 +207,10 @@ public final class Replica implements AutoCloseable {
             long started = System.nanoTime();
             Optional<ReplicaState> state = readState(path);
             boolean recovering = false;
-            if (state.isPresent() && Files.exists(path)) {
+            if (state.isPresent() && state.get().rollingBack()) {
+                log.warn("replica was taking back transactions its primary had lost when it stopped, restoring"
+                        + " again db={} txid={}", path.getFileName(), state.get().txid());
+            } else if (state.isPresent() && Files.exists(path)) {
                 try {
                     file = ReplicaFile.open(path, state.get());
                     recovering = state.get().applying();
@@ -204,7 +219,8 @@ public final class Replica implements AutoCloseable {
                             path.getFileName(), state.get().txid(), e.reason());
                 }
             }
-            if (file == null) {
+            boolean fresh = file == null;
+            if (fresh) {
                 file = restoreFresh(storage, path, options.clock());
             }
             lock = openLockConnection(path);
@@ -216,6 +232,20 @@ public final class Replica implements AutoCloseable {
                     // the file is torn, so it is set aside and the replica restored from scratch
                     log.warn("interrupted apply cannot be resumed, restoring again db={} txid={} reason={}",
                             path.getFileName(), state.get().txid(), e.getMessage());
+                    closeAll(null, file, lock, null);
+                    lock = null;
+                    file = restoreFresh(storage, path, options.clock());
+                    lock = openLockConnection(path);
+                    fresh = true;
+                }
+            }
+            if (!fresh && state.get().ahead()) {
+                // applied before the primary stored it, and what it overwrote died with the process
+                Optional<Long> recorded = storedChecksumAfter(storage, file.txid(), path);
+                if (recorded.isEmpty() || recorded.get() != file.checksum()) {
+                    log.warn("replica held transactions its primary had not stored and storage {} them, restoring"
+                            + " again db={} txid={}", recorded.isEmpty() ? "does not hold" : "differs from",
+                            path.getFileName(), file.txid());
                     closeAll(null, file, lock, null);
                     lock = null;
                     file = restoreFresh(storage, path, options.clock());
@@ -282,6 +312,19 @@ public final class Replica implements AutoCloseable {
         }
         log.info("replica apply resumed after a crash db={} firstTxid={} txid={}", file.path().getFileName(),
                 state.applyingTxid(), file.txid());
+    }
+
+    /** The database checksum storage recorded after {@code txid}; empty when storage does not hold it. */
+    private static Optional<Long> storedChecksumAfter(Storage storage, long txid, Path path) throws IOException {
+        Optional<LogLookup.Opened> opened = LogLookup.openHolding(storage, txid, SegmentSpill.besideDatabase(path),
+                FetchedSegment.DEFAULT_MEMORY_BYTES);
+        if (opened.isEmpty()) {
+            return Optional.empty();
+        }
+        try (LogLookup.Opened holding = opened.get()) {
+            holding.reader().nextTransaction();
+            return Optional.of(holding.reader().readPages((pgno, image) -> { }));
+        }
     }
 
     /** Checks a fetched segment whole and returns its last txid. */
@@ -358,6 +401,15 @@ public final class Replica implements AutoCloseable {
     /** When this replica last looked for compacted objects; 0: never. Guarded by applyLock. */
     private long lastProbeNanos;
 
+    /**
+     * What the batches applied ahead of storage may keep, in all, to take themselves back
+     * (overwritten page images); beyond it the replica takes only stored transactions until
+     * storage confirms the others.
+     */
+    private static final long MAX_AHEAD_BYTES = 32L << 20;
+    /** How often a follower waiting for storage to confirm what it applied ahead looks again. */
+    private static final long AHEAD_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     /** Bounds of one batch: how much a replica that fell far behind applies under one lock. */
     private static final int MAX_BATCH_SEGMENTS = 256;
     private static final long MAX_BATCH_BYTES = 64L << 20;
@@ -372,6 +424,9 @@ public final class Replica implements AutoCloseable {
                 if (file.torn() != null) {
                     throw file.torn();
                 }
+                if (file.aheadFrom() != 0 && !settleAhead()) {
+                    return applied; // storage has not confirmed what was applied ahead: nothing can follow it yet
+                }
                 long started = System.nanoTime();
                 long caughtUpAt = 0;
                 List<FetchedSegment> batch = new ArrayList<>();
@@ -381,18 +436,34 @@ public final class Replica implements AutoCloseable {
                     long next = file.txid() + 1;
                     WalshipException bad = null;
                     boolean probe = probeDue() || probeNow;
+                    // ahead of storage, every batch keeps its undo: a rollback returns to before the first
+                    boolean unstored = file.aheadFrom() != 0;
+                    long connection = unstored ? aheadConnection : -1;
                     while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
                         long askedNanos = System.nanoTime();
                         StreamFeed pushing = feed;
-                        Optional<FetchedSegment> fetched = pushing == null ? Optional.empty() : pushing.take(next);
+                        Optional<FetchedSegment> fetched = Optional.empty();
+                        if (pushing != null) {
+                            boolean takeUnstored = options.applyUnstored() && file.aheadBytes() < MAX_AHEAD_BYTES
+                                    && (connection < 0 || pushing.connection() == connection);
+                            Optional<StreamFeed.Taken> taken = pushing.take(next, takeUnstored);
+                            if (taken.isPresent()) {
+                                fetched = Optional.of(taken.get().segment());
+                                unstored |= !taken.get().stored();
+                                connection = unstored ? taken.get().connection() : connection;
+                            }
+                        }
                         if (fetched.isEmpty() && pushing != null) {
                             Optional<Long> vouched = pushing.inSyncAfter(next - 1);
                             boolean storageChecked = askedNanos - lastStorageLookNanos < STREAM_STORAGE_CHECK_NANOS;
-                            if (vouched.isPresent() && storageChecked) {
+                            if (vouched.isPresent() && (storageChecked || unstored)) {
                                 caughtUpAt = vouched.get(); // the stream says storage has nothing newer
                                 lastPollMillis = options.clock().millis();
                                 break;
                             }
+                        }
+                        if (fetched.isEmpty() && unstored) {
+                            break; // storage cannot hold what follows transactions it does not hold yet
                         }
                         if (fetched.isEmpty()) {
                             lastStorageLookNanos = askedNanos;
@@ -420,14 +491,17 @@ public final class Replica implements AutoCloseable {
                     if (!batch.isEmpty()) {
                         ReplicaFile.Applied done;
                         try {
-                            done = file.apply(batch, false, lock, visibility.writeLock());
+                            done = file.apply(batch, false, unstored, lock, visibility.writeLock());
+                            if (unstored) {
+                                aheadConnection = connection;
+                            }
                         } catch (ReplicaFailedException e) {
                             failed(e); // whoever applied (follower or poll), the replica stops the same way
                             throw e;
                         }
                         applied = true;
                         recordApplied(done, started);
-                        publish(done);
+                        publish(done, false);
                         log.debug("segments applied db={} key={} txid={} segments={} bytes={} ms={}", db,
                                 batch.get(0).key(), file.txid(), batch.size(), bytes,
                                 (System.nanoTime() - started) / 1_000_000);
@@ -450,6 +524,72 @@ public final class Replica implements AutoCloseable {
             }
         }
         return applied;
+    }
+
+    /**
+     * Settles what was applied ahead of storage before anything else is applied (class note of
+     * ReplicaFile; ADR 0017). Confirmed when the connection that sent it reports it stored, or
+     * when storage holds the replica's txid with the replica's checksum; taken back when storage
+     * holds that txid with another checksum (another history won), or does not hold it
+     * unstoredTimeout after that connection went. Returns whether applying may go on (from that
+     * same connection, while it is still live and unconfirmed); false while waiting for storage.
+     */
+    private boolean settleAhead() throws IOException, SQLException {
+        StreamFeed pushing = feed;
+        long stored = pushing == null ? -1 : pushing.storedOn(aheadConnection);
+        aheadWaiting = false;
+        if (stored >= 0) {
+            file.confirm(stored);
+            aheadLostNanos = 0;
+            return true;
+        }
+        long now = System.nanoTime();
+        if (aheadLostNanos == 0) {
+            aheadLostNanos = now;
+        }
+        long txid = file.txid();
+        Optional<Long> recorded = storedChecksumAfter(storage, txid, path);
+        lastPollMillis = options.clock().millis();
+        if (recorded.isPresent() && recorded.get() == file.checksum()) {
+            log.info("transactions applied before they were stored are confirmed by storage db={} txid={}..{}", db,
+                    file.aheadFrom(), txid);
+            file.confirm(txid);
+            aheadLostNanos = 0;
+            return true;
+        }
+        if (recorded.isEmpty() && now - aheadLostNanos < options.unstoredTimeout().toNanos()) {
+            aheadWaiting = true;
+            return false;
+        }
+        takeBack(recorded.isPresent() ? "storage holds txid " + txid + " with another checksum"
+                : "storage does not hold txid " + txid + " " + options.unstoredTimeout() + " after the stream went");
+        return true;
+    }
+
+    /** Takes back everything applied ahead of storage, and tells readers, listeners and the stream. */
+    private void takeBack(String reason) throws IOException, SQLException {
+        long from = file.aheadFrom();
+        long to = file.txid();
+        ReplicaFile.Applied undone;
+        try {
+            undone = file.rollBack(lock, visibility.writeLock());
+        } catch (ReplicaFailedException e) {
+            failed(e);
+            throw e;
+        }
+        takenBack.add(to - from + 1);
+        aheadConnection = -1;
+        aheadLostNanos = 0;
+        log.warn("transactions applied before they were stored taken back, the primary lost them db={} txid={}..{}"
+                + " now={} reason={}", db, from, to, file.txid(), reason);
+        publish(undone, true);
+        StreamFeed pushing = feed;
+        if (pushing != null) {
+            pushing.reconnect(); // what it sends follows the txids taken back
+        }
+        synchronized (progress) {
+            progress.notifyAll();
+        }
     }
 
     /**
@@ -481,7 +621,7 @@ public final class Replica implements AutoCloseable {
      * Hands the batch to the listeners (their threads run them), naming the tables it changed:
      * runs on the applying thread after readers are let back in, holding only applyLock.
      */
-    private void publish(ReplicaFile.Applied done) {
+    private void publish(ReplicaFile.Applied done, boolean undone) {
         if (listeners.isEmpty()) {
             return;
         }
@@ -498,7 +638,7 @@ public final class Replica implements AutoCloseable {
         tableTime.recordSince(started);
         listeners.publish(new AppliedBatch(done.firstTxid(), done.lastTxid(),
                 Instant.ofEpochMilli(done.firstCommitMillis()), Instant.ofEpochMilli(done.lastCommitMillis()),
-                changed));
+                changed, undone));
     }
 
     private void clearError() {
@@ -570,7 +710,8 @@ public final class Replica implements AutoCloseable {
                 clearError();
                 lastLoggedError = null;
                 backoffNanos = options.pollInterval().toNanos();
-                waitNanos = options.pollInterval().toNanos();
+                waitNanos = aheadWaiting ? Math.min(AHEAD_RECHECK_NANOS, options.pollInterval().toNanos())
+                        : options.pollInterval().toNanos();
                 failedNow = false;
             } catch (ReplicaFailedException e) {
                 return; // failed() said it

@@ -1,6 +1,7 @@
 package io.walship.replica;
 
 import io.walship.CorruptObjectException;
+import io.walship.format.FormatLayout;
 import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SqliteHeader;
@@ -14,7 +15,13 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 
@@ -67,6 +74,21 @@ final class ReplicaFile implements Closeable {
      * channel, opened before any SQLite connection and closed after the last, because closing
      * any descriptor of the file would drop SQLite's POSIX locks in this process.
      *
+     * Applied ahead of storage (a stream with applyUnstored, ADR 0017): the batch is applied as
+     * above, and step 3 first saves the image each page had before the batch overwrote or cut it
+     * (read from this file) with the batch's checksum, page 1 and size before it: its undo, kept
+     * in memory until storage confirms the batch. The state carries the AHEAD flag meanwhile.
+     * Such a batch writes no intent and flushes nothing (no fsync): storage cannot repair it after
+     * a crash anyway, and whatever a crash leaves - the state before it, or after, or a file that
+     * matches neither - the open-time check against the state decides (restore when they differ).
+     * The next stored batch's fsync flushes its pages with its own.
+     * Taking batches back writes the saved images, oldest batch's last, under the same two locks
+     * and with the same retries, the state flagged ROLLING_BACK first; the checksum recomputed
+     * from the saved images must equal the one recorded before the oldest batch, else the undo
+     * was incomplete and the file is declared torn. A crash while AHEAD loses the undo: the next
+     * open trusts the file only if storage holds its txid with its checksum, and restores
+     * otherwise; a crash while ROLLING_BACK restores.
+     *
      * [1] DESIGN.md "Replicas"; [2] https://www.sqlite.org/fileformat2.html#database_header
      */
     private final Path path;
@@ -82,6 +104,20 @@ final class ReplicaFile implements Closeable {
     private volatile long commitMillis = -1;
     /** Set when a batch could not be written: the file holds part of it. */
     private volatile ReplicaFailedException torn;
+    /** Batches applied ahead of storage, oldest first, each with what it overwrote; see the class note. */
+    private final ArrayDeque<Undo> ahead = new ArrayDeque<>();
+    private long aheadBytes;
+    /** The first txid applied ahead of storage, 0 when storage holds everything applied. */
+    private volatile long aheadFrom;
+
+    /** What one batch applied ahead of storage overwrote: enough to take it back. */
+    private record Undo(long firstTxid, long lastTxid, long firstCommitMillis, long lastCommitMillis,
+                        long checksumBefore, byte[] page1Before, int pageCountBefore, long commitMillisBefore,
+                        Map<Integer, byte[]> images) {
+        long bytes() {
+            return (long) (images.size() + 1) * page1Before.length;
+        }
+    }
 
     /**
      * How long step 3 waits for readers holding SQLite's SHARED lock, in all, before the batch fails (and is retried).
@@ -196,6 +232,15 @@ final class ReplicaFile implements Closeable {
      */
     Applied apply(List<FetchedSegment> segments, boolean recovering, Connection lock, Lock readersOut)
             throws IOException, SQLException {
+        return apply(segments, recovering, false, lock, readersOut);
+    }
+
+    /**
+     * As {@link #apply(List, boolean, Connection, Lock)}; {@code unstored}: the primary had not
+     * stored the batch yet, so what it overwrites is kept until {@link #confirm} (see the class note).
+     */
+    Applied apply(List<FetchedSegment> segments, boolean recovering, boolean unstored, Connection lock,
+                  Lock readersOut) throws IOException, SQLException {
         if (torn != null) {
             throw torn;
         }
@@ -243,14 +288,21 @@ final class ReplicaFile implements Closeable {
         int finalCount = last.databasePages();
 
         // 2. write, readers kept out: the final image of each page, page 1 last with the replica's header
-        writeState(checksum.pageCount(), txid + 1, last.txid()); // the batch starts right after txid: checked above
+        Undo undo = !unstored ? null : new Undo(txid + 1, last.txid(), segmentCommitMillis[0], last.commitMillis(),
+                checksum.value(), page1, checksum.pageCount(), commitMillis, new HashMap<>());
+        if (undo == null) {
+            writeState(checksum.pageCount(), txid + 1, last.txid(), aheadFlag(false), true); // starts right after txid
+        }
         int counter = changeCounter + 1;
         byte[][] newPage1 = {page1};
         try (Statement st = lock.createStatement()) {
             lockExclusive(st, readersOut); // this process's readers wait on readersOut, however long the write takes
             for (int attempt = 1; ; attempt++) {
                 try {
-                    writePages(segments, finals, smallest, finalCount, counter, newPage1);
+                    writePages(segments, finals, smallest, finalCount, counter, newPage1, undo);
+                    if (undo == null) {
+                        channel.force(false);
+                    }
                     break;
                 } catch (IOException | RuntimeException | Error e) {
                     if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
@@ -267,10 +319,15 @@ final class ReplicaFile implements Closeable {
             changeCounter = counter;
             txid = last.txid();
             commitMillis = last.commitMillis();
+            if (undo != null) {
+                ahead.addLast(undo);
+                aheadBytes += undo.bytes();
+                aheadFrom = ahead.peekFirst().firstTxid();
+            }
         } finally {
             readersOut.unlock();
         }
-        writeState(finalCount, 0, 0);
+        writeState(finalCount, 0, 0, aheadFlag(false), undo == null);
         return new Applied(ordinal, firstTxid, last.txid(), segmentCommitMillis, segmentCommitMillis[0],
                 last.commitMillis(), finals.pages(), finalCount);
     }
@@ -305,8 +362,14 @@ final class ReplicaFile implements Closeable {
      * nothing but pages the batch writes, so it can run again over its own partial result.
      */
     private void writePages(List<FetchedSegment> segments, FinalImages finals, int smallest, int finalCount,
-                            int counter, byte[][] newPage1) throws IOException {
+                            int counter, byte[][] newPage1, Undo undo) throws IOException {
         if ((long) smallest * pageSize < channel.size()) {
+            if (undo != null) {
+                long inFile = channel.size() / pageSize;
+                for (int pgno = Math.max(2, smallest + 1); pgno <= Math.min(inFile, undo.pageCountBefore()); pgno++) {
+                    saveBeforeImage(undo, pgno);
+                }
+            }
             channel.truncate((long) smallest * pageSize);
         }
         int[] writing = {0};
@@ -322,6 +385,9 @@ final class ReplicaFile implements Closeable {
                         if (pgno == 1) {
                             newPage1[0] = image.clone();
                         } else {
+                            if (undo != null && pgno <= undo.pageCountBefore()) {
+                                saveBeforeImage(undo, pgno);
+                            }
                             writeFully(channel, ByteBuffer.wrap(image, 0, pageSize), (long) (pgno - 1) * pageSize);
                         }
                     });
@@ -329,13 +395,132 @@ final class ReplicaFile implements Closeable {
             }
         }
         writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
-        long size = (long) finalCount * pageSize;
+        setSize(finalCount);
+    }
+
+    private void setSize(int pageCount) throws IOException {
+        long size = (long) pageCount * pageSize;
         if (channel.size() > size) {
             channel.truncate(size);
         } else if (channel.size() < size) {
             writeFully(channel, ByteBuffer.allocate(1), size - 1);
         }
-        channel.force(false);
+    }
+
+    /**
+     * Keeps the image page {@code pgno} has in the file before the batch first overwrites or cuts
+     * it (a rewrite after a failed attempt finds it kept already). Pages past the file's end read as
+     * zeros: SQLite's view of a page the file does not hold.
+     */
+    private void saveBeforeImage(Undo undo, int pgno) throws IOException {
+        if (undo.images().containsKey(pgno)) {
+            return;
+        }
+        ByteBuffer page = ByteBuffer.allocate(pageSize);
+        long position = (long) (pgno - 1) * pageSize;
+        while (page.hasRemaining() && channel.read(page, position + page.position()) >= 0) {
+            // reads until full or the end of the file
+        }
+        undo.images().put(pgno, page.array());
+    }
+
+    /** The first txid this file holds that storage has not confirmed, 0 when none. */
+    long aheadFrom() {
+        return aheadFrom;
+    }
+
+    /** Bytes kept to take back what storage has not confirmed. */
+    long aheadBytes() {
+        return aheadBytes;
+    }
+
+    /**
+     * Storage holds everything up to {@code storedTxid} in this file's history: the undo of the
+     * batches it covers is dropped (the state's AHEAD flag is cleared with the next state written).
+     */
+    void confirm(long storedTxid) {
+        while (!ahead.isEmpty() && ahead.peekFirst().lastTxid() <= storedTxid) {
+            aheadBytes -= ahead.removeFirst().bytes();
+        }
+        aheadFrom = ahead.isEmpty() ? 0 : ahead.peekFirst().firstTxid();
+    }
+
+    /**
+     * Takes back every batch applied ahead of storage: the file returns to the txid before the
+     * first of them, exactly (checked by checksum), readers seeing the state before or after, as
+     * for an apply. Returns what it wrote, the batches' txids and commit times.
+     */
+    Applied rollBack(Connection lock, Lock readersOut) throws IOException, SQLException {
+        if (torn != null) {
+            throw torn;
+        }
+        Undo oldest = ahead.peekFirst();
+        if (oldest == null) {
+            throw new IllegalStateException("nothing applied ahead of storage to take back");
+        }
+        long undoneFrom = oldest.firstTxid();
+        long undoneTo = txid;
+        int count = oldest.pageCountBefore();
+        TreeMap<Integer, byte[]> all = new TreeMap<>();
+        for (Iterator<Undo> newestFirst = ahead.descendingIterator(); newestFirst.hasNext(); ) {
+            all.putAll(newestFirst.next().images()); // the oldest batch's image of a page is put last
+        }
+        SortedMap<Integer, byte[]> images = all.headMap(count, true); // pages past the old size are cut
+        DatabaseChecksum back = checksum.copy();
+        back.resize(count);
+        for (Map.Entry<Integer, byte[]> image : images.entrySet()) {
+            back.setPage(image.getKey(), image.getValue(), 0);
+        }
+        back.setPage(1, oldest.page1Before(), 0);
+        if (back.value() != oldest.checksumBefore()) {
+            throw new IllegalStateException("taking back txids " + undoneFrom + ".." + undoneTo + " would give checksum "
+                    + Long.toHexString(back.value()) + ", expected " + Long.toHexString(oldest.checksumBefore()));
+        }
+        writeState(checksum.pageCount(), 0, 0, FormatLayout.REPLICA_FLAG_AHEAD | FormatLayout.REPLICA_FLAG_ROLLING_BACK,
+                true);
+        int counter = changeCounter + 1;
+        try (Statement st = lock.createStatement()) {
+            lockExclusive(st, readersOut);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    for (Map.Entry<Integer, byte[]> image : images.entrySet()) {
+                        if (image.getKey() != 1) {
+                            writeFully(channel, ByteBuffer.wrap(image.getValue()),
+                                    (long) (image.getKey() - 1) * pageSize);
+                        }
+                    }
+                    writeFully(channel, ByteBuffer.wrap(replicaPage1(oldest.page1Before(), counter, count)), 0);
+                    setSize(count);
+                    channel.force(false);
+                    break;
+                } catch (IOException | RuntimeException | Error e) {
+                    if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
+                        torn = new ReplicaFailedException(path.getFileName().toString(), undoneFrom, undoneTo, e);
+                        throw torn;
+                    }
+                    sleepBeforeRewrite(attempt);
+                }
+            }
+            st.execute("COMMIT");
+            checksum = back;
+            page1 = oldest.page1Before();
+            changeCounter = counter;
+            txid = undoneFrom - 1;
+            commitMillis = oldest.commitMillisBefore();
+        } finally {
+            readersOut.unlock();
+        }
+        long lastCommit = ahead.peekLast().lastCommitMillis();
+        ahead.clear();
+        aheadBytes = 0;
+        aheadFrom = 0;
+        writeState(count, 0, 0, 0, true);
+        int[] pages = images.keySet().stream().mapToInt(Integer::intValue).toArray();
+        if (pages.length == 0 || pages[0] != 1) {
+            pages = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(1), java.util.Arrays.stream(pages))
+                    .toArray();
+        }
+        return new Applied(0, undoneFrom, undoneTo, new long[0], oldest.firstCommitMillis(), lastCommit, pages, count);
     }
 
     /** Waits before a rewrite; an interrupt cuts the wait short but not the rewrite, which must run. */
@@ -352,11 +537,20 @@ final class ReplicaFile implements Closeable {
         return torn;
     }
 
-    /** Writes what this file holds now, with the apply intent given (0, 0: none), as the next state. */
-    private void writeState(int pageCount, long applyingTxid, long applyingLastTxid) throws IOException {
+    /** The AHEAD flag when something applied is not confirmed by storage, or about to be. */
+    private int aheadFlag(boolean applyingUnstored) {
+        return applyingUnstored || !ahead.isEmpty() ? FormatLayout.REPLICA_FLAG_AHEAD : 0;
+    }
+
+    /**
+     * Writes what this file holds now, with the apply intent given (0, 0: none) and flags, as the
+     * next state; flushed unless {@code flush} is false (see the class note: batches applied ahead).
+     */
+    private void writeState(int pageCount, long applyingTxid, long applyingLastTxid, int flags, boolean flush)
+            throws IOException {
         ReplicaState next = new ReplicaState(pageSize, pageCount, txid, checksum.value(), applyingTxid,
-                applyingLastTxid, changeCounter, stateSequence + 1, page1);
-        next.update(statePath);
+                applyingLastTxid, changeCounter, stateSequence + 1, page1, flags);
+        next.update(statePath, flush);
         stateSequence = next.sequence();
     }
 

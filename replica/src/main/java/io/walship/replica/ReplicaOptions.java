@@ -16,6 +16,8 @@ public final class ReplicaOptions {
     private final InstantSource clock;
     private final URI stream;
     private final String streamToken;
+    private final boolean applyUnstored;
+    private final Duration unstoredTimeout;
 
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
@@ -25,6 +27,8 @@ public final class ReplicaOptions {
         this.clock = b.clock;
         this.stream = b.stream;
         this.streamToken = b.streamToken;
+        this.applyUnstored = b.applyUnstored;
+        this.unstoredTimeout = b.unstoredTimeout;
     }
 
     /** Polls every 25 ms, four read connections. */
@@ -80,6 +84,28 @@ public final class ReplicaOptions {
         return Optional.ofNullable(stream);
     }
 
+    /**
+     * Whether the replica applies what the stream sends before the primary has stored it (false
+     * by default: only stored transactions). Fresher by the store's latency, at a documented
+     * risk: a transaction the primary then loses (it crashed, or was fenced, before storing it)
+     * has been visible here and is taken back - readers see the replica's txid go back, listeners
+     * get a batch marked {@link AppliedBatch#takenBack()}. Such transactions are confirmed by the
+     * connection that sent them reporting them stored, or by storage holding their txid with the
+     * same checksum; see docs/STREAM.md.
+     */
+    public boolean applyUnstored() {
+        return applyUnstored;
+    }
+
+    /**
+     * How long transactions applied before they were stored may stay unconfirmed once the
+     * connection that sent them is gone: storage holding them (the primary, restarted, stores
+     * what its WAL kept) confirms them; past this they are taken back. 5 seconds by default.
+     */
+    public Duration unstoredTimeout() {
+        return unstoredTimeout;
+    }
+
     /** The token the stream asks for; never logged. */
     String streamToken() {
         return streamToken;
@@ -89,7 +115,7 @@ public final class ReplicaOptions {
     public String toString() {
         return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
                 + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null)
-                + ", stream=" + stream + "]";
+                + ", stream=" + stream + ", applyUnstored=" + applyUnstored + "]";
     }
 
     /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
@@ -101,6 +127,8 @@ public final class ReplicaOptions {
         private InstantSource clock = InstantSource.system();
         private URI stream;
         private String streamToken;
+        private boolean applyUnstored;
+        private Duration unstoredTimeout = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -113,6 +141,19 @@ public final class ReplicaOptions {
             clock = o.clock;
             stream = o.stream;
             streamToken = o.streamToken;
+            applyUnstored = o.applyUnstored;
+            unstoredTimeout = o.unstoredTimeout;
+        }
+
+        /** Needs a {@link #stream}: without one nothing unstored ever arrives. */
+        public Builder applyUnstored(boolean value) {
+            applyUnstored = value;
+            return this;
+        }
+
+        public Builder unstoredTimeout(Duration value) {
+            unstoredTimeout = positive("unstoredTimeout", value);
+            return this;
         }
 
         /**
@@ -173,6 +214,10 @@ public final class ReplicaOptions {
             if (maxErrorBackoff.compareTo(pollInterval) < 0) {
                 throw new IllegalArgumentException("maxErrorBackoff (" + maxErrorBackoff
                         + ") must not be shorter than pollInterval (" + pollInterval + ")");
+            }
+            if (applyUnstored && stream == null) {
+                throw new IllegalArgumentException("applyUnstored needs a stream: only the primary's live stream"
+                        + " sends transactions before they are stored");
             }
             return new ReplicaOptions(this);
         }

@@ -22,7 +22,7 @@ import net.jpountz.xxhash.XXHashFactory;
  * Layout: {@code docs/FORMAT.md}, "Replica state".
  */
 record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long applyingTxid,
-                    long applyingLastTxid, int changeCounter, int sequence, byte[] page1) {
+                    long applyingLastTxid, int changeCounter, int sequence, byte[] page1, int flags) {
     /*
      * Two slots, written in turn. Every apply writes the state twice (intent, then result);
      * writing a slot in place and fdatasync-ing it costs one flush, where temp file + fsync +
@@ -33,12 +33,28 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
      * Sequence numbers compare by serial-number arithmetic, so wrapping past 2^32 is harmless.
      */
 
+    /** A state without the ahead and rolling-back flags. */
+    ReplicaState(int pageSize, int pageCount, long txid, long checksum, long applyingTxid, long applyingLastTxid,
+                 int changeCounter, int sequence, byte[] page1) {
+        this(pageSize, pageCount, txid, checksum, applyingTxid, applyingLastTxid, changeCounter, sequence, page1, 0);
+    }
+
     static Path pathFor(Path database) {
         return FileDurability.sibling(database, "-walship.state");
     }
 
     boolean applying() {
         return applyingTxid != 0;
+    }
+
+    /** The file may hold transactions storage has not confirmed (applied from a stream before they were stored). */
+    boolean ahead() {
+        return (flags & FormatLayout.REPLICA_FLAG_AHEAD) != 0;
+    }
+
+    /** Transactions applied ahead of storage were being taken back: the file may be torn, and is restored. */
+    boolean rollingBack() {
+        return (flags & FormatLayout.REPLICA_FLAG_ROLLING_BACK) != 0;
     }
 
     private int slotSize() {
@@ -54,7 +70,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         ByteBuffer buffer = ByteBuffer.allocate(length + FormatLayout.TRAILER_SIZE)
                 .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.REPLICA_STATE_MAGIC)
                 .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.FORMAT_VERSION)
-                .putShort(FormatLayout.FLAGS_OFFSET, (short) (applying() ? FormatLayout.REPLICA_FLAG_APPLYING : 0))
+                .putShort(FormatLayout.FLAGS_OFFSET, (short) (flags | (applying() ? FormatLayout.REPLICA_FLAG_APPLYING : 0)))
                 .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize)
                 .putInt(FormatLayout.REPLICA_PAGE_COUNT_OFFSET, pageCount)
                 .putLong(FormatLayout.REPLICA_TXID_OFFSET, txid)
@@ -85,15 +101,17 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         FileDurability.moveIntoPlace(temp, file, true);
     }
 
-    /** Writes this state over the older slot of an existing state file and flushes it (one fdatasync). */
-    void update(Path file) throws IOException {
+    /** Writes this state over the older slot of an existing state file and, when {@code flush}, flushes it (one fdatasync). */
+    void update(Path file, boolean flush) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             if (channel.size() != 2L * slotSize()) {
                 throw new CorruptObjectException(file.toString(), "replica state file is " + channel.size()
                         + " bytes, expected two slots of " + slotSize(), -1);
             }
             ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
-            channel.force(false);
+            if (flush) {
+                channel.force(false);
+            }
         }
     }
 
@@ -156,6 +174,8 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 buffer.getLong(FormatLayout.REPLICA_APPLYING_TXID_OFFSET),
                 buffer.getLong(FormatLayout.REPLICA_APPLYING_LAST_TXID_OFFSET),
                 buffer.getInt(FormatLayout.REPLICA_CHANGE_COUNTER_OFFSET),
-                buffer.getInt(FormatLayout.REPLICA_SEQUENCE_OFFSET), page1);
+                buffer.getInt(FormatLayout.REPLICA_SEQUENCE_OFFSET), page1,
+                buffer.getShort(FormatLayout.FLAGS_OFFSET) & (FormatLayout.REPLICA_FLAG_AHEAD
+                        | FormatLayout.REPLICA_FLAG_ROLLING_BACK));
     }
 }

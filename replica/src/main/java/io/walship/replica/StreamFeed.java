@@ -37,7 +37,10 @@ final class StreamFeed implements AutoCloseable {
      * a transaction a crash of the primary could take back. "In sync" (connected, a frame within
      * the last HEARTBEAT_GRACE, nothing held beyond the next txid) tells the replica that storage
      * holds nothing it lacks beyond what the feed holds: it then skips asking storage. A refused
-     * token is logged and retried at the longest backoff: an operator has to fix it.
+     * token is logged and retried at the longest backoff: an operator has to fix it. With
+     * applyUnstored the replica may take a segment before it is stored; each connection has a
+     * number, and the stored txid a connection reports confirms only what that same connection
+     * delivered (another primary's "stored" speaks of its own history).
      */
     private static final Logger log = LoggerFactory.getLogger(StreamFeed.class);
     private static final long HEARTBEAT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
@@ -57,6 +60,8 @@ final class StreamFeed implements AutoCloseable {
     private long heldBytes;
     private long storedTxid = -1;
     private boolean connected;
+    /** Numbers connections, so that a stored txid is only believed for what its own connection sent. */
+    private long connection;
     private long lastFrameNanos;
     private volatile boolean closed;
     private volatile Socket socket;
@@ -64,6 +69,13 @@ final class StreamFeed implements AutoCloseable {
     private String lastError;
 
     private record Held(FetchedSegment segment, long firstTxid, long lastTxid, long bytes) {
+    }
+
+    /**
+     * A segment handed to the replica: which connection sent it, and whether the primary had
+     * stored all of it when it was handed over.
+     */
+    record Taken(FetchedSegment segment, long connection, boolean stored) {
     }
 
     /**
@@ -85,22 +97,53 @@ final class StreamFeed implements AutoCloseable {
     }
 
     /**
-     * The held segment starting at {@code txid}, once stored; segments before it are dropped.
-     * Empty when it has not arrived, is not stored yet, or the feed holds something else.
+     * The held segment starting at {@code txid}, once stored or, when {@code unstored}, at once;
+     * segments before it are dropped. Empty when it has not arrived, is not stored yet (and
+     * {@code unstored} is false), or the feed holds something else.
      */
-    synchronized Optional<FetchedSegment> take(long txid) {
+    synchronized Optional<Taken> take(long txid, boolean unstored) {
         while (!held.isEmpty() && held.peekFirst().firstTxid() < txid) {
             Held stale = held.removeFirst(); // applied from storage meanwhile
             heldBytes -= stale.bytes();
             drop(stale);
         }
         Held first = held.peekFirst();
-        if (first == null || first.firstTxid() != txid || first.lastTxid() > storedTxid) {
+        boolean stored = first != null && first.lastTxid() <= storedTxid;
+        if (first == null || first.firstTxid() != txid || !(stored || unstored)) {
             return Optional.empty();
         }
         held.removeFirst();
         heldBytes -= first.bytes();
-        return Optional.of(first.segment());
+        return Optional.of(new Taken(first.segment(), connection, stored));
+    }
+
+    /**
+     * The txid up to which the primary says it stored its transactions, as reported on connection
+     * {@code number} while that connection is still the live one; -1 once it is gone.
+     */
+    synchronized long storedOn(long number) {
+        return connected && connection == number ? storedTxid : -1;
+    }
+
+    /** The live connection's number, or -1 while disconnected. */
+    synchronized long connection() {
+        return connected ? connection : -1;
+    }
+
+    /**
+     * Drops the live connection, so that the feed connects again from the replica's txid: after
+     * the replica went back (took back what storage did not confirm), what the old connection
+     * sends does not follow on any more.
+     */
+    void reconnect() {
+        Socket open = socket;
+        if (open != null) {
+            try {
+                open.close();
+            } catch (IOException e) {
+                log.debug("stream socket not closed db={} error={}", db, e.toString());
+            }
+        }
     }
 
     /**
@@ -117,14 +160,7 @@ final class StreamFeed implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        Socket open = socket;
-        if (open != null) {
-            try {
-                open.close(); // unblocks the read
-            } catch (IOException e) {
-                log.debug("stream socket not closed db={} error={}", db, e.toString());
-            }
-        }
+        reconnect(); // unblocks the read
         thread.interrupt();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
@@ -201,7 +237,11 @@ final class StreamFeed implements AutoCloseable {
                 expected = hold(frame.payload(), expected);
             }
             synchronized (this) {
-                connected = true;
+                if (!connected) {
+                    connected = true;
+                    connection++;
+                    storedTxid = -1; // speaks for this connection's primary only
+                }
                 storedTxid = Math.max(storedTxid, frame.storedTxid());
                 lastFrameNanos = System.nanoTime();
             }

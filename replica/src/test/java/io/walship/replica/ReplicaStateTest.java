@@ -40,16 +40,31 @@ class ReplicaStateTest {
     void update_alternatesSlotsAndReadReturnsTheNewest() throws Exception {
         state(10, 0).create(file());
         for (int sequence = 1; sequence <= 5; sequence++) {
-            state(10 + sequence, sequence).update(file());
+            state(10 + sequence, sequence).update(file(), true);
             assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(10 + sequence);
         }
         assertThat(Files.size(file())).isEqualTo(2L * SLOT);
     }
 
     @Test
+    void aheadAndRollingBackFlags_surviveTheRoundTrip_applyingStaysDerivedFromTheIntent() throws Exception {
+        state(10, 0).create(file());
+        ReplicaState s = state(11, 1);
+        int flags = FormatLayout.REPLICA_FLAG_AHEAD | FormatLayout.REPLICA_FLAG_ROLLING_BACK;
+        new ReplicaState(PAGE, 3, 11, s.checksum(), 0, 0, 7, 1, s.page1(), flags).update(file(), true);
+
+        ReplicaState read = ReplicaState.read(file()).orElseThrow();
+
+        assertThat(read.ahead()).isTrue();
+        assertThat(read.rollingBack()).isTrue();
+        assertThat(read.applying()).isFalse();
+        assertThat(read.flags()).isEqualTo(flags);
+    }
+
+    @Test
     void read_newerSlotTornByACrash_returnsTheStateBeforeIt() throws Exception {
         state(10, 0).create(file());
-        state(11, 1).update(file()); // slot 1
+        state(11, 1).update(file(), true); // slot 1
         damage(SLOT + 200); // inside slot 1's page 1: as if the write was torn
 
         ReplicaState read = ReplicaState.read(file()).orElseThrow();
@@ -61,7 +76,7 @@ class ReplicaStateTest {
     @Test
     void read_bothSlotsDamaged_throwsCorrupt() throws Exception {
         state(10, 0).create(file());
-        state(11, 1).update(file());
+        state(11, 1).update(file(), true);
         damage(200);
         damage(SLOT + 200);
 
@@ -72,7 +87,7 @@ class ReplicaStateTest {
     @Test
     void read_sequenceWrappedPastIntMax_stillPicksTheNewer() throws Exception {
         state(10, Integer.MAX_VALUE).create(file());
-        state(11, Integer.MIN_VALUE).update(file());
+        state(11, Integer.MIN_VALUE).update(file(), true);
 
         assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(11);
     }
@@ -80,7 +95,7 @@ class ReplicaStateTest {
     @Test
     void create_overAnOlderFile_leavesNoSlotOfIt() throws Exception {
         state(10, 0).create(file());
-        state(99, 1).update(file());
+        state(99, 1).update(file(), true);
         state(5, 0).create(file()); // a fresh restore
 
         assertThat(ReplicaState.read(file()).orElseThrow().txid()).isEqualTo(5);
@@ -89,7 +104,7 @@ class ReplicaStateTest {
     @Test
     void read_slotOfANewerFormatVersion_throwsUnsupportedInsteadOfFallingBack() throws Exception {
         state(10, 0).create(file());
-        state(11, 1).update(file());
+        state(11, 1).update(file(), true);
         try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.allocate(2).putShort(0, (short) 99), SLOT + FormatLayout.VERSION_OFFSET);
         }

@@ -238,7 +238,7 @@ class ReplicaTest {
         Path statePath = ReplicaState.pathFor(dir.resolve("replica.db"));
         ReplicaState state = ReplicaState.read(statePath).orElseThrow();
         new ReplicaState(state.pageSize(), state.pageCount(), state.txid(), state.checksum(), state.txid() + 1,
-                state.txid() + 5, state.changeCounter(), state.sequence() + 1, state.page1()).update(statePath);
+                state.txid() + 5, state.changeCounter(), state.sequence() + 1, state.page1()).update(statePath, true);
         long txid = transfer(new Random(6));
         primary.flush().get();
 
@@ -249,6 +249,28 @@ class ReplicaTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.contains("diverged"));
         }
+    }
+
+    /** A crash while unstored transactions were taken back may leave the file torn: the next open restores. */
+    @Test
+    void open_stateFlaggedRollingBack_restoresAgainInsteadOfTrustingTheFile() throws Exception {
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            replica.poll();
+        }
+        Path statePath = ReplicaState.pathFor(dir.resolve("replica.db"));
+        ReplicaState state = ReplicaState.read(statePath).orElseThrow();
+        new ReplicaState(state.pageSize(), state.pageCount(), state.txid(), state.checksum(), 0, 0,
+                state.changeCounter(), state.sequence() + 1, state.page1(),
+                FormatLayout.REPLICA_FLAG_AHEAD | FormatLayout.REPLICA_FLAG_ROLLING_BACK).update(statePath, true);
+
+        try (Replica replica = Replica.open(storage, dir.resolve("replica.db"))) {
+            assertThat(replica.txid()).isEqualTo(state.txid());
+            assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.contains("diverged"));
+        }
+        assertThat(ReplicaState.read(statePath).orElseThrow().flags()).as("a fresh state").isZero();
     }
 
     @Test

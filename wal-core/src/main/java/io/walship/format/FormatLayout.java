@@ -121,6 +121,13 @@ public final class FormatLayout {
     public static final int REPLICA_STATE_MAGIC = 0x57535253;
     /** Flag bit: a segment was being applied when the state was written. */
     public static final int REPLICA_FLAG_APPLYING = 1;
+    /**
+     * Flag bit: the replica may hold transactions its primary had not stored when they were
+     * applied (a stream with applyUnstored): storage must confirm them before they are trusted.
+     */
+    public static final int REPLICA_FLAG_AHEAD = 2;
+    /** Flag bit: transactions applied ahead of storage were being taken back; the file may be torn. */
+    public static final int REPLICA_FLAG_ROLLING_BACK = 4;
     public static final int REPLICA_PAGE_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
     public static final int REPLICA_TXID_OFFSET = REPLICA_PAGE_COUNT_OFFSET + Integer.BYTES;
     public static final int REPLICA_CHECKSUM_OFFSET = REPLICA_TXID_OFFSET + Long.BYTES;

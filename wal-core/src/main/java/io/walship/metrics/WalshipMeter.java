@@ -72,7 +72,11 @@ public enum WalshipMeter {
     REPLICA_POLL_AGE("walship.replica.poll.age", Type.GAUGE, "seconds", "",
             "time since the replica last read storage successfully"),
     REPLICA_FAILED("walship.replica.failed", Type.GAUGE, "", "",
-            "1 once the replica stopped (a batch could not be written): reads refused until reopened");
+            "1 once the replica stopped (a batch could not be written): reads refused until reopened"),
+    REPLICA_UNSTORED("walship.replica.unstored", Type.GAUGE, "transactions", "",
+            "transactions visible on the replica that storage has not confirmed yet (applyUnstored)"),
+    REPLICA_TAKEN_BACK("walship.replica.taken.back", Type.COUNTER, "transactions", "",
+            "transactions applied before they were stored that the primary lost, taken back (applyUnstored)");
 
     /** How a meter is kept. */
     public enum Type {

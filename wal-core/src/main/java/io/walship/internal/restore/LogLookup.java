@@ -2,6 +2,7 @@ package io.walship.internal.restore;
 
 import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
+import io.walship.restore.LogCatalog;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,6 +49,53 @@ public final class LogLookup {
                 return Optional.of(compacted.get().startAfter(txid - 1));
             }
             compacted.get().close();
+        }
+        return Optional.empty();
+    }
+
+    /** A stored object fetched and opened, its reader starting at the txid asked for. Close it after use. */
+    public record Opened(FetchedSegment fetched, SegmentReader reader) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try (fetched) {
+                reader.close();
+            }
+        }
+
+        private static Opened of(FetchedSegment fetched) throws IOException {
+            try {
+                return new Opened(fetched, fetched.open());
+            } catch (IOException | RuntimeException e) {
+                fetched.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Opens the object holding {@code txid}, anywhere inside it, positioned there (the reader
+     * skips what comes before, as for a restore); empty when storage does not hold it (not stored
+     * yet, removed by retention). One GET when {@code txid} begins a segment or a compacted block,
+     * else a listing and the catalog's candidates, as StoredLog does. Each object is checked whole
+     * once.
+     */
+    public static Optional<Opened> openHolding(Storage storage, long txid, Path spillDirectory, long memoryBytes)
+            throws IOException {
+        Optional<FetchedSegment> start = fetch(storage, txid, true, spillDirectory, memoryBytes);
+        if (start.isPresent()) {
+            return Optional.of(Opened.of(start.get()));
+        }
+        for (LogCatalog.LogObject candidate : LogCatalog.list(storage).candidatesFor(txid, 4)) {
+            Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, candidate.storageKey(), spillDirectory,
+                    memoryBytes);
+            if (fetched.isEmpty()) {
+                continue;
+            }
+            Opened opened = Opened.of(fetched.get().startAfter(txid - 1));
+            if (opened.reader().firstTxid() == txid) {
+                return Optional.of(opened);
+            }
+            opened.close();
         }
         return Optional.empty();
     }
