@@ -124,6 +124,26 @@ class UnstoredStreamTest {
         return txid;
     }
 
+    /** Starts following and returns once the replica holds {@code txid} and the stream serves it. */
+    private static void follow(Replica replica, StreamServer stream, long txid) throws Exception {
+        replica.follow();
+        assertThat(replica.awaitTxid(txid, BOUND)).isTrue();
+        Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+    }
+
+    /** Another primary, on a file of its own, writes five transactions: the replica follows them from storage. */
+    private void followAnotherPrimary(Replica replica, String as) throws Exception {
+        try (Primary second = Primary.open(storage, dir.resolve("b.db"), PrimaryOptions.durable())) {
+            long txid = 0;
+            for (int i = 1; i <= 5; i++) {
+                txid = move(second, i, 100);
+            }
+            assertThat(replica.awaitTxid(txid, BOUND)).as(as).isTrue();
+            assertThat(replica.read(LOST_ROWS)).isZero();
+            assertThat(replica.read(FINGERPRINT)).isEqualTo(second.read(FINGERPRINT));
+        }
+    }
+
     private double gauge(WalshipMeter meter) {
         return registry.get(meter.meterName()).gauge().value();
     }
@@ -145,9 +165,7 @@ class UnstoredStreamTest {
              StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), TOKEN)) {
             long start = setUp(primary);
             try (Replica replica = Replica.open(storage, dir.resolve("replica.db"), ahead(stream, BOUND))) {
-                replica.follow();
-                assertThat(replica.awaitTxid(start, BOUND)).isTrue();
-                Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+                follow(replica, stream, start);
                 AtomicBoolean reading = new AtomicBoolean(true);
                 Worker reader = Worker.start("reader", () -> {
                     while (reading.get()) {
@@ -188,9 +206,7 @@ class UnstoredStreamTest {
         try (Replica replica = Replica.open(storage, dir.resolve("replica.db"),
                 ahead(stream, Duration.ofMillis(500)))) {
             replica.onApplied(batches::add);
-            replica.follow();
-            assertThat(replica.awaitTxid(start, BOUND)).isTrue();
-            Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+            follow(replica, stream, start);
             long lost = writeUnstored(first, replica);
 
             stream.close(); // the primary's machine is gone, its WAL with it
@@ -207,15 +223,7 @@ class UnstoredStreamTest {
             assertThat(takenBack.lastTxid()).isEqualTo(lost);
             assertThat(takenBack.tables()).contains("moves", "account", "meta");
 
-            try (Primary second = Primary.open(storage, dir.resolve("b.db"), PrimaryOptions.durable())) {
-                long txid = 0;
-                for (int i = 1; i <= 5; i++) {
-                    txid = move(second, i, 100);
-                }
-                assertThat(replica.awaitTxid(txid, BOUND)).as("the new history, from storage").isTrue();
-                assertThat(replica.read(LOST_ROWS)).isZero();
-                assertThat(replica.read(FINGERPRINT)).isEqualTo(second.read(FINGERPRINT));
-            }
+            followAnotherPrimary(replica, "the new history, from storage");
             assertThat(batches.stream().filter(b -> !b.takenBack()).mapToLong(AppliedBatch::lastTxid).max())
                     .hasValue(start + 5);
         }
@@ -228,23 +236,13 @@ class UnstoredStreamTest {
         StreamServer stream = first.serveStream(new InetSocketAddress("localhost", 0), TOKEN);
         long start = setUp(first);
         try (Replica replica = Replica.open(storage, dir.resolve("replica.db"), ahead(stream, Duration.ofHours(1)))) {
-            replica.follow();
-            assertThat(replica.awaitTxid(start, BOUND)).isTrue();
-            Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+            follow(replica, stream, start);
             writeUnstored(first, replica);
             stream.close();
             first.close();
             storing.set(true);
-            try (Primary second = Primary.open(storage, dir.resolve("b.db"), PrimaryOptions.durable())) {
-                long txid = 0;
-                for (int i = 1; i <= 5; i++) {
-                    txid = move(second, i, 100);
-                }
-                assertThat(replica.awaitTxid(txid, BOUND)).as("the other history, long before an hour").isTrue();
-                assertThat(replica.read(LOST_ROWS)).isZero();
-                assertThat(replica.read(FINGERPRINT)).isEqualTo(second.read(FINGERPRINT));
-                assertThat(count(WalshipMeter.REPLICA_TAKEN_BACK)).isEqualTo(3);
-            }
+            followAnotherPrimary(replica, "the other history, long before an hour");
+            assertThat(count(WalshipMeter.REPLICA_TAKEN_BACK)).isEqualTo(3);
         }
     }
 
@@ -254,9 +252,7 @@ class UnstoredStreamTest {
         StreamServer stream = first.serveStream(new InetSocketAddress("localhost", 0), TOKEN);
         long start = setUp(first);
         try (Replica replica = Replica.open(storage, dir.resolve("replica.db"), ahead(stream, Duration.ofHours(1)))) {
-            replica.follow();
-            assertThat(replica.awaitTxid(start, BOUND)).isTrue();
-            Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+            follow(replica, stream, start);
             long kept = writeUnstored(first, replica);
             stream.close();
             first.close(); // times out storing: the transactions stay in its WAL
@@ -281,9 +277,7 @@ class UnstoredStreamTest {
              StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), TOKEN)) {
             long start = setUp(primary);
             try (Replica replica = Replica.open(storage, dir.resolve("replica.db"), ahead(stream, BOUND))) {
-                replica.follow();
-                assertThat(replica.awaitTxid(start, BOUND)).isTrue();
-                Await.until("the stream serves the replica", BOUND, () -> stream.clients() == 1);
+                follow(replica, stream, start);
                 writeUnstored(primary, replica);
             }
             try (Replica reopened = Replica.open(storage, dir.resolve("replica.db"))) {
