@@ -473,8 +473,11 @@ final class ReplicaFile implements Closeable {
         }
         back.setPage(1, oldest.page1Before(), 0);
         if (back.value() != oldest.checksumBefore()) {
-            throw new IllegalStateException("taking back txids " + undoneFrom + ".." + undoneTo + " would give checksum "
-                    + Long.toHexString(back.value()) + ", expected " + Long.toHexString(oldest.checksumBefore()));
+            // the undo misses a page: never show a state that did not exist; reopening restores (AHEAD)
+            torn = new ReplicaFailedException(path.getFileName().toString(), undoneFrom, undoneTo,
+                    new IllegalStateException("taking back would give checksum " + Long.toHexString(back.value())
+                            + ", expected " + Long.toHexString(oldest.checksumBefore())));
+            throw torn;
         }
         writeState(checksum.pageCount(), 0, 0, FormatLayout.REPLICA_FLAG_AHEAD | FormatLayout.REPLICA_FLAG_ROLLING_BACK,
                 true);
