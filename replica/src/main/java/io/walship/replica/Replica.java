@@ -80,6 +80,12 @@ public final class Replica implements AutoCloseable {
      * segments, readers kept out (ReplicaFile); if that fails too the file is torn, so the
      * replica FAILS: the follower stops, the read pool closes, read() and poll() throw
      * ReplicaFailedException, and the next open repairs the file from the recorded intent.
+     *
+     * Ahead of storage (applyUnstored, ADR 0017). Batches the stream sent before they were
+     * stored are applied with an undo; before anything else is applied the follower settles
+     * them (settleAhead): confirmed by the sending connection or by storage's checksum at the
+     * replica's txid, or taken back. While they are unconfirmed nothing is read from storage for
+     * the next txid: storage cannot hold what follows transactions it does not hold yet.
      */
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
     private static final int BUSY_TIMEOUT_MILLIS = 5000;
