@@ -5,6 +5,8 @@ import io.walship.replica.ReplicaOptions;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -18,6 +20,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "follow", description = "Keep a read-only replica database up to date (restores it first if needed).")
 final class FollowCommand implements Callable<Integer> {
+    /** Where the stream's token is read from when no file names it: never the command line, which ps shows. */
+    static final String TOKEN_VARIABLE = "WALSHIP_STREAM_TOKEN";
+
     @Spec
     CommandSpec spec;
 
@@ -36,6 +41,19 @@ final class FollowCommand implements Callable<Integer> {
 
     @Option(names = "--until-txid", paramLabel = "N", description = "Exit once txid N is applied.")
     Long untilTxid;
+
+    @Option(names = "--stream", paramLabel = "URI",
+            description = "Also follow the primary's live stream (walship://host:port, Primary.serveStream); its token"
+                    + " comes from --stream-token-file or the " + TOKEN_VARIABLE + " environment variable.")
+    URI stream;
+
+    @Option(names = "--stream-token-file", paramLabel = "FILE",
+            description = "File holding the stream's token (surrounding whitespace ignored).")
+    Path streamTokenFile;
+
+    @Option(names = "--apply-unstored", description = "With --stream: apply transactions before the primary stored"
+            + " them; fresher, and a transaction the primary loses is taken back (docs/STREAM.md).")
+    boolean applyUnstored;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve the replica's meters for Prometheus at http://HOST:PORT/metrics (0: any free port).")
@@ -92,11 +110,24 @@ final class FollowCommand implements Callable<Integer> {
         return ExitCode.OK.code;
     }
 
-    private ReplicaOptions options(MetricsEndpoint metrics) {
-        return ReplicaOptions.builder().pollInterval(interval)
+    private ReplicaOptions options(MetricsEndpoint metrics) throws IOException {
+        ReplicaOptions.Builder options = ReplicaOptions.builder().pollInterval(interval)
                 .maxErrorBackoff(interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10))
-                .meterRegistry(metrics == null ? null : metrics.registry())
-                .build();
+                .meterRegistry(metrics == null ? null : metrics.registry());
+        if (stream != null) {
+            options.stream(stream, streamToken());
+        }
+        return options.applyUnstored(applyUnstored).build(); // without --stream: refused, saying why
+    }
+
+    private String streamToken() throws IOException {
+        String token = streamTokenFile != null ? Files.readString(streamTokenFile).strip()
+                : System.getenv(TOKEN_VARIABLE);
+        if (token == null || token.isEmpty()) {
+            throw new IllegalArgumentException("--stream needs the token the primary serves it with: put it in a"
+                    + " file named by --stream-token-file, or in the " + TOKEN_VARIABLE + " environment variable");
+        }
+        return token;
     }
 
     /** True when the latch opened within the time a service manager gives a stopping process. */

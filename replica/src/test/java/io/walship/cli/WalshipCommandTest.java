@@ -6,13 +6,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.StreamServer;
 import io.walship.format.ObjectKey;
+import io.walship.storage.ForwardingStorage;
+import io.walship.storage.PutResult;
+import io.walship.storage.Storage;
+import io.walship.storage.StorageException;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.Await;
 import io.walship.testing.ChildJvm;
 import io.walship.testing.SqliteCli;
 import io.walship.testing.Worker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -205,6 +212,49 @@ class WalshipCommandTest {
             writer.join(java.time.Duration.ofSeconds(30));
         }
         assertThat(out.toString()).contains("replica " + dir.resolve("f.db") + " txid=16");
+    }
+
+    /**
+     * The primary cannot store (its PUTs fail) and the replica polls every ten minutes: only the
+     * stream, applied before the store, brings the five writes.
+     */
+    @Test
+    void follow_streamApplyingUnstored_getsWritesStorageDoesNotHold_tokenReadFromAFile() throws Exception {
+        Storage refusing = new ForwardingStorage(FileSystemStorage.open(storageDir)) {
+            @Override
+            public PutResult putIfAbsent(String key, byte[] content) {
+                throw new StorageException("put", key, true, "storage unreachable (test)", null);
+            }
+        };
+        Path tokenFile = Files.writeString(dir.resolve("token"), "s3cret\n");
+        try (Primary primary = Primary.open(refusing, dir.resolve("app.db"), PrimaryOptions.async().toBuilder()
+                .closeTimeout(Duration.ofMillis(100)).build());
+             StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), "s3cret")) {
+            Worker writer = Worker.start("writer", () -> {
+                Await.until("the stream serves the replica", Duration.ofSeconds(30), () -> stream.clients() == 1);
+                for (int i = 0; i < 5; i++) {
+                    primary.write(conn -> exec(conn, "insert into t values (1000)"));
+                }
+            });
+            assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--until-txid", "16",
+                    "--interval", "PT10M", "--stream", stream.uri().toString(), "--stream-token-file",
+                    tokenFile.toString(), "--apply-unstored")).as(err.toString()).isZero();
+            writer.join(Duration.ofSeconds(30));
+            assertThat(primary.storedTxid()).as("storage holds none of them").isEqualTo(11);
+        }
+        assertThat(out.toString()).contains("replica " + dir.resolve("f.db") + " txid=16");
+        assertThat(queryLong(dir.resolve("f.db"), "select count(*) from t where x = 1000")).as("kept on close")
+                .isEqualTo(5);
+    }
+
+    @Test
+    void follow_streamWithoutAToken_exitsTwoNamingWhereTheTokenGoes() {
+        assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--once",
+                "--stream", "walship://localhost:7070")).isEqualTo(2);
+        assertThat(err.toString()).contains("--stream-token-file").contains("WALSHIP_STREAM_TOKEN");
+        assertThat(run("follow", url(), "--db", dir.resolve("g.db").toString(), "--once", "--apply-unstored"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("applyUnstored needs a stream");
     }
 
     @Test
