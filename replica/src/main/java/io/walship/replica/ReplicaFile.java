@@ -291,45 +291,70 @@ final class ReplicaFile implements Closeable {
         Undo undo = !unstored ? null : new Undo(txid + 1, last.txid(), segmentCommitMillis[0], last.commitMillis(),
                 checksum.value(), page1, checksum.pageCount(), commitMillis, new HashMap<>());
         if (undo == null) {
-            writeState(checksum.pageCount(), txid + 1, last.txid(), aheadFlag(false), true); // starts right after txid
+            writeState(checksum.pageCount(), txid + 1, last.txid(), aheadFlag(), true); // starts right after txid
         }
         int counter = changeCounter + 1;
         byte[][] newPage1 = {page1};
-        try (Statement st = lock.createStatement()) {
-            lockExclusive(st, readersOut); // this process's readers wait on readersOut, however long the write takes
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    writePages(segments, finals, smallest, finalCount, counter, newPage1, undo);
-                    if (undo == null) {
-                        channel.force(false);
-                    }
-                    break;
-                } catch (IOException | RuntimeException | Error e) {
-                    if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
-                        // no COMMIT: SQLite's lock stays ours, and this process's readers are refused
-                        torn = new ReplicaFailedException(path.getFileName().toString(), txid + 1, last.txid(), e);
-                        throw torn;
-                    }
-                    sleepBeforeRewrite(attempt);
-                }
+        SegmentReader.TransactionHeader end = last;
+        int cutTo = smallest;
+        writeExclusively(lock, readersOut, txid + 1, end.txid(), () -> {
+            writePages(segments, finals, cutTo, finalCount, counter, newPage1, undo);
+            if (undo == null) {
+                channel.force(false);
             }
-            st.execute("COMMIT");
+        }, () -> {
             checksum = next;
             page1 = newPage1[0];
             changeCounter = counter;
-            txid = last.txid();
-            commitMillis = last.commitMillis();
+            txid = end.txid();
+            commitMillis = end.commitMillis();
             if (undo != null) {
                 ahead.addLast(undo);
                 aheadBytes += undo.bytes();
                 aheadFrom = ahead.peekFirst().firstTxid();
             }
-        } finally {
-            readersOut.unlock();
-        }
-        writeState(finalCount, 0, 0, aheadFlag(false), undo == null);
+        });
+        writeState(finalCount, 0, 0, aheadFlag(), undo == null);
         return new Applied(ordinal, firstTxid, last.txid(), segmentCommitMillis, segmentCommitMillis[0],
                 last.commitMillis(), finals.pages(), finalCount);
+    }
+
+    /** Writes pages; run again from the top when it fails with an IOException (see writeExclusively). */
+    private interface PageWrite {
+        void run() throws IOException;
+    }
+
+    /**
+     * Step 3 of the class note for any write of pages: takes both locks, runs {@code write}
+     * (again, up to WRITE_ATTEMPTS times, when it fails with an IOException: a rewrite over its own
+     * partial result), COMMITs, runs {@code committed} (the in-memory state after it) while readers
+     * are still out, and lets them in. When the rewrites fail too, the file is torn for txids
+     * {@code firstTxid..lastTxid}: no COMMIT, so SQLite's lock stays ours and this process's
+     * readers are refused.
+     */
+    private void writeExclusively(Connection lock, Lock readersOut, long firstTxid, long lastTxid, PageWrite write,
+                                  Runnable committed) throws SQLException {
+        try (Statement st = lock.createStatement()) {
+            lockExclusive(st, readersOut); // this process's readers wait on readersOut, however long the write takes
+            try {
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        write.run();
+                        break;
+                    } catch (IOException | RuntimeException | Error e) {
+                        if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
+                            torn = new ReplicaFailedException(path.getFileName().toString(), firstTxid, lastTxid, e);
+                            throw torn;
+                        }
+                        sleepBeforeRewrite(attempt);
+                    }
+                }
+                st.execute("COMMIT");
+                committed.run();
+            } finally {
+                readersOut.unlock();
+            }
+        }
     }
 
     /**
@@ -482,46 +507,30 @@ final class ReplicaFile implements Closeable {
         writeState(checksum.pageCount(), 0, 0, FormatLayout.REPLICA_FLAG_AHEAD | FormatLayout.REPLICA_FLAG_ROLLING_BACK,
                 true);
         int counter = changeCounter + 1;
-        try (Statement st = lock.createStatement()) {
-            lockExclusive(st, readersOut);
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    for (Map.Entry<Integer, byte[]> image : images.entrySet()) {
-                        if (image.getKey() != 1) {
-                            writeFully(channel, ByteBuffer.wrap(image.getValue()),
-                                    (long) (image.getKey() - 1) * pageSize);
-                        }
-                    }
-                    writeFully(channel, ByteBuffer.wrap(replicaPage1(oldest.page1Before(), counter, count)), 0);
-                    setSize(count);
-                    channel.force(false);
-                    break;
-                } catch (IOException | RuntimeException | Error e) {
-                    if (attempt >= WRITE_ATTEMPTS || !(e instanceof IOException)) {
-                        torn = new ReplicaFailedException(path.getFileName().toString(), undoneFrom, undoneTo, e);
-                        throw torn;
-                    }
-                    sleepBeforeRewrite(attempt);
-                }
+        writeExclusively(lock, readersOut, undoneFrom, undoneTo, () -> {
+            for (Map.Entry<Integer, byte[]> image : images.entrySet()) { // never page 1: the undo keeps it aside
+                writeFully(channel, ByteBuffer.wrap(image.getValue()), (long) (image.getKey() - 1) * pageSize);
             }
-            st.execute("COMMIT");
+            writeFully(channel, ByteBuffer.wrap(replicaPage1(oldest.page1Before(), counter, count)), 0);
+            setSize(count);
+            channel.force(false);
+        }, () -> {
             checksum = back;
             page1 = oldest.page1Before();
             changeCounter = counter;
             txid = undoneFrom - 1;
             commitMillis = oldest.commitMillisBefore();
-        } finally {
-            readersOut.unlock();
-        }
+        });
         long lastCommit = ahead.peekLast().lastCommitMillis();
         ahead.clear();
         aheadBytes = 0;
         aheadFrom = 0;
         writeState(count, 0, 0, 0, true);
-        int[] pages = images.keySet().stream().mapToInt(Integer::intValue).toArray();
-        if (pages.length == 0 || pages[0] != 1) {
-            pages = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(1), java.util.Arrays.stream(pages))
-                    .toArray();
+        int[] pages = new int[images.size() + 1]; // page 1, then the pages written back, ascending
+        pages[0] = 1;
+        int n = 1;
+        for (int pgno : images.keySet()) {
+            pages[n++] = pgno;
         }
         return new Applied(0, undoneFrom, undoneTo, new long[0], oldest.firstCommitMillis(), lastCommit, pages, count);
     }
@@ -540,9 +549,9 @@ final class ReplicaFile implements Closeable {
         return torn;
     }
 
-    /** The AHEAD flag when something applied is not confirmed by storage, or about to be. */
-    private int aheadFlag(boolean applyingUnstored) {
-        return applyingUnstored || !ahead.isEmpty() ? FormatLayout.REPLICA_FLAG_AHEAD : 0;
+    /** The AHEAD flag while something applied is not confirmed by storage. */
+    private int aheadFlag() {
+        return ahead.isEmpty() ? 0 : FormatLayout.REPLICA_FLAG_AHEAD;
     }
 
     /**
