@@ -99,12 +99,9 @@ final class SubscriptionRunner implements Subscription, Runnable {
         } catch (SubscriberFailed e) {
             reason = SubscriptionEndedException.Reason.SUBSCRIBER_FAILED;
             cause = e.getCause();
-        } catch (WalshipException e) {
-            reason = SubscriptionEndedException.Reason.NOT_IN_STORAGE;
-            cause = e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) { // a gap, a damaged object, storage refusing for good
             reason = SubscriptionEndedException.Reason.NOT_IN_STORAGE;
             cause = e;
         } finally {
