@@ -97,31 +97,25 @@ public final class BenchRunner {
         notes.put("async_write_ratio", "walship ASYNC ÷ plain sqlite-jdbc, WAL, synchronous=NORMAL, one writer, one"
                 + " row per transaction into a ~10 MB indexed table; target >= 0.90");
         double[] plain = ratio(writeScores, "walship/insert", "sqlite/insert");
-        double[] metered = ratio(writeScores, "walship-metrics/insert", "sqlite/insert");
-        double[] metricsCost = ratio(writeScores, "walship-metrics/insert", "walship/insert");
         results.put("async_write_ratio_error", Measurements.round(plain[1], 3));
         results.put("async_added_us_per_txn", Measurements.round(micros(writeScores, "walship/insert")
                 - micros(writeScores, "sqlite/insert"), 1));
         notes.put("async_added_us_per_txn", "time per transaction walship adds to plain SQLite (insert), in µs");
-        results.put("async_write_ratio_metrics", Measurements.round(metered[0], 3));
-        results.put("async_write_ratio_metrics_error", Measurements.round(metered[1], 3));
-        notes.put("async_write_ratio_metrics", "as async_write_ratio, with a PrometheusMeterRegistry attached, in the"
-                + " same JMH run");
-        results.put("metrics_write_ratio", Measurements.round(metricsCost[0], 3));
-        results.put("metrics_write_ratio_error", Measurements.round(metricsCost[1], 3));
-        notes.put("metrics_write_ratio", "walship with a registry ÷ walship without; target >= 0.97");
+        putRatio(results, notes, "async_write_ratio_metrics",
+                ratio(writeScores, "walship-metrics/insert", "sqlite/insert"), "as async_write_ratio, with a"
+                        + " PrometheusMeterRegistry attached, in the same JMH run");
+        putRatio(results, notes, "metrics_write_ratio",
+                ratio(writeScores, "walship-metrics/insert", "walship/insert"), "walship with a registry ÷ walship"
+                        + " without; target >= 0.97");
         results.put("metrics_added_us_per_txn", Measurements.round(micros(writeScores, "walship-metrics/insert")
                 - micros(writeScores, "walship/insert"), 2));
         notes.put("metrics_added_us_per_txn", "time per transaction the registry adds, in µs (insert)");
-        double[] subscribed = ratio(writeScores, "walship-subscribed4/insert", "sqlite/insert");
-        double[] subscribersCost = ratio(writeScores, "walship-subscribed4/insert", "walship/insert");
-        results.put("async_write_ratio_subscribers4", Measurements.round(subscribed[0], 3));
-        results.put("async_write_ratio_subscribers4_error", Measurements.round(subscribed[1], 3));
-        notes.put("async_write_ratio_subscribers4", "as async_write_ratio, with four Primary.subscribe subscribers"
-                + " reading every transaction's pages, in the same JMH run");
-        results.put("subscribers4_write_ratio", Measurements.round(subscribersCost[0], 3));
-        results.put("subscribers4_write_ratio_error", Measurements.round(subscribersCost[1], 3));
-        notes.put("subscribers4_write_ratio", "walship with four subscribers ÷ walship without; target >= 0.95");
+        putRatio(results, notes, "async_write_ratio_subscribers4",
+                ratio(writeScores, "walship-subscribed4/insert", "sqlite/insert"), "as async_write_ratio, with four"
+                        + " Primary.subscribe subscribers reading every transaction's pages, in the same JMH run");
+        putRatio(results, notes, "subscribers4_write_ratio",
+                ratio(writeScores, "walship-subscribed4/insert", "walship/insert"), "walship with four subscribers"
+                        + " ÷ walship without; target >= 0.95");
 
         Map<String, Double> meterCost = new LinkedHashMap<>();
         for (RunResult r : run(options(quick).include("io\\.walship\\.bench\\.MeterCostBenchmark\\."))) {
@@ -198,6 +192,14 @@ public final class BenchRunner {
     /** Microseconds per operation of a throughput score (ops/s). */
     private static double micros(Map<String, double[]> scores, String key) {
         return 1e6 / scores.get(key)[0];
+    }
+
+    /** A ratio of two JMH scores as {@code key} and {@code key_error}, with its note. */
+    private static void putRatio(Map<String, Object> results, Map<String, String> notes, String key, double[] ratio,
+                                 String note) {
+        results.put(key, Measurements.round(ratio[0], 3));
+        results.put(key + "_error", Measurements.round(ratio[1], 3));
+        notes.put(key, note);
     }
 
     private static ChainedOptionsBuilder options(boolean quick) {
