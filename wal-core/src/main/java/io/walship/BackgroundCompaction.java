@@ -1,6 +1,7 @@
 package io.walship;
 
 import io.walship.compaction.CompactionPolicy;
+import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.Metrics;
@@ -22,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * run starts from a fresh listing. It is not silent either: one WARN line when runs start
  * failing (and one INFO when they recover), {@code walship.primary.errors{task=compaction}} per
  * failure, and the error in {@link Primary#status()} while it lasts.
+ *
+ * <p>A run that finds storage damaged (a hole in the history, an object that does not read back)
+ * leaves it alone and says so loudly: one ERROR line per new problem, the
+ * {@code walship.storage.holes} and {@code walship.storage.problems} gauges, and the first problem
+ * in {@link Primary#status()} until a run finds none.
  */
 final class BackgroundCompaction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackgroundCompaction.class);
@@ -32,6 +38,9 @@ final class BackgroundCompaction implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final PrimaryOptions options;
     private volatile Problem failure;
+    /** The first of what the last run found wrong in storage, while runs find something; else null. */
+    private volatile Problem damage;
+    private final java.util.Set<String> reported = new java.util.HashSet<>();
 
     BackgroundCompaction(String db, Path database, Storage storage, CompactionPolicy policy, PrimaryOptions options,
                          Metrics metrics) {
@@ -52,11 +61,12 @@ final class BackgroundCompaction implements AutoCloseable {
 
     private void runOnce() {
         try {
-            compactor.run();
+            CompactionResult result = compactor.run();
             if (failure != null) {
                 log.info("compaction recovered db={}", db);
                 failure = null;
             }
+            noteProblems(result);
         } catch (RuntimeException e) {
             String kind = Problem.kindOf(e);
             metrics.counter(WalshipMeter.PRIMARY_ERRORS, "task", "compaction", "kind", kind).increment();
@@ -68,9 +78,28 @@ final class BackgroundCompaction implements AutoCloseable {
         }
     }
 
-    /** The failure of the last run while runs fail, else null. */
+    private void noteProblems(CompactionResult result) {
+        if (result.ok()) {
+            if (damage != null) {
+                log.info("storage problems cleared db={}", db);
+            }
+            damage = null;
+            reported.clear();
+            return;
+        }
+        for (WalshipException problem : result.problems()) {
+            if (reported.add(problem.getMessage())) {
+                log.error("storage problem found by compaction, left alone db={} holes={} error={}", db,
+                        result.holes(), problem.getMessage());
+            }
+        }
+        Problem previous = damage;
+        damage = Problem.of(result.problems().get(0), previous == null ? options.clock().instant() : previous.since());
+    }
+
+    /** The failure of the last run while runs fail, else what the last run found wrong in storage, else null. */
     Problem failure() {
-        return failure;
+        return failure != null ? failure : damage;
     }
 
     /** Stops after the run in progress, if any (waits for it, bounded by the close timeout). */

@@ -1,14 +1,18 @@
 package io.walship.cli;
 
+import io.walship.TxidGapException;
+import io.walship.WalshipException;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
+import io.walship.restore.TxidRange;
 import io.walship.storage.Storage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,7 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * Compaction and retention as a separate process: once (cron) or every {@code --every} (a
  * sidecar), for primaries opened with compaction off. Safe beside another compactor, and to kill
- * at any moment.
+ * at any moment. A run that found a hole or damage says so on stderr and, run once, exits 3: it
+ * left those alone (and while a hole exists, retention deletes nothing).
  */
 @Command(name = "compact", description = "Merge small log objects into compacted ones and delete what the"
         + " retention window no longer needs; once, or every --every.")
@@ -49,9 +54,10 @@ final class CompactCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         CompactionPolicy policy = CompactionPolicy.defaults().withRetention(retention).withGrace(grace);
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
-        try (Storage opened = storage.open();
+        try (Storage opened = storage.openExisting();
              Compactor compactor = new Compactor(opened, policy, InstantSource.system(), dir)) {
             while (true) {
                 CompactionResult result = compactor.run();
@@ -59,9 +65,21 @@ final class CompactCommand implements Callable<Integer> {
                                 + " storage holds %d objects, %d bytes%n", result.created(), result.replaced(),
                         result.expired(), result.bytesDeleted(), result.earliestTxid(), result.objects(),
                         result.bytes());
+                out.printf("restorable txids %s%n", result.restorable().isEmpty() ? "none"
+                        : result.restorable().stream().map(TxidRange::toString).collect(Collectors.joining(", ")));
+                for (TxidRange hole : result.holes()) {
+                    err.printf("walship: HOLE: txids %s cannot be restored (no snapshot and log reach them);"
+                            + " retention deleted nothing%n", hole);
+                }
+                for (WalshipException problem : result.problems()) {
+                    if (!(problem instanceof TxidGapException)) {
+                        err.printf("walship: PROBLEM: %s%n", problem.getMessage());
+                    }
+                }
                 out.flush();
+                err.flush();
                 if (every == null) {
-                    return ExitCode.OK.code;
+                    return result.ok() ? ExitCode.OK.code : ExitCode.BAD_DATA.code;
                 }
                 Thread.sleep(every.toMillis());
             }

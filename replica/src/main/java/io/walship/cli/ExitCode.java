@@ -18,7 +18,7 @@ enum ExitCode {
     USAGE(2),
     /** Stored data is damaged or inconsistent: corrupt object, gap, unknown version, wrong page size. */
     BAD_DATA(3),
-    /** The requested state is not in storage (no snapshot, target out of range). */
+    /** The requested state is not in storage (no snapshot, target out of range), or the storage itself is missing. */
     NOT_AVAILABLE(4),
     /** Storage could not be reached or refused the request. */
     STORAGE(5),
@@ -43,7 +43,8 @@ enum ExitCode {
             return NOT_AVAILABLE;
         }
         if (e instanceof StorageException) {
-            return STORAGE;
+            // a missing directory or bucket: the storage asked for is not there (a mistyped path, most often)
+            return ((StorageException) e).kind() == StorageException.Kind.BUCKET_MISSING ? NOT_AVAILABLE : STORAGE;
         }
         if (e instanceof DatabaseLockedException || e instanceof java.nio.file.FileAlreadyExistsException
                 || e.getCause() instanceof java.nio.file.FileAlreadyExistsException) {

@@ -76,7 +76,7 @@ final class FollowCommand implements Callable<Integer> {
         }, "walship-follow-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsPort);
-             Storage opened = storage.open();
+             Storage opened = storage.openExisting();
              Replica replica = Replica.open(opened, db, options(metrics))) {
             if (metrics != null) {
                 out.printf("metrics at http://localhost:%d/metrics%n", metrics.port());

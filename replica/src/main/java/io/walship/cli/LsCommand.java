@@ -51,7 +51,7 @@ final class LsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        try (Storage opened = storage.open()) {
+        try (Storage opened = storage.openExisting()) {
             LogCatalog catalog = LogCatalog.list(opened);
             Optional<Position> latest = Restore.latestPosition(opened, catalog);
             long latestTxid = latest.map(Position::txid).orElse(-1L);

@@ -47,7 +47,7 @@ final class RestoreCommand implements Callable<Integer> {
                 : target.txid != null ? RestoreTarget.txid(target.txid) : RestoreTarget.time(target.time);
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(),
                 progress != null ? progress : System.console() != null);
-        try (Storage opened = storage.open()) {
+        try (Storage opened = storage.openExisting()) {
             RestoreResult result = Restore.run(opened, to, restoreTarget, bar);
             bar.done();
             spec.commandLine().getOut().printf("restored %s txid=%d pages=%d pageSize=%d snapshotTxid=%d segments=%d%n",

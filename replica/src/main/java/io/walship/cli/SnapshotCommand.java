@@ -32,7 +32,7 @@ final class SnapshotCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(),
                 progress != null ? progress : System.console() != null);
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
-        try (Storage opened = storage.open()) {
+        try (Storage opened = storage.openExisting()) {
             StorageSnapshot.Result result = StorageSnapshot.build(opened, dir, InstantSource.system(), bar);
             bar.done();
             spec.commandLine().getOut().printf("snapshot txid=%d pages=%d %s%n", result.txid(), result.pageCount(),

@@ -41,7 +41,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Instant.now();
-        try (Storage opened = storage.open()) {
+        try (Storage opened = storage.openExisting()) {
             LogCatalog catalog = LogCatalog.list(opened);
             List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             List<ObjectInfo> segments = catalog.log().values().stream().map(LogCatalog.LogObject::info).toList();

@@ -13,7 +13,8 @@ final class StorageOption {
     @ArgGroup(exclusive = false, heading = "S3 options:%n")
     S3Options s3 = new S3Options();
 
-    Storage open() {
+    /** Opens an existing storage: a missing directory or bucket is refused, never created. */
+    Storage openExisting() {
         return StorageUrl.parse(url).open(s3 == null ? new S3Options() : s3);
     }
 

@@ -21,8 +21,21 @@ final class StorageUrl {
         this.location = location;
     }
 
+    /**
+     * Parses and checks a storage location: a known scheme with {@code ://}, a bucket for S3, an
+     * absolute path and no host for {@code file://}. Text that looks like a URL but is not one
+     * ({@code s3:/bucket}, {@code file:relative}) is refused rather than taken as a local path.
+     */
     static StorageUrl parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("storage location is empty: give file:///path/to/dir, a path, or"
+                    + " s3://bucket/prefix");
+        }
         if (!text.contains("://")) {
+            if (SCHEME_LIKE.matcher(text).lookingAt()) {
+                throw new IllegalArgumentException("not a storage URL: " + mask(text) + " (a URL needs '://':"
+                        + " file:///path/to/dir or s3://bucket/prefix)");
+            }
             return new StorageUrl("file", Path.of(text).toAbsolutePath().normalize().toString());
         }
         URI uri;
@@ -31,13 +44,20 @@ final class StorageUrl {
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("not a storage URL: " + mask(text) + " (" + e.getReason() + ")");
         }
-        String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
         switch (scheme) {
             case "file":
-                if (uri.getPath() == null || uri.getPath().isEmpty()) {
-                    throw new IllegalArgumentException("file URL needs an absolute path: file:///backups/app");
+                if (uri.getRawAuthority() != null && !uri.getRawAuthority().isEmpty()
+                        && !uri.getRawAuthority().equalsIgnoreCase("localhost")) {
+                    throw new IllegalArgumentException("file URL names a host ('" + uri.getRawAuthority() + "'): "
+                            + mask(text) + " — a file URL takes three slashes and an absolute path,"
+                            + " file:///backups/app (or give the path itself)");
                 }
-                return new StorageUrl(scheme, uri.getPath());
+                if (uri.getPath() == null || !uri.getPath().startsWith("/") || uri.getPath().equals("/")) {
+                    throw new IllegalArgumentException("file URL needs an absolute directory path: " + mask(text)
+                            + " (e.g. file:///backups/app)");
+                }
+                return new StorageUrl(scheme, Path.of(uri.getPath()).normalize().toString());
             case "s3":
                 if (uri.getHost() == null || uri.getUserInfo() != null) {
                     throw new IllegalArgumentException("s3 URL must be s3://bucket/prefix (credentials come from the"
@@ -50,7 +70,15 @@ final class StorageUrl {
         }
     }
 
-    /** Opens the storage; S3 options apply to s3:// URLs only. */
+    /** Text starting like a URL scheme ({@code s3:}, {@code file:}); a Windows drive letter is one letter. */
+    private static final java.util.regex.Pattern SCHEME_LIKE =
+            java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]+:");
+
+    /**
+     * Opens the storage for a command that reads or tends what a primary stored: a directory must
+     * exist ({@link StorageException.Kind#BUCKET_MISSING} otherwise, naming it), an S3 bucket too
+     * (S3Storage checks). S3 options apply to s3:// URLs only.
+     */
     Storage open(S3Options s3) {
         if (scheme.equals("s3")) {
             int slash = location.indexOf('/');
@@ -66,7 +94,7 @@ final class StorageUrl {
             }
             return builder.open();
         }
-        return FileSystemStorage.open(Path.of(location));
+        return FileSystemStorage.openExisting(Path.of(location));
     }
 
     /** The URL with any user:password@ removed. */

@@ -33,7 +33,7 @@ final class VerifyCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(),
                 progress != null ? progress : System.console() != null);
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
-        try (Storage opened = storage.open()) {
+        try (Storage opened = storage.openExisting()) {
             Verifier.Report report = Verifier.verify(opened, dir, bar);
             bar.done();
             out.printf("checked snapshots=%d segments=%d transactions=%d txids=%d..%d%n", report.snapshotsChecked(),

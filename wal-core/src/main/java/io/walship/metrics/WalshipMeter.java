@@ -39,12 +39,12 @@ public enum WalshipMeter {
 
     // ---------------------------------------------------------------- storage
     STORAGE_REQUESTS("walship.storage.requests", Type.TIMER, "seconds", "operation, outcome",
-            "storage calls by operation (put, get, open, list, delete) and outcome (ok, exists, missing, or"
+            "storage calls by operation (put, get, get_range, open, list, delete) and outcome (ok, exists, missing, or"
                     + " the StorageException.Kind in lower case, or error)"),
 
     // ---------------------------------------------------------------- compaction and retention
     COMPACTION_RUNS("walship.compaction.runs", Type.TIMER, "seconds", "outcome",
-            "compaction runs (list, compact, delete) by outcome: ok or error"),
+            "compaction runs (list, compact, delete) by outcome: ok, problem (it found holes or damage) or error"),
     COMPACTION_OBJECTS("walship.compaction.objects", Type.COUNTER, "", "action",
             "objects created (compacted), replaced (deleted: a compacted object holds them) or expired"
                     + " (deleted by retention)"),
@@ -56,6 +56,12 @@ public enum WalshipMeter {
             "bytes storage holds, as the last compaction run counted them"),
     STORAGE_EARLIEST_TXID("walship.storage.earliest.txid", Type.GAUGE, "txid", "",
             "earliest txid storage can restore (the oldest snapshot kept by retention)"),
+    STORAGE_HOLES("walship.storage.holes", Type.GAUGE, "", "",
+            "txid ranges between the earliest and latest txid that no snapshot and log restore, as the last"
+                    + " compaction run proved them from the objects; retention deletes nothing while one exists"),
+    STORAGE_PROBLEMS("walship.storage.problems", Type.GAUGE, "", "",
+            "what the last compaction run found wrong and left alone: holes, damaged objects, compacted objects"
+                    + " that do not hold what they replace"),
 
     // ---------------------------------------------------------------- replica
     REPLICA_TXID("walship.replica.txid", Type.GAUGE, "txid", "", "last transaction visible on the replica"),

@@ -1,12 +1,15 @@
 package io.walship.restore;
 
 import io.walship.CorruptObjectException;
+import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.format.ObjectKey;
+import io.walship.internal.format.SegmentHeader;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.restore.DatabaseImage;
 import io.walship.internal.restore.FetchedSegment;
+import io.walship.internal.restore.LogLookup;
 import io.walship.internal.restore.ObjectGoneException;
 import io.walship.internal.restore.Position;
 import io.walship.internal.restore.RestorePlan;
@@ -182,43 +185,87 @@ public final class Restore {
                     .map(o -> new SegmentPrefetch.Planned(o.storageKey(), o.size())).toList(), spillDirectory);
         }
 
+        /**
+         * Applies the planned objects, and where the plan has a gap or ends before the target, the
+         * object holding the next txid asked for by key (a listing can miss objects that exist);
+         * after such an object it plans again from where it stands.
+         */
         void applyTo(DatabaseImage image) throws IOException {
             int index = 0;
-            while (index < chain.size() && image.txid() < target.txid()) {
-                FetchedSegment fetched;
-                try {
-                    fetched = prefetch.next();
-                } catch (ObjectGoneException gone) {
-                    if (++replans > MAX_REPLANS) {
-                        throw gone;
-                    }
-                    log.info("restore planning again key={} txid={} reason=object deleted since listing",
-                            gone.key(), image.txid());
-                    plan(LogCatalog.list(storage).chain(image.txid(), target.txid()));
-                    index = 0;
-                    continue;
-                }
-                index++;
-                boolean reachedTarget = false;
-                try (FetchedSegment closing = fetched;
-                     SegmentReader segment = fetched.startAfter(image.txid()).open()) {
-                    image.checkContinues(segment);
-                    for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
-                         txn = segment.nextTransaction()) {
-                        if (txn.txid() > target.txid()
-                                || (target.time() != null && txn.commitMillis() > target.time().toEpochMilli())) {
-                            reachedTarget = true;
-                            break;
+            while (image.txid() < target.txid()) {
+                FetchedSegment fetched = null;
+                SegmentHeader planned = null;
+                if (index < chain.size()) {
+                    try {
+                        fetched = prefetch.next();
+                    } catch (ObjectGoneException gone) {
+                        if (++replans > MAX_REPLANS) {
+                            throw gone;
                         }
-                        image.apply(segment, txn);
-                        commitMillis = txn.commitMillis();
+                        log.info("restore planning again key={} txid={} reason=object deleted since listing",
+                                gone.key(), image.txid());
+                        plan(LogCatalog.list(storage).chain(image.txid(), target.txid()));
+                        index = 0;
+                        continue;
+                    }
+                    index++;
+                    try {
+                        planned = fetched.header();
+                    } catch (IOException | RuntimeException e) {
+                        fetched.close();
+                        throw e;
+                    }
+                    if (planned.lastTxid() <= image.txid()) {
+                        fetched.close(); // behind: an object asked for directly held it
+                        continue;
+                    }
+                    if (planned.firstTxid() > image.txid() + 1) {
+                        fetched.close(); // the listing missed what lies between
+                        fetched = null;
                     }
                 }
-                if (reachedTarget) {
+                boolean asked = fetched == null;
+                if (asked) {
+                    Optional<FetchedSegment> holding = LogLookup.fetch(storage, image.txid() + 1, true,
+                            spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES);
+                    if (holding.isEmpty()) {
+                        if (planned != null) {
+                            throw new TxidGapException(chain.get(index - 1).storageKey(), image.txid() + 1,
+                                    planned.firstTxid());
+                        }
+                        return; // storage holds nothing after the image
+                    }
+                    fetched = holding.get();
+                }
+                if (apply(fetched, image)) {
                     return;
                 }
                 applied++;
                 progress.advanced("log", applied, applied + chain.size() - index);
+                if (asked) {
+                    log.info("restore found an object the listing missed key={} txid={}", fetched.key(),
+                            image.txid());
+                    plan(LogCatalog.list(storage).chain(image.txid(), target.txid()));
+                    index = 0;
+                }
+            }
+        }
+
+        /** Applies one object up to the target; true when the target was reached inside it. */
+        private boolean apply(FetchedSegment fetched, DatabaseImage image) throws IOException {
+            try (FetchedSegment closing = fetched;
+                 SegmentReader segment = fetched.startAfter(image.txid()).open()) {
+                image.checkContinues(segment);
+                for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                     txn = segment.nextTransaction()) {
+                    if (txn.txid() > target.txid()
+                            || (target.time() != null && txn.commitMillis() > target.time().toEpochMilli())) {
+                        return true;
+                    }
+                    image.apply(segment, txn);
+                    commitMillis = txn.commitMillis();
+                }
+                return false;
             }
         }
 
@@ -263,7 +310,8 @@ public final class Restore {
 
     /**
      * The newest state in storage, read from the last log object (or the newest snapshot when no
-     * log follows it), or empty when storage holds no snapshot.
+     * log follows it), or empty when storage holds no snapshot. The listing is a hint: objects
+     * after the newest one it shows are asked for by key (six GETs when there are none).
      */
     public static Optional<Position> latestPosition(Storage storage) {
         return latestPosition(storage, LogCatalog.list(storage));
@@ -274,33 +322,48 @@ public final class Restore {
         if (catalog.latestSnapshot().isEmpty()) {
             return Optional.empty();
         }
+        Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
         long snapshotTxid = catalog.latestSnapshot().getAsLong();
         List<LogCatalog.LogObject> chain = catalog.chain(snapshotTxid);
-        if (!chain.isEmpty()) {
-            String key = chain.get(chain.size() - 1).storageKey();
-            try (FetchedSegment fetched = FetchedSegment.require(storage, key, snapshotTxid + 1,
-                    Path.of(System.getProperty("java.io.tmpdir")));
-                 SegmentReader segment = fetched.open()) {
-                SegmentReader.TransactionHeader last = null;
-                long checksumAfter = 0;
-                for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
-                     txn = segment.nextTransaction()) {
-                    last = txn;
-                    checksumAfter = segment.readPages((pgno, image) -> { });
+        Position position;
+        try {
+            if (!chain.isEmpty()) {
+                String key = chain.get(chain.size() - 1).storageKey();
+                position = endOf(FetchedSegment.require(storage, key, snapshotTxid + 1, scratch));
+            } else {
+                String key = ObjectKey.snapshot(snapshotTxid);
+                try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
+                    SnapshotReader reader = SnapshotReader.open(key, in);
+                    position = new Position(reader.txid(), reader.pageSize(), reader.pageCount(),
+                            reader.databaseChecksum(), key, reader.createdMillis());
                 }
-                return Optional.of(new Position(last.txid(), segment.pageSize(), last.databasePages(), checksumAfter,
-                        key, last.commitMillis()));
-            } catch (IOException e) {
-                throw new UncheckedIOException("reading " + key + " failed", e);
             }
-        }
-        String key = ObjectKey.snapshot(snapshotTxid);
-        try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
-            SnapshotReader reader = SnapshotReader.open(key, in);
-            return Optional.of(new Position(reader.txid(), reader.pageSize(), reader.pageCount(),
-                    reader.databaseChecksum(), key, reader.createdMillis()));
+            for (Optional<FetchedSegment> next = LogLookup.fetch(storage, position.txid() + 1, true, scratch,
+                    FetchedSegment.DEFAULT_MEMORY_BYTES); next.isPresent();
+                 next = LogLookup.fetch(storage, position.txid() + 1, true, scratch,
+                         FetchedSegment.DEFAULT_MEMORY_BYTES)) {
+                log.debug("latest position found past the listing key={} txid={}", next.get().key(),
+                        position.txid());
+                position = endOf(next.get());
+            }
+            return Optional.of(position);
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + key + " failed", e);
+            throw new UncheckedIOException("reading the newest position in " + storage + " failed", e);
+        }
+    }
+
+    /** The state after the last transaction of {@code fetched}, which it closes. */
+    private static Position endOf(FetchedSegment fetched) throws IOException {
+        try (FetchedSegment closing = fetched; SegmentReader segment = fetched.open()) {
+            SegmentReader.TransactionHeader last = null;
+            long checksumAfter = 0;
+            for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
+                 txn = segment.nextTransaction()) {
+                last = txn;
+                checksumAfter = segment.readPages((pgno, image) -> { });
+            }
+            return new Position(last.txid(), segment.pageSize(), last.databasePages(), checksumAfter, fetched.key(),
+                    last.commitMillis());
         }
     }
 

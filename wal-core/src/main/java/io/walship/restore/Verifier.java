@@ -4,15 +4,15 @@ import io.walship.CorruptObjectException;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.WalshipException;
+import io.walship.format.ObjectKey.LogKey;
 import io.walship.format.ObjectKey;
-import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.restore.DatabaseImage;
 import io.walship.internal.restore.FetchedSegment;
+import io.walship.internal.restore.LogCursor;
+import io.walship.internal.restore.SnapshotCheck;
 import io.walship.storage.Storage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -61,14 +61,15 @@ public final class Verifier {
                 image = Restore.openSnapshot(storage, ObjectKey.snapshot(earliest), scratch, progress);
                 snapshotsChecked++;
                 List<LogCatalog.LogObject> chain = catalog.chain(earliest);
+                LogCursor cursor = new LogCursor(storage, chain, workDir);
                 int done = 0;
-                for (LogCatalog.LogObject object : chain) {
-                    String key = object.storageKey();
+                for (Optional<FetchedSegment> next = cursor.after(image.txid()); next.isPresent();
+                     next = cursor.after(image.txid())) {
+                    String key = next.get().key();
+                    LogKey object = ObjectKey.parseLog(key).orElseThrow();
                     Map<Long, Long> checksums = new HashMap<>();
-                    boolean replacesRemaining = !catalog.inside(object.key()).isEmpty();
-                    try (FetchedSegment fetched = FetchedSegment.require(storage, key, image.txid() + 1, workDir)
-                            .startAfter(image.txid());
-                         SegmentReader segment = fetched.open()) {
+                    boolean replacesRemaining = !catalog.inside(object).isEmpty();
+                    try (FetchedSegment fetched = next.get(); SegmentReader segment = fetched.open()) {
                         image.checkContinues(segment);
                         for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
                              txn = segment.nextTransaction()) {
@@ -84,9 +85,9 @@ public final class Verifier {
                         }
                     }
                     segmentsChecked++;
-                    segmentsChecked += checkReplaced(storage, catalog, object, checksums, workDir);
+                    segmentsChecked += checkReplaced(storage, catalog, object, key, checksums, workDir);
                     latest = image.txid();
-                    progress.advanced("log", ++done, chain.size());
+                    progress.advanced("log", ++done, Math.max(done, chain.size()));
                 }
                 for (long txid : snapshots.tailSet(latest, false)) {
                     throw new TxidGapException(ObjectKey.snapshot(txid), latest + 1, txid);
@@ -109,10 +110,10 @@ public final class Verifier {
      * of their transactions must lie inside it and leave the database checksum it records.
      * Returns how many objects were checked.
      */
-    private static int checkReplaced(Storage storage, LogCatalog catalog, LogCatalog.LogObject compacted,
+    private static int checkReplaced(Storage storage, LogCatalog catalog, LogKey compacted, String compactedKey,
                                      Map<Long, Long> checksums, Path workDir) throws IOException {
         int checked = 0;
-        for (LogCatalog.LogObject replaced : catalog.inside(compacted.key())) {
+        for (LogCatalog.LogObject replaced : catalog.inside(compacted)) {
             Optional<FetchedSegment> fetched = FetchedSegment.fetch(storage, replaced.storageKey(), workDir,
                     FetchedSegment.DEFAULT_MEMORY_BYTES);
             if (fetched.isEmpty()) {
@@ -124,7 +125,7 @@ public final class Verifier {
                     long after = segment.readPages((pgno, page) -> { });
                     Long expected = checksums.get(txn.txid());
                     if (expected == null || expected != after) {
-                        throw new CorruptObjectException(compacted.storageKey(), "does not hold what "
+                        throw new CorruptObjectException(compactedKey, "does not hold what "
                                 + replaced.storageKey() + " holds at txid " + txn.txid() + " (database checksum "
                                 + Long.toHexString(after) + " there, " + (expected == null ? "missing"
                                 : Long.toHexString(expected)) + " in the compacted object)", -1);
@@ -139,23 +140,12 @@ public final class Verifier {
     /** Streams snapshot {@code txid} and checks it equals the replayed {@code image}. */
     private static void checkSnapshot(Storage storage, long txid, DatabaseImage image) throws IOException {
         String key = ObjectKey.snapshot(txid);
-        try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
-            SnapshotReader reader = SnapshotReader.open(key, in);
-            DatabaseChecksum checksum = new DatabaseChecksum(reader.pageSize());
-            byte[] page = new byte[reader.pageSize()];
-            for (int pgno = 1; pgno <= reader.pageCount(); pgno++) {
-                reader.readPage(page, 0);
-                checksum.setPage(pgno, page, 0);
-            }
-            reader.finish();
-            if (checksum.value() != reader.databaseChecksum()) {
-                throw new CorruptObjectException(key, "pages do not match the snapshot's own checksum", -1);
-            }
-            if (reader.databaseChecksum() != image.checksum() || reader.pageCount() != image.pageCount()) {
-                throw new CorruptObjectException(key, "snapshot differs from the log replayed to txid " + txid
-                        + ": checksum " + Long.toHexString(reader.databaseChecksum()) + " vs "
-                        + Long.toHexString(image.checksum()), -1);
-            }
+        SnapshotCheck.Checked snapshot = SnapshotCheck.check(storage, key)
+                .orElseThrow(() -> new TxidNotAvailableException(key, -1, -1));
+        if (snapshot.databaseChecksum() != image.checksum() || snapshot.pageCount() != image.pageCount()) {
+            throw new CorruptObjectException(key, "snapshot differs from the log replayed to txid " + txid
+                    + ": checksum " + Long.toHexString(snapshot.databaseChecksum()) + " vs "
+                    + Long.toHexString(image.checksum()), -1);
         }
     }
 }

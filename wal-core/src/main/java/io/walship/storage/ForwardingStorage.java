@@ -54,6 +54,11 @@ public abstract class ForwardingStorage implements Storage {
     }
 
     @Override
+    public Optional<byte[]> getRange(String key, long offset, int length) {
+        return delegate.getRange(key, offset, length);
+    }
+
+    @Override
     public List<ObjectInfo> list(String prefix) {
         return delegate.list(prefix);
     }

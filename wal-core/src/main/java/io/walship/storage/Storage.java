@@ -49,6 +49,30 @@ public interface Storage extends Closeable {
     /** Opens an object for streaming (snapshots). The caller closes the stream. */
     Optional<InputStream> open(String key);
 
+    /**
+     * Reads up to {@code length} bytes of an object from {@code offset}: fewer when it ends first,
+     * none when {@code offset} is at or past its end; empty when the object does not exist. What
+     * planners use to read many objects' headers: stores with ranged reads override it with one
+     * small request (S3: a ranged GET); the default opens the object and reads the bytes asked for.
+     */
+    default Optional<byte[]> getRange(String key, long offset, int length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must be >= 0: " + offset + ", " + length);
+        }
+        Optional<InputStream> stream = open(key);
+        if (stream.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream in = stream.get()) {
+            in.skipNBytes(Math.min(offset, Long.MAX_VALUE));
+            return Optional.of(in.readNBytes(length));
+        } catch (java.io.EOFException e) {
+            return Optional.of(new byte[0]);
+        } catch (java.io.IOException e) {
+            throw new StorageException("get", key, true, e.toString(), e);
+        }
+    }
+
     /** Every object whose key starts with {@code prefix}, ordered by key. Reads all pages. */
     List<ObjectInfo> list(String prefix);
 

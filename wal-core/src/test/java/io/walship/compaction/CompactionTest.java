@@ -1,6 +1,5 @@
 package io.walship.compaction;
 
-import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,20 +16,16 @@ import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
+import io.walship.testing.CheckedHistory;
 import io.walship.testing.ManualClock;
 import io.walship.testing.MemoryStorage;
-import io.walship.testing.Rows;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -45,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  * agree byte for byte; a compactor killed at any write or delete leaves storage consistent.
  */
 class CompactionTest {
-    private static final Duration BOUND = Duration.ofSeconds(30);
     private static final Instant START = Instant.parse("2026-01-05T00:00:00Z");
 
     @TempDir
@@ -54,11 +48,7 @@ class CompactionTest {
     private final ManualClock clock = new ManualClock(START);
     private final MemoryStorage storage = new MemoryStorage(clock);
     private final Random random = new Random(42);
-    /** What the database holds after each txid: row count and sum of the values, kept in Java. */
-    private final Map<Long, long[]> expected = new HashMap<>();
-    private final Map<Long, Long> rows = new HashMap<>();
-    private long sum;
-    private int restores;
+    private final CheckedHistory history = new CheckedHistory(42);
 
     private PrimaryOptions options() {
         return PrimaryOptions.builder().clock(clock).compaction(null).snapshotInterval(Duration.ofHours(6))
@@ -69,28 +59,13 @@ class CompactionTest {
         return storage.list(ObjectKey.SNAPSHOT_PREFIX).stream().mapToLong(ObjectInfo::size).sum();
     }
 
-    /** One transaction: a new row and an update of a random old one; its ack awaited (one segment each). */
     private long writeOne(Primary primary) throws Exception {
-        long id = rows.size() + 1;
-        long value = random.nextInt(1_000_000);
-        long updated = 1 + random.nextInt((int) id);
-        long newValue = random.nextInt(1_000_000);
-        long txid = primary.write(conn -> {
-            exec(conn, "insert into t(id, v, pad) values (" + id + ", " + value + ", randomblob(300))");
-            exec(conn, "update t set v = " + newValue + " where id = " + updated);
-        }).get(BOUND);
-        rows.put(id, value);
-        sum += value;
-        sum += newValue - rows.put(updated, newValue);
-        expected.put(txid, new long[] {rows.size(), sum});
-        return txid;
+        return history.writeOne(primary);
     }
 
     private Primary openWithTable() throws Exception {
         Primary primary = Primary.open(storage, dir.resolve("app.db"), options());
-        long txid = primary.write(conn -> exec(conn, "create table t(id integer primary key, v integer, pad blob)"))
-                .get(BOUND);
-        expected.put(txid, new long[] {0, 0});
+        history.createTable(primary);
         return primary;
     }
 
@@ -98,23 +73,8 @@ class CompactionTest {
         return new Compactor(on, CompactionPolicy.defaults().withRetention(retention).withGrace(grace), clock, dir);
     }
 
-    /** Restores {@code txid} from {@code from} and checks rows and integrity against what the primary held. */
     private RestoreResult assertRestoresExactly(Storage from, long txid) throws Exception {
-        Path file = dir.resolve("restore-" + (restores++) + ".db");
-        RestoreResult result = Restore.run(from, file, RestoreTarget.txid(txid));
-        assertThat(result.txid()).isEqualTo(txid);
-        try (Connection conn = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            assertThat(Rows.queryLong(conn, "select count(*) from t")).as("rows at txid %d", txid)
-                    .isEqualTo(expected.get(txid)[0]);
-            assertThat(Rows.queryLong(conn, "select coalesce(sum(v), 0) from t")).as("sum at txid %d", txid)
-                    .isEqualTo(expected.get(txid)[1]);
-            try (var st = conn.createStatement(); var rs = st.executeQuery("pragma integrity_check")) {
-                rs.next();
-                assertThat(rs.getString(1)).isEqualTo("ok");
-            }
-        }
-        Files.delete(file);
-        return result;
+        return history.assertRestoresExactly(from, txid, dir);
     }
 
     @Test
@@ -135,8 +95,7 @@ class CompactionTest {
         List<Integer> objectsByDay = new ArrayList<>();
         long latest;
         try (Primary primary = Primary.open(both, dir.resolve("app.db"), options())) {
-            expected.put(primary.write(conn -> exec(conn, "create table t(id integer primary key, v integer,"
-                    + " pad blob)")).get(BOUND), new long[] {0, 0});
+            history.createTable(primary);
             latest = 0;
             for (int day = 1; day <= 6; day++) {
                 for (int minute = 0; minute < 24 * 60; minute++) { // one transaction a minute
@@ -302,10 +261,11 @@ class CompactionTest {
         try (Primary primary = Primary.open(storage, old.resolve("app.db"), options())) {
             assertThat(primary.openOutcome().kind()).isEqualTo(io.walship.OpenOutcome.Kind.CAUGHT_UP);
             assertThat(primary.txid()).isEqualTo(latest);
-            long count = primary.read(conn -> Rows.queryLong(conn, "select count(*) from t"));
-            long total = primary.read(conn -> Rows.queryLong(conn, "select sum(v) from t"));
-            assertThat(count).isEqualTo(expected.get(latest)[0]);
-            assertThat(total).isEqualTo(expected.get(latest)[1]);
+            long txid = latest;
+            primary.read(conn -> {
+                history.assertState(conn, txid);
+                return null;
+            });
         }
     }
 

@@ -83,6 +83,22 @@ public abstract class StorageContractTest {
     }
 
     @Test
+    void getRange_readsThePartAskedFor_shorterAtTheEnd_emptyWhenMissing() {
+        byte[] bytes = new byte[5000];
+        new Random(3).nextBytes(bytes);
+        storage.putIfAbsent("log/0000000000000007", bytes);
+
+        assertThat(storage.getRange("log/0000000000000007", 0, 48)).hasValueSatisfying(b ->
+                assertThat(b).isEqualTo(java.util.Arrays.copyOf(bytes, 48)));
+        assertThat(storage.getRange("log/0000000000000007", 4990, 48)).hasValueSatisfying(b ->
+                assertThat(b).isEqualTo(java.util.Arrays.copyOfRange(bytes, 4990, 5000)));
+        assertThat(storage.getRange("log/0000000000000007", 5000, 48)).hasValueSatisfying(b -> assertThat(b).isEmpty());
+        assertThat(storage.getRange("log/0000000000000008", 0, 48)).isEmpty();
+        storage.putIfAbsent("log/0000000000000009", new byte[0]);
+        assertThat(storage.getRange("log/0000000000000009", 0, 48)).hasValueSatisfying(b -> assertThat(b).isEmpty());
+    }
+
+    @Test
     void list_returnsKeysUnderPrefixInOrderWithSizes() {
         storage.putIfAbsent("log/0000000000000010", new byte[10]);
         storage.putIfAbsent("log/0000000000000002", new byte[2]);

@@ -77,6 +77,23 @@ public final class FileSystemStorage implements Storage {
         return storage;
     }
 
+    /**
+     * Uses {@code directory} as storage only if it exists: what readers (restore, follow, ls,
+     * verify, compact) open, so that a mistyped path is reported instead of created empty.
+     *
+     * @throws StorageException {@link StorageException.Kind#BUCKET_MISSING} naming the path
+     */
+    public static FileSystemStorage openExisting(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        Path root = directory.toAbsolutePath().normalize();
+        if (!Files.isDirectory(root)) {
+            throw new StorageException("open", root.toString(), StorageException.Kind.BUCKET_MISSING,
+                    (Files.exists(root) ? "not a directory: " : "no such directory: ") + root
+                            + " (check the path; only a primary creates storage)", null);
+        }
+        return open(root);
+    }
+
     /** Removes temp files last modified before {@code cutoff}: what a crashed writer left. */
     private void removeStaleTempFiles(Instant cutoff) {
         int removed = 0;
@@ -178,6 +195,26 @@ public final class FileSystemStorage implements Storage {
     public Optional<InputStream> open(String key) {
         try {
             return Optional.of(Files.newInputStream(pathOf(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new StorageException("get", key, true, e.toString(), e);
+        }
+    }
+
+    @Override
+    public Optional<byte[]> getRange(String key, long offset, int length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must be >= 0: " + offset + ", " + length);
+        }
+        try (FileChannel channel = FileChannel.open(pathOf(key), StandardOpenOption.READ)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.max(0,
+                    Math.min(length, channel.size() - offset)));
+            while (buffer.hasRemaining() && channel.read(buffer, offset + buffer.position()) >= 0) {
+                // positional reads until the range is full or the file ends
+            }
+            return Optional.of(buffer.position() == buffer.capacity() ? buffer.array()
+                    : java.util.Arrays.copyOf(buffer.array(), buffer.position()));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

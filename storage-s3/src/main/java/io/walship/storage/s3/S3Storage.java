@@ -257,6 +257,49 @@ public final class S3Storage implements Storage {
         }
     }
 
+    /** One ranged GET; a range starting at or past the end (416) reads as no bytes. */
+    @Override
+    public Optional<byte[]> getRange(String key, long offset, int length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must be >= 0: " + offset + ", " + length);
+        }
+        if (length == 0) {
+            return exists(key) ? Optional.of(new byte[0]) : Optional.empty();
+        }
+        try {
+            return Optional.of(client.getObjectAsBytes(GetObjectRequest.builder().bucket(bucket).key(objectName(key))
+                    .range("bytes=" + offset + "-" + (offset + length - 1)).build()).asByteArray());
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            if (e.statusCode() == 416) {
+                return Optional.of(new byte[0]);
+            }
+            throw map("get", key, e);
+        } catch (SdkException e) {
+            throw map("get", key, e);
+        }
+    }
+
+    private boolean exists(String key) {
+        try {
+            client.headObject(r -> r.bucket(bucket).key(objectName(key)));
+            return true;
+        } catch (NoSuchKeyException e) {
+            return false;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw map("get", key, e);
+        } catch (SdkException e) {
+            throw map("get", key, e);
+        }
+    }
+
     @Override
     public Optional<InputStream> open(String key) {
         String name = objectName(key);

@@ -10,7 +10,6 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -65,53 +64,33 @@ public final class SegmentReader implements Closeable {
     private long startTxid;
     private long startChecksum;
 
-    private SegmentReader(String key, long length, ByteBuffer header, InputStream body) throws IOException {
+    private SegmentReader(String key, SegmentHeader header, int version, InputStream body) {
         this.key = key;
         this.source = body;
-        int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
-        pageSize = header.getInt(FormatLayout.PAGE_SIZE_OFFSET);
-        if (!FormatLayout.isValidPageSize(pageSize)) {
-            throw new CorruptObjectException(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
-        }
-        transactionCount = header.getInt(FormatLayout.SEGMENT_TXN_COUNT_OFFSET);
-        firstTxid = header.getLong(FormatLayout.SEGMENT_FIRST_TXID_OFFSET);
-        lastTxid = header.getLong(FormatLayout.SEGMENT_LAST_TXID_OFFSET);
-        checksumBefore = header.getLong(FormatLayout.SEGMENT_CHECKSUM_BEFORE_OFFSET);
-        rawBodyBytes = header.getLong(FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET);
-        if (transactionCount < 1 || firstTxid < 1 || lastTxid - firstTxid + 1 != transactionCount) {
-            throw new CorruptObjectException(key, "inconsistent header: txnCount=" + transactionCount + " firstTxid="
-                    + firstTxid + " lastTxid=" + lastTxid, FormatLayout.SEGMENT_TXN_COUNT_OFFSET);
-        }
-        if (rawBodyBytes < 0 || rawBodyBytes > length * FormatLayout.MAX_LZ4_EXPANSION) {
-            throw new CorruptObjectException(key, "raw body length out of range: " + rawBodyBytes,
-                    FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET);
-        }
-        if (length < minimum) {
-            throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
-                    + minimum, -1);
-        }
+        this.pageSize = header.pageSize();
+        this.transactionCount = header.transactionCount();
+        this.firstTxid = header.firstTxid();
+        this.lastTxid = header.lastTxid();
+        this.checksumBefore = header.checksumBefore();
+        this.rawBodyBytes = header.rawBodyBytes();
         this.startTxid = firstTxid;
         this.startChecksum = checksumBefore;
         this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE);
         this.page = new byte[pageSize];
-        int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
         this.deltas = version >= 2 ? new PageDeltas(pageSize) : null;
     }
 
     /** Validates header and whole-object checksum; throws {@link CorruptObjectException} or {@link UnsupportedFormatException}. */
     public static SegmentReader open(String key, byte[] bytes) {
-        ByteBuffer header = checkHeader(key, ByteBuffer.wrap(bytes), bytes.length);
+        ByteBuffer header = ByteBuffer.wrap(bytes);
+        SegmentHeader parsed = SegmentHeader.parse(key, header, bytes.length);
         int trailerOffset = bytes.length - FormatLayout.TRAILER_SIZE;
         checkTrailer(key, ByteBuffer.wrap(bytes).getLong(trailerOffset),
                 XXHashFactory.fastestInstance().hash64().hash(bytes, 0, trailerOffset, FormatLayout.OBJECT_HASH_SEED),
                 trailerOffset);
         int bodyOffset = FormatLayout.SEGMENT_HEADER_SIZE;
-        try {
-            return new SegmentReader(key, bytes.length, header,
-                    new ByteArrayInputStream(bytes, bodyOffset, trailerOffset - bodyOffset));
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading from memory cannot fail", e);
-        }
+        return new SegmentReader(key, parsed, versionOf(header),
+                new ByteArrayInputStream(bytes, bodyOffset, trailerOffset - bodyOffset));
     }
 
     /**
@@ -124,7 +103,7 @@ public final class SegmentReader implements Closeable {
             long length = channel.size();
             ByteBuffer header = ByteBuffer.allocate((int) Math.min(length, FormatLayout.SEGMENT_HEADER_SIZE));
             readFully(channel, header, 0);
-            checkHeader(key, header.flip(), length);
+            SegmentHeader parsed = SegmentHeader.parse(key, header.flip(), length);
             long trailerOffset = length - FormatLayout.TRAILER_SIZE;
             ByteBuffer trailer = ByteBuffer.allocate(FormatLayout.TRAILER_SIZE);
             readFully(channel, trailer, trailerOffset);
@@ -132,23 +111,15 @@ public final class SegmentReader implements Closeable {
             channel.position(FormatLayout.SEGMENT_HEADER_SIZE);
             InputStream body = new BufferedInputStream(new BoundedInputStream(Channels.newInputStream(channel),
                     trailerOffset - FormatLayout.SEGMENT_HEADER_SIZE), HASH_BUFFER_BYTES);
-            return new SegmentReader(key, length, header, body);
+            return new SegmentReader(key, parsed, versionOf(header), body);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
     }
 
-    /** Magic, version and a length that can hold a header; returns the header. */
-    private static ByteBuffer checkHeader(String key, ByteBuffer header, long length) {
-        ObjectHeader.checkMagicAndVersion(key, header, length, FormatLayout.SEGMENT_MAGIC, "segment",
-                FormatLayout.SEGMENT_FORMAT_VERSION);
-        int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
-        if (length < minimum) {
-            throw new CorruptObjectException(key, "object of " + length + " bytes is shorter than the minimum "
-                    + minimum, -1);
-        }
-        return header;
+    private static int versionOf(ByteBuffer header) {
+        return header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
     }
 
     private static void checkTrailer(String key, long stored, long actual, long trailerOffset) {

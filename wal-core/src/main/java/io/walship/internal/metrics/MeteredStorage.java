@@ -47,6 +47,11 @@ public final class MeteredStorage extends ForwardingStorage {
     }
 
     @Override
+    public Optional<byte[]> getRange(String key, long offset, int length) {
+        return timed("get_range", () -> super.getRange(key, offset, length), r -> r.isPresent() ? "ok" : "missing");
+    }
+
+    @Override
     public List<ObjectInfo> list(String prefix) {
         return timed("list", () -> super.list(prefix), r -> "ok");
     }

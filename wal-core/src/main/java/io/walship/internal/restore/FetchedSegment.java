@@ -1,5 +1,7 @@
 package io.walship.internal.restore;
 
+import io.walship.format.FormatLayout;
+import io.walship.internal.format.SegmentHeader;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.storage.Storage;
@@ -9,8 +11,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -108,6 +113,24 @@ public final class FetchedSegment implements Closeable {
     public FetchedSegment startAfter(long txid) {
         this.startAfter = txid;
         return this;
+    }
+
+    /**
+     * Its header alone, unchecked beyond its own fields (the whole object is checked when
+     * {@link #open opened}): which txids it holds, without hashing it.
+     */
+    public SegmentHeader header() throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(length, FormatLayout.SEGMENT_HEADER_SIZE));
+        if (bytes != null) {
+            head.put(bytes, 0, head.capacity());
+        } else {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
+                    // positional reads until the header is in
+                }
+            }
+        }
+        return SegmentHeader.parse(key, head.flip(), length);
     }
 
     /** A new reader; checks the whole object before handing anything out. Close the reader after use. */

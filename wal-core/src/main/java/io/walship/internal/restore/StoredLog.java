@@ -2,6 +2,7 @@ package io.walship.internal.restore;
 
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
+import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
 import io.walship.restore.LogCatalog.LogObject;
 import io.walship.restore.LogCatalog;
@@ -10,6 +11,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The transactions storage holds after one txid, in order, read one object at a time (each
@@ -25,20 +27,17 @@ public final class StoredLog implements Closeable {
     /** Objects before the named one tried when a position lies inside a segment, not at its start. */
     private static final int EARLIER_CANDIDATES = 3;
 
-    private final Storage storage;
-    private final List<LogObject> chain;
-    private final Path spillDirectory;
-    private int nextObject;
+    private final LogCursor cursor;
+    private final long latestTxid;
     private FetchedSegment fetched;
     private SegmentReader segment;
     private final long checksumAtStart;
     private long lastTxid;
     private long lastChecksum;
 
-    private StoredLog(Storage storage, List<LogObject> chain, Path spillDirectory, long txid, long checksumAtStart) {
-        this.storage = storage;
-        this.chain = chain;
-        this.spillDirectory = spillDirectory;
+    private StoredLog(LogCursor cursor, long latestTxid, long txid, long checksumAtStart) {
+        this.cursor = cursor;
+        this.latestTxid = latestTxid;
         this.lastTxid = txid;
         this.checksumAtStart = checksumAtStart;
         this.lastChecksum = checksumAtStart;
@@ -60,13 +59,16 @@ public final class StoredLog implements Closeable {
             throw new TxidNotAvailableException("txid " + txid, -1, latest.txid());
         }
         if (txid == latest.txid()) {
-            StoredLog log = new StoredLog(storage, List.of(), spillDirectory, txid, latest.checksum());
-            log.nextObject = 0;
-            return log;
+            return new StoredLog(new LogCursor(storage, List.of(), spillDirectory), txid, txid, latest.checksum());
         }
         List<LogObject> candidates = catalog.candidatesFor(txid + 1, EARLIER_CANDIDATES);
         for (LogObject candidate : candidates) {
-            FetchedSegment fetched = FetchedSegment.require(storage, candidate.storageKey(), txid + 1, spillDirectory);
+            Optional<FetchedSegment> found = FetchedSegment.fetch(storage, candidate.storageKey(), spillDirectory,
+                    FetchedSegment.DEFAULT_MEMORY_BYTES);
+            if (found.isEmpty()) {
+                continue; // deleted since the listing
+            }
+            FetchedSegment fetched = found.get();
             SegmentReader segment = null;
             try {
                 fetched.startAfter(txid);
@@ -77,8 +79,8 @@ public final class StoredLog implements Closeable {
                     continue;
                 }
                 List<LogObject> chain = catalog.chainFrom(candidate, Long.MAX_VALUE);
-                StoredLog log = new StoredLog(storage, chain, spillDirectory, txid, segment.checksumBefore());
-                log.nextObject = 1;
+                StoredLog log = new StoredLog(new LogCursor(storage, chain.subList(1, chain.size()), spillDirectory),
+                        latest.txid(), txid, segment.checksumBefore());
                 log.fetched = fetched;
                 log.segment = segment;
                 return log;
@@ -89,6 +91,23 @@ public final class StoredLog implements Closeable {
                 fetched.close();
                 throw e;
             }
+        }
+        // no listed object holds it: the listing may have missed it (a segment start is asked for by key)
+        Optional<FetchedSegment> asked = LogLookup.fetch(storage, txid + 1, true, spillDirectory,
+                FetchedSegment.DEFAULT_MEMORY_BYTES);
+        if (asked.isPresent()) {
+            SegmentReader segment;
+            try {
+                segment = asked.get().open();
+            } catch (IOException | RuntimeException e) {
+                asked.get().close();
+                throw e;
+            }
+            StoredLog log = new StoredLog(new LogCursor(storage, catalog.chain(segment.lastTxid()), spillDirectory),
+                    latest.txid(), txid, segment.checksumBefore());
+            log.fetched = asked.get();
+            log.segment = segment;
+            return log;
         }
         throw new TxidNotAvailableException("log after txid " + txid, catalog.earliestSnapshot().orElse(-1),
                 latest.txid());
@@ -119,11 +138,14 @@ public final class StoredLog implements Closeable {
                 lastChecksum = segment.checksumAfter(); // of its last transaction, read or skipped
                 closeSegment();
             }
-            if (nextObject >= chain.size()) {
+            Optional<FetchedSegment> after = cursor.after(lastTxid);
+            if (after.isEmpty()) {
+                if (lastTxid < latestTxid) { // storage held more when it was listed: a hole in the log
+                    throw new TxidGapException(ObjectKey.segment(lastTxid + 1), lastTxid + 1, -1);
+                }
                 return null;
             }
-            String key = chain.get(nextObject++).storageKey();
-            fetched = FetchedSegment.require(storage, key, lastTxid + 1, spillDirectory).startAfter(lastTxid);
+            fetched = after.get();
             segment = fetched.open();
             if (segment.firstTxid() != lastTxid + 1) {
                 throw new TxidGapException(segment.key(), lastTxid + 1, segment.firstTxid());

@@ -1,0 +1,23 @@
+package io.walship.restore;
+
+/**
+ * The txids {@code first..last}, both included: a range storage can restore (every txid in it,
+ * from a snapshot and the log after it), or a hole between two such ranges.
+ */
+public record TxidRange(long first, long last) {
+    public TxidRange {
+        if (first > last) {
+            throw new IllegalArgumentException("empty range: " + first + ".." + last);
+        }
+    }
+
+    /** Whether {@code txid} lies in the range. */
+    public boolean contains(long txid) {
+        return txid >= first && txid <= last;
+    }
+
+    @Override
+    public String toString() {
+        return first + ".." + last;
+    }
+}
