@@ -122,6 +122,7 @@ public final class Primary implements AutoCloseable {
     private final Metrics metrics;
     private final PrimaryMeters meters;
     private final Connection writer;
+    private final LentWriter lentWriter;
     private final long hookToken;
     private final ReadPool readers;
     private final ReadDataSource dataSource;
@@ -188,6 +189,7 @@ public final class Primary implements AutoCloseable {
                     }
                 });
         this.writer = openWriter();
+        this.lentWriter = new LentWriter(writer, db);
         AtomicInteger snapshotsReading = new AtomicInteger();
         this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
                 start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
@@ -252,6 +254,10 @@ public final class Primary implements AutoCloseable {
         try {
             ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
+            int leftovers = ownership.removeLeftovers(path);
+            if (leftovers > 0) {
+                log.info("temporary files a killed process left removed db={} count={}", path.getFileName(), leftovers);
+            }
             LogCatalog catalog = LogCatalog.list(storage);
             Optional<Position> position = Restore.latestPosition(storage, catalog);
             Primary primary;
@@ -404,16 +410,39 @@ public final class Primary implements AutoCloseable {
             if (writer.getAutoCommit()) {
                 writer.setAutoCommit(false);
             }
-            T value = work.apply(writer);
+            T value;
+            try {
+                value = work.apply(lentWriter.lend());
+            } finally {
+                lentWriter.end();
+                checkWriterOpen();
+            }
             if (!writer.getAutoCommit()) {
                 writer.commit();
             }
             done = true;
             return value;
         } finally {
-            if (!done && !writer.getAutoCommit()) {
+            if (!done && !writer.isClosed() && !writer.getAutoCommit()) {
                 writer.rollback();
             }
+        }
+    }
+
+    /**
+     * The work may reach the writer itself (a Statement's getConnection, unwrap) and close it:
+     * then nothing can be written or checkpointed any more, so the primary fails, loudly, instead
+     * of answering RUNNING while every write fails.
+     */
+    private void checkWriterOpen() throws SQLException {
+        if (writer.isClosed()) {
+            NotStoredException e = new NotStoredException(wal.assignedTxid(), "the primary's writer connection was"
+                    + " closed by the work of a write (through Statement.getConnection() or unwrap); close the primary"
+                    + " and open it again: every committed transaction is kept", null);
+            log.error("writer connection closed by a write's work, primary stops db={} txid={}", db,
+                    wal.assignedTxid());
+            fail(e);
+            throw e;
         }
     }
 

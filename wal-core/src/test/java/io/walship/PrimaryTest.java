@@ -45,6 +45,26 @@ class PrimaryTest {
         }
     }
 
+    /** Regression: primary.db-walship-snapshot-* files left by kills were never removed. */
+    @Test
+    void open_removesTemporaryFilesAKilledProcessLeft_andNothingElse() throws Exception {
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            primary.write(conn -> exec(conn, "create table t(x)")).get();
+        }
+        for (String name : List.of("app.db-walship-snapshot-7", "app.db-walship-snapshot-12", "app.db.walship-restore",
+                "app.db-walship-snapshot-notes.txt", "other.db-walship-snapshot-7")) {
+            Files.write(dir.resolve(name), new byte[4096]);
+        }
+        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+            insert(primary, 1);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .noneMatch(n -> n.matches("app\\.db(-walship-snapshot-\\d+|\\.walship-restore)"))
+                    .contains("app.db-walship-snapshot-notes.txt", "other.db-walship-snapshot-7");
+        }
+    }
+
     @Test
     void open_existingLocalDatabaseWithData_bootstrapsFromIt() throws Exception {
         SqliteCli.run(db(), "pragma page_size=8192; create table t(x); insert into t values (41), (1);");

@@ -7,6 +7,7 @@ import io.walship.PageSizeMismatchException;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
+import io.walship.replica.ForeignFileException;
 import io.walship.storage.StorageException;
 
 /** Exit codes scripts can rely on; also listed in {@code docs/CLI.md}. */
@@ -22,10 +23,15 @@ enum ExitCode {
     NOT_AVAILABLE(4),
     /** Storage could not be reached or refused the request. */
     STORAGE(5),
-    /** The database file is owned by another walship process, or a target file already exists. */
+    /**
+     * The database file is owned by another walship process, a target file already exists, or the
+     * file a replica was pointed at is not this storage's replica (nothing was changed).
+     */
     BUSY(6),
     /** {@code status --max-age}: nothing was stored for longer than the given age. */
-    STALE(7);
+    STALE(7),
+    /** {@code follow --stream}: the live stream failed for {@code --stream-timeout} without connecting. */
+    STREAM(8);
 
     final int code;
 
@@ -46,7 +52,8 @@ enum ExitCode {
             // a missing directory or bucket: the storage asked for is not there (a mistyped path, most often)
             return ((StorageException) e).kind() == StorageException.Kind.BUCKET_MISSING ? NOT_AVAILABLE : STORAGE;
         }
-        if (e instanceof DatabaseLockedException || e instanceof java.nio.file.FileAlreadyExistsException
+        if (e instanceof DatabaseLockedException || e instanceof ForeignFileException
+                || e instanceof java.nio.file.FileAlreadyExistsException
                 || e.getCause() instanceof java.nio.file.FileAlreadyExistsException) {
             return BUSY;
         }

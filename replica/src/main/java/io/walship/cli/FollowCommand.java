@@ -1,5 +1,6 @@
 package io.walship.cli;
 
+import io.walship.Problem;
 import io.walship.replica.Replica;
 import io.walship.replica.ReplicaOptions;
 import io.walship.storage.Storage;
@@ -9,6 +10,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +58,20 @@ final class FollowCommand implements Callable<Integer> {
             + " them; fresher, and a transaction the primary loses is taken back (docs/STREAM.md).")
     boolean applyUnstored;
 
+    @Option(names = "--stream-timeout", paramLabel = "DURATION", defaultValue = "PT60S",
+            description = "With --stream: exit 8 once the stream has failed this long without connecting (a wrong"
+                    + " token, a wrong address), naming why (ISO-8601, default ${DEFAULT-VALUE}).")
+    Duration streamTimeout;
+
+    @Option(names = "--stream-optional", description = "With --stream: keep following storage alone however long"
+            + " the stream fails (each failure is still logged).")
+    boolean streamOptional;
+
+    @Option(names = "--replace", description = "If --db is not this storage's replica (a plain or restored database,"
+            + " a replica of another storage), move it aside as FILE.diverged-<millis> and restore in its place."
+            + " A primary's database is refused even so.")
+    boolean replace;
+
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve the replica's meters for Prometheus at http://HOST:PORT/metrics (0: any free port).")
     Integer metricsPort;
@@ -98,6 +115,14 @@ final class FollowCommand implements Callable<Integer> {
                 if (untilTxid != null && reported >= untilTxid) {
                     break;
                 }
+                Optional<Problem> failing = stream == null || streamOptional ? Optional.empty() : replica.streamError();
+                if (failing.isPresent() && Duration.between(failing.get().since(), Instant.now())
+                        .compareTo(streamTimeout) >= 0) {
+                    spec.commandLine().getErr().printf("walship: the live stream %s has failed for %s: %s (check the"
+                                    + " address and the token; --stream-optional follows storage alone instead)%n",
+                            stream, streamTimeout, failing.get().message());
+                    return ExitCode.STREAM.code;
+                }
             }
             out.printf("replica %s txid=%d%n", db, replica.txid());
             out.flush();
@@ -111,7 +136,7 @@ final class FollowCommand implements Callable<Integer> {
     }
 
     private ReplicaOptions options(MetricsEndpoint metrics) throws IOException {
-        ReplicaOptions.Builder options = ReplicaOptions.builder().pollInterval(interval)
+        ReplicaOptions.Builder options = ReplicaOptions.builder().pollInterval(interval).replaceForeignFile(replace)
                 .maxErrorBackoff(interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10))
                 .meterRegistry(metrics == null ? null : metrics.registry());
         if (stream != null) {

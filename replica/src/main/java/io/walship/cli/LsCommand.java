@@ -1,13 +1,17 @@
 package io.walship.cli;
 
+import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.restore.FetchedSegment;
 import io.walship.internal.restore.Position;
+import io.walship.internal.restore.StoredHistory.Span;
+import io.walship.internal.restore.StoredHistory;
 import io.walship.restore.LogCatalog.LogObject;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
+import io.walship.restore.TxidRange;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -20,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,11 +33,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * What storage holds: by default a summary per kind of object (count, bytes, txid range, oldest
- * and newest); every object with {@code -v}; every object's header with {@code --headers}. Two
- * LISTs and one GET (the newest segment, for the latest txid) unless {@code --headers}.
+ * and newest) and the ranges of txids it can restore, holes included; every object with
+ * {@code -v}; every object's transactions with {@code --headers}. Two LISTs and one small ranged
+ * read per log object (its header: which txids it holds, so the restorable ranges are proven from
+ * the objects, not guessed from the listing), plus the newest object; {@code --headers} reads
+ * every object whole. Exits 3 when storage has a hole or a damaged object, 4 when it holds nothing.
  */
-@Command(name = "ls", description = "Summarize snapshots and segments (count, bytes, txid range, times);"
-        + " -v lists every object.")
+@Command(name = "ls", description = "Summarize snapshots and log objects (count, bytes, txid range, times) and the"
+        + " txids storage can restore, holes included; -v lists every object.")
 final class LsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,7 +52,7 @@ final class LsCommand implements Callable<Integer> {
     boolean verbose;
 
     @Option(names = "--headers",
-            description = "With every object, read its header: transaction count, commit times, page counts"
+            description = "With every object, read it whole: transaction count, commit times, page counts"
                     + " (one GET per object).")
     boolean headers;
 
@@ -52,24 +60,30 @@ final class LsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         try (Storage opened = storage.openExisting()) {
-            LogCatalog catalog = LogCatalog.list(opened);
-            Optional<Position> latest = Restore.latestPosition(opened, catalog);
-            long latestTxid = latest.map(Position::txid).orElse(-1L);
-            List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
+            StoredHistory history = StoredHistory.read(opened);
+            LogCatalog catalog = history.catalog();
             out.printf("storage %s%n", storage);
+            if (catalog.size() == 0) {
+                out.printf("empty: no walship object here (a primary stores its first snapshot when it opens)%n");
+                out.flush();
+                return ExitCode.NOT_AVAILABLE.code;
+            }
+            Optional<Position> latest = catalog.snapshots().isEmpty() ? Optional.empty()
+                    : Restore.latestPosition(opened, catalog);
+            List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             out.printf("%-10s %9s %14s %20s %20s  %-30s %s%n", "kind", "objects", "bytes", "first txid", "last txid",
                     "oldest", "newest");
             summary(out, "snapshots", snapshots, o -> ObjectKey.parseSnapshot(o.key()).orElseThrow(),
-                    catalog.latestSnapshot().orElse(-1));
+                    o -> ObjectKey.parseSnapshot(o.key()).orElseThrow());
             for (int level = 0; level <= ObjectKey.LEVELS; level++) {
                 List<LogObject> objects = catalog.level(level);
                 if (level > 0 && objects.isEmpty()) {
                     continue;
                 }
-                long last = objects.isEmpty() ? -1 : lastTxid(catalog, objects.get(objects.size() - 1), latestTxid);
                 summary(out, level == 0 ? "segments" : "level " + level,
                         objects.stream().map(LogObject::info).toList(),
-                        o -> ObjectKey.parseLog(o.key()).orElseThrow().start(), last);
+                        o -> span(history, o).map(Span::first).orElse(-1L),
+                        o -> span(history, o).map(Span::last).orElse(-1L));
             }
             if (verbose || headers) {
                 out.printf("%n%-10s %20s %20s %12s  %s%n", "type", "first txid", "last txid", "bytes", "stored");
@@ -79,46 +93,58 @@ final class LsCommand implements Callable<Integer> {
                             info.lastModified(), headers ? snapshotDetail(opened, info.key()) : "");
                 }
                 for (LogObject object : catalog.log().values()) {
-                    long last = lastTxid(catalog, object, latestTxid);
-                    out.printf("%-10s %20d %20s %12d  %s%s%n",
+                    Optional<Span> span = history.span(object.key());
+                    out.printf("%-10s %20s %20s %12d  %s%s%n",
                             object.key().level() == 0 ? "segment" : "level " + object.key().level(),
-                            object.key().start(), last < 0 ? "?" : Long.toString(last), object.size(),
-                            object.info().lastModified(), headers ? segmentDetail(opened, object.storageKey()) : "");
+                            span.map(x -> Long.toString(x.first())).orElse("?"),
+                            span.map(x -> Long.toString(x.last())).orElse("?"), object.size(),
+                            object.info().lastModified(), headers ? segmentDetail(opened, object.storageKey())
+                                    : history.damaged().containsKey(object.storageKey()) ? "  DAMAGED" : "");
                 }
             }
+            int problems = printRestorable(out, history);
             out.printf("%d snapshots, %d log objects, %d bytes%s%n", snapshots.size(), catalog.log().size(),
                     catalog.bytes(), latest.map(p -> ", latest txid " + p.txid() + ", earliest restorable txid "
-                            + catalog.earliestSnapshot().getAsLong()).orElse(", no snapshot"));
+                            + history.earliest()).orElse(", no snapshot"));
+            out.flush();
+            return problems > 0 ? ExitCode.BAD_DATA.code
+                    : catalog.snapshots().isEmpty() ? ExitCode.NOT_AVAILABLE.code : ExitCode.OK.code;
         }
-        return ExitCode.OK.code;
     }
 
     /**
-     * Where a log object ends, from the listing: just before the next segment when one follows,
-     * the latest txid for the newest object, -1 (shown as ?) when only its header could say
-     * (the next object is a compacted one, whose first txid the listing does not give).
+     * Prints the restorable ranges, every hole and every damaged object; returns how many holes
+     * and damaged objects there are. Shared with {@code status}.
      */
-    private static long lastTxid(LogCatalog catalog, LogObject object, long latestTxid) {
-        LogObject next = catalog.after(object.key());
-        if (next == null) {
-            return latestTxid;
+    static int printRestorable(PrintWriter out, StoredHistory history) {
+        out.printf("restorable txids %s%n", history.restorable().isEmpty() ? "none (no snapshot)"
+                : history.restorable().stream().map(TxidRange::toString).collect(Collectors.joining(", ")));
+        for (TxidRange hole : history.holes()) {
+            out.printf("HOLE txids %s cannot be restored: no snapshot and log reach them, although storage holds"
+                    + " later txids (compaction deletes nothing meanwhile; see docs/GUARANTEES.md)%n", hole);
         }
-        return next.key().level() == 0 ? next.key().start() - 1 : -1;
+        history.damaged().forEach((key, error) -> out.printf("DAMAGED %s: %s%n", key, error.getMessage()));
+        return history.holes().size() + history.damaged().size();
+    }
+
+    private static Optional<Span> span(StoredHistory history, ObjectInfo info) {
+        return ObjectKey.parseLog(info.key()).flatMap(history::span);
     }
 
     /** One line for a kind of object: count, bytes, txid range, oldest and newest store time. */
     private static void summary(PrintWriter out, String kind, List<ObjectInfo> objects,
-                                Function<ObjectInfo, Long> firstTxid, long lastTxid) {
+                                Function<ObjectInfo, Long> firstTxid, Function<ObjectInfo, Long> lastTxid) {
         if (objects.isEmpty()) {
             out.printf("%-10s %9d %14d %20s %20s  %-30s %s%n", kind, 0, 0, "-", "-", "-", "-");
             return;
         }
         Instant oldest = objects.stream().map(ObjectInfo::lastModified).min(Comparator.naturalOrder()).orElseThrow();
         Instant newest = objects.stream().map(ObjectInfo::lastModified).max(Comparator.naturalOrder()).orElseThrow();
-        long first = objects.stream().mapToLong(firstTxid::apply).min().orElseThrow();
-        out.printf("%-10s %9d %14d %20d %20s  %-30s %s%n", kind, objects.size(),
-                objects.stream().mapToLong(ObjectInfo::size).sum(), first, lastTxid < 0 ? "?" : Long.toString(lastTxid),
-                oldest, newest);
+        long first = objects.stream().mapToLong(firstTxid::apply).filter(t -> t >= 0).min().orElse(-1);
+        long last = objects.stream().mapToLong(lastTxid::apply).max().orElse(-1);
+        out.printf("%-10s %9d %14d %20s %20s  %-30s %s%n", kind, objects.size(),
+                objects.stream().mapToLong(ObjectInfo::size).sum(), first < 0 ? "?" : Long.toString(first),
+                last < 0 ? "?" : Long.toString(last), oldest, newest);
     }
 
     private static String segmentDetail(Storage storage, String key) throws IOException {
@@ -132,6 +158,8 @@ final class LsCommand implements Callable<Integer> {
             }
             return "  txns=" + segment.transactionCount() + " raw=" + segment.rawBodyBytes() + " committed="
                     + Instant.ofEpochMilli(firstMillis) + ".." + Instant.ofEpochMilli(lastMillis);
+        } catch (WalshipException e) {
+            return "  DAMAGED " + e.getMessage();
         }
     }
 
@@ -140,6 +168,8 @@ final class LsCommand implements Callable<Integer> {
             SnapshotReader reader = SnapshotReader.open(key, in);
             return "  pages=" + reader.pageCount() + " pageSize=" + reader.pageSize() + " created="
                     + Instant.ofEpochMilli(reader.createdMillis());
+        } catch (WalshipException e) {
+            return "  DAMAGED " + e.getMessage();
         }
     }
 }

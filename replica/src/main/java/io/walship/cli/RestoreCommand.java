@@ -1,5 +1,6 @@
 package io.walship.cli;
 
+import io.walship.WalshipException;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
@@ -50,6 +51,13 @@ final class RestoreCommand implements Callable<Integer> {
         try (Storage opened = storage.openExisting()) {
             RestoreResult result = Restore.run(opened, to, restoreTarget, bar);
             bar.done();
+            for (WalshipException damaged : result.damagedSnapshots()) {
+                spec.commandLine().getErr().printf("walship: passed over a damaged snapshot: %s%n", damaged.getMessage());
+            }
+            if (!result.damagedSnapshots().isEmpty()) {
+                spec.commandLine().getErr().printf("walship: restored from the older snapshot at txid %d and the log"
+                        + " after it instead (run walship verify)%n", result.snapshotTxid());
+            }
             spec.commandLine().getOut().printf("restored %s txid=%d pages=%d pageSize=%d snapshotTxid=%d segments=%d%n",
                     result.path(), result.txid(), result.pageCount(), result.pageSize(), result.snapshotTxid(),
                     result.segmentsApplied());

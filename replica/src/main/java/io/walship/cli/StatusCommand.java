@@ -2,6 +2,7 @@ package io.walship.cli;
 
 import io.walship.format.ObjectKey;
 import io.walship.internal.restore.Position;
+import io.walship.internal.restore.StoredHistory;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
 import io.walship.storage.ObjectInfo;
@@ -22,10 +23,12 @@ import picocli.CommandLine.Spec;
 /**
  * What storage says about the database it holds, for an operator or a monitoring check: the
  * latest txid and when it was committed, the newest object and the newest snapshot with their
- * ages, and object counts. Two LISTs and one GET (the newest segment's header and pages).
+ * ages, the txids it can restore (holes included) and object counts. Two LISTs, one small ranged
+ * read per log object (its header), and one GET of the newest object. Exits 3 when storage has a
+ * hole or a damaged object, 4 when it holds no snapshot, 7 with {@code --max-age} when stale.
  */
-@Command(name = "status", description = "Show the latest txid, its age, the newest snapshot and object counts;"
-        + " with --max-age, exit 7 when nothing newer than that was stored.")
+@Command(name = "status", description = "Show the latest txid, its age, the newest snapshot, the restorable txids"
+        + " and object counts; exit 3 on a hole or damage; with --max-age, exit 7 when nothing newer was stored.")
 final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,7 +45,8 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Instant.now();
         try (Storage opened = storage.openExisting()) {
-            LogCatalog catalog = LogCatalog.list(opened);
+            StoredHistory history = StoredHistory.read(opened);
+            LogCatalog catalog = history.catalog();
             List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             List<ObjectInfo> segments = catalog.log().values().stream().map(LogCatalog.LogObject::info).toList();
             out.printf("storage %s%n", storage);
@@ -63,9 +67,15 @@ final class StatusCommand implements Callable<Integer> {
             ObjectInfo newestSnapshot = catalog.snapshots().lastEntry().getValue();
             out.printf("newest snapshot txid %d, stored %s (%s ago)%n", catalog.latestSnapshot().getAsLong(),
                     newestSnapshot.lastModified(), age(now, newestSnapshot.lastModified()));
-            out.printf("earliest restorable txid %d%n", catalog.earliestSnapshot().getAsLong());
+            out.printf("earliest restorable txid %d%n", history.earliest());
+            int problems = LsCommand.printRestorable(out, history);
             out.printf("objects %d snapshots (%d bytes), %d log objects (%d bytes)%n", snapshots.size(),
                     bytes(snapshots), segments.size(), bytes(segments));
+            if (problems > 0) {
+                out.printf("DAMAGED: %d hole(s) or damaged object(s); run walship verify%n", problems);
+                out.flush();
+                return ExitCode.BAD_DATA.code;
+            }
             if (maxAge != null && Duration.between(newest.lastModified(), now).compareTo(maxAge) > 0) {
                 out.printf("STALE: nothing stored for %s, more than --max-age %s%n", age(now, newest.lastModified()),
                         maxAge);

@@ -17,9 +17,11 @@ import picocli.CommandLine;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected failure", "2:bad command line",
                 "3:damaged or inconsistent data in storage (verify found a problem)",
-                "4:requested state not in storage", "5:storage unreachable or refused",
-                "6:database owned by another walship process, or target file exists",
-                "7:status --max-age: nothing stored for longer than that"})
+                "4:requested state not in storage, or the storage does not exist", "5:storage unreachable or refused",
+                "6:database owned by another walship process, target file exists, or --db is not this"
+                        + " storage's replica (nothing changed)",
+                "7:status --max-age: nothing stored for longer than that",
+                "8:follow --stream: the live stream failed for --stream-timeout"})
 public final class WalshipCommand implements Runnable {
     @Spec
     CommandSpec spec;

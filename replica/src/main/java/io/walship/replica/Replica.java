@@ -9,22 +9,26 @@ import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
 import io.walship.WalshipException;
+import io.walship.format.FormatLayout;
 import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
 import io.walship.internal.format.SegmentReader;
+import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.FetchedSegment;
 import io.walship.internal.restore.LogLookup;
 import io.walship.metrics.WalshipMeter;
+import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -209,8 +213,10 @@ public final class Replica implements AutoCloseable {
         Connection lock = null;
         try {
             ownership = FileOwnership.acquire(path);
-            SegmentSpill.removeLeftovers(SegmentSpill.besideDatabase(path));
             long started = System.nanoTime();
+            refuseForeign(path, options);
+            SegmentSpill.removeLeftovers(SegmentSpill.besideDatabase(path));
+            ownership.removeLeftovers(path);
             Optional<ReplicaState> state = readState(path);
             boolean recovering = false;
             if (state.isPresent() && state.get().rollingBack()) {
@@ -227,7 +233,9 @@ public final class Replica implements AutoCloseable {
             }
             boolean fresh = file == null;
             if (fresh) {
-                file = restoreFresh(storage, path, options.clock());
+                // a replica's own damaged file is one of a few copies kept; a file replaced as asked is never deleted
+                file = restoreFresh(storage, path, options.clock(), Files.exists(ReplicaState.pathFor(path))
+                        ? KEEP_DIVERGED_COPIES : Integer.MAX_VALUE);
             }
             lock = openLockConnection(path);
             if (recovering) {
@@ -240,7 +248,7 @@ public final class Replica implements AutoCloseable {
                             path.getFileName(), state.get().txid(), e.getMessage());
                     closeAll(null, file, lock, null);
                     lock = null;
-                    file = restoreFresh(storage, path, options.clock());
+                    file = restoreFresh(storage, path, options.clock(), KEEP_DIVERGED_COPIES);
                     lock = openLockConnection(path);
                     fresh = true;
                 }
@@ -254,7 +262,23 @@ public final class Replica implements AutoCloseable {
                             path.getFileName(), file.txid());
                     closeAll(null, file, lock, null);
                     lock = null;
-                    file = restoreFresh(storage, path, options.clock());
+                    file = restoreFresh(storage, path, options.clock(), KEEP_DIVERGED_COPIES);
+                    lock = openLockConnection(path);
+                }
+            } else if (!fresh) {
+                Vouched vouched = vouch(storage, file, path);
+                if (vouched.verdict() != Vouched.Verdict.YES) {
+                    closeAll(null, file, lock, null);
+                    file = null;
+                    lock = null;
+                    boolean stale = vouched.verdict() == Vouched.Verdict.STALE;
+                    if (!stale && !options.replaceForeignFile()) {
+                        throw new ForeignFileException(path, ForeignFileException.Kind.OTHER_HISTORY, vouched.reason());
+                    }
+                    log.warn("replica file {}, restoring afresh db={} reason={}", stale
+                            ? "older than what storage keeps" : "of another history replaced, as asked",
+                            path.getFileName(), vouched.reason());
+                    file = restoreFresh(storage, path, options.clock(), stale ? KEEP_DIVERGED_COPIES : Integer.MAX_VALUE);
                     lock = openLockConnection(path);
                 }
             }
@@ -282,10 +306,79 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    private static ReplicaFile restoreFresh(Storage storage, Path path, InstantSource clock) throws IOException {
+    /**
+     * Refuses, before anything is touched, a file that must not become a replica: a primary's
+     * database always, and an existing file that has no replica state unless the options allow
+     * replacing it.
+     */
+    private static void refuseForeign(Path path, ReplicaOptions options) throws IOException {
+        Path checkpoint = FileDurability.sibling(path, "-walship.checkpoint");
+        Path wal = FileDurability.sibling(path, "-wal");
+        if (Files.exists(checkpoint)) {
+            throw new ForeignFileException(path, ForeignFileException.Kind.PRIMARY_DATABASE,
+                    checkpoint.getFileName() + " lies beside it");
+        }
+        if (Files.exists(wal) && Files.size(wal) > 0) {
+            throw new ForeignFileException(path, ForeignFileException.Kind.PRIMARY_DATABASE, "a write-ahead log "
+                    + wal.getFileName() + " of " + Files.size(wal) + " bytes lies beside it, with commits a move"
+                    + " would separate from it");
+        }
+        if (Files.exists(path) && !Files.exists(ReplicaState.pathFor(path)) && !options.replaceForeignFile()) {
+            throw new ForeignFileException(path, ForeignFileException.Kind.NOT_A_REPLICA, "no "
+                    + ReplicaState.pathFor(path).getFileName() + " beside it");
+        }
+    }
+
+    /** Whether storage vouches for a replica's state ({@code YES}), and if not, why. */
+    private record Vouched(Verdict verdict, String reason) {
+        enum Verdict { YES, STALE, FOREIGN }
+
+        static final Vouched YES = new Vouched(Verdict.YES, "");
+        /** Older than everything storage keeps: the replica's own history, only stale. */
+        static final Vouched STALE = new Vouched(Verdict.STALE, "its txid is before the earliest snapshot storage keeps");
+
+        static Vouched foreign(String reason) {
+            return new Vouched(Verdict.FOREIGN, reason);
+        }
+    }
+
+    /**
+     * Whether storage vouches for the replica's state: it records the same database checksum at
+     * the replica's txid. Not when it records another one, or holds no such txid although its
+     * history reaches that far (a replica of another storage, or of a history storage no longer
+     * has: {@code FOREIGN}); a replica older than everything storage keeps is {@code STALE}.
+     */
+    private static Vouched vouch(Storage storage, ReplicaFile file, Path path) throws IOException {
+        long txid = file.txid();
+        Optional<Long> recorded = storedChecksumAt(storage, txid, path);
+        if (recorded.isPresent()) {
+            return recorded.get() == file.checksum() ? Vouched.YES
+                    : Vouched.foreign("storage records database checksum " + Long.toHexString(recorded.get())
+                    + " at txid " + txid + ", the replica holds " + Long.toHexString(file.checksum()));
+        }
+        LogCatalog catalog = LogCatalog.list(storage);
+        if (catalog.earliestSnapshot().isPresent() && txid < catalog.earliestSnapshot().getAsLong()) {
+            return Vouched.STALE;
+        }
+        return Vouched.foreign("storage holds no state at the replica's txid " + txid + " (its history: "
+                + catalog.earliestSnapshot().orElse(-1) + ".." + Restore.latestPosition(storage, catalog)
+                .map(p -> Long.toString(p.txid())).orElse("none") + ")");
+    }
+
+    /** The database checksum storage records at {@code txid}: a snapshot's, else the log's after it. */
+    private static Optional<Long> storedChecksumAt(Storage storage, long txid, Path path) throws IOException {
+        String key = ObjectKey.snapshot(txid);
+        Optional<byte[]> header = storage.getRange(key, 0, FormatLayout.SNAPSHOT_HEADER_SIZE);
+        if (header.isPresent()) {
+            return Optional.of(SnapshotReader.open(key, new ByteArrayInputStream(header.get())).databaseChecksum());
+        }
+        return storedChecksumAfter(storage, txid, path);
+    }
+
+    private static ReplicaFile restoreFresh(Storage storage, Path path, InstantSource clock, int keepCopies)
+            throws IOException {
         if (Files.exists(path)) {
-            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), clock.millis(),
-                    KEEP_DIVERGED_COPIES);
+            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), clock.millis(), keepCopies);
             log.warn("replica file moved aside db={} aside={}", path.getFileName(),
                     aside.map(Path::getFileName).orElse(null));
         }
@@ -1011,7 +1104,24 @@ public final class Replica implements AutoCloseable {
                 applied < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(applied)),
                 committed < 0 || applied < 0 ? Optional.empty() : Optional.of(Duration.ofMillis(applied - committed)),
                 polled < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(polled)),
-                Optional.ofNullable(error));
+                Optional.ofNullable(error), streamError());
+    }
+
+    /**
+     * Why the primary's live stream ({@link ReplicaOptions#stream()}) is not delivering and since
+     * when: not connected yet, refused (a wrong token), unreachable, gone silent or damaged. Empty
+     * while it is connected, and without a stream. The replica reads storage meanwhile; a process
+     * that cannot do without the stream gives up after a while (walship follow --stream-timeout).
+     */
+    public Optional<Problem> streamError() {
+        StreamFeed pushing = feed;
+        if (pushing == null) {
+            return Optional.empty();
+        }
+        long nowNanos = System.nanoTime();
+        Instant now = options.clock().instant();
+        return pushing.failure().map(f -> new Problem("stream", f.cause(),
+                now.minusNanos(Math.max(0, nowNanos - f.sinceNanos()))));
     }
 
     /** The error that stopped the last attempt to apply, if that attempt failed. */

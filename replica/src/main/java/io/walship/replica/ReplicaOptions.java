@@ -18,6 +18,7 @@ public final class ReplicaOptions {
     private final String streamToken;
     private final boolean applyUnstored;
     private final Duration unstoredTimeout;
+    private final boolean replaceForeignFile;
 
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
@@ -28,6 +29,7 @@ public final class ReplicaOptions {
         this.stream = b.stream;
         this.streamToken = b.streamToken;
         this.applyUnstored = b.applyUnstored;
+        this.replaceForeignFile = b.replaceForeignFile;
         this.unstoredTimeout = b.unstoredTimeout;
     }
 
@@ -106,6 +108,16 @@ public final class ReplicaOptions {
         return unstoredTimeout;
     }
 
+    /**
+     * Whether {@link Replica#open} may move aside a file at its path that is not this storage's
+     * replica (a database that is no replica, a replica of another history) and restore in its
+     * place; false by default: it refuses with {@link ForeignFileException} and changes nothing.
+     * A primary's database is never moved either way.
+     */
+    public boolean replaceForeignFile() {
+        return replaceForeignFile;
+    }
+
     /** The token the stream asks for; never logged. */
     String streamToken() {
         return streamToken;
@@ -115,7 +127,8 @@ public final class ReplicaOptions {
     public String toString() {
         return "ReplicaOptions[pollInterval=" + pollInterval + ", maxErrorBackoff=" + maxErrorBackoff
                 + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null)
-                + ", stream=" + stream + ", applyUnstored=" + applyUnstored + "]";
+                + ", stream=" + stream + ", applyUnstored=" + applyUnstored + ", replaceForeignFile="
+                + replaceForeignFile + "]";
     }
 
     /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
@@ -129,6 +142,7 @@ public final class ReplicaOptions {
         private String streamToken;
         private boolean applyUnstored;
         private Duration unstoredTimeout = Duration.ofSeconds(5);
+        private boolean replaceForeignFile;
 
         private Builder() {
         }
@@ -143,6 +157,13 @@ public final class ReplicaOptions {
             streamToken = o.streamToken;
             applyUnstored = o.applyUnstored;
             unstoredTimeout = o.unstoredTimeout;
+            replaceForeignFile = o.replaceForeignFile;
+        }
+
+        /** See {@link ReplicaOptions#replaceForeignFile()}. */
+        public Builder replaceForeignFile(boolean value) {
+            replaceForeignFile = value;
+            return this;
         }
 
         /** Needs a {@link #stream}: without one nothing unstored ever arrives. */
@@ -164,8 +185,10 @@ public final class ReplicaOptions {
             if (uri != null && (token == null || token.isBlank())) {
                 throw new IllegalArgumentException("a stream needs the token its primary serves it with");
             }
-            if (uri != null && (!"walship".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0)) {
-                throw new IllegalArgumentException("a stream URI is walship://host:port, got " + uri);
+            if (uri != null && (!"walship".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1
+                    || uri.getPort() > 65535)) {
+                throw new IllegalArgumentException("a stream URI is walship://host:port with a port from 1 to 65535,"
+                        + " got " + uri);
             }
             stream = uri;
             streamToken = uri == null ? null : token;

@@ -19,8 +19,10 @@ import java.util.Optional;
  *                    (the clocks of two machines: a skew between them shows here)
  * @param lastPollAt  when storage was last read successfully (a follower polls every pollInterval)
  * @param error       why it is RETRYING or FAILED; empty when the last attempt succeeded
+ * @param streamError why the primary's live stream is not delivering, since when; empty while it is
+ *                    connected or without a stream (the replica then reads storage: health is not affected)
  */
 public record ReplicaStatus(String database, Health health, long txid, Optional<Instant> committedAt,
                             Optional<Instant> appliedAt, Optional<Duration> lag, Optional<Instant> lastPollAt,
-                            Optional<Problem> error) {
+                            Optional<Problem> error, Optional<Problem> streamError) {
 }

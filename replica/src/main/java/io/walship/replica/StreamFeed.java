@@ -1,6 +1,5 @@
 package io.walship.replica;
 
-import io.walship.WalshipException;
 import io.walship.format.FormatLayout;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.StreamFrames;
@@ -41,6 +40,12 @@ final class StreamFeed implements AutoCloseable {
      * applyUnstored the replica may take a segment before it is stored; each connection has a
      * number, and the stored txid a connection reports confirms only what that same connection
      * delivered (another primary's "stored" speaks of its own history).
+     *
+     * Failure is never silent: each way of failing (refused connection, wrong token, a primary
+     * gone silent, a damaged frame) is logged once at WARN with its cause, again only when the
+     * cause changes, and once at INFO when the stream connects again; failure() says since when
+     * the stream has not been delivering and why, so that a process can give up on a stream that
+     * can never work (walship follow --stream-timeout).
      */
     private static final Logger log = LoggerFactory.getLogger(StreamFeed.class);
     private static final long HEARTBEAT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
@@ -67,6 +72,10 @@ final class StreamFeed implements AutoCloseable {
     private volatile Socket socket;
     /** The last connection failure logged, so a primary that stays down is logged once. */
     private String lastError;
+    /** Since when the stream has not been connected (System.nanoTime()), or 0 while it is. Guarded by this. */
+    private long failingSinceNanos;
+    /** Why, while it is not: the last failure. Guarded by this. */
+    private Exception failure;
 
     private record Held(FetchedSegment segment, long firstTxid, long lastTxid, long bytes) {
     }
@@ -93,7 +102,23 @@ final class StreamFeed implements AutoCloseable {
     }
 
     void start() {
+        synchronized (this) {
+            failingSinceNanos = System.nanoTime();
+            failure = new java.net.ConnectException("not connected yet to " + uri);
+        }
         thread.start();
+    }
+
+    /**
+     * Why the stream is not delivering and since when ({@code System.nanoTime()}), or empty while
+     * it is connected.
+     */
+    synchronized Optional<Failure> failure() {
+        return failingSinceNanos == 0 ? Optional.empty() : Optional.of(new Failure(failure, failingSinceNanos));
+    }
+
+    /** The stream has not been connected since {@code sinceNanos}; {@code cause} is its last failure. */
+    record Failure(Exception cause, long sinceNanos) {
     }
 
     /**
@@ -187,19 +212,11 @@ final class StreamFeed implements AutoCloseable {
                 out.flush();
                 String ended = read(new BufferedInputStream(socket.getInputStream(), 64 << 10), from);
                 boolean refused = ended.startsWith("wrong or missing token") || ended.startsWith("unsupported");
-                if (refused) {
-                    log.warn("stream refused db={} uri={} reason={} (the replica reads storage meanwhile)", db, uri,
-                            ended);
-                    backoff = MAX_BACKOFF_MILLIS;
-                } else {
-                    log.info("stream ended db={} reason={}", db, ended);
-                    backoff = MIN_BACKOFF_MILLIS;
-                }
-            } catch (IOException | WalshipException e) {
-                if (!closed && !e.toString().equals(lastError)) { // once per kind of failure, not per retry
-                    log.info("stream lost db={} error={} (reading storage meanwhile)", db, e.toString());
-                }
-                lastError = e.toString();
+                failed(new IOException((refused ? "refused by the primary: " : "ended by the primary: ") + ended));
+                backoff = refused ? MAX_BACKOFF_MILLIS : MIN_BACKOFF_MILLIS; // a refusal needs an operator
+            } catch (IOException | RuntimeException e) {
+                // RuntimeException too: nothing the network or a bad address does may end this thread unsaid
+                failed(e);
             } finally {
                 socket = null;
                 disconnected();
@@ -213,6 +230,24 @@ final class StreamFeed implements AutoCloseable {
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             }
         }
+    }
+
+    /** Notes a failure: WARN once per way of failing, and failure() says it until the stream connects. */
+    private void failed(Exception e) {
+        if (closed) {
+            return;
+        }
+        synchronized (this) {
+            if (failingSinceNanos == 0) {
+                failingSinceNanos = System.nanoTime();
+            }
+            failure = e;
+        }
+        if (!e.toString().equals(lastError)) { // once per kind of failure, not per retry
+            log.warn("stream failed, the replica reads storage meanwhile and retries db={} uri={} error={}", db, uri,
+                    e.toString());
+        }
+        lastError = e.toString();
     }
 
     /** Reads frames until the stream ends (the reason) or breaks (thrown). */
@@ -232,6 +267,10 @@ final class StreamFeed implements AutoCloseable {
                 log.info("stream connected db={} uri={} from={}", db, uri, from);
                 lastError = null;
                 announced = true;
+                synchronized (this) {
+                    failingSinceNanos = 0;
+                    failure = null;
+                }
             }
             if (frame.kind() == FormatLayout.STREAM_KIND_SEGMENT) {
                 expected = hold(frame.payload(), expected);

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -279,9 +280,154 @@ class WalshipCommandTest {
     }
 
     @Test
-    void status_emptyStorage_exitsFour() {
+    void status_emptyStorage_exitsFour() throws Exception {
+        Files.createDirectories(dir.resolve("empty"));
         assertThat(run("status", dir.resolve("empty").toString())).isEqualTo(4);
         assertThat(out.toString()).contains("no snapshot");
+    }
+
+    // ---------------------------------------------------------------- operator mistakes cost nothing
+
+    /** Regression: s3:/bucket made a local directory, file://relative/path wrote at the filesystem root. */
+    @Test
+    void storageUrlThatIsNotOne_isUsageError_andCreatesNothing() throws Exception {
+        for (String bad : List.of("s3:/bucket", "s3:bucket/prefix", "file://relative/path", "file:relative",
+                "file:///")) {
+            assertThat(run("ls", bad)).as(bad).isEqualTo(2);
+        }
+        assertThat(err.toString()).contains("a URL needs '://'").contains("names a host ('relative')")
+                .contains("needs an absolute directory path");
+        assertThat(Path.of("s3:")).doesNotExist();
+        assertThat(Path.of("/path")).doesNotExist();
+    }
+
+    /** Regression: every command mkdir -p'ed a mistyped storage path, and ls/compact exited 0 on it. */
+    @Test
+    void everyCommandOnAMissingStorage_exitsFourNamingIt_andCreatesNothing() {
+        Path missing = dir.resolve("no-such-storage");
+        String[][] commands = {{"ls", missing.toString()}, {"status", missing.toString()},
+                {"verify", missing.toString()}, {"compact", missing.toString()}, {"snapshot", missing.toString()},
+                {"restore", missing.toString(), "--to", dir.resolve("r.db").toString()},
+                {"follow", "file://" + missing, "--db", dir.resolve("f.db").toString(), "--once"}};
+        for (String[] command : commands) {
+            assertThat(run(command)).as(String.join(" ", command)).isEqualTo(4);
+        }
+        assertThat(err.toString()).contains("no such directory: " + missing).doesNotContain("Exception");
+        assertThat(missing).doesNotExist();
+        assertThat(dir.resolve("r.db")).doesNotExist();
+        assertThat(dir.resolve("f.db")).doesNotExist();
+    }
+
+    /** Regression: with a segment lost, compact exited 0 and expired snapshots past the hole; ls said "earliest 0". */
+    @Test
+    void storageWithAHole_compactLsAndStatusSayWhereAndExitThree_andNothingIsDeleted() throws Exception {
+        Files.delete(storageDir.resolve(ObjectKey.segment(7)));
+        long objects;
+        try (Stream<Path> files = Files.walk(storageDir)) {
+            objects = files.filter(Files::isRegularFile).count();
+        }
+
+        assertThat(run("compact", url(), "--retention", "PT0.001S", "--grace", "PT0S")).isEqualTo(3);
+        assertThat(err.toString()).contains("HOLE: txids 7..11 cannot be restored");
+        assertThat(storageDir.resolve(ObjectKey.snapshot(0))).exists();
+        assertThat(run("ls", url())).isEqualTo(3);
+        assertThat(out.toString()).contains("restorable txids 0..6").contains("HOLE txids 7..11");
+        assertThat(run("status", url())).isEqualTo(3);
+        assertThat(out.toString()).contains("earliest restorable txid 0").contains("DAMAGED: 1 hole");
+        try (Stream<Path> files = Files.walk(storageDir)) {
+            assertThat(files.filter(Files::isRegularFile).count()).as("nothing deleted").isGreaterThanOrEqualTo(objects);
+        }
+    }
+
+    @Test
+    void restore_damagedNewestSnapshot_restoresFromTheOlderOneAndSaysSo() throws Exception {
+        assertThat(run("snapshot", url())).isZero(); // snapshots/...0b, at txid 11
+        Path newest = storageDir.resolve(ObjectKey.snapshot(11));
+        byte[] bytes = Files.readAllBytes(newest);
+        bytes[bytes.length - 20] ^= 0x04;
+        Files.write(newest, bytes);
+
+        assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString())).isZero();
+        assertThat(err.toString()).contains("passed over a damaged snapshot").contains(ObjectKey.snapshot(11))
+                .contains("restored from the older snapshot at txid 0");
+        assertThat(queryLong(dir.resolve("r.db"), "select sum(x) from t")).isEqualTo(55);
+    }
+
+    /** Regression: follow --db on the primary's own file moved it aside without its WAL and exited 0. */
+    @Test
+    void follow_onThePrimarysDatabase_exitsSixAndTouchesNothing_evenWithReplace() throws Exception {
+        Path app = dir.resolve("app.db");
+        byte[] before = Files.readAllBytes(app);
+        for (String[] extra : List.of(new String[0], new String[] {"--replace"})) {
+            String[] args = Stream.concat(Stream.of("follow", url(), "--db", app.toString(), "--once"),
+                    Stream.of(extra)).toArray(String[]::new);
+            assertThat(run(args)).isEqualTo(6);
+        }
+        assertThat(err.toString()).contains("walship primary's database").contains("nothing was changed");
+        assertThat(Files.readAllBytes(app)).isEqualTo(before);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("diverged"));
+        }
+    }
+
+    @Test
+    void follow_onAPlainDatabase_exitsSix_andReplaceMovesItAside() throws Exception {
+        Path plain = dir.resolve("plain.db");
+        SqliteCli.run(plain, "create table mine(y); insert into mine values (42);");
+        byte[] before = Files.readAllBytes(plain);
+
+        assertThat(run("follow", url(), "--db", plain.toString(), "--once")).isEqualTo(6);
+        assertThat(err.toString()).contains("not a walship replica").contains("--replace");
+        assertThat(Files.readAllBytes(plain)).isEqualTo(before);
+
+        assertThat(run("follow", url(), "--db", plain.toString(), "--once", "--replace")).isZero();
+        assertThat(queryLong(plain, "select sum(x) from t")).isEqualTo(55);
+        try (Stream<Path> files = Files.list(dir)) {
+            Path aside = files.filter(p -> p.getFileName().toString().startsWith("plain.db.diverged-")).findFirst()
+                    .orElseThrow();
+            assertThat(Files.readAllBytes(aside)).isEqualTo(before);
+        }
+    }
+
+    /** Regression: a stream that could never work (refused, wrong token) logged and ran on forever. */
+    @Test
+    void follow_streamThatNeverWorks_exitsEightNamingWhy_unlessOptional() throws Exception {
+        Path tokenFile = Files.writeString(dir.resolve("token"), "wrong");
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--stream",
+                "walship://localhost:" + closedPort, "--stream-token-file", tokenFile.toString(),
+                "--stream-timeout", "PT1S")).isEqualTo(8);
+        assertThat(err.toString()).contains("has failed for PT1S").contains("Connection refused");
+
+        try (Primary primary = Primary.open(FileSystemStorage.open(storageDir), dir.resolve("app.db"),
+                PrimaryOptions.durable());
+             StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), "right")) {
+            assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--stream",
+                    stream.uri().toString(), "--stream-token-file", tokenFile.toString(), "--stream-timeout", "PT1S"))
+                    .isEqualTo(8);
+            assertThat(err.toString()).contains("refused by the primary: wrong or missing token");
+
+            Worker writer = Worker.start("writer", () -> {
+                Thread.sleep(2_000); // past the stream timeout: only --stream-optional is still following
+                primary.write(conn -> exec(conn, "insert into t values (100)")).get();
+            });
+            assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--stream",
+                    stream.uri().toString(), "--stream-token-file", tokenFile.toString(), "--stream-timeout", "PT1S",
+                    "--stream-optional", "--until-txid", "12", "--interval", "PT0.01S")).isZero();
+            writer.join(Duration.ofSeconds(30));
+        }
+    }
+
+    /** Regression: port 99999 killed the stream thread with a raw stack trace. */
+    @Test
+    void follow_streamPortOutOfRange_isUsageError() throws Exception {
+        Path tokenFile = Files.writeString(dir.resolve("token"), "t");
+        assertThat(run("follow", url(), "--db", dir.resolve("f.db").toString(), "--once", "--stream",
+                "walship://localhost:99999", "--stream-token-file", tokenFile.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("port from 1 to 65535").doesNotContain("\tat ");
     }
 
     @Test

@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * An exclusive lock on {@code <db>-walship.lock}: held by the one primary or replica that owns
@@ -40,6 +43,30 @@ public final class FileOwnership implements AutoCloseable {
             throw new DatabaseLockedException(database, lockFile);
         }
         return new FileOwnership(channel, lock);
+    }
+
+    /**
+     * Temporary files walship writes beside a database, which a killed process leaves behind: a
+     * snapshot being written ({@code <db>-walship-snapshot-<txid>}) and a restore in progress
+     * ({@code <db>.walship-restore}). Nothing else names files so.
+     */
+    private static final String LEFTOVER = "(-walship-snapshot-\\d+|\\.walship-restore)";
+
+    /**
+     * Deletes what a killed owner of {@code database} left beside it (see {@link #LEFTOVER}); only
+     * the owner calls it, so no live writer of those files exists. Returns how many were deleted.
+     */
+    public int removeLeftovers(Path database) throws IOException {
+        Pattern leftover = Pattern.compile(Pattern.quote(database.getFileName().toString()) + LEFTOVER);
+        int removed = 0;
+        try (Stream<Path> siblings = Files.list(database.toAbsolutePath().getParent())) {
+            for (Path file : (Iterable<Path>) siblings::iterator) {
+                if (leftover.matcher(file.getFileName().toString()).matches() && Files.deleteIfExists(file)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     @Override

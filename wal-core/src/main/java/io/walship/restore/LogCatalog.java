@@ -69,6 +69,16 @@ public final class LogCatalog {
         return new LogCatalog(snapshots, log);
     }
 
+    /** This catalog without the snapshots at {@code txids}: what a restore plans from once they proved damaged. */
+    public LogCatalog withoutSnapshots(Collection<Long> txids) {
+        if (txids.isEmpty()) {
+            return this;
+        }
+        NavigableMap<Long, ObjectInfo> kept = new TreeMap<>(snapshots);
+        kept.keySet().removeAll(txids);
+        return new LogCatalog(kept, new TreeMap<>(log));
+    }
+
     /** Snapshots by txid, ascending. */
     public NavigableMap<Long, ObjectInfo> snapshots() {
         return snapshots;

@@ -3,6 +3,8 @@ package io.walship.restore;
 import io.walship.CorruptObjectException;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
+import io.walship.UnsupportedFormatException;
+import io.walship.WalshipException;
 import io.walship.format.ObjectKey;
 import io.walship.internal.format.SegmentHeader;
 import io.walship.internal.format.SegmentReader;
@@ -25,7 +27,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -101,7 +105,8 @@ public final class Restore {
             log.info("restore done db={} txid={} pages={} snapshotTxid={} segments={}", file, result.txid(),
                     result.pageCount(), result.snapshotTxid(), result.segmentsApplied());
             return new RestoreResult(file, result.txid(), result.pageSize(), result.pageCount(), result.checksum(),
-                    result.snapshotTxid(), result.segmentsApplied(), result.commitMillis(), result.replans());
+                    result.snapshotTxid(), result.segmentsApplied(), result.commitMillis(), result.replans(),
+                    result.damagedSnapshots());
         } catch (IOException e) {
             throw new UncheckedIOException("restore to " + file + " failed", e);
         } finally {
@@ -121,9 +126,21 @@ public final class Restore {
     /** As {@link #restoreInto(Storage, Path, RestoreTarget)}, reporting progress. */
     public static RestoreResult restoreInto(Storage storage, Path temp, RestoreTarget target, Progress progress)
             throws IOException {
+        Map<Long, WalshipException> damaged = new LinkedHashMap<>();
         for (int attempt = 1; ; attempt++) {
-            LogCatalog catalog = LogCatalog.list(storage);
-            RestorePlan plan = RestorePlanner.plan(catalog, target);
+            LogCatalog catalog = LogCatalog.list(storage).withoutSnapshots(damaged.keySet());
+            RestorePlan plan;
+            try {
+                plan = RestorePlanner.plan(catalog, target);
+            } catch (TxidNotAvailableException e) {
+                if (damaged.isEmpty()) {
+                    throw e;
+                }
+                WalshipException first = damaged.values().iterator().next();
+                throw new CorruptObjectException(ObjectKey.SNAPSHOT_PREFIX, "no sound snapshot reaches " + target
+                        + ": " + damaged.size() + " damaged (" + first.getMessage() + ") and no older one"
+                        + " restores it with the log", -1, first);
+            }
             String snapshotKey = ObjectKey.snapshot(plan.snapshotTxid());
             LogReplay replay = new LogReplay(storage, spillDirectory(temp), target, progress);
             // the first log objects are fetched while the snapshot streams in
@@ -138,6 +155,12 @@ public final class Restore {
                     }
                     log.info("restore planning again key={} reason=snapshot deleted since listing", gone.key());
                     continue;
+                } catch (CorruptObjectException | UnsupportedFormatException bad) {
+                    // an older snapshot and the log after it reach the same txids: restore from those instead
+                    damaged.put(plan.snapshotTxid(), bad);
+                    log.warn("snapshot does not read back, restoring from an older one and the log key={} error={}",
+                            snapshotKey, bad.getMessage());
+                    continue;
                 }
                 try (DatabaseImage closingImage = image) {
                     replay.applyTo(image);
@@ -149,7 +172,7 @@ public final class Restore {
                     image.finish();
                     return new RestoreResult(temp, image.txid(), image.pageSize(), image.pageCount(),
                             image.checksum(), plan.snapshotTxid(), replay.applied, replay.commitMillis,
-                            attempt - 1 + replay.replans);
+                            attempt - 1 - damaged.size() + replay.replans, List.copyOf(damaged.values()));
                 }
             }
         }

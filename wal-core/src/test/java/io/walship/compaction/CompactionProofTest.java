@@ -172,6 +172,24 @@ class CompactionProofTest {
     }
 
     @Test
+    void primaryWhoseStorageLostATransaction_saysSoInItsStatus() throws Exception {
+        PrimaryOptions compacting = PrimaryOptions.builder().compactionInterval(Duration.ofMillis(20)).build();
+        try (Primary primary = Primary.open(memory, dir.resolve("app.db"), compacting)) {
+            history.createTable(primary);
+            for (int i = 0; i < 20; i++) {
+                history.writeOne(primary);
+            }
+            memory.delete(ObjectKey.segment(10)); // lost in storage, behind the primary's back
+            io.walship.testing.Await.until("a compaction run that reports the hole", Duration.ofSeconds(30),
+                    () -> primary.status().error().map(p -> p.error() instanceof TxidGapException).orElse(false));
+
+            assertThat(primary.status().error().get().message()).contains("expected=10");
+            assertThat(primary.status().health()).as("writes go on").isEqualTo(io.walship.Health.RUNNING);
+            history.writeOne(primary);
+        }
+    }
+
+    @Test
     void damagedBaseSnapshot_retentionKeepsTheHistoryBeforeIt() throws Exception {
         long base;
         try (Primary primary = Primary.open(storage, dir.resolve("app.db"), options())) {

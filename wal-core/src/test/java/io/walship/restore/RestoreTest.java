@@ -99,6 +99,29 @@ class RestoreTest {
                 .noneMatch(t -> t.getName().startsWith("walship-snapshot-decoder"));
     }
 
+    /** Regression: one damaged snapshot blocked every restore at or after its txid, though the older one and the log cover them. */
+    @Test
+    void run_damagedNewestSnapshot_restoresFromAnOlderOneAndTheLog_andSaysSo() throws Exception {
+        long newest;
+        try (Primary primary = Primary.open(storage, dir.resolve("p.db"), PrimaryOptions.durable())) {
+            newest = primary.snapshot();
+            primary.write(conn -> exec(conn, "insert into t values (100)")).get();
+        }
+        String key = ObjectKey.snapshot(newest);
+        byte[] bytes = storage.get(key).orElseThrow();
+        bytes[bytes.length - 20] ^= 0x04;
+        storage.overwrite(key, bytes);
+
+        for (RestoreTarget target : List.of(RestoreTarget.latest(), RestoreTarget.txid(newest))) {
+            Path file = dir.resolve("p.db-" + target.txid());
+            RestoreResult result = Restore.run(storage, file, target);
+            assertThat(result.snapshotTxid()).as("the older snapshot").isZero();
+            assertThat(result.damagedSnapshots()).singleElement().satisfies(e -> assertThat(e.getMessage())
+                    .contains(key));
+            assertThat(queryLong(file, "select sum(x) from t")).isEqualTo(target.isLatest() ? 115 : 15);
+        }
+    }
+
     @Test
     void run_truncatedSnapshot_throwsCorruptObject() throws Exception {
         String key = storage.list(ObjectKey.SNAPSHOT_PREFIX).get(0).key();
