@@ -11,6 +11,7 @@ import io.walship.internal.format.SqliteHeader;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.Position;
+import io.walship.internal.restore.StoredHistory;
 import io.walship.metrics.WalshipMeter;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
@@ -258,7 +259,7 @@ public final class Primary implements AutoCloseable {
             if (leftovers > 0) {
                 log.info("temporary files a killed process left removed db={} count={}", path.getFileName(), leftovers);
             }
-            LogCatalog catalog = LogCatalog.list(storage);
+            LogCatalog catalog = StoredHistory.withSnapshotsAskedFor(storage, LogCatalog.list(storage));
             Optional<Position> position = Restore.latestPosition(storage, catalog);
             Primary primary;
             long storedTxid = position.map(Position::txid).orElse(0L);
@@ -364,6 +365,12 @@ public final class Primary implements AutoCloseable {
      * each commit is a transaction and the Ack carries the txid of the last. If the work throws,
      * the transaction is rolled back and nothing is shipped. Blocks while another write runs,
      * and while more than {@code maxPendingBytes} of log wait for storage.
+     *
+     * <p>The connection is lent to the work: closing it (a try-with-resources on it) ends the loan,
+     * not the primary's writer, and the work's transaction still commits when the work returns;
+     * after the work it refuses every call. A work that closes the writer itself (through a
+     * Statement's {@code getConnection()}) stops the primary: writes are refused until it is
+     * opened again.
      *
      * @throws FencedException    another primary took over the storage
      * @throws NotStoredException the primary failed or is closed

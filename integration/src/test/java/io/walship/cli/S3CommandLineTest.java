@@ -62,11 +62,11 @@ class S3CommandLineTest {
     }
 
     @Test
-    void anyCommand_missingBucket_exitsFiveWithKind() {
+    void anyCommand_missingBucket_exitsFourWithKind() {
         StringWriter err = new StringWriter();
         int code = WalshipCommand.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
                 "ls", "s3://no-such-bucket/x", "--endpoint", server.endpoint().toString(), "--path-style");
-        assertThat(code).isEqualTo(5);
+        assertThat(code).as("the storage asked for does not exist").isEqualTo(4);
         assertThat(err.toString()).contains("kind=BUCKET_MISSING").doesNotContain(S3ProxyServer.CREDENTIAL);
     }
 

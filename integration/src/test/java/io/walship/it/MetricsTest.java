@@ -94,11 +94,11 @@ class MetricsTest {
             primary.snapshot();
             primary.checkpoint();
 
-            AtomicBoolean failedOnce = new AtomicBoolean();
+            AtomicBoolean failNext = new AtomicBoolean(); // armed once the replica is open: its follower meets it
             Storage replicaStorage = new ForwardingStorage(storage) {
                 @Override
                 public Optional<InputStream> open(String key) {
-                    if (key.startsWith(ObjectKey.LOG_PREFIX) && failedOnce.compareAndSet(false, true)) {
+                    if (key.startsWith(ObjectKey.LOG_PREFIX) && failNext.compareAndSet(true, false)) {
                         throw new StorageException("get", key, StorageException.Kind.UNAVAILABLE, "injected", null);
                     }
                     return super.open(key);
@@ -108,6 +108,7 @@ class MetricsTest {
             try (Replica replica = Replica.open(replicaStorage, dir.resolve("replica.db"), ReplicaOptions.builder()
                     .pollInterval(Duration.ofMillis(5)).maxErrorBackoff(Duration.ofMillis(20))
                     .meterRegistry(registry).build())) {
+                failNext.set(true);
                 replica.follow();
                 replica.onApplied(batch -> { }); // walship.replica.tables moves only for listeners
                 Ack<Void> last = null;
@@ -164,7 +165,8 @@ class MetricsTest {
                         || meter == WalshipMeter.REPLICA_FAILED || meter == WalshipMeter.PRIMARY_STORAGE_FAILING
                         || meter == WalshipMeter.PRIMARY_PENDING_BYTES || meter == WalshipMeter.PRIMARY_PENDING_TRANSACTIONS
                         || meter == WalshipMeter.PRIMARY_UNSTORED_AGE || meter == WalshipMeter.REPLICA_POLL_AGE
-                        || meter == WalshipMeter.STORAGE_EARLIEST_TXID);
+                        || meter == WalshipMeter.STORAGE_EARLIEST_TXID || meter == WalshipMeter.STORAGE_HOLES
+                        || meter == WalshipMeter.STORAGE_PROBLEMS);
         }
     }
 

@@ -14,6 +14,7 @@ import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
+import io.walship.internal.format.SegmentHeader;
 import io.walship.internal.format.SegmentReader;
 import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.format.SegmentSpill;
@@ -32,6 +33,7 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -195,12 +197,18 @@ public final class Replica implements AutoCloseable {
     }
 
     /**
-     * Opens {@code replica}: restores the latest state from storage when the file is missing or
-     * does not match its recorded state (moving the old file aside), finishes an apply that a
-     * crash interrupted, and reuses the file otherwise.
+     * Opens {@code replica}: restores the latest state from storage when the file is missing, does
+     * not match its recorded state, or is older than anything storage keeps (moving its own old
+     * file aside), finishes an apply that a crash interrupted, and reuses the file otherwise, once
+     * storage vouches for it (the same database checksum at its txid).
+     *
+     * <p>A file that is not this storage's replica is refused and left as it is: a primary's
+     * database always, a database without replica state or a replica of another history unless
+     * {@link ReplicaOptions#replaceForeignFile()} (it is then moved aside, never deleted).
      *
      * @throws io.walship.DatabaseLockedException another primary or replica owns the file
      * @throws io.walship.TxidNotAvailableException storage holds no snapshot
+     * @throws ForeignFileException the file is not this storage's replica; nothing was changed
      */
     public static Replica open(Storage storage, Path replica, ReplicaOptions options) {
         Objects.requireNonNull(storage, "storage");
@@ -365,12 +373,24 @@ public final class Replica implements AutoCloseable {
                 .map(p -> Long.toString(p.txid())).orElse("none") + ")");
     }
 
-    /** The database checksum storage records at {@code txid}: a snapshot's, else the log's after it. */
+    /**
+     * The database checksum storage records at {@code txid}, read as cheaply as storage allows: a
+     * snapshot's header, else the header of the segment that starts right after it (its checksum
+     * before), else the log object holding {@code txid}, read up to it.
+     */
     private static Optional<Long> storedChecksumAt(Storage storage, long txid, Path path) throws IOException {
         String key = ObjectKey.snapshot(txid);
         Optional<byte[]> header = storage.getRange(key, 0, FormatLayout.SNAPSHOT_HEADER_SIZE);
         if (header.isPresent()) {
             return Optional.of(SnapshotReader.open(key, new ByteArrayInputStream(header.get())).databaseChecksum());
+        }
+        String next = ObjectKey.segment(txid + 1);
+        Optional<byte[]> nextHeader = storage.getRange(next, 0, FormatLayout.SEGMENT_HEADER_SIZE);
+        if (nextHeader.isPresent()) {
+            SegmentHeader parsed = SegmentHeader.parse(next, ByteBuffer.wrap(nextHeader.get()), -1);
+            if (parsed.firstTxid() == txid + 1) {
+                return Optional.of(parsed.checksumBefore());
+            }
         }
         return storedChecksumAfter(storage, txid, path);
     }

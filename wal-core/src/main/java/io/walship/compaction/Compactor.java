@@ -181,20 +181,20 @@ public final class Compactor implements AutoCloseable {
     private CompactionResult runOnce() {
         Instant now = clock.instant();
         LogCatalog listed = LogCatalog.list(storage);
-        if (listed.snapshots().isEmpty()) {
-            List<WalshipException> problems = listed.log().isEmpty() ? List.of()
-                    : List.of(new CorruptObjectException(ObjectKey.SNAPSHOT_PREFIX, "storage holds "
-                    + listed.log().size() + " log objects but no snapshot: nothing is restorable, nothing deleted"
-                    + " (restore the snapshots, or point this at the right storage)", -1));
+        if (listed.snapshots().isEmpty() && listed.log().isEmpty()) {
+            return new CompactionResult(0, 0, 0, 0, 0, -1, 0, 0, List.of(), List.of(), List.of());
+        }
+        StoredHistory history = StoredHistory.read(storage, listed, headers); // asks for snapshots a listing missed
+        if (history.catalog().snapshots().isEmpty()) {
+            List<WalshipException> problems = List.of(new CorruptObjectException(ObjectKey.SNAPSHOT_PREFIX,
+                    "storage holds " + listed.log().size() + " log objects but no snapshot: nothing is restorable,"
+                            + " nothing deleted (restore the snapshots, or point this at the right storage)", -1));
             return new CompactionResult(0, 0, 0, 0, 0, -1, listed.size(), listed.bytes(), List.of(), List.of(),
                     problems);
         }
-        StoredHistory history = StoredHistory.read(storage, listed, headers);
         List<WalshipException> problems = new ArrayList<>();
         Written written = compact(history, problems);
-        if (written.objects() > 0) {
-            history = StoredHistory.read(storage, LogCatalog.list(storage), headers);
-        }
+        history = history.with(written.spans());
         List<TxidRange> restorable = confirmedRanges(history);
         history.damaged().values().forEach(problems::add);
         List<TxidRange> holes = StoredHistory.holes(restorable, history.newest());
@@ -245,14 +245,18 @@ public final class Compactor implements AutoCloseable {
 
     // ---------------------------------------------------------------- compaction
 
-    private record Written(int objects, long bytes) {
+    /** What a run's compaction wrote: the objects, as spans for the deletions after it. */
+    private record Written(List<Span> spans, long bytes) {
+        int objects() {
+            return spans.size();
+        }
     }
 
     private Written compact(StoredHistory history, List<WalshipException> problems) {
         long earliestSnapshot = history.catalog().earliestSnapshot().getAsLong();
         NavigableMap<LogKey, Span> view = new TreeMap<>(history.spans());
         Reach reach = new Reach(view.values());
-        int objects = 0;
+        List<Span> written = new ArrayList<>();
         long bytes = 0;
         for (int level = 1; level <= ObjectKey.LEVELS; level++) {
             TreeSet<Long> blocks = new TreeSet<>();
@@ -276,17 +280,17 @@ public final class Compactor implements AutoCloseable {
                     continue;
                 }
                 if (bytes >= MAX_RUN_BYTES) {
-                    return new Written(objects, bytes);
+                    return new Written(written, bytes);
                 }
-                Optional<Span> written = write(target, inputs.get(), problems);
-                if (written.isPresent()) {
-                    view.put(target, written.get());
-                    objects++;
-                    bytes += written.get().object().size();
+                Optional<Span> object = write(target, inputs.get(), problems);
+                if (object.isPresent()) {
+                    view.put(target, object.get());
+                    written.add(object.get());
+                    bytes += object.get().object().size();
                 }
             }
         }
-        return new Written(objects, bytes);
+        return new Written(written, bytes);
     }
 
     /**
@@ -385,9 +389,8 @@ public final class Compactor implements AutoCloseable {
             }
             if (parsed.firstTxid() == txid) {
                 log.debug("compaction found an object the listing missed key={} txid={}", key, txid);
-                ObjectInfo info = storage.list(key.key()).stream().filter(o -> o.key().equals(key.key()))
-                        .findFirst().orElse(new ObjectInfo(key.key(), 0, clock.instant()));
-                return Optional.of(new Span(new LogCatalog.LogObject(key, info), parsed));
+                return Optional.of(new Span(new LogCatalog.LogObject(key, StoredHistory.unlisted(key.key(), parsed)),
+                        parsed));
             }
         }
         return Optional.empty();

@@ -61,7 +61,8 @@ public final class FileOwnership implements AutoCloseable {
         int removed = 0;
         try (Stream<Path> siblings = Files.list(database.toAbsolutePath().getParent())) {
             for (Path file : (Iterable<Path>) siblings::iterator) {
-                if (leftover.matcher(file.getFileName().toString()).matches() && Files.deleteIfExists(file)) {
+                if (leftover.matcher(file.getFileName().toString()).matches() && Files.isRegularFile(file)
+                        && Files.deleteIfExists(file)) {
                     removed++;
                 }
             }

@@ -18,6 +18,7 @@ import io.walship.internal.restore.RestorePlan;
 import io.walship.internal.restore.RestorePlanner;
 import io.walship.internal.restore.SegmentPrefetch;
 import io.walship.internal.restore.SnapshotPages;
+import io.walship.internal.restore.StoredHistory;
 import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import java.io.Closeable;
@@ -128,7 +129,8 @@ public final class Restore {
             throws IOException {
         Map<Long, WalshipException> damaged = new LinkedHashMap<>();
         for (int attempt = 1; ; attempt++) {
-            LogCatalog catalog = LogCatalog.list(storage).withoutSnapshots(damaged.keySet());
+            LogCatalog catalog = StoredHistory.withSnapshotsAskedFor(storage, LogCatalog.list(storage))
+                    .withoutSnapshots(damaged.keySet());
             RestorePlan plan;
             try {
                 plan = RestorePlanner.plan(catalog, target);

@@ -78,8 +78,7 @@ public final class Verifier {
                             if (replacesRemaining) {
                                 checksums.put(txn.txid(), image.checksum());
                             }
-                            if (snapshots.contains(txn.txid())) {
-                                checkSnapshot(storage, txn.txid(), image);
+                            if (snapshots.contains(txn.txid()) && checkSnapshot(storage, txn.txid(), image)) {
                                 snapshotsChecked++;
                             }
                         }
@@ -137,15 +136,22 @@ public final class Verifier {
         return checked;
     }
 
-    /** Streams snapshot {@code txid} and checks it equals the replayed {@code image}. */
-    private static void checkSnapshot(Storage storage, long txid, DatabaseImage image) throws IOException {
+    /**
+     * Streams snapshot {@code txid} and checks it equals the replayed {@code image}; false when it
+     * is gone since the listing (retention thinned it meanwhile), which is no damage.
+     */
+    private static boolean checkSnapshot(Storage storage, long txid, DatabaseImage image) throws IOException {
         String key = ObjectKey.snapshot(txid);
-        SnapshotCheck.Checked snapshot = SnapshotCheck.check(storage, key)
-                .orElseThrow(() -> new TxidNotAvailableException(key, -1, -1));
+        Optional<SnapshotCheck.Checked> checked = SnapshotCheck.check(storage, key);
+        if (checked.isEmpty()) {
+            return false;
+        }
+        SnapshotCheck.Checked snapshot = checked.get();
         if (snapshot.databaseChecksum() != image.checksum() || snapshot.pageCount() != image.pageCount()) {
             throw new CorruptObjectException(key, "snapshot differs from the log replayed to txid " + txid
                     + ": checksum " + Long.toHexString(snapshot.databaseChecksum()) + " vs "
                     + Long.toHexString(image.checksum()), -1);
         }
+        return true;
     }
 }

@@ -27,6 +27,7 @@ public final class MisleadingListings extends ForwardingStorage {
     private final Map<String, Long> createdNanos = new ConcurrentHashMap<>();
     private final Map<String, Stale> deleted = new ConcurrentHashMap<>();
     private volatile double omitShare;
+    private volatile String omitUnder = "";
     private volatile long lateNanos;
     private volatile long staleNanos;
     private volatile boolean shuffle;
@@ -42,7 +43,13 @@ public final class MisleadingListings extends ForwardingStorage {
 
     /** Omits each existing key from a listing with this probability. */
     public MisleadingListings omit(double share) {
+        return omit(share, "");
+    }
+
+    /** Omits each existing key under {@code prefix} from a listing with this probability. */
+    public MisleadingListings omit(double share, String prefix) {
         this.omitShare = share;
+        this.omitUnder = prefix;
         return this;
     }
 
@@ -122,7 +129,8 @@ public final class MisleadingListings extends ForwardingStorage {
         for (ObjectInfo info : super.list(prefix)) {
             Long created = createdNanos.get(info.key());
             boolean tooNew = created != null && now - created < lateNanos;
-            if (!hidden.contains(info.key()) && !tooNew && nextDouble() >= omitShare) {
+            boolean omitted = info.key().startsWith(omitUnder) && nextDouble() < omitShare;
+            if (!hidden.contains(info.key()) && !tooNew && !omitted) {
                 out.add(info);
             }
         }

@@ -13,6 +13,7 @@ import io.walship.storage.Storage;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -128,13 +129,17 @@ public final class StoredHistory {
         NavigableMap<LogKey, Span> spans = readHeaders(storage, catalog, headers, damaged);
         headers.retainOnly(catalog.log().values().stream().map(LogObject::storageKey)
                 .collect(java.util.stream.Collectors.toSet()));
+        if (!spans.isEmpty()) {
+            catalog = withSnapshotsAskedFor(storage, catalog);
+        }
+        List<ObjectInfo> snapshots = new ArrayList<>(catalog.snapshots().values());
         List<ObjectInfo> probed = new ArrayList<>();
         List<TxidRange> restorable = walk(storage, catalog, spans, probed, damaged);
         if (!probed.isEmpty()) {
             List<ObjectInfo> log = new ArrayList<>();
             catalog.log().values().forEach(o -> log.add(o.info()));
             log.addAll(probed);
-            catalog = LogCatalog.of(List.copyOf(catalog.snapshots().values()), log);
+            catalog = LogCatalog.of(snapshots, log);
         }
         return new StoredHistory(catalog, spans, damaged, restorable);
     }
@@ -286,6 +291,29 @@ public final class StoredHistory {
     }
 
     /**
+     * {@code catalog}, or when it lists no snapshot, with the snapshots a history most likely
+     * starts from asked for by key: txid 0, where a primary bootstraps, and just before the oldest
+     * log object, where retention leaves its base. A listing can miss what exists (a new storage's
+     * first snapshot, shown late by an eventually consistent store); found ones count as stored now.
+     * Two GETs, only when no snapshot is listed.
+     */
+    public static LogCatalog withSnapshotsAskedFor(Storage storage, LogCatalog catalog) {
+        if (!catalog.snapshots().isEmpty()) {
+            return catalog;
+        }
+        long oldest = catalog.log().isEmpty() ? 1 : catalog.log().firstKey().start();
+        List<ObjectInfo> found = new ArrayList<>();
+        for (long txid : new java.util.TreeSet<>(List.of(0L, Math.max(0, oldest - 1)))) {
+            String key = ObjectKey.snapshot(txid);
+            if (storage.getRange(key, 0, 1).isPresent()) {
+                found.add(new ObjectInfo(key, 0, Instant.now()));
+            }
+        }
+        return found.isEmpty() ? catalog
+                : LogCatalog.of(found, catalog.log().values().stream().map(LogObject::info).toList());
+    }
+
+    /**
      * Asks storage directly for the keys that can hold {@code txid} (which begins a segment, as
      * every end of a chain does) and were not listed: the segment starting there, then each
      * level's compacted block. The first whose header holds it, or empty.
@@ -301,12 +329,20 @@ public final class StoredHistory {
                 damaged.put(key.key(), read.damage());
             }
             if (read.header() != null && read.header().holds(txid)) {
-                ObjectInfo info = storage.list(key.key()).stream().filter(o -> o.key().equals(key.key())).findFirst()
-                        .orElse(new ObjectInfo(key.key(), 0, Instant.now())); // listed late: stored now, for grace
-                return Optional.of(new Span(new LogObject(key, info), read.header()));
+                return Optional.of(new Span(new LogObject(key, unlisted(key.key(), read.header())), read.header()));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * What a listing would have said of an object found by asking for its key: its size bounded by
+     * its header (the raw body, which compression only shrinks) and stored "now", so that a grace
+     * period counts from when it was found, never from earlier.
+     */
+    public static ObjectInfo unlisted(String key, SegmentHeader header) {
+        return new ObjectInfo(key, FormatLayout.SEGMENT_HEADER_SIZE + header.rawBodyBytes() + FormatLayout.TRAILER_SIZE,
+                Instant.now());
     }
 
     /** The keys a reader needing {@code txid} (a segment start) tries, without listing: see {@link ObjectKey}. */
@@ -317,6 +353,25 @@ public final class StoredHistory {
             keys.add(new LogKey(level, ObjectKey.blockStart(level, txid)));
         }
         return keys;
+    }
+
+    /**
+     * This history with objects added that hold only txids it already holds (what a compactor just
+     * wrote): the ranges stay, and no listing is taken again, which could miss more than the first.
+     */
+    public StoredHistory with(Collection<Span> added) {
+        if (added.isEmpty()) {
+            return this;
+        }
+        NavigableMap<LogKey, Span> more = new TreeMap<>(spans);
+        List<ObjectInfo> log = new ArrayList<>();
+        catalog.log().values().forEach(o -> log.add(o.info()));
+        for (Span span : added) {
+            more.put(span.key(), span);
+            log.add(span.object().info());
+        }
+        return new StoredHistory(LogCatalog.of(List.copyOf(catalog.snapshots().values()), log), more, damaged,
+                restorable);
     }
 
     /** The listing, with the objects found by asking storage directly added. */
