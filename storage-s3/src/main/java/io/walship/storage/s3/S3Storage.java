@@ -263,10 +263,10 @@ public final class S3Storage implements Storage {
         if (offset < 0 || length < 0) {
             throw new IllegalArgumentException("offset and length must be >= 0: " + offset + ", " + length);
         }
-        if (length == 0) {
-            return exists(key) ? Optional.of(new byte[0]) : Optional.empty();
-        }
         try {
+            if (length == 0) {
+                return exists(key, objectName(key)) ? Optional.of(new byte[0]) : Optional.empty();
+            }
             return Optional.of(client.getObjectAsBytes(GetObjectRequest.builder().bucket(bucket).key(objectName(key))
                     .range("bytes=" + offset + "-" + (offset + length - 1)).build()).asByteArray());
         } catch (NoSuchKeyException e) {
@@ -277,22 +277,6 @@ public final class S3Storage implements Storage {
             }
             if (e.statusCode() == 416) {
                 return Optional.of(new byte[0]);
-            }
-            throw map("get", key, e);
-        } catch (SdkException e) {
-            throw map("get", key, e);
-        }
-    }
-
-    private boolean exists(String key) {
-        try {
-            client.headObject(r -> r.bucket(bucket).key(objectName(key)));
-            return true;
-        } catch (NoSuchKeyException e) {
-            return false;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return false;
             }
             throw map("get", key, e);
         } catch (SdkException e) {
