@@ -571,24 +571,30 @@ public final class Compactor implements AutoCloseable {
                 keep = snapshot.getKey();
             }
         }
-        // the base of the window (the kept snapshot, or the earliest while none is older) is never thinned;
-        // everything deleted is replaced by it and the log after it, so it must read back whole first
+        // the base of the window (the kept snapshot, or the earliest while none is older) is never thinned
         long earliest = catalog.earliestSnapshot().getAsLong();
         long base = keep != null ? keep : earliest;
+        List<ObjectInfo> plannedSnapshots = new ArrayList<>(thinned(catalog.snapshots().tailMap(base, false), now));
+        List<ObjectInfo> plannedLog = new ArrayList<>();
+        if (keep != null) {
+            plannedSnapshots.addAll(catalog.snapshots().headMap(keep, false).values());
+            for (Span span : history.spans().values()) {
+                if (span.last() <= keep) {
+                    plannedLog.add(span.object().info());
+                }
+            }
+        }
+        // what goes is replaced by the base and the log after it: the base must read back whole first
+        // (read only when something would go, and once per snapshot)
+        if (plannedSnapshots.isEmpty() && plannedLog.isEmpty()) {
+            return base;
+        }
         if (!sound(catalog.snapshots().get(base), problems)) {
             return earliest;
         }
-        snapshots.addAll(thinned(catalog.snapshots().tailMap(base, false), now));
-        if (keep == null) {
-            return base;
-        }
-        snapshots.addAll(catalog.snapshots().headMap(keep, false).values());
-        for (Span span : history.spans().values()) {
-            if (span.last() <= keep) {
-                logObjects.add(span.object().info());
-            }
-        }
-        return keep;
+        snapshots.addAll(plannedSnapshots);
+        logObjects.addAll(plannedLog);
+        return base;
     }
 
     /**
