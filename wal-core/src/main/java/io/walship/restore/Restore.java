@@ -211,9 +211,10 @@ public final class Restore {
         }
 
         /**
-         * Applies the planned objects, and where the plan has a gap or ends before the target, the
-         * object holding the next txid asked for by key (a listing can miss objects that exist);
-         * after such an object it plans again from where it stands.
+         * Applies the planned objects, and where the plan has a gap or ends before a txid target,
+         * the object holding the next txid asked for by key (a listing can miss objects that
+         * exist); after such an object it plans again from where it stands. A latest or time
+         * target ends where the listed chain ends: storage's state when it was listed.
          */
         void applyTo(DatabaseImage image) throws IOException {
             int index = 0;
@@ -250,6 +251,9 @@ public final class Restore {
                     }
                 }
                 boolean asked = fetched == null;
+                if (asked && planned == null && target.txid() == Long.MAX_VALUE) {
+                    return; // the newest the listing showed: storage's state when it listed, whatever came since
+                }
                 if (asked) {
                     Optional<FetchedSegment> holding = LogLookup.fetch(storage, image.txid() + 1, true,
                             spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES);

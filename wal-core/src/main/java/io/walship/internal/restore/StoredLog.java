@@ -138,12 +138,13 @@ public final class StoredLog implements Closeable {
                 lastChecksum = segment.checksumAfter(); // of its last transaction, read or skipped
                 closeSegment();
             }
+            if (lastTxid >= latestTxid) {
+                return null; // storage's newest, as it was read when this began
+            }
             Optional<FetchedSegment> after = cursor.after(lastTxid);
             if (after.isEmpty()) {
-                if (lastTxid < latestTxid) { // storage held more when it was listed: a hole in the log
-                    throw new TxidGapException(ObjectKey.segment(lastTxid + 1), lastTxid + 1, -1);
-                }
-                return null;
+                // storage held more when it was read: a hole in the log
+                throw new TxidGapException(ObjectKey.segment(lastTxid + 1), lastTxid + 1, -1);
             }
             fetched = after.get();
             segment = fetched.open();
