@@ -373,7 +373,7 @@ public final class Compactor implements AutoCloseable {
      * start at {@code txid} (a listing may have missed one); the one whose header says it does.
      */
     private Optional<Span> probe(LogKey target, long txid) {
-        for (LogKey key : StoredHistory.keysThatMayHold(txid)) {
+        for (LogKey key : ObjectKey.holders(txid)) {
             if (key.level() >= target.level() || !target.blockHolds(key.start())) {
                 continue;
             }

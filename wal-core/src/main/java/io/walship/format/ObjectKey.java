@@ -1,5 +1,7 @@
 package io.walship.format;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -62,6 +64,20 @@ public final class ObjectKey {
     /** First txid of the level-{@code level} block that holds {@code txid}. */
     public static long blockStart(int level, long txid) {
         return txid & -blockSize(level);
+    }
+
+    /**
+     * The only keys that can hold {@code txid} when it begins a segment (every position a reader
+     * stands at does), in the order a reader tries them: the segment {@code log/<txid>}, then the
+     * compacted block holding it at each level, highest first. Found by arithmetic, no listing.
+     */
+    public static List<LogKey> holders(long txid) {
+        List<LogKey> keys = new ArrayList<>();
+        keys.add(new LogKey(0, txid));
+        for (int level = LEVELS; level >= 1; level--) {
+            keys.add(new LogKey(level, blockStart(level, txid)));
+        }
+        return keys;
     }
 
     /**

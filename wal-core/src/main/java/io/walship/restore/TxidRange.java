@@ -11,11 +11,6 @@ public record TxidRange(long first, long last) {
         }
     }
 
-    /** Whether {@code txid} lies in the range. */
-    public boolean contains(long txid) {
-        return txid >= first && txid <= last;
-    }
-
     @Override
     public String toString() {
         return first + ".." + last;

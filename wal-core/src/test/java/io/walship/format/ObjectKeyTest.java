@@ -26,4 +26,11 @@ class ObjectKeyTest {
         assertThat(ObjectKey.parseSnapshot("snapshots/ffffffffffffffff")).isEmpty();
         assertThat(ObjectKey.parseSnapshot("snapshots/000000000000000g")).isEmpty();
     }
+
+    @Test
+    void holders_areTheSegmentThenEachLevelsBlockHighestFirst() {
+        assertThat(ObjectKey.holders(0x1234)).extracting(ObjectKey.LogKey::key).containsExactly(
+                "log/0000000000001234", "log/5/0000000000000000", "log/4/0000000000000000",
+                "log/3/0000000000001000", "log/2/0000000000001200", "log/1/0000000000001230");
+    }
 }

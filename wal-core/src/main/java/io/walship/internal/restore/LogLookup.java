@@ -32,8 +32,8 @@ public final class LogLookup {
         if (segment.isPresent() || !probeLevels) {
             return segment;
         }
-        for (int level = ObjectKey.LEVELS; level >= 1; level--) {
-            String key = ObjectKey.compacted(level, ObjectKey.blockStart(level, txid));
+        for (ObjectKey.LogKey holder : ObjectKey.holders(txid).subList(1, ObjectKey.LEVELS + 1)) {
+            String key = holder.key();
             Optional<FetchedSegment> compacted = FetchedSegment.fetch(storage, key, spillDirectory, memoryBytes);
             if (compacted.isEmpty()) {
                 continue;

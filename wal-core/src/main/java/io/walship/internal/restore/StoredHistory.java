@@ -320,7 +320,7 @@ public final class StoredHistory {
      */
     private static Optional<Span> probe(Storage storage, LogCatalog catalog, long txid,
                                         Map<String, WalshipException> damaged) {
-        for (LogKey key : keysThatMayHold(txid)) {
+        for (LogKey key : ObjectKey.holders(txid)) {
             if (catalog.log().containsKey(key)) {
                 continue; // listed, and its header was read: it does not hold txid
             }
@@ -343,16 +343,6 @@ public final class StoredHistory {
     public static ObjectInfo unlisted(String key, SegmentHeader header) {
         return new ObjectInfo(key, FormatLayout.SEGMENT_HEADER_SIZE + header.rawBodyBytes() + FormatLayout.TRAILER_SIZE,
                 Instant.now());
-    }
-
-    /** The keys a reader needing {@code txid} (a segment start) tries, without listing: see {@link ObjectKey}. */
-    public static List<LogKey> keysThatMayHold(long txid) {
-        List<LogKey> keys = new ArrayList<>();
-        keys.add(new LogKey(0, txid));
-        for (int level = 1; level <= ObjectKey.LEVELS; level++) {
-            keys.add(new LogKey(level, ObjectKey.blockStart(level, txid)));
-        }
-        return keys;
     }
 
     /**
