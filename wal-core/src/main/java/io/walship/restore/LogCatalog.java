@@ -69,6 +69,21 @@ public final class LogCatalog {
         return new LogCatalog(snapshots, log);
     }
 
+    /**
+     * This catalog with {@code found} added (snapshots and log objects alike, by key): what a
+     * reader learned exists by asking for keys a listing did not show.
+     */
+    public LogCatalog plus(Collection<ObjectInfo> found) {
+        if (found.isEmpty()) {
+            return this;
+        }
+        List<ObjectInfo> all = new ArrayList<>(snapshots.values());
+        log.values().forEach(object -> all.add(object.info()));
+        all.addAll(found);
+        return of(all.stream().filter(o -> o.key().startsWith(ObjectKey.SNAPSHOT_PREFIX)).toList(),
+                all.stream().filter(o -> o.key().startsWith(ObjectKey.LOG_PREFIX)).toList());
+    }
+
     /** This catalog without the snapshots at {@code txids}: what a restore plans from once they proved damaged. */
     public LogCatalog withoutSnapshots(Collection<Long> txids) {
         if (txids.isEmpty()) {

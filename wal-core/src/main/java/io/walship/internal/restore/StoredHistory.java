@@ -132,16 +132,9 @@ public final class StoredHistory {
         if (!spans.isEmpty()) {
             catalog = withSnapshotsAskedFor(storage, catalog);
         }
-        List<ObjectInfo> snapshots = new ArrayList<>(catalog.snapshots().values());
         List<ObjectInfo> probed = new ArrayList<>();
         List<TxidRange> restorable = walk(storage, catalog, spans, probed, damaged);
-        if (!probed.isEmpty()) {
-            List<ObjectInfo> log = new ArrayList<>();
-            catalog.log().values().forEach(o -> log.add(o.info()));
-            log.addAll(probed);
-            catalog = LogCatalog.of(snapshots, log);
-        }
-        return new StoredHistory(catalog, spans, damaged, restorable);
+        return new StoredHistory(catalog.plus(probed), spans, damaged, restorable);
     }
 
     private static NavigableMap<LogKey, Span> readHeaders(Storage storage, LogCatalog catalog, Headers headers,
@@ -309,8 +302,7 @@ public final class StoredHistory {
                 found.add(new ObjectInfo(key, 0, Instant.now()));
             }
         }
-        return found.isEmpty() ? catalog
-                : LogCatalog.of(found, catalog.log().values().stream().map(LogObject::info).toList());
+        return catalog.plus(found);
     }
 
     /**
@@ -354,14 +346,9 @@ public final class StoredHistory {
             return this;
         }
         NavigableMap<LogKey, Span> more = new TreeMap<>(spans);
-        List<ObjectInfo> log = new ArrayList<>();
-        catalog.log().values().forEach(o -> log.add(o.info()));
-        for (Span span : added) {
-            more.put(span.key(), span);
-            log.add(span.object().info());
-        }
-        return new StoredHistory(LogCatalog.of(List.copyOf(catalog.snapshots().values()), log), more, damaged,
-                restorable);
+        added.forEach(span -> more.put(span.key(), span));
+        return new StoredHistory(catalog.plus(added.stream().map(span -> span.object().info()).toList()), more,
+                damaged, restorable);
     }
 
     /** The listing, with the objects found by asking storage directly added. */
