@@ -17,25 +17,35 @@
  * checkpoint SQLite runs when the last connection closes: walship folds the WAL
  * into the database file only up to transactions already stored, so closing the
  * writer must leave unstored commits in the WAL for the next open to ship.
+ *
+ * No C library. Every routine used comes from SQLite's own API table, and the
+ * headers used (stdint.h, stdarg.h through sqlite3.h) are the compiler's own, so
+ * one source builds for Linux (glibc or musl), Windows and macOS without a
+ * platform SDK: see build-natives.sh beside this file.
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
 #include <stdint.h>
-#include <string.h>
+
+#ifdef _WIN32
+#define WALSHIP_EXPORT __declspec(dllexport)
+#else
+#define WALSHIP_EXPORT __attribute__((visibility("default")))
+#endif
 
 typedef void (*walship_commit_callback)(int64_t token, int32_t frames);
 
 static walship_commit_callback commit_callback;
 
 /* Called once from Java through JNA. */
-void walship_set_callback(walship_commit_callback callback) {
+WALSHIP_EXPORT void walship_set_callback(walship_commit_callback callback) {
     commit_callback = callback;
 }
 
 static int walship_wal_hook(void *context, sqlite3 *db, const char *schema, int frames) {
     (void) db;
-    if (commit_callback != 0 && strcmp(schema, "main") == 0) {
+    if (commit_callback != 0 && sqlite3_stricmp(schema, "main") == 0) {
         commit_callback((int64_t) (intptr_t) context, (int32_t) frames);
     }
     return SQLITE_OK;
@@ -95,10 +105,7 @@ static void walship_detach(sqlite3_context *context, int argc, sqlite3_value **a
     sqlite3_result_int(context, 1);
 }
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
-int sqlite3_walship_init(sqlite3 *db, char **error, const sqlite3_api_routines *api) {
+WALSHIP_EXPORT int sqlite3_walship_init(sqlite3 *db, char **error, const sqlite3_api_routines *api) {
     (void) error;
     SQLITE_EXTENSION_INIT2(api);
     /* One flag per connection, shared by walship_attach (the authorizer's context) and
@@ -126,3 +133,13 @@ int sqlite3_walship_init(sqlite3 *db, char **error, const sqlite3_api_routines *
     }
     return rc;
 }
+
+#ifdef _WIN32
+/* Without the C runtime a DLL needs its own entry point; there is nothing to set up. */
+int __stdcall DllMainCRTStartup(void *module, unsigned long reason, void *reserved) {
+    (void) module;
+    (void) reason;
+    (void) reserved;
+    return 1;
+}
+#endif

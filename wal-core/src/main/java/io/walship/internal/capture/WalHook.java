@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -112,26 +113,55 @@ public final class WalHook {
 
     private static synchronized Path library() {
         if (library == null) {
-            String resource = "native/" + System.getProperty("os.name") + "-" + System.getProperty("os.arch")
-                    + "/libwalship.so";
+            String platform = platform(System.getProperty("os.name"), System.getProperty("os.arch"));
+            String name = libraryName(platform);
+            String resource = "native/" + platform + "/" + name;
             try (InputStream in = WalHook.class.getResourceAsStream(resource)) {
                 if (in == null) {
-                    throw new IllegalStateException("walship WAL hook not built for this platform: resource "
-                            + resource + " is missing (the build compiles it with gcc on Linux)");
+                    throw new IllegalStateException("walship has no WAL hook for " + platform + " (os.name="
+                            + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch")
+                            + "): it ships linux-x86_64, linux-aarch64, windows-x86_64, macos-x86_64 and"
+                            + " macos-aarch64; build walship.c for this platform with build-natives.sh");
                 }
                 Path dir = Files.createTempDirectory("walship-native");
-                Path file = dir.resolve("libwalship.so");
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                file.toFile().deleteOnExit();
+                Path file = dir.resolve(name);
+                // deleted on exit in the reverse order of registering: the file, then its directory
                 dir.toFile().deleteOnExit();
+                file.toFile().deleteOnExit();
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
                 nativeLibrary = Native.load(file.toString(), NativeLibrary.class);
                 nativeLibrary.walship_set_callback(CALLBACK);
                 library = file;
-                log.debug("wal hook loaded path={}", file);
+                log.debug("wal hook loaded platform={} path={}", platform, file);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot extract the walship WAL hook", e);
             }
         }
         return library;
+    }
+
+    /**
+     * The directory of the prebuilt hook for a JVM's {@code os.name} and {@code os.arch}, e.g.
+     * {@code linux-x86_64} or {@code macos-aarch64}. On Linux one build serves glibc and musl:
+     * the extension uses no C library.
+     */
+    static String platform(String osName, String osArch) {
+        String lower = osName.toLowerCase(Locale.ROOT);
+        String os = lower.startsWith("windows") ? "windows"
+                : lower.startsWith("mac") || lower.startsWith("darwin") ? "macos"
+                : lower.replace(' ', '_');
+        String arch = switch (osArch.toLowerCase(Locale.ROOT)) {
+            case "amd64", "x86_64", "x64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> osArch.toLowerCase(Locale.ROOT);
+        };
+        return os + "-" + arch;
+    }
+
+    /** The file name a platform's loader expects: {@code walship.dll}, {@code libwalship.dylib}, {@code libwalship.so}. */
+    static String libraryName(String platform) {
+        return platform.startsWith("windows-") ? "walship.dll"
+                : platform.startsWith("macos-") ? "libwalship.dylib"
+                : "libwalship.so";
     }
 }
