@@ -29,6 +29,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>java -jar bench/target/benchmarks.jar [--quick] [--out bench]</pre>
  */
 public final class BenchRunner {
+    private static final String USAGE = "usage: java -jar bench/target/benchmarks.jar [--quick] [--out DIR]\n"
+            + "  --quick    one fork, short iterations (~12 min on 2 cores); default: the full profile\n"
+            + "  --out DIR  where RESULTS.md and results.json go (default: bench)";
+
     private BenchRunner() {
     }
 
@@ -38,10 +42,14 @@ public final class BenchRunner {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--quick")) {
                 quick = true;
-            } else if (args[i].equals("--out")) {
+            } else if (args[i].equals("--out") && i + 1 < args.length) {
                 out = Path.of(args[++i]);
+            } else if (args[i].equals("--help") || args[i].equals("-h")) {
+                System.out.println(USAGE);
+                return;
             } else {
-                throw new IllegalArgumentException("usage: benchmarks.jar [--quick] [--out DIR]; unknown: " + args[i]);
+                System.err.println("benchmarks.jar: unknown argument " + args[i] + "\n" + USAGE);
+                System.exit(2);
             }
         }
         Files.createDirectories(out);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * here until the list (reviewed as API) says so. ADR 0011.
  */
 class PublicApiTest {
-    private static final List<String> MODULES = List.of("wal-core", "storage-fs", "storage-s3", "replica");
+    private static final List<String> MODULES = List.of("wal-core", "storage-fs", "storage-s3", "replica", "walship-cli");
 
     private static TreeSet<String> publicTypes() throws IOException, ClassNotFoundException {
         TreeSet<String> types = new TreeSet<>();

@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "snapshot", description = "Build a new snapshot from the newest one and the log after it,"
+@Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Build a new snapshot from the newest one and the log after it,"
         + " without the primary.")
 final class SnapshotCommand implements Callable<Integer> {
     @Spec

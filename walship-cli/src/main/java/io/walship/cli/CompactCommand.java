@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  * at any moment. A run that found a hole or damage says so on stderr and, run once, exits 3: it
  * left those alone (and while a hole exists, retention deletes nothing).
  */
-@Command(name = "compact", description = "Merge small log objects into compacted ones and delete what the"
+@Command(name = "compact", mixinStandardHelpOptions = true, description = "Merge small log objects into compacted ones and delete what the"
         + " retention window no longer needs; once, or every --every.")
 final class CompactCommand implements Callable<Integer> {
     @Spec

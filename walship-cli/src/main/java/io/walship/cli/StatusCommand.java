@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
  * read per log object (its header), and one GET of the newest object. Exits 3 when storage has a
  * hole or a damaged object, 4 when it holds no snapshot, 7 with {@code --max-age} when stale.
  */
-@Command(name = "status", description = "Show the latest txid, its age, the newest snapshot, the restorable txids"
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the latest txid, its age, the newest snapshot, the restorable txids"
         + " and object counts; exit 3 on a hole or damage; with --max-age, exit 7 when nothing newer was stored.")
 final class StatusCommand implements Callable<Integer> {
     @Spec

@@ -1,19 +1,27 @@
 package io.walship.cli;
 
 import java.io.PrintWriter;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
  * The {@code walship} command line: restore, follow, list, verify and snapshot a database
  * stored by a walship primary. Every command takes the storage URL first.
+ *
+ * <p>Errors are one line in words on stderr ({@link ErrorMessage}); {@code --debug} adds the
+ * stack trace. {@code walship} alone prints the usage and exits 2, as a usage error does;
+ * {@code walship help CMD}, {@code walship CMD --help} and {@code -h} print help and exit 0.
  */
 @Command(name = "walship", mixinStandardHelpOptions = true, version = "walship 0.1.0",
         description = "Restore, follow, list, verify, snapshot and check SQLite databases shipped by walship.",
         subcommands = {RestoreCommand.class, FollowCommand.class, LsCommand.class, VerifyCommand.class,
-                SnapshotCommand.class, StatusCommand.class, CompactCommand.class},
+                SnapshotCommand.class, StatusCommand.class, CompactCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:unexpected failure", "2:bad command line",
                 "3:damaged or inconsistent data in storage (verify found a problem)",
@@ -22,9 +30,18 @@ import picocli.CommandLine;
                         + " storage's replica (nothing changed)",
                 "7:status --max-age: nothing stored for longer than that",
                 "8:follow --stream: the live stream failed for --stream-timeout"})
-public final class WalshipCommand implements Runnable {
+public final class WalshipCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    /** Set by {@code --debug} on any command; read by the error handler of the same run. */
+    private boolean debug;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
+            description = "On an error, also print its Java type and stack trace.")
+    void debug(boolean value) {
+        debug = value;
+    }
 
     /** Runs the command line and exits with its exit code. */
     public static void main(String[] args) {
@@ -37,22 +54,29 @@ public final class WalshipCommand implements Runnable {
 
     /** Runs the command line with the given streams and returns the exit code. */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine line = new CommandLine(new WalshipCommand());
+        WalshipCommand top = new WalshipCommand();
+        CommandLine line = new CommandLine(top);
         line.setOut(out);
         line.setErr(err);
         line.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             ExitCode code = ExitCode.of(e);
-            commandLine.getErr().println("walship: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            if (code == ExitCode.FAILED) {
-                e.printStackTrace(commandLine.getErr());
+            PrintWriter to = commandLine.getErr();
+            to.println("walship: " + ErrorMessage.of(e)
+                    + (code == ExitCode.FAILED && !top.debug ? " (run again with --debug for details)" : ""));
+            if (top.debug) {
+                e.printStackTrace(to);
             }
             return code.code;
         });
         return line.execute(args);
     }
 
+    /** {@code walship} with no command: the usage, on stderr, and the usage error's exit code. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        CommandLine line = spec.commandLine();
+        line.getErr().println("walship: a command is missing");
+        line.usage(line.getErr());
+        return ExitCode.USAGE.code;
     }
 }

@@ -19,22 +19,29 @@ import io.walship.testing.SqliteCli;
 import io.walship.testing.Worker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The command line as a script sees it: output, error text and exit codes. */
 class WalshipCommandTest {
@@ -432,9 +439,45 @@ class WalshipCommandTest {
 
     @Test
     void follow_sigterm_closesCleanlyAndExitsZero_servingMetricsMeanwhile() throws Exception {
+        followServesMetricsAndStopsCleanly(List.of(), Map.of(), "follow", url(), "--db",
+                dir.resolve("replica.db").toString(), "--metrics-port", "0");
+    }
+
+    /**
+     * The documented systemd unit's command line, with the documented environment file (its storage
+     * and database moved to this test's directory): the replica follows, serves metrics, stops on
+     * SIGTERM with 0. The container recipe runs the same command with the same variables.
+     */
+    @Test
+    void deployedService_unitFileCommandLineWithItsEnvironment_followsAndStopsCleanly() throws Exception {
+        Path deploy = Path.of("..", "deploy");
+        String execStart = Files.readAllLines(deploy.resolve("walship-follow.service")).stream()
+                .filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow().substring("ExecStart=".length());
+        List<String> command = List.of(execStart.trim().split("\\s+"));
+        assertThat(command.get(0)).endsWith("/bin/walship");
+        Map<String, String> environment = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(deploy.resolve("follow.env"))) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                environment.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+            }
+        }
+        assertThat(environment).containsKeys("WALSHIP_STORAGE", "WALSHIP_DB", "WALSHIP_METRICS_PORT", "JAVA_OPTS");
+        String dockerfile = Files.readString(deploy.resolve("Dockerfile"));
+        assertThat(dockerfile).contains("ENTRYPOINT [\"" + String.join("\", \"", command) + "\"]");
+
+        environment.put("WALSHIP_STORAGE", url());
+        environment.put("WALSHIP_DB", dir.resolve("replica.db").toString());
+        environment.put("WALSHIP_METRICS_PORT", "0");
+        List<String> jvmOptions = List.of(environment.remove("JAVA_OPTS").split("\\s+")); // as bin/walship passes them
+        followServesMetricsAndStopsCleanly(jvmOptions, environment,
+                command.subList(1, command.size()).toArray(String[]::new));
+    }
+
+    private void followServesMetricsAndStopsCleanly(List<String> jvmOptions, Map<String, String> environment,
+                                                    String... args) throws Exception {
         Path output = dir.resolve("follow.out");
-        Process follow = ChildJvm.start(ProcessBuilder.Redirect.to(output.toFile()), "io.walship.cli.WalshipCommand",
-                "follow", url(), "--db", dir.resolve("replica.db").toString(), "--metrics-port", "0");
+        Process follow = ChildJvm.start(ProcessBuilder.Redirect.to(output.toFile()), jvmOptions, environment,
+                "io.walship.cli.WalshipCommand", args);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!Files.readString(output).contains("from txid=11")) {
@@ -464,5 +507,70 @@ class WalshipCommandTest {
                 dir.resolve("replica.db"))) {
             assertThat(replica.txid()).isEqualTo(11);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"restore", "follow", "ls", "verify", "snapshot", "status", "compact"})
+    void everyCommand_helpAndH_printUsageAndExitZero_evenWithoutItsRequiredArguments(String command) {
+        for (String[] args : List.of(new String[] {command, "--help"}, new String[] {command, "-h"},
+                new String[] {"help", command})) {
+            out.getBuffer().setLength(0);
+            assertThat(run(args)).as(String.join(" ", args)).isZero();
+            assertThat(out.toString()).startsWith("Usage: walship " + command).contains("STORAGE");
+            assertThat(err.toString()).isEmpty();
+        }
+    }
+
+    @Test
+    void bareWalship_printsUsageOnStderrAndExitsTwo() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(err.toString()).contains("a command is missing").contains("Usage: walship")
+                .contains("restore").contains("follow");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void restore_toAMissingDirectory_isOneLineUsageErrorNamingIt_andReadsNoStorage() {
+        Path missing = dir.resolve("no-such-dir");
+
+        assertThat(run("restore", dir.resolve("no-storage").toString(), "--to", missing.resolve("r.db").toString()))
+                .isEqualTo(2);
+
+        assertThat(err.toString().strip()).isEqualTo("walship: the directory of --to does not exist: " + missing
+                + " (create it, or give another path)");
+        assertThat(missing).doesNotExist();
+    }
+
+    @Test
+    void follow_dbInAMissingDirectory_isOneLineUsageError() {
+        assertThat(run("follow", url(), "--db", dir.resolve("nope/replica.db").toString(), "--once")).isEqualTo(2);
+        assertThat(err.toString().strip()).startsWith("walship: the directory of --db does not exist: ")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void errors_areWordsWithoutJavaTypes_andDebugAddsTheStackTrace() throws Exception {
+        Files.writeString(dir.resolve("r.db"), "taken");
+        assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString())).isEqualTo(6);
+        String plain = err.toString();
+        assertThat(plain.lines()).hasSize(1);
+        assertThat(plain).startsWith("walship: ").doesNotContain("Exception").doesNotContain("\tat ")
+                .contains(dir.resolve("r.db").toString());
+
+        err.getBuffer().setLength(0);
+        assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString(), "--debug")).isEqualTo(6);
+        assertThat(err.toString()).startsWith(plain.strip()).contains("Exception").contains("\tat ");
+    }
+
+    @Test
+    void errorMessage_dropsQualifiedTypeNamesAndNamesFileProblemsInWords() {
+        assertThat(ErrorMessage.of(new IllegalStateException(
+                "replica failed: error=java.io.IOException: No space left on device (free the disk)")))
+                .isEqualTo("replica failed: error=No space left on device (free the disk)");
+        assertThat(ErrorMessage.of(new UncheckedIOException(new NoSuchFileException("/a/b"))))
+                .isEqualTo("no such file or directory: /a/b");
+        assertThat(ErrorMessage.of(new AccessDeniedException("/srv/r.db")))
+                .isEqualTo("permission denied: /srv/r.db");
+        assertThat(ErrorMessage.of(new NullPointerException())).isEqualTo("unexpected failure");
     }
 }

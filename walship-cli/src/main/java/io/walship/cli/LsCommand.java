@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * the objects, not guessed from the listing), plus the newest object; {@code --headers} reads
  * every object whole. Exits 3 when storage has a hole or a damaged object, 4 when it holds nothing.
  */
-@Command(name = "ls", description = "Summarize snapshots and log objects (count, bytes, txid range, times) and the"
+@Command(name = "ls", mixinStandardHelpOptions = true, description = "Summarize snapshots and log objects (count, bytes, txid range, times) and the"
         + " txids storage can restore, holes included; -v lists every object.")
 final class LsCommand implements Callable<Integer> {
     @Spec

@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "follow", description = "Keep a read-only replica database up to date (restores it first if needed).")
+@Command(name = "follow", mixinStandardHelpOptions = true, description = "Keep a read-only replica database up to date (restores it first if needed).")
 final class FollowCommand implements Callable<Integer> {
     /** Where the stream's token is read from when no file names it: never the command line, which ps shows. */
     static final String TOKEN_VARIABLE = "WALSHIP_STREAM_TOKEN";
@@ -32,7 +32,8 @@ final class FollowCommand implements Callable<Integer> {
     @Mixin
     StorageOption storage;
 
-    @Option(names = "--db", required = true, paramLabel = "FILE", description = "The replica database file.")
+    @Option(names = "--db", paramLabel = "FILE", defaultValue = "${env:WALSHIP_DB}",
+            description = "The replica database file (required). Default: the WALSHIP_DB environment variable.")
     Path db;
 
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "PT0.025S",
@@ -72,12 +73,17 @@ final class FollowCommand implements Callable<Integer> {
             + " A primary's database is refused even so.")
     boolean replace;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT",
-            description = "Serve the replica's meters for Prometheus at http://HOST:PORT/metrics (0: any free port).")
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "${env:WALSHIP_METRICS_PORT}",
+            description = "Serve the replica's meters for Prometheus at http://HOST:PORT/metrics (0: any free port)."
+                    + " Default: the WALSHIP_METRICS_PORT environment variable, else none.")
     Integer metricsPort;
 
     @Override
     public Integer call() throws InterruptedException, IOException {
+        if (db == null) {
+            throw new IllegalArgumentException("no replica file given: use --db FILE or set WALSHIP_DB");
+        }
+        StorageOption.requireDirectoryOf(db, "--db");
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);

@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "restore", description = "Restore the database (latest, or at a txid or time) into a new file.")
+@Command(name = "restore", mixinStandardHelpOptions = true, description = "Restore the database (latest, or at a txid or time) into a new file.")
 final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,6 +44,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        StorageOption.requireDirectoryOf(to, "--to");
         RestoreTarget restoreTarget = target == null ? RestoreTarget.latest()
                 : target.txid != null ? RestoreTarget.txid(target.txid) : RestoreTarget.time(target.time);
         ProgressBar bar = new ProgressBar(spec.commandLine().getErr(),

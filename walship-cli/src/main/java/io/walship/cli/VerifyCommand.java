@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "verify", description = "Replay the whole history and check every checksum; report the first bad object.")
+@Command(name = "verify", mixinStandardHelpOptions = true, description = "Replay the whole history and check every checksum; report the first bad object.")
 final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
