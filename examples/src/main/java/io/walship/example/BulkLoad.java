@@ -18,7 +18,7 @@ import java.sql.Statement;
  * of the result, on whatever heap the JVM is given, then a restore compared with the primary's
  * file byte for byte. Run it on a small heap with a scratch directory:
  *
- * <pre>java -Xmx64m -cp replica/target/walship.jar io.walship.example.BulkLoad /tmp/walship-bulk 512</pre>
+ * <pre>java -Xmx64m -cp examples/target/walship-examples.jar io.walship.example.BulkLoad /tmp/walship-bulk 512</pre>
  */
 public final class BulkLoad {
     private BulkLoad() {

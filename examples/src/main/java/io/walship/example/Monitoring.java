@@ -18,7 +18,7 @@ import java.time.Duration;
  * docs/METRICS.md's example: a primary and a replica recording into a Prometheus registry,
  * their status records, and the walship lines of the Prometheus text a scrape would get.
  *
- * <pre>java -cp replica/target/walship.jar io.walship.example.Monitoring /tmp/walship-monitoring</pre>
+ * <pre>java -cp examples/target/walship-examples.jar io.walship.example.Monitoring /tmp/walship-monitoring</pre>
  */
 public final class Monitoring {
     private Monitoring() {

@@ -17,7 +17,7 @@ import java.time.Duration;
  * The README's runnable example: a primary ships a database to a directory, a replica follows
  * it and reads its own writes. Run it with a scratch directory:
  *
- * <pre>java -cp replica/target/walship.jar io.walship.example.QuickStart /tmp/walship-demo</pre>
+ * <pre>java -cp examples/target/walship-examples.jar io.walship.example.QuickStart /tmp/walship-demo</pre>
  */
 public final class QuickStart {
     private QuickStart() {
@@ -57,6 +57,6 @@ public final class QuickStart {
             System.out.println("replica at txid " + replica.txid() + " reads " + latest);
         }
         System.out.println("storage is in " + dir.resolve("storage")
-                + "; try: java -jar replica/target/walship.jar ls " + dir.resolve("storage"));
+                + "; try: bin/walship ls " + dir.resolve("storage"));
     }
 }

@@ -44,7 +44,7 @@ import java.util.concurrent.Executors;
  * S3 in production). Run it, then try it with curl:
  *
  * <pre>
- * java -cp replica/target/walship.jar io.walship.example.ReadYourWrites /tmp/notes-demo 8080
+ * java -cp examples/target/walship-examples.jar io.walship.example.ReadYourWrites /tmp/notes-demo 8080
  * curl -si -X POST --data 'buy milk' localhost:8080/notes     # Walship-Txid: 2
  * curl -s -H 'Walship-Txid: 2' localhost:8080/notes           # buy milk
  * </pre>

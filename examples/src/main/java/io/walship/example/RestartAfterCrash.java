@@ -21,7 +21,7 @@ import java.time.Duration;
  * SIGKILL before it uploads any of them; the primary is then opened again on the same file,
  * keeps every row and ships them. Run it with a scratch directory:
  *
- * <pre>java -cp replica/target/walship.jar io.walship.example.RestartAfterCrash /tmp/walship-crash</pre>
+ * <pre>java -cp examples/target/walship-examples.jar io.walship.example.RestartAfterCrash /tmp/walship-crash</pre>
  */
 public final class RestartAfterCrash {
     private static final int ROWS = 1000;

@@ -24,7 +24,7 @@ import java.time.Duration;
  * history still restores exactly. Intervals are seconds here so that it shows in a demo; the
  * defaults are a compaction run a minute, 1 min grace and 7 days of retention.
  *
- * <pre>java -cp replica/target/walship.jar io.walship.example.StorageOverMonths /tmp/walship-months</pre>
+ * <pre>java -cp examples/target/walship-examples.jar io.walship.example.StorageOverMonths /tmp/walship-months</pre>
  */
 public final class StorageOverMonths {
     private StorageOverMonths() {
@@ -69,7 +69,7 @@ public final class StorageOverMonths {
                     + " log objects: " + rs.getLong(1) + " rows, as the primary had then");
         }
         Files.delete(restored);
-        System.out.println("try: java -jar replica/target/walship.jar ls " + dir.resolve("storage"));
+        System.out.println("try: bin/walship ls " + dir.resolve("storage"));
     }
 
     private static int objects(Storage storage) {
