@@ -49,16 +49,7 @@ class ReplicaDiskFullTest {
         MemoryStorage storage = new MemoryStorage();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (SmallDisk disk = SmallDisk.mount(dir.resolve("small"), 3L << 20);
-             Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
-            primary.write(conn -> {
-                exec(conn, "create table account(id integer primary key, balance int)");
-                exec(conn, "create table filler(b blob)");
-                exec(conn, "create table counter(n int)");
-                exec(conn, "insert into counter values (0)");
-                for (int i = 0; i < ACCOUNTS; i++) {
-                    exec(conn, "insert into account values (" + i + ", 1000)");
-                }
-            }).get();
+             Primary primary = primaryWithAccounts(storage)) {
             Path replicaPath = disk.dir().resolve("replica.db");
             ReplicaOptions options = ReplicaOptions.builder().pollInterval(Duration.ofMillis(5))
                     .meterRegistry(registry).build();
@@ -143,16 +134,7 @@ class ReplicaDiskFullTest {
     void follow_diskFullWhileFetchingALongBatch_keepsTxidSaysWhyAndGoesOnWhenSpaceIsFreed() throws Exception {
         MemoryStorage storage = new MemoryStorage();
         try (SmallDisk disk = SmallDisk.mount(dir.resolve("small"), 3L << 20);
-             Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
-            primary.write(conn -> {
-                exec(conn, "create table account(id integer primary key, balance int)");
-                exec(conn, "create table filler(b blob)");
-                exec(conn, "create table counter(n int)");
-                exec(conn, "insert into counter values (0)");
-                for (int i = 0; i < ACCOUNTS; i++) {
-                    exec(conn, "insert into account values (" + i + ", 1000)");
-                }
-            }).get();
+             Primary primary = primaryWithAccounts(storage)) {
             Path replicaPath = disk.dir().resolve("replica.db");
             ReplicaOptions options = ReplicaOptions.builder().pollInterval(Duration.ofMillis(5))
                     .maxErrorBackoff(Duration.ofMillis(100)).build();
@@ -191,6 +173,21 @@ class ReplicaDiskFullTest {
                 assertThat(spillFiles(replicaPath)).isEmpty();
             }
         }
+    }
+
+    /** A primary whose accounts hold TOTAL, with an empty filler table and its counter. */
+    private Primary primaryWithAccounts(MemoryStorage storage) throws Exception {
+        Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable());
+        primary.write(conn -> {
+            exec(conn, "create table account(id integer primary key, balance int)");
+            exec(conn, "create table filler(b blob)");
+            exec(conn, "create table counter(n int)");
+            exec(conn, "insert into counter values (0)");
+            for (int i = 0; i < ACCOUNTS; i++) {
+                exec(conn, "insert into account values (" + i + ", 1000)");
+            }
+        }).get();
+        return primary;
     }
 
     /** Moves 7 between two accounts (the sum stays) and adds one filler blob the counter counts. */
