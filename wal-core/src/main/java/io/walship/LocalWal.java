@@ -69,6 +69,7 @@ final class LocalWal {
     private final Executor maintenance;
     private final int busyTimeoutMillis;
     private final PrimaryMeters meters;
+    private final CommitSource commits;
 
     // written by the committing thread inside the WAL hook, with the gate held
     private volatile long assignedTxid;
@@ -86,7 +87,8 @@ final class LocalWal {
              FileChannel walChannel, int pageSize, CheckpointRecord record, long fileTxid, DatabaseChecksum filePages,
              List<Long> walCommitFrames, long storedTxid, SegmentFlusher flusher, AckRegistry acks,
              StorageWriter storageWriter, AtomicInteger snapshotsInProgress, Executor maintenance,
-             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters) {
+             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters, CommitSource.Attach attach)
+            throws SQLException, IOException {
         this.db = db;
         this.meters = meters;
         this.options = options;
@@ -111,6 +113,7 @@ final class LocalWal {
         }
         this.assignedTxid = txid;
         this.nextCheckpointFrames = options.checkpointFrames();
+        this.commits = attach.to(this::committed); // from here on, each commit is reported
         this.captureThread = new Thread(capture, "walship-capture-" + db);
         captureThread.setDaemon(true);
     }
@@ -140,7 +143,25 @@ final class LocalWal {
         return capture;
     }
 
-    /** The WAL hook: inside SQLite's commit, on the writing thread, with the gate held. */
+    /** How commits are captured here. */
+    CaptureMode captureMode() {
+        return commits.mode();
+    }
+
+    /**
+     * After a write's work, gate held: commits not reported yet are reported (WRITER mode).
+     * Returns why capture cannot go on, or null.
+     */
+    String afterWork() throws IOException {
+        return commits.afterWork(record, walFrames);
+    }
+
+    /** Closes the writer connection as the capture mode needs (after {@link #stop}). */
+    void closeWriter() {
+        commits.closeWriter(writer);
+    }
+
+    /** A commit (the WAL hook inside SQLite's commit, or afterWork): on the writing thread, gate held. */
     void committed(int frames) {
         long txid = assignedTxid + 1;
         assignedTxid = txid;
@@ -172,6 +193,9 @@ final class LocalWal {
     boolean checkpoint() throws SQLException {
         gate.lock();
         try {
+            if (!commitsReported()) {
+                return false;
+            }
             if (!capturedAndStored()) {
                 flusher.requestFlush(assignedTxid);
                 if (!awaitStored()) {
@@ -220,7 +244,7 @@ final class LocalWal {
 
     /** Gate held. Folds the WAL into the file if everything is captured and stored and no snapshot reads it. */
     private boolean fold() throws SQLException {
-        if (snapshotsInProgress.get() > 0 || !capturedAndStored()) {
+        if (!commitsReported() || snapshotsInProgress.get() > 0 || !capturedAndStored()) {
             nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
             return false;
         }
@@ -260,7 +284,24 @@ final class LocalWal {
         } catch (IOException e) {
             throw new SQLException("cannot mark the checkpoint record before folding the WAL: " + e, e);
         }
-        return truncate();
+        boolean truncated = truncate();
+        if (truncated) {
+            walFrames = 0; // the next commit starts the WAL over
+        }
+        return truncated;
+    }
+
+    /**
+     * Gate held, before a fold: a commit made outside walship's writes (another process) is found
+     * and reported first, so the fold waits until it is stored too; false when the WAL cannot be read.
+     */
+    private boolean commitsReported() {
+        try {
+            return commits.findUnreported(walFrames);
+        } catch (IOException e) {
+            log.warn("wal not read before a checkpoint db={} error={}", db, e.toString());
+            return false;
+        }
     }
 
     /** Gate held: every commit is captured (waiting for the capture thread if needed) and stored. */
@@ -313,19 +354,21 @@ final class LocalWal {
         long started = System.nanoTime();
         writer.setAutoCommit(true);
         try (Statement s = writer.createStatement()) {
-            // the WAL hook's authorizer refuses checkpoint pragmas from user code; this one is ours
-            s.execute("SELECT walship_internal(1)");
+            commits.internalStatements(s, true);
             s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
             try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
                 rs.next();
                 boolean busy = rs.getInt(1) != 0;
                 (busy ? meters.checkpointBusy : meters.checkpointFolded).recordSince(started);
+                if (!busy) {
+                    commits.truncated();
+                }
                 log.debug("wal checkpoint db={} busy={} frames={} copied={} ms={}", db, busy, rs.getInt(2),
                         rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
                 return !busy;
             } finally {
                 s.execute("PRAGMA busy_timeout=" + busyTimeoutMillis);
-                s.execute("SELECT walship_internal(0)");
+                commits.internalStatements(s, false);
             }
         }
     }

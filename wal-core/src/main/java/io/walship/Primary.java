@@ -4,7 +4,6 @@ import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
-import io.walship.internal.capture.WalHook;
 import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.format.SqliteHeader;
@@ -124,7 +123,6 @@ public final class Primary implements AutoCloseable {
     private final PrimaryMeters meters;
     private final Connection writer;
     private final LentWriter lentWriter;
-    private final long hookToken;
     private final ReadPool readers;
     private final ReadDataSource dataSource;
     private final TransactionWindow window;
@@ -189,12 +187,15 @@ public final class Primary implements AutoCloseable {
                         fail(new NotStoredException(wal.assignedTxid(), "segment flusher failed: " + cause, cause));
                     }
                 });
-        this.writer = openWriter();
+        CaptureMode captureMode = CommitSource.resolve(options.captureMode());
+        this.writer = openWriter(captureMode);
         this.lentWriter = new LentWriter(writer, db);
         AtomicInteger snapshotsReading = new AtomicInteger();
         this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
                 start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
-                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS, meters);
+                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS, meters,
+                committed -> CommitSource.attach(captureMode, path, writer, databaseChannel, walChannel, pageSize,
+                        committed));
         this.snapshots = new SnapshotTaker(db, path, this.storage, options, gate, wal, flusher, acks, storageWriter,
                 databaseChannel, walChannel, pageSize, snapshotsReading, maintenance, new SnapshotTaker.Host() {
                     @Override
@@ -213,7 +214,6 @@ public final class Primary implements AutoCloseable {
                     }
 
                 }, lastSnapshotTxid, lastSnapshotMillis, meters);
-        this.hookToken = WalHook.attach(writer, wal::committed);
         this.compaction = options.compaction()
                 .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics))
                 .orElse(null);
@@ -283,9 +283,10 @@ public final class Primary implements AutoCloseable {
                 primary.flusher.requestFlush(txid); // commits recovered from the WAL ship now, in either mode
             }
             log.info("primary open db={} storage={} outcome={} txid={} storedTxid={} walTxns={} applied={} pages={}"
-                            + " fileRead={} pageSize={} durability={} ms={}", primary.db, storage, start.kind(), txid,
-                    storedTxid, start.walTransactions(), start.appliedTransactions(), start.pagesWritten(),
-                    start.fileRead(), primary.pageSize, options.durability(), primary.openOutcome.millis());
+                            + " fileRead={} pageSize={} durability={} capture={} ms={}", primary.db, storage, start.kind(),
+                    txid, storedTxid, start.walTransactions(), start.appliedTransactions(), start.pagesWritten(),
+                    start.fileRead(), primary.pageSize, options.durability(), primary.wal.captureMode(),
+                    primary.openOutcome.millis());
             log.debug("primary options db={} options={}", primary.db, options);
             return primary;
         } catch (IOException | SQLException | RuntimeException e) {
@@ -332,9 +333,10 @@ public final class Primary implements AutoCloseable {
         }
     }
 
-    private Connection openWriter() throws SQLException {
+    private Connection openWriter(CaptureMode captureMode) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
-        config.enableLoadExtension(true); // the extension switches it off again once loaded
+        // the extension switches it off again once loaded; without the hook it is never on
+        config.enableLoadExtension(captureMode == CaptureMode.WAL_HOOK);
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
@@ -395,7 +397,12 @@ public final class Primary implements AutoCloseable {
         }
         try {
             checkUsable();
-            T value = runInTransaction(work);
+            T value;
+            try {
+                value = runInTransaction(work);
+            } finally {
+                findCommits(); // also after a work that threw: it may have committed before
+            }
             long txid = wal.assignedTxid();
             wal.afterWrite();
             return new Ack<>(txid, value, acks.futureFor(txid));
@@ -448,6 +455,29 @@ public final class Primary implements AutoCloseable {
                     + " and open it again: every committed transaction is kept", null);
             log.error("writer connection closed by a write's work, primary stops db={} txid={}", db,
                     wal.assignedTxid());
+            fail(e);
+            throw e;
+        }
+    }
+
+    /**
+     * WRITER capture: reports the commits the work made and checks it left the WAL in walship's
+     * hands; when it did not (journal mode changed) the primary stops, keeping every commit.
+     */
+    private void findCommits() throws SQLException {
+        if (failure != null) {
+            return;
+        }
+        String problem;
+        try {
+            problem = wal.afterWork();
+        } catch (IOException e) {
+            problem = "reading the WAL after a write failed: " + e;
+        }
+        if (problem != null) {
+            NotStoredException e = new NotStoredException(wal.assignedTxid(), problem + "; close the primary and"
+                    + " open it again (every committed transaction is kept)", null);
+            log.error("capture cannot go on, primary stops db={} txid={} reason={}", db, wal.assignedTxid(), problem);
             fail(e);
             throw e;
         }
@@ -767,13 +797,8 @@ public final class Primary implements AutoCloseable {
             flusherThread.interrupt();
         }
         join(flusherThread);
-        try {
-            WalHook.detach(writer, hookToken);
-        } catch (SQLException e) {
-            log.warn("wal hook detach failed db={} error={}", db, e.toString());
-        }
         closeQuietly(readers);
-        closeQuietly(writer);
+        wal.closeWriter();
         closeQuietly(walChannel);
         closeQuietly(databaseChannel);
         closeQuietly(ownership);

@@ -35,6 +35,7 @@ public final class PrimaryOptions {
     private final CompactionPolicy compaction;
     private final Duration compactionInterval;
     private final InstantSource clock;
+    private final CaptureMode captureMode;
     /** Typed by name only: Micrometer is loaded when a registry is given, never otherwise. */
     private final MeterRegistry meterRegistry;
 
@@ -58,6 +59,7 @@ public final class PrimaryOptions {
         this.streamWindowBytes = b.streamWindowBytes;
         this.compaction = b.compaction;
         this.compactionInterval = b.compactionInterval;
+        this.captureMode = b.captureMode;
         this.clock = b.clock;
         this.meterRegistry = b.meterRegistry;
     }
@@ -226,6 +228,11 @@ public final class PrimaryOptions {
         return compactionInterval;
     }
 
+    /** How commits are captured; {@link CaptureMode#AUTO} by default. */
+    public CaptureMode captureMode() {
+        return captureMode;
+    }
+
     @Override
     public String toString() {
         return "PrimaryOptions[durability=" + durability + ", flushInterval=" + flushInterval + ", flushBytes="
@@ -237,7 +244,7 @@ public final class PrimaryOptions {
                 + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
                 + ", streamWindowBytes=" + streamWindowBytes
                 + ", compaction=" + compaction + ", compactionInterval=" + compactionInterval
-                + ", metrics=" + (meterRegistry != null) + "]";
+                + ", captureMode=" + captureMode + ", metrics=" + (meterRegistry != null) + "]";
     }
 
     /** Builds {@link PrimaryOptions}; each setter checks its value at once. */
@@ -262,6 +269,7 @@ public final class PrimaryOptions {
         private CompactionPolicy compaction = CompactionPolicy.defaults();
         private Duration compactionInterval = Duration.ofMinutes(1);
         private InstantSource clock = InstantSource.system();
+        private CaptureMode captureMode = CaptureMode.AUTO;
         private MeterRegistry meterRegistry;
 
         private Builder() {
@@ -288,6 +296,7 @@ public final class PrimaryOptions {
             compaction = o.compaction;
             compactionInterval = o.compactionInterval;
             clock = o.clock;
+            captureMode = o.captureMode;
             meterRegistry = o.meterRegistry;
         }
 
@@ -359,6 +368,12 @@ public final class PrimaryOptions {
 
         public Builder retryMaxBackoff(Duration value) {
             retryMaxBackoff = positive("retryMaxBackoff", value);
+            return this;
+        }
+
+        /** How commits are captured: the native WAL hook, or the writer reading the WAL (see {@link CaptureMode}). */
+        public Builder captureMode(CaptureMode value) {
+            captureMode = Objects.requireNonNull(value, "captureMode");
             return this;
         }
 

@@ -235,8 +235,9 @@ class PrimaryTest {
     }
 
     @Test
-    void write_pragmasThatWouldBypassCapture_areRefused() throws Exception {
-        try (Primary primary = Primary.open(storage, db(), PrimaryOptions.durable())) {
+    void write_pragmasThatWouldBypassCapture_areRefusedByTheHook() throws Exception {
+        try (Primary primary = Primary.open(storage, db(),
+                PrimaryOptions.durable().toBuilder().captureMode(CaptureMode.WAL_HOOK).build())) {
             primary.write(conn -> exec(conn, "create table t(x)"));
             for (String pragma : List.of("PRAGMA wal_autocheckpoint=1000", "PRAGMA journal_mode=DELETE",
                     "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA locking_mode=EXCLUSIVE")) {
@@ -251,6 +252,120 @@ class PrimaryTest {
         }
         assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
                 "select sum(x) from t")).isEqualTo(5);
+    }
+
+    /**
+     * Without the hook's authorizer: a checkpoint in the work is met as WAL interference (the
+     * difference is shipped, nothing lost), and leaving WAL mode is refused by SQLite, since the
+     * primary's read-only keeper connection holds the database (were it to happen anyway, the
+     * primary would stop: {@link CommitSource} looks at the file header after each write).
+     */
+    @Test
+    void write_pragmasThatWouldBypassCapture_inWriterMode_areDetectedAndCostNothing() throws Exception {
+        PrimaryOptions writerMode = PrimaryOptions.durable().toBuilder().captureMode(CaptureMode.WRITER).build();
+        try (Primary primary = Primary.open(storage, db(), writerMode)) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            insert(primary, 1);
+            primary.write(conn -> {
+                conn.setAutoCommit(true);
+                exec(conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+            });
+            insert(primary, 2);
+            primary.flush().get();
+            assertThat(primary.resyncs()).as("the truncated WAL was met as interference").isEqualTo(1);
+            insert(primary, 3);
+            assertThat(primary.flush().get()).isEqualTo(primary.txid());
+
+            // SQLite itself refuses: the primary's other connections hold the database
+            assertThatThrownBy(() -> primary.write(conn -> {
+                conn.setAutoCommit(true);
+                exec(conn, "PRAGMA journal_mode=DELETE");
+            })).isInstanceOf(SQLException.class).hasMessageContaining("locked");
+            assertThat(primary.status().health()).isEqualTo(Health.RUNNING);
+            insert(primary, 4);
+            primary.flush().get();
+        }
+        try (Primary reopened = Primary.open(storage, db(), writerMode)) {
+            assertThat(queryLong(reopened, "select sum(x) from t")).isEqualTo(10);
+        }
+        assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
+                "select sum(x) from t")).isEqualTo(10);
+    }
+
+    @Test
+    void write_inWriterMode_workThatCommitsSeveralTimesAndThenThrows_shipsEachCommit() throws Exception {
+        try (Primary primary = Primary.open(storage, db(),
+                PrimaryOptions.durable().toBuilder().captureMode(CaptureMode.WRITER).build())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            long before = primary.txid();
+            assertThatThrownBy(() -> primary.write(conn -> {
+                exec(conn, "insert into t values (1)");
+                conn.commit();
+                exec(conn, "insert into t values (2)");
+                conn.commit();
+                exec(conn, "insert into t values (100)");
+                throw new SQLException("the work fails after two commits");
+            })).hasMessageContaining("after two commits");
+            assertThat(primary.txid()).isEqualTo(before + 2);
+            assertThat(primary.flush().get()).isEqualTo(before + 2);
+        }
+        assertThat(queryLong(Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()).path(),
+                "select sum(x) from t")).isEqualTo(3);
+    }
+
+    /**
+     * A transaction larger than the page cache spills frames into the WAL before it commits; rolled
+     * back, they stay there with the WAL's salts and no commit frame. Without the hook they must
+     * not count as a commit, and the next write's frames over them must.
+     */
+    @Test
+    void write_inWriterMode_rolledBackSpillIsNoCommit_andTheNextWriteOverItIs() throws Exception {
+        try (Primary primary = Primary.open(storage, db(),
+                PrimaryOptions.durable().toBuilder().captureMode(CaptureMode.WRITER).build())) {
+            primary.write(conn -> exec(conn, "create table t(x)"));
+            long before = primary.txid();
+            long walBefore = Files.size(Path.of(db() + "-wal"));
+            assertThatThrownBy(() -> primary.write(conn -> {
+                exec(conn, "PRAGMA cache_size=20");
+                try {
+                    exec(conn, "with recursive n(i) as (select 1 union all select i + 1 from n where i < 500)"
+                            + " insert into t select randomblob(3000) from n");
+                    throw new SQLException("rolled back after spilling");
+                } finally {
+                    exec(conn, "PRAGMA cache_size=-2000");
+                }
+            })).hasMessageContaining("after spilling");
+            assertThat(Files.size(Path.of(db() + "-wal"))).as("the spill reached the WAL")
+                    .isGreaterThan(walBefore + 100 * 4096);
+            assertThat(primary.txid()).isEqualTo(before);
+
+            insert(primary, 7);
+            assertThat(primary.txid()).isEqualTo(before + 1);
+            assertThat(primary.flush().get()).isEqualTo(before + 1);
+        }
+        RestoreResult restored = Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest());
+        assertThat(queryLong(restored.path(), "select count(*) from t")).isEqualTo(1);
+        assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(db()));
+    }
+
+    @Test
+    void captureMode_autoTakesTheShippedHook_unlessTheJvmSaysWriter() {
+        String chosen = System.getProperty("walship.capture");
+        try {
+            System.clearProperty("walship.capture");
+            assertThat(CommitSource.resolve(CaptureMode.AUTO)).as("linux-x86_64 has a hook")
+                    .isEqualTo(CaptureMode.WAL_HOOK);
+            System.setProperty("walship.capture", "writer");
+            assertThat(CommitSource.resolve(CaptureMode.AUTO)).isEqualTo(CaptureMode.WRITER);
+            assertThat(CommitSource.resolve(CaptureMode.WAL_HOOK)).as("an explicit mode wins")
+                    .isEqualTo(CaptureMode.WAL_HOOK);
+        } finally {
+            if (chosen == null) {
+                System.clearProperty("walship.capture");
+            } else {
+                System.setProperty("walship.capture", chosen);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- snapshot, checkpoint

@@ -33,6 +33,10 @@ public final class ChildJvm {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
+        String capture = System.getProperty("walship.capture");
+        if (capture != null) {
+            command.add("-Dwalship.capture=" + capture); // a suite run in one capture mode runs its children in it
+        }
         if (!jvmOptions.contains("-cp")) {
             command.addAll(List.of("-cp", System.getProperty("java.class.path")));
         }

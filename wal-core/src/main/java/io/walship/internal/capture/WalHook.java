@@ -111,6 +111,12 @@ public final class WalHook {
         }
     }
 
+    /** True when the jar carries the hook for this JVM's platform (it may still fail to load). */
+    public static boolean shippedForThisPlatform() {
+        String platform = platform(System.getProperty("os.name"), System.getProperty("os.arch"));
+        return WalHook.class.getResource("native/" + platform + "/" + libraryName(platform)) != null;
+    }
+
     private static synchronized Path library() {
         if (library == null) {
             String platform = platform(System.getProperty("os.name"), System.getProperty("os.arch"));

@@ -20,6 +20,8 @@ public final class SqliteHeader {
     /** u8 file format read version: 1 rollback journal, 2 WAL. */
     public static final int READ_VERSION_OFFSET = 19;
     public static final byte ROLLBACK_JOURNAL_VERSION = 1;
+    /** File format write and read version of a database in WAL mode. */
+    public static final byte WAL_VERSION = 2;
     /** u32 file change counter. */
     public static final int CHANGE_COUNTER_OFFSET = 24;
     /** u32 database size in pages, valid when the version-valid-for number equals the change counter. */
