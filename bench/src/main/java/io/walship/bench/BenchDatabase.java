@@ -1,6 +1,7 @@
 package io.walship.bench;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.walship.CaptureMode;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
@@ -65,14 +66,22 @@ final class BenchDatabase {
     }
 
     static Primary primary(Path dir, Durability durability) {
-        return primary(dir, durability, null);
+        return primary(dir, durability, (MeterRegistry) null);
     }
 
     /** As {@link #primary(Path, Durability)}, recording its meters into {@code registry} (null: none). */
     static Primary primary(Path dir, Durability durability, MeterRegistry registry) {
+        return open(dir, PrimaryOptions.builder().durability(durability).meterRegistry(registry));
+    }
+
+    /** As {@link #primary(Path, Durability)}, capturing commits in {@code mode}. */
+    static Primary primary(Path dir, Durability durability, CaptureMode mode) {
+        return open(dir, PrimaryOptions.builder().durability(durability).captureMode(mode));
+    }
+
+    private static Primary open(Path dir, PrimaryOptions.Builder options) {
         Storage storage = FileSystemStorage.open(dir.resolve("storage"));
-        return Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.builder().durability(durability)
-                .snapshotAfterLogBytes(0).meterRegistry(registry).build());
+        return Primary.open(storage, dir.resolve("primary.db"), options.snapshotAfterLogBytes(0).build());
     }
 
     static void createSchema(Connection conn) throws SQLException {

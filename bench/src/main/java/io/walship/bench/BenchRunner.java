@@ -168,6 +168,7 @@ public final class BenchRunner {
         SimulatedDay.measure(measurements, quick);
         CaptureCost.measure(measurements, quick);
         RestoreComparison.measure(measurements, quick);
+        CliStart.measure(measurements);
         DurableOverSlowStorage.measure(measurements, quick);
         results.putAll(measurements.results);
         notes.putAll(measurements.notes);

@@ -1,5 +1,6 @@
 package io.walship.bench;
 
+import io.walship.CaptureMode;
 import io.walship.Durability;
 import io.walship.Primary;
 import java.lang.management.ManagementFactory;
@@ -20,7 +21,8 @@ import org.sqlite.SQLiteConfig;
  * the same schema and prefill as {@link WriteBenchmark}. For walship the clock stops once the
  * transactions are stored, so capture, compression, upload and checkpoints all count.
  *
- * <p>Arguments: engine ({@code sqlite}, {@code walship}), workload ({@code insert}, {@code update}),
+ * <p>Arguments: engine ({@code sqlite}, {@code walship} with the WAL hook, {@code walship-writer}
+ * with CaptureMode.WRITER), workload ({@code insert}, {@code update}),
  * transactions. Prints {@code RESULT <cpu ns> <wall ns> <stored bytes>} (stored bytes: what the
  * measured transactions added to storage, 0 for plain SQLite).
  */
@@ -39,20 +41,30 @@ public final class CaptureCost {
         int transactions = quick ? 20_000 : 100_000;
         for (String workload : List.of("insert", "update")) {
             double[] added = new double[3];
+            double[] addedJava = new double[3];
             double[] stored = new double[3];
             double plainCpu = 0;
             for (int round = 0; round < added.length; round++) {
                 long[] plain = child("sqlite", workload, transactions);
                 long[] walship = child("walship", workload, transactions);
+                long[] writer = child("walship-writer", workload, transactions);
                 added[round] = (walship[0] - plain[0]) / 1e3 / transactions;
+                addedJava[round] = (writer[0] - plain[0]) / 1e3 / transactions;
                 stored[round] = (double) walship[2] / transactions;
                 plainCpu += plain[0] / 1e3 / transactions / added.length;
             }
             Arrays.sort(added);
+            Arrays.sort(addedJava);
             Arrays.sort(stored);
             String suffix = workload.equals("insert") ? "" : "_update";
             into.results.put("capture_us_per_txn" + suffix, Measurements.round(added[1], 1));
             into.results.put("capture_us_per_txn" + suffix + "_spread", Measurements.round(added[2] - added[0], 1));
+            into.results.put("capture_us_per_txn_java" + suffix, Measurements.round(addedJava[1], 1));
+            into.results.put("capture_us_per_txn_java" + suffix + "_spread",
+                    Measurements.round(addedJava[2] - addedJava[0], 1));
+            into.notes.put("capture_us_per_txn_java" + suffix, "as capture_us_per_txn" + suffix + ", with"
+                    + " CaptureMode.WRITER (no native hook: the writer reads the WAL's new frame headers after each"
+                    + " write), in the same rounds");
             into.results.put("capture_bytes_per_txn" + suffix, Math.round(stored[1]));
             into.notes.put("capture_us_per_txn" + suffix, "CPU time (user + sys, every thread of the process) walship"
                     + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
@@ -90,14 +102,15 @@ public final class CaptureCost {
                     run(transactions, writer::write, () -> { }, () -> 0L);
                 }
             } else {
-                try (Primary primary = BenchDatabase.primary(dir, Durability.ASYNC)) {
+                CaptureMode mode = engine.equals("walship-writer") ? CaptureMode.WRITER : CaptureMode.WAL_HOOK;
+                try (Primary primary = BenchDatabase.primary(dir, Durability.ASYNC, mode)) {
                     primary.write(c -> {
                         BenchDatabase.createSchema(c);
                         BenchDatabase.fill(c, PREFILL_BYTES, new Random(1));
                     });
                     primary.flush().get();
-                    Connection conn = primary.writeAndReturn(c -> c).peek();
-                    Writer writer = new Writer(conn, update, random);
+                    // statements prepared on the lent writer stay valid after the write that lent it
+                    Writer writer = primary.writeAndReturn(c -> new Writer(c, update, random)).peek();
                     run(transactions, () -> primary.write(c -> writer.write()), () -> primary.flush().get(),
                             () -> storedBytes(dir.resolve("storage")));
                 }

@@ -74,9 +74,16 @@ public class WriteBenchmark {
                     primary.subscribe(primary.txid() + 1, txn -> txn.readPages((pgno, image) -> { }));
                 }
             }
-            // the writer connection outlives each write: statements prepared on it stay valid
-            conn = primary.writeAndReturn(c -> c).peek();
+            // the writer connection outlives each write: statements prepared on it stay valid,
+            // though the connection lent to a write refuses calls after it
+            primary.write(this::prepare);
         }
+        if (plain != null) {
+            prepare(plain);
+        }
+    }
+
+    private void prepare(Connection conn) throws SQLException {
         maxId = BenchDatabase.maxId(conn);
         insert = conn.prepareStatement(BenchDatabase.INSERT);
         update = conn.prepareStatement(BenchDatabase.UPDATE);
