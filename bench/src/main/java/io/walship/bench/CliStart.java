@@ -36,8 +36,9 @@ final class CliStart {
             double shared = median(cds);
             into.results.put("cli_start_ms", Math.round(plain));
             into.results.put("cli_start_ms_cds", Math.round(shared));
-            into.notes.put("cli_start_ms", "`bin/walship --version` as a whole process, median of " + RUNS
-                    + " runs; without the class-data-sharing archive (WALSHIP_CDS=off)");
+            into.notes.put("cli_start_ms", "`bin/walship --version` as a whole process (the launcher runs short"
+                    + " commands on the quick compiler only), median of " + RUNS + " runs, without the class-data-sharing"
+                    + " archive (WALSHIP_CDS=off)");
             into.notes.put("cli_start_ms_cds", "as cli_start_ms, with the archive bin/walship keeps (written by one"
                     + " run before the " + RUNS + ")");
         } finally {
