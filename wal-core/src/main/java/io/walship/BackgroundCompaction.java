@@ -8,16 +8,20 @@ import io.walship.internal.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.Storage;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import io.walship.internal.work.Lane;
+import io.walship.internal.work.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The primary's compactor: one low-priority daemon thread running {@link Compactor#run()} every
- * interval, off the writer's path (it touches storage only, never the database).
+ * The primary's compactor: {@link Compactor#run()} in a lane of the runtime's low-priority
+ * compaction pool, off the writer's path (it touches storage only, never the database).
+ *
+ * <p>When. One run a compaction interval after open (storage may hold work from before), then
+ * one a compaction interval after the first segment stored since the last run, and again after
+ * a run that failed or found damage. A database nobody writes to costs no run, no listing and no
+ * timer; what retention would expire by age alone waits for its next write.
  *
  * <p>A failed run does not stop the primary: no acknowledged write depends on it, and the next
  * run starts from a fresh listing. It is not silent either: one WARN line when runs start
@@ -35,7 +39,12 @@ final class BackgroundCompaction implements AutoCloseable {
     private final String db;
     private final Compactor compactor;
     private final Metrics metrics;
-    private final ScheduledExecutorService thread;
+    private final Lane lane;
+    /** Segments were stored since the last run started; a run is due an interval later. */
+    private boolean written;
+    private boolean armed;
+    private boolean closed;
+    private boolean running;
     private final PrimaryOptions options;
     private volatile Problem failure;
     /** The first of what the last run found wrong in storage, while runs find something; else null. */
@@ -43,23 +52,41 @@ final class BackgroundCompaction implements AutoCloseable {
     private final java.util.Set<String> reported = new java.util.HashSet<>();
 
     BackgroundCompaction(String db, Path database, Storage storage, CompactionPolicy policy, PrimaryOptions options,
-                         Metrics metrics) {
+                         Metrics metrics, Workers workers) {
         this.db = db;
         this.options = options;
         this.metrics = metrics;
         this.compactor = new Compactor(storage, policy, options.clock(), SegmentSpill.besideDatabase(database),
                 options.meterRegistry(), db);
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "walship-compactor-" + db);
-            t.setDaemon(true);
-            t.setPriority(Thread.MIN_PRIORITY);
-            return t;
-        });
-        Duration interval = options.compactionInterval();
-        thread.scheduleWithFixedDelay(this::runOnce, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        this.lane = workers.lane(Workers.Pool.COMPACTION, "compaction-" + db, this::runOnce);
+        arm();
+    }
+
+    /** A segment was stored: a run follows within an interval. */
+    synchronized void written() {
+        written = true;
+        if (!armed && !running) {
+            arm();
+        }
+    }
+
+    private synchronized void arm() {
+        if (!closed) {
+            armed = true;
+            lane.signalAfter(options.compactionInterval().toNanos());
+        }
     }
 
     private void runOnce() {
+        synchronized (this) {
+            if (closed || !armed) {
+                return;
+            }
+            armed = false;
+            written = false;
+            running = true;
+        }
+        boolean again = false;
         try {
             CompactionResult result = compactor.run();
             if (failure != null) {
@@ -67,13 +94,23 @@ final class BackgroundCompaction implements AutoCloseable {
                 failure = null;
             }
             noteProblems(result);
+            again = !result.ok();
         } catch (RuntimeException e) {
+            again = true;
             String kind = Problem.kindOf(e);
             metrics.counter(WalshipMeter.PRIMARY_ERRORS, "task", "compaction", "kind", kind).increment();
             if (failure == null) {
                 log.warn("compaction failed, retried every {} db={} error={}", options.compactionInterval(), db,
                         e.toString());
                 failure = Problem.of(e, options.clock().instant());
+            }
+        } finally {
+            synchronized (this) {
+                running = false;
+                notifyAll();
+                if (again || written) {
+                    arm();
+                }
             }
         }
     }
@@ -105,11 +142,17 @@ final class BackgroundCompaction implements AutoCloseable {
     /** Stops after the run in progress, if any (waits for it, bounded by the close timeout). */
     @Override
     public void close() {
-        thread.shutdown();
-        try {
-            thread.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        synchronized (this) {
+            closed = true;
+            lane.cancelAlarm();
+            long deadline = System.nanoTime() + options.closeTimeout().toNanos();
+            try {
+                while (running && deadline - System.nanoTime() > 0) {
+                    TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         compactor.close();
     }

@@ -5,6 +5,8 @@ import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
 import io.walship.internal.format.DatabaseChecksum;
 import io.walship.internal.metrics.Metrics;
+import io.walship.internal.work.Lane;
+import io.walship.internal.work.Workers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,10 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The capture thread: turns each commit reported by the WAL hook into a transaction of the
+ * The capture lane: turns each commit reported by the WAL hook into a transaction of the
  * {@link SegmentFlusher}'s open segment, page by page.
  */
-final class CaptureLoop implements Runnable {
+final class CaptureLoop {
     /*
      * Off the commit path. The hook runs inside SQLite's commit on the writer's thread and only
      * queues (txid, frame count, time). Committed frames stay in the WAL until walship itself
@@ -84,6 +86,10 @@ final class CaptureLoop implements Runnable {
     private volatile int databasePages;
     private boolean stalled;
     private boolean failed;
+    /** Set once STOP was taken or the loop failed: nothing more is captured. */
+    private volatile boolean finished;
+    private volatile boolean started;
+    private final Lane lane;
     private long resyncs;
 
     /**
@@ -93,7 +99,8 @@ final class CaptureLoop implements Runnable {
      */
     CaptureLoop(String db, WalReader reader, FileChannel database, DatabaseChecksum checksum, SegmentFlusher flusher,
                 ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid, long shippedTxid,
-                long resyncTimeoutMillis, Metrics.Timer captureTime) {
+                long resyncTimeoutMillis, Metrics.Timer captureTime, Workers workers) {
+        this.lane = workers.lane(Workers.Pool.CAPTURE, "capture-" + db, this::step);
         this.captureTime = captureTime;
         this.db = db;
         this.reader = reader;
@@ -112,10 +119,20 @@ final class CaptureLoop implements Runnable {
     /** Called by the WAL hook, inside the commit: must be quick. */
     void committed(Commit commit) {
         queue.add(commit);
+        if (started) {
+            lane.signal();
+        }
+    }
+
+    /** Captures from now on: what was queued before (the WAL's commits found at open) first. */
+    void start() {
+        started = true;
+        lane.signal();
     }
 
     void stop() {
         queue.add(STOP);
+        lane.signal();
     }
 
     /**
@@ -157,12 +174,16 @@ final class CaptureLoop implements Runnable {
         }
     }
 
-    @Override
-    public void run() {
+    /**
+     * One turn of the capture lane: captures every commit queued now, then returns (the next
+     * {@link #committed} signals the lane again).
+     */
+    void step() {
         try {
-            while (true) {
-                Commit commit = queue.take();
+            Commit commit;
+            while (!finished && (commit = queue.poll()) != null) {
                 if (commit == STOP) {
+                    finish();
                     return;
                 }
                 long started = System.nanoTime();
@@ -175,12 +196,25 @@ final class CaptureLoop implements Runnable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            finish();
         } catch (Throwable t) {
             synchronized (this) {
                 failed = true;
-                notifyAll();
             }
+            finish();
             failure.captureFailed(t);
+        }
+    }
+
+    private synchronized void finish() {
+        finished = true;
+        notifyAll();
+    }
+
+    /** Waits until the loop has taken {@link #stop()} or failed. */
+    synchronized void awaitFinished() throws InterruptedException {
+        while (!finished) {
+            wait();
         }
     }
 

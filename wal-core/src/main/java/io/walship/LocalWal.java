@@ -3,6 +3,7 @@ package io.walship;
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.work.Workers;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.sql.Connection;
@@ -61,7 +62,6 @@ final class LocalWal {
     private final FileChannel walChannel;
     private final CheckpointRecord record;
     private final CaptureLoop capture;
-    private final Thread captureThread;
     private final AckRegistry acks;
     private final SegmentFlusher flusher;
     private final StorageWriter storageWriter;
@@ -87,7 +87,8 @@ final class LocalWal {
              FileChannel walChannel, int pageSize, CheckpointRecord record, long fileTxid, DatabaseChecksum filePages,
              List<Long> walCommitFrames, long storedTxid, SegmentFlusher flusher, AckRegistry acks,
              StorageWriter storageWriter, AtomicInteger snapshotsInProgress, Executor maintenance,
-             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters, CommitSource.Attach attach)
+             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters, CommitSource.Attach attach,
+             Workers workers)
             throws SQLException, IOException {
         this.db = db;
         this.meters = meters;
@@ -104,7 +105,7 @@ final class LocalWal {
         this.busyTimeoutMillis = busyTimeoutMillis;
         this.capture = new CaptureLoop(db, new WalReader(walChannel, pageSize), databaseChannel, filePages, flusher,
                 gate, this::foldForResync, failure, fileTxid, storedTxid, options.closeTimeout().toMillis(),
-                meters.capture);
+                meters.capture, workers);
         long recoveredMillis = options.clock().millis();
         long txid = fileTxid;
         for (long frames : walCommitFrames) {
@@ -114,12 +115,10 @@ final class LocalWal {
         this.assignedTxid = txid;
         this.nextCheckpointFrames = options.checkpointFrames();
         this.commits = attach.to(this::committed); // from here on, each commit is reported
-        this.captureThread = new Thread(capture, "walship-capture-" + db);
-        captureThread.setDaemon(true);
     }
 
     void start() {
-        captureThread.start();
+        capture.start();
     }
 
     /** Stops the capture thread once it has captured what was committed, and closes the record. */
@@ -127,7 +126,7 @@ final class LocalWal {
         stopped = true;
         capture.stop();
         try {
-            captureThread.join();
+            capture.awaitFinished();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -11,6 +11,8 @@ import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.Position;
 import io.walship.internal.restore.StoredHistory;
+import io.walship.internal.work.SerialExecutor;
+import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
@@ -35,8 +37,6 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -115,8 +115,11 @@ public final class Primary implements AutoCloseable {
     private final StorageWriter storageWriter;
     private final SegmentFlusher flusher;
     private final LocalWal wal;
-    private final Thread flusherThread;
-    private final ExecutorService maintenanceThread;
+    /** The runtime's threads this primary's background work runs on. */
+    private final Workers workers;
+    /** Whether the workers are this primary's alone (opened without a runtime): closed with it. */
+    private final boolean ownsWorkers;
+    private final SerialExecutor maintenanceThread;
     /** Runs tasks on the maintenance thread; whatever escapes one fails the primary. */
     private final Executor maintenance;
     private final Metrics metrics;
@@ -136,6 +139,8 @@ public final class Primary implements AutoCloseable {
     private volatile RuntimeException failure;
     private volatile Problem failureProblem;
     private volatile boolean closed;
+    private volatile Runnable whenClosed = () -> {
+    };
 
     /**
      * @param start        what the file holds, its WAL's commits and its record (Resume, or a bootstrap)
@@ -143,10 +148,13 @@ public final class Primary implements AutoCloseable {
      * @param storedChecksum the database checksum at {@code storedTxid}: where the next segment starts
      */
     private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership, Resume.Resumed start,
-                    long storedTxid, long storedChecksum, long lastSnapshotTxid, long lastSnapshotMillis)
+                    long storedTxid, long storedChecksum, long lastSnapshotTxid, long lastSnapshotMillis,
+                    Workers workers, boolean ownsWorkers, String db)
             throws IOException, SQLException {
         this.path = path;
-        this.db = path.getFileName().toString();
+        this.db = db;
+        this.workers = workers;
+        this.ownsWorkers = ownsWorkers;
         this.metrics = Metrics.of(options.meterRegistry(), db);
         this.meters = new PrimaryMeters(metrics);
         this.storage = MeteredStorage.wrap(storage, metrics);
@@ -158,11 +166,7 @@ public final class Primary implements AutoCloseable {
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
         this.walChannel = FileChannel.open(FileDurability.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.maintenanceThread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "walship-maintenance-" + db);
-            t.setDaemon(true);
-            return t;
-        });
+        this.maintenanceThread = workers.serial(Workers.Pool.MAINTENANCE, "maintenance-" + db);
         this.maintenance = task -> maintenanceThread.execute(() -> runMaintenance(task));
         this.acks = new AckRegistry(storedTxid, meters.ackLatency);
         this.storageWriter = new StorageWriter(this.storage, options, db, meters);
@@ -175,6 +179,9 @@ public final class Primary implements AutoCloseable {
                     public void stored(long lastTxid, long segmentBytes) {
                         snapshots.segmentStored(segmentBytes, closed);
                         wal.stored(lastTxid);
+                        if (compaction != null) {
+                            compaction.written();
+                        }
                     }
 
                     @Override
@@ -186,7 +193,7 @@ public final class Primary implements AutoCloseable {
                     public void failed(Throwable cause) {
                         fail(new NotStoredException(wal.assignedTxid(), "segment flusher failed: " + cause, cause));
                     }
-                });
+                }, workers);
         CaptureMode captureMode = CommitSource.resolve(options.captureMode());
         this.writer = openWriter(captureMode);
         this.lentWriter = new LentWriter(writer, db);
@@ -195,7 +202,7 @@ public final class Primary implements AutoCloseable {
                 start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
                 storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS, meters,
                 committed -> CommitSource.attach(captureMode, path, writer, databaseChannel, walChannel, pageSize,
-                        committed));
+                        committed), workers);
         this.snapshots = new SnapshotTaker(db, path, this.storage, options, gate, wal, flusher, acks, storageWriter,
                 databaseChannel, walChannel, pageSize, snapshotsReading, maintenance, new SnapshotTaker.Host() {
                     @Override
@@ -215,7 +222,8 @@ public final class Primary implements AutoCloseable {
 
                 }, lastSnapshotTxid, lastSnapshotMillis, meters);
         this.compaction = options.compaction()
-                .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics))
+                .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics,
+                        workers))
                 .orElse(null);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.dataSource = new ReadDataSource(readers, new ReadDataSource.Gate() {
@@ -229,9 +237,7 @@ public final class Primary implements AutoCloseable {
             }
         }, db);
         registerGauges();
-        this.flusherThread = new Thread(flusher, "walship-flusher-" + db);
-        flusherThread.setDaemon(true);
-        flusherThread.start();
+        flusher.start();
         wal.start();
     }
 
@@ -250,6 +256,22 @@ public final class Primary implements AutoCloseable {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(options, "options");
         Path path = database.toAbsolutePath().normalize();
+        String db = path.getFileName().toString();
+        Workers workers = Workers.start(db, Workers.Sizes.single()); // a runtime of one
+        try {
+            return open(storage, path, options, workers, true, db);
+        } catch (RuntimeException e) {
+            workers.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a primary whose background work runs on {@code workers} (a {@link Walship} runtime's),
+     * closing them with it when {@code ownsWorkers}; {@code db} names it in logs and metrics.
+     */
+    static Primary open(Storage storage, Path path, PrimaryOptions options, Workers workers, boolean ownsWorkers,
+                        String db) {
         FileOwnership ownership = null;
         Resume.Resumed start = null;
         try {
@@ -266,14 +288,14 @@ public final class Primary implements AutoCloseable {
             if (position.isEmpty()) {
                 start = bootstrapFile(path, options, catalog);
                 primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1,
-                        options.clock().millis());
+                        options.clock().millis(), workers, ownsWorkers, db);
                 primary.bootstrap();
             } else {
                 start = Resume.run(storage, path, position.get(), catalog, options);
                 Map.Entry<Long, ObjectInfo> lastSnapshot = catalog.snapshots().lastEntry();
                 primary = new Primary(path, storage, options, ownership, start, storedTxid,
                         position.get().checksum(), lastSnapshot.getKey(),
-                        lastSnapshot.getValue().lastModified().toEpochMilli());
+                        lastSnapshot.getValue().lastModified().toEpochMilli(), workers, ownsWorkers, db);
             }
             long txid = primary.wal.assignedTxid();
             primary.openOutcome = new OpenOutcome(start.kind(), txid, storedTxid, start.walTransactions(),
@@ -794,28 +816,33 @@ public final class Primary implements AutoCloseable {
         wal.stop();
         flusher.close();
         if (failure != null || acks.storedTxid() < wal.assignedTxid()) {
-            flusherThread.interrupt();
+            flusher.abandon();
         }
-        join(flusherThread);
+        try {
+            flusher.awaitFinished();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closeQuietly(readers);
         wal.closeWriter();
         closeQuietly(walChannel);
         closeQuietly(databaseChannel);
         closeQuietly(ownership);
         metrics.close();
+        if (ownsWorkers) {
+            workers.close();
+        }
+        whenClosed.run();
+    }
+
+    /** Runs {@code action} once this primary has closed (its runtime frees the name). */
+    void whenClosed(Runnable action) {
+        this.whenClosed = action;
     }
 
     private void awaitMaintenance() {
         try {
             maintenanceThread.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void join(Thread thread) {
-        try {
-            thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -5,19 +5,21 @@ import io.walship.internal.format.CompressionBuffers;
 import io.walship.internal.format.SealedSegment;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.format.SegmentWriter;
+import io.walship.internal.work.Lane;
+import io.walship.internal.work.Workers;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Packs captured transactions into segments and stores them, in txid order, on its own thread.
+ * Packs captured transactions into segments and stores them, in txid order, in its own lane of
+ * the runtime's IO pool.
  */
-final class SegmentFlusher implements Runnable {
+final class SegmentFlusher {
     /*
      * Group commit. In DURABLE mode the flusher uploads whatever is pending the moment the
      * previous upload returns, so under load one PUT acknowledges every transaction that
@@ -33,14 +35,14 @@ final class SegmentFlusher implements Runnable {
      * content means another primary wrote there: fenced, and the flusher stops.
      *
      * Clocks: commit times come from options.clock() (through the capture); the flush interval
-     * is a real-time bound on how long a transaction waits in memory, waited on a condition, so it
+     * is a real-time bound on how long a transaction waits in memory, an alarm of the lane, so it
      * runs on System.nanoTime(). A simulated clock changes what is stored, never how long the
-     * flusher sleeps.
+     * flusher waits. No alarm is set while nothing waits: an idle database costs no timer.
      */
     private static final Logger log = LoggerFactory.getLogger(SegmentFlusher.class);
 
     interface Events {
-        /** A segment is stored; runs on the flusher thread. */
+        /** A segment is stored; runs in the flusher's lane. */
         void stored(long lastTxid, long segmentBytes);
 
         /** Storage belongs to another primary now; the flusher has stopped. */
@@ -82,10 +84,18 @@ final class SegmentFlusher implements Runnable {
     private long flushThrough;
     private boolean closing;
     private boolean stopped;
+    private boolean abandoned;
+    private volatile boolean finished;
+    private final Lane lane;
+    /** The segment being uploaded and its attempts; lane only. */
+    private SealedSegment uploading;
+    private StorageWriter.Attempts attempts;
+    private long retryAtNanos;
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
     SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
-                   AckRegistry acks, TransactionWindow window, SegmentSpill spill, Events events) {
+                   AckRegistry acks, TransactionWindow window, SegmentSpill spill, Events events, Workers workers) {
+        this.lane = workers.lane(Workers.Pool.IO, "flusher-" + db, this::step);
         this.writer = writer;
         this.spill = spill;
         this.options = options;
@@ -181,7 +191,7 @@ final class SegmentFlusher implements Runnable {
      */
     private void wakeIfDue() {
         if (!sealed.isEmpty() || open == null || open.transactionCount() == 1 || dueNow()) {
-            notifyAll();
+            lane.signal();
         }
     }
 
@@ -194,7 +204,7 @@ final class SegmentFlusher implements Runnable {
     synchronized void cutAfter(long txid) throws IOException {
         if (open != null && open.lastTxid() == txid) {
             seal();
-            notifyAll();
+            lane.signal();
         }
     }
 
@@ -204,7 +214,7 @@ final class SegmentFlusher implements Runnable {
      */
     synchronized void requestFlush(long txid) {
         flushThrough = Math.max(flushThrough, txid);
-        notifyAll();
+        lane.signal();
     }
 
     /** Blocks a writer while too much captured log waits for storage. */
@@ -223,40 +233,101 @@ final class SegmentFlusher implements Runnable {
         return pendingBytes;
     }
 
-    /** Stores what is pending, then ends the thread. */
+    /** Stores what is pending, then ends. */
     synchronized void close() {
         closing = true;
-        notifyAll();
+        lane.signal();
     }
 
-    @Override
-    public void run() {
+    /** Uploads from now on. */
+    void start() {
+        lane.signal();
+    }
+
+    /**
+     * Gives up what is not stored yet (a failed primary, or a close that timed out): an upload in
+     * progress is interrupted, nothing more is tried. The WAL keeps those transactions.
+     */
+    void abandon() {
+        synchronized (this) {
+            abandoned = true;
+        }
+        lane.interruptStep();
+        lane.signal();
+    }
+
+    /** Waits until the flusher has ended (after {@link #close()} or {@link #abandon()}, or a failure). */
+    synchronized void awaitFinished() throws InterruptedException {
+        while (!finished) {
+            wait();
+        }
+    }
+
+    /**
+     * One turn of the flusher's lane: uploads what is due, arms the alarm for what is not yet.
+     * A failed upload does not sleep on the pool's thread: the step returns and the alarm brings
+     * it back after the backoff, so a database whose storage fails holds no thread meanwhile.
+     */
+    private void step() {
+        if (finished) {
+            return;
+        }
+        boolean end = true;
         try {
-            SealedSegment segment;
-            while ((segment = nextSegment()) != null) {
+            while (!abandoned()) {
+                if (uploading == null) {
+                    uploading = nextSegment();
+                    if (uploading == null) {
+                        break;
+                    }
+                    attempts = attempt(uploading);
+                } else if (retryAtNanos - System.nanoTime() > 0) {
+                    lane.signalAfter(retryAtNanos - System.nanoTime()); // woken early by an append: not yet
+                    end = false;
+                    return;
+                }
+                Boolean ours = attempts.tryOnce();
+                if (ours == null) {
+                    retryAtNanos = System.nanoTime() + attempts.retryDelayNanos();
+                    lane.signalAfter(attempts.retryDelayNanos());
+                    end = false;
+                    return;
+                }
                 try {
-                    store(segment);
+                    uploaded(uploading, ours);
                 } finally {
-                    segment.close();
+                    uploading.close();
+                    uploading = null;
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            end = ending();
         } catch (Throwable t) {
             log.error("segment flusher failed, primary stops db={}", db, t);
             events.failed(t);
         } finally {
-            synchronized (this) {
-                stopped = true;
-                notifyAll();
-                discardPending();
+            if (end) {
+                synchronized (this) {
+                    stopped = true;
+                    finished = true;
+                    lane.cancelAlarm();
+                    notifyAll();
+                    discardPending();
+                }
             }
         }
+    }
+
+    private synchronized boolean abandoned() {
+        return abandoned;
     }
 
     /** What was never stored stays in the WAL for the next open to ship: only its spill files go. */
     private void discardPending() {
         try {
+            if (uploading != null) {
+                uploading.close();
+                uploading = null;
+            }
             for (SealedSegment segment : sealed) {
                 segment.close();
             }
@@ -270,30 +341,27 @@ final class SegmentFlusher implements Runnable {
         }
     }
 
-    private synchronized SealedSegment nextSegment() throws InterruptedException, IOException {
-        while (true) {
-            if (stopped) {
-                return null;
-            }
-            if (!sealed.isEmpty()) {
-                return sealed.poll();
-            }
-            if (open != null && dueNow()) {
-                seal();
-                return sealed.poll();
-            }
-            if (open == null && closing) {
-                return null;
-            }
-            if (open == null) {
-                wait();
-            } else {
-                long waitNanos = openSinceNanos + options.flushInterval().toNanos() - System.nanoTime();
-                if (waitNanos > 0) {
-                    TimeUnit.NANOSECONDS.timedWait(this, waitNanos);
-                }
-            }
+    /** Whether the flusher is done for good: stopped, abandoned, or closed with nothing left. */
+    private synchronized boolean ending() {
+        return stopped || abandoned || (closing && open == null && sealed.isEmpty());
+    }
+
+    /** The next segment to upload now, or null: then either {@link #ending()}, or the alarm is set. */
+    private synchronized SealedSegment nextSegment() throws IOException {
+        if (stopped || abandoned) {
+            return null;
         }
+        if (!sealed.isEmpty()) {
+            return sealed.poll();
+        }
+        if (open != null && dueNow()) {
+            seal();
+            return sealed.poll();
+        }
+        if (open != null) {
+            lane.signalAfter(openSinceNanos + options.flushInterval().toNanos() - System.nanoTime());
+        }
+        return null;
     }
 
     private boolean dueNow() {
@@ -303,13 +371,17 @@ final class SegmentFlusher implements Runnable {
                 || System.nanoTime() - openSinceNanos >= options.flushInterval().toNanos();
     }
 
-    /** Uploads one segment (from memory, or from its spill file, streamed); create-only, retried. */
-    private void store(SealedSegment segment) throws InterruptedException {
+    /** The attempts at uploading one segment (from memory, or from its spill file, streamed); create-only. */
+    private StorageWriter.Attempts attempt(SealedSegment segment) {
         String key = ObjectKey.segment(segment.firstTxid());
         Storage storage = writer.storage();
-        long started = System.nanoTime();
-        boolean ours = writer.store(key, segment.length(), () -> segment.putIfAbsent(storage, key),
+        return writer.attempts(key, segment.length(), () -> segment.putIfAbsent(storage, key),
                 () -> storage.open(key).map(stored -> sameContent(key, segment, stored)).orElse(false));
+    }
+
+    /** After the segment's upload ended: stored, or fenced by another primary's object under its key. */
+    private void uploaded(SealedSegment segment, boolean ours) {
+        String key = ObjectKey.segment(segment.firstTxid());
         if (!ours) {
             synchronized (this) {
                 stopped = true;
@@ -324,9 +396,8 @@ final class SegmentFlusher implements Runnable {
             pendingBytes -= segment.rawBodyBytes();
             notifyAll();
         }
-        log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={} ms={}", db, key,
-                segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent(),
-                (System.nanoTime() - started) / 1_000_000);
+        log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={}", db, key,
+                segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent());
         acks.stored(lastTxid);
         window.stored(lastTxid);
         events.stored(lastTxid, segment.length());

@@ -68,13 +68,51 @@ final class StorageWriter {
     }
 
     /**
+     * Stores one object, waiting out failures on the calling thread.
+     *
      * @param bytes the object's size, for the meters
      * @return true when the object is stored (by us), false when another writer's object holds the key
      */
     boolean store(String key, long bytes, Put put, SameContent sameContent) throws InterruptedException {
-        long started = System.nanoTime();
-        long backoffNanos = options.retryInitialBackoff().toNanos();
-        for (int attempt = 1; ; attempt++) {
+        Attempts attempts = attempts(key, bytes, put, sameContent);
+        while (true) {
+            Boolean ours = attempts.tryOnce();
+            if (ours != null) {
+                return ours;
+            }
+            TimeUnit.NANOSECONDS.sleep(attempts.retryDelayNanos());
+        }
+    }
+
+    /** The attempts at one object, for a caller that waits between them without holding its thread. */
+    Attempts attempts(String key, long bytes, Put put, SameContent sameContent) {
+        return new Attempts(key, bytes, put, sameContent);
+    }
+
+    /** One object's attempts, each made by {@link #tryOnce()}, with the backoff between them. */
+    final class Attempts {
+        private final String key;
+        private final long bytes;
+        private final Put put;
+        private final SameContent sameContent;
+        private final long started = System.nanoTime();
+        private long backoffNanos = options.retryInitialBackoff().toNanos();
+        private long retryDelayNanos;
+        private int attempt;
+
+        private Attempts(String key, long bytes, Put put, SameContent sameContent) {
+            this.key = key;
+            this.bytes = bytes;
+            this.put = put;
+            this.sameContent = sameContent;
+        }
+
+        /**
+         * One attempt: true when the object is stored (by us), false when another writer's object
+         * holds the key, null when it failed and is to be tried again after {@link #retryDelayNanos()}.
+         */
+        Boolean tryOnce() {
+            attempt++;
             try {
                 PutResult result = put.put();
                 outage = null;
@@ -97,9 +135,15 @@ final class StorageWriter {
                             attempt, e.isRetryable(), e.getMessage());
                 }
                 long half = backoffNanos / 2;
-                TimeUnit.NANOSECONDS.sleep(half + ThreadLocalRandom.current().nextLong(half + 1));
+                retryDelayNanos = half + ThreadLocalRandom.current().nextLong(half + 1);
                 backoffNanos = Math.min(backoffNanos * 2, options.retryMaxBackoff().toNanos());
+                return null;
             }
+        }
+
+        /** How long to wait before the next attempt, after one that failed. */
+        long retryDelayNanos() {
+            return retryDelayNanos;
         }
     }
 }

@@ -8,6 +8,7 @@ import io.walship.SqlFunction;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
+import io.walship.Walship;
 import io.walship.WalshipException;
 import io.walship.format.FormatLayout;
 import io.walship.format.ObjectKey;
@@ -22,6 +23,9 @@ import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.FetchedSegment;
 import io.walship.internal.restore.LogLookup;
+import io.walship.internal.work.Lane;
+import io.walship.internal.work.Tenants;
+import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
 import io.walship.restore.LogCatalog;
 import io.walship.restore.Restore;
@@ -124,7 +128,19 @@ public final class Replica implements AutoCloseable {
     private TableMap tables;
     /** System.nanoTime() when a read of storage last found nothing after this replica's txid; 0: never. */
     private volatile long caughtUpNanos;
-    private Thread follower;
+    /** The follower's lane of the runtime's IO pool, once follow() was called; else null. Set under progress. */
+    private Lane follower;
+    /** Lane only, or under progress: */
+    private long idleWaitNanos;
+    private long errorBackoffNanos;
+    private long nextPollNanos;
+    private boolean inErrorBackoff;
+    private boolean followEnded;
+    private Optional<Closeable> watch = Optional.empty();
+    private final Workers workers;
+    private final boolean ownsWorkers;
+    private volatile Runnable whenClosed = () -> {
+    };
     /** The primary's live stream, while following with {@link ReplicaOptions#stream()}; else null. */
     private volatile StreamFeed feed;
     /** Why the last attempt to apply failed (a WalshipException), since the first of the run; null after a success. */
@@ -144,8 +160,11 @@ public final class Replica implements AutoCloseable {
     private String lastLoggedError;
 
     private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
-                    Connection lock, Metrics metrics) throws SQLException {
+                    Connection lock, Metrics metrics, String db, Workers workers, boolean ownsWorkers)
+            throws SQLException {
         this.storage = storage;
+        this.workers = workers;
+        this.ownsWorkers = ownsWorkers;
         this.metrics = metrics;
         this.applyTime = metrics.timer(WalshipMeter.REPLICA_APPLY);
         this.lag = metrics.timer(WalshipMeter.REPLICA_LAG);
@@ -153,7 +172,7 @@ public final class Replica implements AutoCloseable {
         this.tableTime = metrics.timer(WalshipMeter.REPLICA_TABLES);
         this.takenBack = metrics.counter(WalshipMeter.REPLICA_TAKEN_BACK);
         this.path = path;
-        this.db = path.getFileName().toString();
+        this.db = db;
         this.options = options;
         this.ownership = ownership;
         this.file = file;
@@ -214,7 +233,50 @@ public final class Replica implements AutoCloseable {
         Objects.requireNonNull(storage, "storage");
         Objects.requireNonNull(options, "options");
         Path path = replica.toAbsolutePath().normalize();
-        Metrics metrics = Metrics.of(options.meterRegistry(), path.getFileName().toString());
+        String db = path.getFileName().toString();
+        Workers workers = Workers.start(db, Workers.Sizes.single()); // a runtime of one; threads only while following
+        try {
+            return open(storage, path, options, workers, true, db);
+        } catch (RuntimeException e) {
+            workers.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the replica of database {@code name} of a shared runtime: its storage is
+     * {@code runtime.storage(name)}, and it follows on the runtime's threads, with the
+     * runtime's other replicas and primaries. Otherwise as {@link #open(Storage, Path, ReplicaOptions)};
+     * closing the runtime closes it.
+     *
+     * @throws IllegalArgumentException {@code name} is not a valid database name
+     * @throws IllegalStateException    a database of that name is open in the runtime, or it is closed
+     */
+    public static Replica open(Walship runtime, String name, Path replica, ReplicaOptions options) {
+        Objects.requireNonNull(runtime, "runtime");
+        Objects.requireNonNull(options, "options");
+        Storage storage = runtime.storage(name);
+        Tenants tenants = Tenants.of(runtime);
+        Path path = replica.toAbsolutePath().normalize();
+        String key = Tenants.replica(name, path);
+        tenants.claim(key);
+        try {
+            Replica opened = open(storage, path, options, tenants.workers(), false, name);
+            opened.whenClosed = () -> tenants.released(key);
+            if (!tenants.opened(key, opened)) {
+                opened.close();
+                throw new IllegalStateException("the runtime closed while " + name + " was opening");
+            }
+            return opened;
+        } catch (RuntimeException e) {
+            tenants.released(key);
+            throw e;
+        }
+    }
+
+    private static Replica open(Storage storage, Path path, ReplicaOptions options, Workers workers,
+                                boolean ownsWorkers, String db) {
+        Metrics metrics = Metrics.of(options.meterRegistry(), db);
         storage = MeteredStorage.wrap(storage, metrics);
         FileOwnership ownership = null;
         ReplicaFile file = null;
@@ -290,7 +352,8 @@ public final class Replica implements AutoCloseable {
                     lock = openLockConnection(path);
                 }
             }
-            Replica result = new Replica(storage, path, options, ownership, file, lock, metrics);
+            Replica result = new Replica(storage, path, options, ownership, file, lock, metrics, db, workers,
+                    ownsWorkers);
             log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, file.txid(),
                     (System.nanoTime() - started) / 1_000_000);
             return result;
@@ -476,9 +539,16 @@ public final class Replica implements AutoCloseable {
                 feed = new StreamFeed(db, uri, options.streamToken(), file::txid, this::storageChanged);
                 feed.start();
             });
-            follower = new Thread(this::followLoop, "walship-follower-" + db);
-            follower.setDaemon(true);
-            follower.start();
+            Lane lane = workers.lane(Workers.Pool.IO, "follower-" + db, this::followStep);
+            synchronized (progress) {
+                idleWaitNanos = options.pollInterval().toNanos();
+                errorBackoffNanos = options.pollInterval().toNanos();
+                follower = lane;
+            }
+            watch = storage.watch(ObjectKey.LOG_PREFIX, this::storageChanged);
+            log.debug("replica follows db={} watched={} pollMillis={} maxIdlePollMillis={}", db, watch.isPresent(),
+                    options.pollInterval().toMillis(), options.maxIdlePollInterval().toMillis());
+            lane.signal();
         }
     }
 
@@ -790,88 +860,107 @@ public final class Replica implements AutoCloseable {
         return "io";
     }
 
-    /** Storage saw a new object under log/ (file storage's watch): the follower looks now. */
+    /** Storage saw a new object under log/ (file storage's watch, or the stream): the follower looks now. */
     private void storageChanged() {
+        Lane lane;
         synchronized (progress) {
             storageChanged = true;
             progress.notifyAll();
+            lane = follower;
         }
-    }
-
-    private void followLoop() {
-        Optional<Closeable> watch = storage.watch(ObjectKey.LOG_PREFIX, this::storageChanged);
-        log.debug("replica follows db={} watched={} pollMillis={}", db, watch.isPresent(),
-                options.pollInterval().toMillis());
-        try {
-            followUntilClosed();
-        } finally {
-            watch.ifPresent(w -> {
-                try {
-                    w.close();
-                } catch (IOException e) {
-                    log.debug("storage watch not closed db={} error={}", db, e.toString());
-                }
-            });
+        if (lane != null) {
+            lane.signal();
         }
     }
 
     /**
-     * Applies what storage holds, then waits for the poll interval, or less when storage says a
-     * new object appeared. After a failure it waits out its backoff whatever storage says.
+     * One turn of the follower's lane: applies what storage holds, then sets the alarm for the
+     * next look. The wait is the poll interval right after something new was found, doubling
+     * while nothing is, up to maxIdlePollInterval; a storage watch or the stream cuts it short,
+     * except after a failure, whose backoff is waited out whatever storage says.
      */
-    private void followUntilClosed() {
-        long backoffNanos = options.pollInterval().toNanos();
-        while (!closed) {
-            long waitNanos;
-            boolean failedNow = true;
-            try {
-                applyAvailable(false);
-                clearError();
-                lastLoggedError = null;
-                backoffNanos = options.pollInterval().toNanos();
-                waitNanos = aheadWaiting ? Math.min(AHEAD_RECHECK_NANOS, options.pollInterval().toNanos())
-                        : options.pollInterval().toNanos();
-                failedNow = false;
-            } catch (ReplicaFailedException e) {
-                return; // failed() said it
-            } catch (WalshipException e) {
-                setError(e);
-                logOnce(e.getMessage(), e);
-                waitNanos = backoffNanos;
-                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
-            } catch (IOException | SQLException | RuntimeException e) {
-                if (closed) {
-                    return;
-                }
-                setError(new ReplicaApplyException(db, file.txid() + 1, e));
-                logOnce(e.toString(), e);
-                waitNanos = backoffNanos;
-                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
-            } catch (Error e) {
-                // An Error (OutOfMemoryError most likely) must not end the follower without a
-                // word: the replica would stand still while awaitTxid callers wait. Say it with
-                // its stack and retry: the next apply writes the whole batch again.
-                setError(new ReplicaApplyException(db, file.txid() + 1, e));
-                if (!e.toString().equals(lastLoggedError)) {
-                    lastLoggedError = e.toString();
-                    log.error("replica keeps txid {} and retries db={} error={}", file.txid(), db, e, e);
-                }
-                waitNanos = backoffNanos;
-                backoffNanos = Math.min(backoffNanos * 2, options.maxErrorBackoff().toNanos());
+    private void followStep() {
+        synchronized (progress) {
+            if (closed) {
+                endFollowing();
+                return;
             }
-            long deadline = System.nanoTime() + waitNanos;
-            synchronized (progress) {
-                try {
-                    for (long left = waitNanos; !closed && left > 0 && (failedNow || !storageChanged);
-                         left = deadline - System.nanoTime()) {
-                        TimeUnit.NANOSECONDS.timedWait(progress, left);
-                    }
-                } catch (InterruptedException e) {
-                    return;
-                }
-                storageChanged = false;
+            long early = nextPollNanos - System.nanoTime();
+            if (early > 0 && (inErrorBackoff || !storageChanged)) {
+                follower.signalAfter(early);
+                return;
             }
+            storageChanged = false;
         }
+        long before = file.txid();
+        long waitNanos;
+        boolean failedNow = true;
+        try {
+            applyAvailable(false);
+            clearError();
+            lastLoggedError = null;
+            errorBackoffNanos = options.pollInterval().toNanos();
+            idleWaitNanos = file.txid() > before ? options.pollInterval().toNanos()
+                    : Math.min(idleWaitNanos * 2, options.maxIdlePollInterval().toNanos());
+            waitNanos = aheadWaiting ? Math.min(AHEAD_RECHECK_NANOS, idleWaitNanos) : idleWaitNanos;
+            failedNow = false;
+        } catch (ReplicaFailedException e) {
+            synchronized (progress) {
+                endFollowing(); // failed() said it
+            }
+            return;
+        } catch (WalshipException e) {
+            setError(e);
+            logOnce(e.getMessage(), e);
+            waitNanos = nextErrorBackoff();
+        } catch (IOException | SQLException | RuntimeException e) {
+            if (closed) {
+                follower.signal();
+                return;
+            }
+            setError(new ReplicaApplyException(db, file.txid() + 1, e));
+            logOnce(e.toString(), e);
+            waitNanos = nextErrorBackoff();
+        } catch (Error e) {
+            // An Error (OutOfMemoryError most likely) must not end the follower without a
+            // word: the replica would stand still while awaitTxid callers wait. Say it with
+            // its stack and retry: the next apply writes the whole batch again.
+            setError(new ReplicaApplyException(db, file.txid() + 1, e));
+            if (!e.toString().equals(lastLoggedError)) {
+                lastLoggedError = e.toString();
+                log.error("replica keeps txid {} and retries db={} error={}", file.txid(), db, e, e);
+            }
+            waitNanos = nextErrorBackoff();
+        }
+        synchronized (progress) {
+            inErrorBackoff = failedNow;
+            nextPollNanos = System.nanoTime() + waitNanos;
+        }
+        follower.signalAfter(waitNanos);
+    }
+
+    private long nextErrorBackoff() {
+        long wait = errorBackoffNanos;
+        errorBackoffNanos = Math.min(errorBackoffNanos * 2, options.maxErrorBackoff().toNanos());
+        idleWaitNanos = options.pollInterval().toNanos();
+        return wait;
+    }
+
+    /** Under {@code progress}: the follower stops for good (closed or failed); close() waits for this. */
+    private void endFollowing() {
+        if (followEnded) {
+            return;
+        }
+        followEnded = true;
+        follower.cancelAlarm();
+        watch.ifPresent(w -> {
+            try {
+                w.close();
+            } catch (IOException e) {
+                log.debug("storage watch not closed db={} error={}", db, e.toString());
+            }
+        });
+        progress.notifyAll();
     }
 
     /** The file is torn: stop following, refuse reads (the pool closes), say so once. */
@@ -1156,22 +1245,29 @@ public final class Replica implements AutoCloseable {
 
     @Override
     public void close() {
-        Thread thread;
+        Lane lane;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            thread = follower;
+            lane = follower;
         }
-        synchronized (progress) {
-            progress.notifyAll();
-        }
-        if (thread != null) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (lane != null) {
+            lane.signal();
+            synchronized (progress) {
+                progress.notifyAll();
+                try {
+                    while (!followEnded) {
+                        progress.wait();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        } else {
+            synchronized (progress) {
+                progress.notifyAll();
             }
         }
         listeners.close();
@@ -1183,7 +1279,11 @@ public final class Replica implements AutoCloseable {
             closeAll(ownership, file, lock, readers);
         }
         metrics.close();
+        if (ownsWorkers) {
+            workers.close();
+        }
         log.info("replica closed db={} txid={}", db, file.txid());
+        whenClosed.run();
     }
 
     /** Closes in reverse order (readers first, ownership last); nulls are skipped, failures logged. */

@@ -100,6 +100,16 @@ public interface Storage extends Closeable {
         return Optional.empty();
     }
 
+    /**
+     * The objects under {@code prefix} (a key: {@code tenant-42}, {@code eu/tenant-42}) as a
+     * storage of their own, sharing this one's client and connections: keys are relative to the
+     * prefix, and closing the view leaves this storage open. How one storage root holds many
+     * databases ({@link io.walship.Walship}).
+     */
+    default Storage under(String prefix) {
+        return new PrefixedStorage(this, prefix);
+    }
+
     /** Where this storage points, safe to log (no credentials). */
     @Override
     String toString();

@@ -9,51 +9,80 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells a follower that a name appeared under a directory of file storage (inotify on Linux,
- * through the JDK's {@link WatchService}), so it reads the new segment within a millisecond or
+ * Tells followers that a name appeared under a directory of file storage (inotify on Linux,
+ * through the JDK's {@link WatchService}), so each reads the new segment within a millisecond or
  * two instead of at its next poll. Subdirectories are watched too, including ones created later
- * (compacted objects live in {@code log/<level>/}). Events only wake the follower: it still polls,
+ * (compacted objects live in {@code log/<level>/}). Events only wake a follower: it still polls,
  * so an event lost to an overflowing queue or a platform whose watch service itself polls costs
  * one poll interval, nothing more.
  */
 final class DirectoryWatch implements Closeable {
+    /*
+     * One per storage, shared by every watcher of it: one WatchService and one thread, however
+     * many followers (a runtime of 1,000 replicas on one root watches through this one thread;
+     * Linux allows a user 128 inotify instances by default, so one each would not even open).
+     * A registration covers its directory and everything below; an event on a directory wakes
+     * every registration above it. Keys are cancelled once no registration covers them.
+     */
     private static final Logger log = LoggerFactory.getLogger(DirectoryWatch.class);
 
     private final WatchService service;
-    private final Runnable onChange;
     private final Thread thread;
+    private final List<Registration> registrations = new CopyOnWriteArrayList<>();
+    /** Every directory watched, by key; guarded by this. */
+    private final Map<WatchKey, Path> keys = new HashMap<>();
 
-    private DirectoryWatch(WatchService service, Runnable onChange, String name) {
+    private record Registration(Path directory, Runnable onChange) {
+    }
+
+    private DirectoryWatch(WatchService service, String name) {
         this.service = service;
-        this.onChange = onChange;
         this.thread = new Thread(this::run, "walship-watch-" + name);
         this.thread.setDaemon(true);
     }
 
-    /** Starts watching {@code directory} (created if missing) and everything below it. */
-    static DirectoryWatch start(Path directory, Runnable onChange) throws IOException {
-        Files.createDirectories(directory);
-        WatchService service = directory.getFileSystem().newWatchService();
-        DirectoryWatch watch = new DirectoryWatch(service, onChange, directory.getFileName().toString());
-        try {
-            watch.registerTree(directory);
-        } catch (IOException | RuntimeException e) {
-            service.close();
-            throw e;
-        }
-        watch.thread.start();
-        return watch;
+    /** A watch of storage at {@code root}; its thread starts with the first registration. */
+    static DirectoryWatch open(Path root) throws IOException {
+        return new DirectoryWatch(root.getFileSystem().newWatchService(), String.valueOf(root.getFileName()));
     }
 
-    private void registerTree(Path directory) throws IOException {
+    /** Starts telling {@code onChange} of names created under {@code directory} (created if missing). */
+    synchronized Closeable register(Path directory, Runnable onChange) throws IOException {
+        Files.createDirectories(directory);
+        registerTree(directory);
+        Registration registration = new Registration(directory, onChange);
+        registrations.add(registration);
+        if (!thread.isAlive()) {
+            thread.start();
+        }
+        return () -> unregister(registration);
+    }
+
+    private synchronized void unregister(Registration registration) {
+        registrations.remove(registration);
+        keys.entrySet().removeIf(entry -> {
+            boolean covered = registrations.stream().anyMatch(r -> entry.getValue().startsWith(r.directory()));
+            if (!covered) {
+                entry.getKey().cancel();
+            }
+            return !covered;
+        });
+    }
+
+    private synchronized void registerTree(Path directory) throws IOException {
         try (Stream<Path> dirs = Files.walk(directory)) {
             for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-                dir.register(service, StandardWatchEventKinds.ENTRY_CREATE);
+                keys.put(dir.register(service, StandardWatchEventKinds.ENTRY_CREATE), dir);
             }
         }
     }
@@ -73,7 +102,13 @@ final class DirectoryWatch implements Closeable {
                     }
                 }
                 key.reset();
-                onChange.run();
+                List<Runnable> woken = new ArrayList<>();
+                for (Registration r : registrations) {
+                    if (dir.startsWith(r.directory())) {
+                        woken.add(r.onChange());
+                    }
+                }
+                woken.forEach(Runnable::run);
             }
         } catch (ClosedWatchServiceException | InterruptedException e) {
             // closed: done
@@ -82,6 +117,7 @@ final class DirectoryWatch implements Closeable {
         }
     }
 
+    /** Ends every registration and the thread. */
     @Override
     public void close() throws IOException {
         service.close();

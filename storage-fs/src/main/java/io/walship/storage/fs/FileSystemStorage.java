@@ -56,6 +56,8 @@ public final class FileSystemStorage implements Storage {
     private static final Duration STALE_TEMP_AGE = Duration.ofHours(1);
 
     private final Path root;
+    /** Followers' watch of this storage, shared by all of them; opened by the first. */
+    private DirectoryWatch watch;
     private final Path temp;
 
     private FileSystemStorage(Path root) {
@@ -287,10 +289,30 @@ public final class FileSystemStorage implements Storage {
         }
         Path directory = root.resolve(Storage.checkKey(prefix.substring(0, prefix.length() - 1)));
         try {
-            return Optional.of(DirectoryWatch.start(directory, onChange));
+            return Optional.of(watch().register(directory, onChange));
         } catch (IOException | UnsupportedOperationException e) {
             log.info("no watch on file storage, followers poll dir={} reason={}", directory, e.toString());
             return Optional.empty();
+        }
+    }
+
+    private synchronized DirectoryWatch watch() throws IOException {
+        if (watch == null) {
+            watch = DirectoryWatch.open(root);
+        }
+        return watch;
+    }
+
+    /** Stops watching for followers; objects stay readable and writable. */
+    @Override
+    public synchronized void close() {
+        if (watch != null) {
+            try {
+                watch.close();
+            } catch (IOException e) {
+                log.debug("storage watch not closed root={} error={}", root, e.toString());
+            }
+            watch = null;
         }
     }
 
