@@ -6,29 +6,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.walship.internal.work.Tenants;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
-import io.walship.storage.ForwardingStorage;
-import io.walship.storage.PutResult;
-import io.walship.storage.Storage;
-import io.walship.storage.StorageException;
 import io.walship.testing.Await;
+import io.walship.testing.CountingStorage;
 import io.walship.testing.ManualClock;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,60 +32,6 @@ class WalshipTest {
 
     @TempDir
     Path dir;
-
-    /** Counts every request, and fails the puts under one prefix while asked to. */
-    static final class CountingStorage extends ForwardingStorage {
-        final AtomicLong requests = new AtomicLong();
-        volatile String failPutsUnder = "";
-
-        CountingStorage(Storage delegate) {
-            super(delegate);
-        }
-
-        /** Writes past the counting and the faults: another process's object. */
-        void rawPut(String key, byte[] content) {
-            delegate().putIfAbsent(key, content);
-        }
-
-        @Override
-        protected PutResult put(String key, Supplier<PutResult> call) {
-            requests.incrementAndGet();
-            if (!failPutsUnder.isEmpty() && key.startsWith(failPutsUnder)) {
-                throw new StorageException("put", key, StorageException.Kind.IO, "injected: storage down", null);
-            }
-            return call.get();
-        }
-
-        @Override
-        public Optional<byte[]> get(String key) {
-            requests.incrementAndGet();
-            return super.get(key);
-        }
-
-        @Override
-        public Optional<InputStream> open(String key) {
-            requests.incrementAndGet();
-            return super.open(key);
-        }
-
-        @Override
-        public Optional<byte[]> getRange(String key, long offset, int length) {
-            requests.incrementAndGet();
-            return super.getRange(key, offset, length);
-        }
-
-        @Override
-        public List<io.walship.storage.ObjectInfo> list(String prefix) {
-            requests.incrementAndGet();
-            return super.list(prefix);
-        }
-
-        @Override
-        public void delete(String key) {
-            requests.incrementAndGet();
-            super.delete(key);
-        }
-    }
 
     private static void insert(Primary primary, int value) throws Exception {
         primary.write(conn -> {

@@ -6,10 +6,8 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.Walship;
 import io.walship.internal.work.Tenants;
-import io.walship.storage.ForwardingStorage;
-import io.walship.storage.ObjectInfo;
-import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
+import io.walship.testing.CountingStorage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
 import java.nio.file.Path;
@@ -17,8 +15,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,39 +77,6 @@ class SharedRuntimeTest {
         }
     }
 
-    /** Counts reads of the log. */
-    static final class CountingStorage extends ForwardingStorage {
-        final AtomicLong reads = new AtomicLong();
-
-        CountingStorage(Storage delegate) {
-            super(delegate);
-        }
-
-        @Override
-        public Optional<byte[]> get(String key) {
-            reads.incrementAndGet();
-            return super.get(key);
-        }
-
-        @Override
-        public Optional<java.io.InputStream> open(String key) {
-            reads.incrementAndGet();
-            return super.open(key);
-        }
-
-        @Override
-        public Optional<byte[]> getRange(String key, long offset, int length) {
-            reads.incrementAndGet();
-            return super.getRange(key, offset, length);
-        }
-
-        @Override
-        public List<ObjectInfo> list(String prefix) {
-            reads.incrementAndGet();
-            return super.list(prefix);
-        }
-    }
-
     @Test
     void idleFollower_backsOffToItsBound_andIsFastAgainAfterAChange() throws Exception {
         CountingStorage root = new CountingStorage(new MemoryStorage());
@@ -126,9 +89,9 @@ class SharedRuntimeTest {
             Replica replica = Replica.open(walship, "idle", dir.resolve("idle-replica.db"), options);
             replica.follow();
             Thread.sleep(3000); // backed off to its bound long since
-            long start = root.reads.get();
+            long start = root.requests.get();
             Thread.sleep(3200);
-            long idleReads = root.reads.get() - start;
+            long idleReads = root.requests.get() - start;
             // fixed 10 ms polling would read ~320 times; at the 320 ms bound ~10 polls, each a GET or two
             assertThat(idleReads).as("reads of an idle follower in 3.2 s").isBetween(5L, 40L);
             insert(primary, 2);
