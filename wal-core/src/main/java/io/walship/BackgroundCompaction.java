@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * compaction pool, off the writer's path (it touches storage only, never the database).
  *
  * <p>When. One run a compaction interval after open (storage may hold work from before), then
- * one a compaction interval after the first segment stored since the last run, and again after
- * a run that failed or found damage. A database nobody writes to costs no run, no listing and no
- * timer; what retention would expire by age alone waits for its next write.
+ * one a compaction interval after the first segment stored since the last run; and again after a
+ * run that did work, failed or found damage, and until the grace period of the last compacted
+ * object has passed (its inputs are deleted then). After that a database nobody writes to costs
+ * no run, no listing and no timer; what retention would expire by age alone waits for its next
+ * write.
  *
  * <p>A failed run does not stop the primary: no acknowledged write depends on it, and the next
  * run starts from a fresh listing. It is not silent either: one WARN line when runs start
@@ -45,6 +47,9 @@ final class BackgroundCompaction implements AutoCloseable {
     private boolean armed;
     private boolean closed;
     private boolean running;
+    /** System.nanoTime() of the last run that created a compacted object; 0: none yet. Lane only. */
+    private long lastCreatedNanos;
+    private final long graceNanos;
     private final PrimaryOptions options;
     private volatile Problem failure;
     /** The first of what the last run found wrong in storage, while runs find something; else null. */
@@ -58,6 +63,7 @@ final class BackgroundCompaction implements AutoCloseable {
         this.metrics = metrics;
         this.compactor = new Compactor(storage, policy, options.clock(), SegmentSpill.besideDatabase(database),
                 options.meterRegistry(), db);
+        this.graceNanos = policy.grace().toNanos();
         this.lane = workers.lane(Workers.Pool.COMPACTION, "compaction-" + db, this::runOnce);
         arm();
     }
@@ -94,7 +100,15 @@ final class BackgroundCompaction implements AutoCloseable {
                 failure = null;
             }
             noteProblems(result);
-            again = !result.ok();
+            long now = System.nanoTime();
+            if (result.created() > 0) {
+                lastCreatedNanos = now;
+            }
+            // what this run replaced is deleted by a run after the grace period: keep running
+            // until then, and while runs find work or trouble; then stop until the next write
+            again = !result.ok() || result.created() > 0 || result.replaced() > 0 || result.expired() > 0
+                    || (lastCreatedNanos != 0 && now - lastCreatedNanos
+                        < graceNanos + options.compactionInterval().toNanos());
         } catch (RuntimeException e) {
             again = true;
             String kind = Problem.kindOf(e);

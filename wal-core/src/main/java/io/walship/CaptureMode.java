@@ -22,7 +22,7 @@ public enum CaptureMode {
     WAL_HOOK,
     /**
      * No native code: the primary owns its writer, so after each write it reads the commit frames
-     * the WAL gained (salts bound them; the capture thread checks the checksum chain as in the
+     * the WAL gained (salts bound them; the capture lane checks the checksum chain as in the
      * other mode). A checkpoint or journal-mode change made by a write's work is detected after
      * the write, not refused: the primary fails loudly, keeping every committed transaction.
      */

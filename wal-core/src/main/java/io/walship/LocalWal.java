@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The primary's WAL over its life: the commits the WAL hook reports (each gets the next txid),
- * their capture on the capture thread, and folding the WAL into the database file once every
+ * their capture on the capture lane, and folding the WAL into the database file once every
  * transaction in it is stored, with the {@link CheckpointRecord} of what the file then holds.
  */
 final class LocalWal {
@@ -42,7 +42,7 @@ final class LocalWal {
      *
      * When. A writer that finds checkpointFrames frames in the WAL folds it at once when all is
      * stored. Otherwise it asks the flusher to upload now and carries on; the flusher's next
-     * store folds it on the maintenance thread if nothing was committed meanwhile. Under a steady
+     * store folds it on the maintenance lane if nothing was committed meanwhile. Under a steady
      * stream of commits that moment may never come, so at twice checkpointFrames a writer waits,
      * holding the gate, until what is pending is stored (about one upload), then folds. While
      * storage is failing it does not wait: the WAL grows, and maxPendingBytes' back-pressure on
@@ -121,7 +121,7 @@ final class LocalWal {
         capture.start();
     }
 
-    /** Stops the capture thread once it has captured what was committed, and closes the record. */
+    /** Stops the capture lane once it has captured what was committed, and closes the record. */
     void stop() {
         stopped = true;
         capture.stop();
@@ -276,7 +276,7 @@ final class LocalWal {
         return truncated;
     }
 
-    /** The capture thread, gate held, after outside interference: the WAL must be folded whatever it holds. */
+    /** The capture lane, gate held, after outside interference: the WAL must be folded whatever it holds. */
     private boolean foldForResync() throws SQLException {
         try {
             record.markDirty();
@@ -303,7 +303,7 @@ final class LocalWal {
         }
     }
 
-    /** Gate held: every commit is captured (waiting for the capture thread if needed) and stored. */
+    /** Gate held: every commit is captured (waiting for the capture lane if needed) and stored. */
     private boolean capturedAndStored() {
         long txid = assignedTxid;
         try {
@@ -316,7 +316,7 @@ final class LocalWal {
 
     /**
      * Waits until everything committed so far is captured and stored; false at once while
-     * storage is failing, and when the capture thread needs the gate (outside interference) or
+     * storage is failing, and when the capture lane needs the gate (outside interference) or
      * failed, since a caller holding the gate would otherwise wait for it forever.
      */
     private boolean awaitStored() {

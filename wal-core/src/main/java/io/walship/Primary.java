@@ -83,9 +83,10 @@ public final class Primary implements AutoCloseable {
      * thread (LocalWal). Writers also fold the WAL into the database file, inline like SQLite's
      * own auto-checkpoint, once it holds checkpointFrames frames and everything in it is stored.
      *
-     * Threads: the callers (writers, readers), walship-capture (WAL -> transactions),
-     * walship-flusher (transactions -> segments -> storage), walship-maintenance (snapshots,
-     * checkpoints that waited for storage).
+     * Threads: the callers (writers, readers), and lanes on the runtime's pools (a Walship's,
+     * or a runtime of one for Primary.open): capture (WAL -> transactions), the flusher
+     * (transactions -> segments -> storage), maintenance (snapshots, checkpoints that waited for
+     * storage), compaction. See ADR 0022.
      *
      * No silent failure. Whatever escapes the capture loop, the flusher or a maintenance task
      * (any Throwable: a Storage's unexpected RuntimeException, an OutOfMemoryError, a bug)
@@ -119,8 +120,8 @@ public final class Primary implements AutoCloseable {
     private final Workers workers;
     /** Whether the workers are this primary's alone (opened without a runtime): closed with it. */
     private final boolean ownsWorkers;
-    private final SerialExecutor maintenanceThread;
-    /** Runs tasks on the maintenance thread; whatever escapes one fails the primary. */
+    private final SerialExecutor maintenanceLane;
+    /** Runs tasks on the maintenance lane; whatever escapes one fails the primary. */
     private final Executor maintenance;
     private final Metrics metrics;
     private final PrimaryMeters meters;
@@ -166,8 +167,8 @@ public final class Primary implements AutoCloseable {
         this.databaseChannel = FileChannel.open(path, StandardOpenOption.READ);
         this.walChannel = FileChannel.open(FileDurability.sibling(path, "-wal"), StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-        this.maintenanceThread = workers.serial(Workers.Pool.MAINTENANCE, "maintenance-" + db);
-        this.maintenance = task -> maintenanceThread.execute(() -> runMaintenance(task));
+        this.maintenanceLane = workers.serial(Workers.Pool.MAINTENANCE, "maintenance-" + db);
+        this.maintenance = task -> maintenanceLane.execute(() -> runMaintenance(task));
         this.acks = new AckRegistry(storedTxid, meters.ackLatency);
         this.storageWriter = new StorageWriter(this.storage, options, db, meters);
         SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes());
@@ -772,7 +773,7 @@ public final class Primary implements AutoCloseable {
         endSubscriptions();
         // no interrupt: a thread interrupted in FileChannel I/O closes the channel for everyone
         // (the record, the WAL); a running snapshot stops at its next page instead
-        maintenanceThread.shutdown();
+        maintenanceLane.shutdown();
         awaitMaintenance();
         if (failure == null) {
             gate.lock();
@@ -811,7 +812,7 @@ public final class Primary implements AutoCloseable {
         if (compaction != null) {
             compaction.close();
         }
-        maintenanceThread.shutdown();
+        maintenanceLane.shutdown();
         awaitMaintenance();
         wal.stop();
         flusher.close();
@@ -842,7 +843,7 @@ public final class Primary implements AutoCloseable {
 
     private void awaitMaintenance() {
         try {
-            maintenanceThread.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            maintenanceLane.awaitTermination(options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

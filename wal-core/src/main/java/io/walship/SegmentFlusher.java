@@ -210,7 +210,7 @@ final class SegmentFlusher {
 
     /**
      * Uploads everything up to {@code txid} now, also in ASYNC mode: the open segment is sealed
-     * as soon as it holds {@code txid}, however far the capture thread still is behind.
+     * as soon as it holds {@code txid}, however far the capture lane still is behind.
      */
     synchronized void requestFlush(long txid) {
         flushThrough = Math.max(flushThrough, txid);
@@ -220,7 +220,7 @@ final class SegmentFlusher {
     /** Blocks a writer while too much captured log waits for storage. */
     void awaitCapacity() throws InterruptedException {
         if (pendingBytes <= options.maxPendingBytes()) {
-            return; // the common case takes no lock: the capture thread may hold it while compressing
+            return; // the common case takes no lock: the capture lane may hold it while compressing
         }
         synchronized (this) {
             while (pendingBytes > options.maxPendingBytes() && !stopped) {

@@ -153,7 +153,7 @@ final class SnapshotTaker {
                     log.debug("scheduled snapshot not taken db={} reason={}", db, e.toString());
                 } catch (IllegalStateException e) {
                     if (!host.closing()) {
-                        throw e; // not the primary closing: a bug, which the maintenance thread reports
+                        throw e; // not the primary closing: a bug, which the maintenance lane reports
                     }
                 } catch (UncheckedIOException e) {
                     // the log still ships; the next threshold tries again
@@ -204,7 +204,7 @@ final class SnapshotTaker {
             } finally {
                 gate.unlock();
             }
-            // the capture thread needs the gate (WAL interference); let it finish, then try again
+            // the capture lane needs the gate (WAL interference); let it finish, then try again
             capture.awaitCaptured(wal.assignedTxid());
         }
     }

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class TransactionWindow {
     /*
-     * The capture thread records each transaction (begin, page, end) into a Held and adds it
+     * The capture lane records each transaction (begin, page, end) into a Held and adds it
      * under the monitor; that is all it ever does for subscribers, so a slow one cannot slow
      * capture or writers. Subscribers pull: each asks for its next txid and gets the Held, or is
      * told to read storage (the txid is older than the window and stored), or waits. The window
@@ -65,7 +65,7 @@ final class TransactionWindow {
         this.storedTxid = storedTxid;
     }
 
-    // ---------------------------------------------------------------- capture thread
+    // ---------------------------------------------------------------- capture lane
 
     /** Starts recording a transaction; null (nothing to do) while nobody subscribes. */
     Recording begin(long txid, long commitMillis, int databasePages, int pageCount, long checksumBefore) {

@@ -170,6 +170,7 @@ public final class BenchRunner {
         RestoreComparison.measure(measurements, quick);
         CliStart.measure(measurements);
         DurableOverSlowStorage.measure(measurements, quick);
+        ManyDatabases.measure(measurements, quick);
         results.putAll(measurements.results);
         notes.putAll(measurements.notes);
 
@@ -264,6 +265,29 @@ public final class BenchRunner {
             sb.append(",\n  \"").append(e.getKey()).append("\": ").append(e.getValue());
         }
         return sb.append("\n}\n").toString();
+    }
+
+    /**
+     * Adds (or replaces) {@code results} in an existing results.json and appends them to RESULTS.md,
+     * under a heading naming {@code command}: for a measurement run alone on the same commit.
+     */
+    static void merge(Path out, Map<String, Object> results, Map<String, String> notes, String command)
+            throws IOException {
+        Path json = out.resolve("results.json");
+        String text = Files.readString(json).stripTrailing();
+        text = text.substring(0, text.lastIndexOf('}')).stripTrailing();
+        for (Map.Entry<String, Object> e : results.entrySet()) {
+            text = text.replaceAll(",\\n  \"" + e.getKey() + "\": [^,\\n]*", "");
+            text += ",\n  \"" + e.getKey() + "\": " + e.getValue();
+        }
+        Files.writeString(json, text + "\n}\n");
+        StringBuilder sb = new StringBuilder("\n## Measured alone: `").append(command).append("` on ")
+                .append(Instant.now()).append("\n\n| key | value | how |\n|---|---|---|\n");
+        for (Map.Entry<String, Object> e : results.entrySet()) {
+            sb.append("| `").append(e.getKey()).append("` | ").append(e.getValue()).append(" | ")
+                    .append(notes.getOrDefault(e.getKey(), "")).append(" |\n");
+        }
+        Files.writeString(out.resolve("RESULTS.md"), sb.toString(), java.nio.file.StandardOpenOption.APPEND);
     }
 
     private static String markdown(Map<String, Object> results, Map<String, String> notes, List<String[]> jmhRows,

@@ -45,6 +45,17 @@ final class CountingStorage extends ForwardingStorage {
     }
 
     @Override
+    public Optional<byte[]> getRange(String key, long offset, int length) {
+        gets.incrementAndGet();
+        return super.getRange(key, offset, length);
+    }
+
+    /** Every request counted so far. */
+    long requests() {
+        return puts.get() + gets.get() + lists.get();
+    }
+
+    @Override
     public List<ObjectInfo> list(String prefix) {
         lists.incrementAndGet();
         return super.list(prefix);

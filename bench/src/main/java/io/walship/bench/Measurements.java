@@ -483,7 +483,7 @@ final class Measurements {
      * differ by less than 256 KiB (at most 20 rounds). Three bare System.gc() calls were not
      * enough after the restore run and once gave a primary "-40 MB".
      */
-    private static long usedHeap() throws InterruptedException {
+    static long usedHeap() throws InterruptedException {
         java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
         long previous = Long.MAX_VALUE;
         for (int round = 0; round < 20; round++) {

@@ -29,7 +29,7 @@ final class WalChecksum {
             view = buffer.duplicate().order(order); // one view per buffer, not one per call
             view.clear(); // absolute reads anywhere in the buffer, whatever its current limit
         }
-        // one 8-byte read per pair of words (the capture thread checks every byte of the WAL)
+        // one 8-byte read per pair of words (the capture lane checks every byte of the WAL)
         int a = s1;
         int b = s2;
         int end = offset + length;

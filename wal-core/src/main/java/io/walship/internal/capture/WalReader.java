@@ -17,7 +17,7 @@ import java.util.List;
  *
  * <p>The channel is opened once and kept for the life of the primary: closing any descriptor of
  * a file releases every POSIX lock the process holds on it, so walship never opens and closes
- * descriptors of SQLite's files while SQLite has them open. Not thread-safe: the capture thread
+ * descriptors of SQLite's files while SQLite has them open. Not thread-safe: the capture lane
  * owns it.
  */
 public final class WalReader {
