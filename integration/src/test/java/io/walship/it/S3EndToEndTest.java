@@ -158,7 +158,8 @@ class S3EndToEndTest {
                          S3Storage replicaStorage = S3Storage.builder(bucket).prefix("cost").client(replicaClient)
                                  .open();
                          Replica replica = Replica.open(replicaStorage, dir.resolve("replica.db"),
-                                 ReplicaOptions.builder().pollInterval(Duration.ofMillis(500)).build())) {
+                                 ReplicaOptions.builder().pollInterval(Duration.ofMillis(500))
+                                         .maxIdlePollInterval(Duration.ofMillis(500)).build())) { // fixed: one GET a poll
                         replica.follow();
                         assertThat(replica.awaitTxid(ack.txid(), Duration.ofSeconds(30))).isTrue();
                         while (replica.status().lastPollAt().isEmpty()) {
