@@ -5,12 +5,12 @@ import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.Metrics;
+import io.walship.internal.work.Lane;
+import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.Storage;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import io.walship.internal.work.Lane;
-import io.walship.internal.work.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -90,7 +90,6 @@ final class SegmentFlusher {
     /** The segment being uploaded and its attempts; lane only. */
     private SealedSegment uploading;
     private StorageWriter.Attempts attempts;
-    private long retryAtNanos;
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
     SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
@@ -281,14 +280,13 @@ final class SegmentFlusher {
                         break;
                     }
                     attempts = attempt(uploading);
-                } else if (retryAtNanos - System.nanoTime() > 0) {
-                    lane.signalAfter(retryAtNanos - System.nanoTime()); // woken early by an append: not yet
+                } else if (attempts.retryDelayNanos() > 0) {
+                    lane.signalAfter(attempts.retryDelayNanos()); // woken early by an append: not yet
                     end = false;
                     return;
                 }
                 Boolean ours = attempts.tryOnce();
                 if (ours == null) {
-                    retryAtNanos = System.nanoTime() + attempts.retryDelayNanos();
                     lane.signalAfter(attempts.retryDelayNanos());
                     end = false;
                     return;

@@ -97,7 +97,8 @@ final class StorageWriter {
         private final SameContent sameContent;
         private final long started = System.nanoTime();
         private long backoffNanos = options.retryInitialBackoff().toNanos();
-        private long retryDelayNanos;
+        /** System.nanoTime() after which the next attempt may be made. */
+        private long retryAtNanos;
         private int attempt;
 
         private Attempts(String key, long bytes, Put put, SameContent sameContent) {
@@ -135,15 +136,15 @@ final class StorageWriter {
                             attempt, e.isRetryable(), e.getMessage());
                 }
                 long half = backoffNanos / 2;
-                retryDelayNanos = half + ThreadLocalRandom.current().nextLong(half + 1);
+                retryAtNanos = System.nanoTime() + half + ThreadLocalRandom.current().nextLong(half + 1);
                 backoffNanos = Math.min(backoffNanos * 2, options.retryMaxBackoff().toNanos());
                 return null;
             }
         }
 
-        /** How long to wait before the next attempt, after one that failed. */
+        /** How long to wait still before the next attempt, after one that failed; 0 when it may be made now. */
         long retryDelayNanos() {
-            return retryDelayNanos;
+            return Math.max(0, retryAtNanos - System.nanoTime());
         }
     }
 }

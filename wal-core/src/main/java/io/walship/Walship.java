@@ -114,21 +114,12 @@ public final class Walship implements AutoCloseable {
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(options, "options");
         checkName(name);
-        String key = Tenants.primary(name);
-        tenants.claim(key);
-        try {
+        return tenants.open(Tenants.primary(name), whenClosed -> {
             Primary primary = Primary.open(storage(name), database.toAbsolutePath().normalize(), options,
                     tenants.workers(), false, name);
-            primary.whenClosed(() -> tenants.released(key));
-            if (!tenants.opened(key, primary)) {
-                primary.close();
-                throw new IllegalStateException("the runtime closed while " + name + " was opening");
-            }
+            primary.whenClosed(whenClosed);
             return primary;
-        } catch (RuntimeException e) {
-            tenants.released(key);
-            throw e;
-        }
+        });
     }
 
     /** The storage of database {@code name}: the root's objects under {@code name/}. */

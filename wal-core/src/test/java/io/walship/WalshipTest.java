@@ -8,6 +8,7 @@ import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.testing.Await;
 import io.walship.testing.CountingStorage;
+import io.walship.testing.LiveThreads;
 import io.walship.testing.ManualClock;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
@@ -52,16 +53,11 @@ class WalshipTest {
         return primary;
     }
 
-    private static long walshipThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("walship-")).count();
-    }
-
     @Test
     void manyPrimaries_runOnBoundedThreads_andEachStoresItsOwnHistory() throws Exception {
         int databases = 300;
         MemoryStorage root = new MemoryStorage();
-        long threadsBefore = walshipThreads();
+        long threadsBefore = LiveThreads.named("walship-");
         try (Walship walship = Walship.open(root, SMALL)) {
             List<Primary> primaries = new ArrayList<>();
             for (int i = 0; i < databases; i++) {
@@ -87,7 +83,7 @@ class WalshipTest {
             }
             writers.shutdown();
             assertThat(walship.threads()).isLessThanOrEqualTo(SMALL.total());
-            assertThat(walshipThreads() - threadsBefore).isLessThanOrEqualTo(SMALL.total());
+            assertThat(LiveThreads.named("walship-") - threadsBefore).isLessThanOrEqualTo(SMALL.total());
             assertThat(walship.openDatabases()).hasSize(databases);
         }
         for (int i : new int[] {0, 137, databases - 1}) {

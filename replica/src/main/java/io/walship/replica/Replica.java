@@ -258,20 +258,11 @@ public final class Replica implements AutoCloseable {
         Storage storage = runtime.storage(name);
         Tenants tenants = Tenants.of(runtime);
         Path path = replica.toAbsolutePath().normalize();
-        String key = Tenants.replica(name, path);
-        tenants.claim(key);
-        try {
+        return tenants.open(Tenants.replica(name, path), whenClosed -> {
             Replica opened = open(storage, path, options, tenants.workers(), false, name);
-            opened.whenClosed = () -> tenants.released(key);
-            if (!tenants.opened(key, opened)) {
-                opened.close();
-                throw new IllegalStateException("the runtime closed while " + name + " was opening");
-            }
+            opened.whenClosed = whenClosed;
             return opened;
-        } catch (RuntimeException e) {
-            tenants.released(key);
-            throw e;
-        }
+        });
     }
 
     private static Replica open(Storage storage, Path path, ReplicaOptions options, Workers workers,
@@ -1254,20 +1245,16 @@ public final class Replica implements AutoCloseable {
             lane = follower;
         }
         if (lane != null) {
-            lane.signal();
-            synchronized (progress) {
-                progress.notifyAll();
-                try {
-                    while (!followEnded) {
-                        progress.wait();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            lane.signal(); // its next step sees closed and ends the following
+        }
+        synchronized (progress) {
+            progress.notifyAll(); // waiters for a txid give up
+            try {
+                while (lane != null && !followEnded) {
+                    progress.wait();
                 }
-            }
-        } else {
-            synchronized (progress) {
-                progress.notifyAll();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         listeners.close();

@@ -11,9 +11,8 @@ import java.util.Optional;
 public final class ReplicaOptions {
     private final Duration pollInterval;
     private final Duration maxErrorBackoff;
+    /** As set, null for the default (which follows pollInterval, also through toBuilder()). */
     private final Duration maxIdlePollInterval;
-    /** What the builder was given for it, null for the default: toBuilder() keeps the default a default. */
-    private final Duration maxIdlePollIntervalSet;
     private final int readConnections;
     private final MeterRegistry meterRegistry;
     private final InstantSource clock;
@@ -26,9 +25,7 @@ public final class ReplicaOptions {
     private ReplicaOptions(Builder b) {
         this.pollInterval = b.pollInterval;
         this.maxErrorBackoff = b.maxErrorBackoff;
-        this.maxIdlePollInterval = b.maxIdlePollInterval != null ? b.maxIdlePollInterval
-                : Builder.max(DEFAULT_MAX_IDLE_POLL, b.pollInterval);
-        this.maxIdlePollIntervalSet = b.maxIdlePollInterval;
+        this.maxIdlePollInterval = b.maxIdlePollInterval;
         this.readConnections = b.readConnections;
         this.meterRegistry = b.meterRegistry;
         this.clock = b.clock;
@@ -73,7 +70,10 @@ public final class ReplicaOptions {
      * 2 s, or {@link #pollInterval()} if that is longer; equal to it, polling is fixed.
      */
     public Duration maxIdlePollInterval() {
-        return maxIdlePollInterval;
+        if (maxIdlePollInterval != null) {
+            return maxIdlePollInterval;
+        }
+        return DEFAULT_MAX_IDLE_POLL.compareTo(pollInterval) >= 0 ? DEFAULT_MAX_IDLE_POLL : pollInterval;
     }
 
     /** Longest wait between retries after a bad segment or a storage error. */
@@ -145,7 +145,7 @@ public final class ReplicaOptions {
 
     @Override
     public String toString() {
-        return "ReplicaOptions[pollInterval=" + pollInterval + ", maxIdlePollInterval=" + maxIdlePollInterval
+        return "ReplicaOptions[pollInterval=" + pollInterval + ", maxIdlePollInterval=" + maxIdlePollInterval()
                 + ", maxErrorBackoff=" + maxErrorBackoff
                 + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null)
                 + ", stream=" + stream + ", applyUnstored=" + applyUnstored + ", replaceForeignFile="
@@ -173,7 +173,7 @@ public final class ReplicaOptions {
         private Builder(ReplicaOptions o) {
             pollInterval = o.pollInterval;
             maxErrorBackoff = o.maxErrorBackoff;
-            maxIdlePollInterval = o.maxIdlePollIntervalSet;
+            maxIdlePollInterval = o.maxIdlePollInterval;
             readConnections = o.readConnections;
             meterRegistry = o.meterRegistry;
             clock = o.clock;
@@ -276,10 +276,6 @@ public final class ReplicaOptions {
                         + " sends transactions before they are stored");
             }
             return new ReplicaOptions(this);
-        }
-
-        private static Duration max(Duration a, Duration b) {
-            return a.compareTo(b) >= 0 ? a : b;
         }
 
         private static Duration positive(String name, Duration value) {

@@ -8,6 +8,7 @@ import io.walship.Walship;
 import io.walship.internal.work.Tenants;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.CountingStorage;
+import io.walship.testing.LiveThreads;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
 import java.nio.file.Path;
@@ -34,15 +35,10 @@ class SharedRuntimeTest {
         });
     }
 
-    private static long walshipThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.isAlive() && t.getName().startsWith("walship-")).count();
-    }
-
     @Test
     void primariesAndReplicas_ofManyDatabases_followOnBoundedThreads() throws Exception {
         int databases = 200;
-        long before = walshipThreads();
+        long before = LiveThreads.named("walship-");
         try (FileSystemStorage root = FileSystemStorage.open(dir.resolve("storage"));
              Walship walship = Walship.open(root, SMALL)) {
             List<Primary> primaries = new ArrayList<>();
@@ -71,7 +67,7 @@ class SharedRuntimeTest {
             }
             assertThat(walship.threads()).isLessThanOrEqualTo(SMALL.total());
             // the runtime's pools and timer, and one watch thread for the whole storage root
-            assertThat(walshipThreads() - before).isLessThanOrEqualTo(SMALL.total() + 1);
+            assertThat(LiveThreads.named("walship-") - before).isLessThanOrEqualTo(SMALL.total() + 1);
             assertThat(Rows.queryLong(replicas.get(123).path(), "select sum(x) from t")).isEqualTo(6000 + 3 * 123);
             assertThat(walship.openDatabases()).hasSize(databases);
         }

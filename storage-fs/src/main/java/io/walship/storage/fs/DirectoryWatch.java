@@ -9,7 +9,6 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,13 +101,11 @@ final class DirectoryWatch implements Closeable {
                     }
                 }
                 key.reset();
-                List<Runnable> woken = new ArrayList<>();
-                for (Registration r : registrations) {
+                for (Registration r : registrations) { // a snapshot: registering meanwhile does not disturb it
                     if (dir.startsWith(r.directory())) {
-                        woken.add(r.onChange());
+                        r.onChange().run();
                     }
                 }
-                woken.forEach(Runnable::run);
             }
         } catch (ClosedWatchServiceException | InterruptedException e) {
             // closed: done

@@ -6,12 +6,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The databases a runtime has open, by name, and the workers they share: what the replica
  * module needs of an {@code io.walship.Walship} without making it API.
  */
 public final class Tenants {
+    private static final Logger log = LoggerFactory.getLogger(Tenants.class);
     private static volatile Function<Object, Tenants> access;
 
     private final Workers workers;
@@ -46,38 +49,59 @@ public final class Tenants {
         return "replica " + name + " " + file;
     }
 
+    /** Opens one database; {@code whenClosed} is to run once it has closed (it frees its key). */
+    public interface Opener<T extends AutoCloseable> {
+        T open(Runnable whenClosed);
+    }
+
     /**
-     * Reserves {@code name} (a {@link #primary} or {@link #replica} key) for a database being opened.
+     * Opens a database under {@code key} (a {@link #primary} or {@link #replica} key): reserved
+     * while it opens, freed if opening fails or once it closes; closing the runtime closes it.
      *
-     * @throws IllegalStateException the name is open already, or the runtime is closed
+     * @throws IllegalStateException the key is open already, or the runtime is closed
      */
-    public synchronized void claim(String name) {
-        if (closed) {
-            throw new IllegalStateException("the runtime is closed: open a new one to open " + name);
+    public <T extends AutoCloseable> T open(String key, Opener<T> opener) {
+        claim(key);
+        try {
+            T database = opener.open(() -> released(key));
+            if (!opened(key, database)) {
+                try {
+                    database.close();
+                } catch (Exception e) {
+                    log.warn("database not closed cleanly db={} error={}", key, e.toString());
+                }
+                throw new IllegalStateException("the runtime closed while the " + key + " was opening");
+            }
+            return database;
+        } catch (RuntimeException e) {
+            released(key);
+            throw e;
         }
-        if (open.containsKey(name)) {
-            throw new IllegalStateException("the " + name + " is open in this runtime already"
+    }
+
+    private synchronized void claim(String key) {
+        if (closed) {
+            throw new IllegalStateException("the runtime is closed: open a new one to open " + key);
+        }
+        if (open.containsKey(key)) {
+            throw new IllegalStateException("the " + key + " is open in this runtime already"
                     + " (close it first; two primaries of one name would share storage, two replicas one file)");
         }
-        open.put(name, () -> {
+        open.put(key, () -> {
         });
     }
 
-    /**
-     * The database claimed as {@code name} is open: closing the runtime closes it. False when the
-     * runtime closed meanwhile: the caller closes the database and reports it.
-     */
-    public synchronized boolean opened(String name, AutoCloseable database) {
+    /** False when the runtime closed while the database was opening. */
+    private synchronized boolean opened(String key, AutoCloseable database) {
         if (closed) {
             return false;
         }
-        open.put(name, database);
+        open.put(key, database);
         return true;
     }
 
-    /** The database {@code name} closed, or failed to open: the name is free again. */
-    public synchronized void released(String name) {
-        open.remove(name);
+    private synchronized void released(String key) {
+        open.remove(key);
     }
 
     /** The database names open now, primaries and replicas, each once. */
