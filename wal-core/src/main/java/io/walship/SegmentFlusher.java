@@ -1,7 +1,6 @@
 package io.walship;
 
 import io.walship.format.ObjectKey;
-import io.walship.internal.format.CompressionBuffers;
 import io.walship.internal.format.SealedSegment;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.format.SegmentWriter;
@@ -73,8 +72,6 @@ final class SegmentFlusher {
     private final ArrayDeque<SealedSegment> sealed = new ArrayDeque<>();
     /** The segment transactions are being added to; null when nothing is pending beyond `sealed`. */
     private SegmentWriter open;
-    /** Lent to the segment being built; free again once it is sealed (sealing compresses the last block). */
-    private final CompressionBuffers buffers = new CompressionBuffers();
     private final SegmentSpill spill;
     private long openSinceNanos;
     private long checksumAtEnd;
@@ -121,7 +118,7 @@ final class SegmentFlusher {
         }
         synchronized (this) {
             if (open == null) {
-                open = new SegmentWriter(pageSize, checksumAtEnd, buffers, spill);
+                open = new SegmentWriter(pageSize, checksumAtEnd, spill);
                 openSinceNanos = System.nanoTime();
             }
             long checksumAfter = write(open, checksumAtEnd, txid, commitMillis, databasePages, pageCount, pages);
@@ -138,11 +135,11 @@ final class SegmentFlusher {
         long checksumBefore;
         synchronized (this) {
             if (open != null) {
-                seal(); // the segments before it go first, and free the buffers
+                seal(); // the segments before it go first
             }
             checksumBefore = checksumAtEnd;
         }
-        SegmentWriter alone = new SegmentWriter(pageSize, checksumBefore, buffers, spill);
+        SegmentWriter alone = new SegmentWriter(pageSize, checksumBefore, spill);
         SealedSegment segment;
         long checksumAfter;
         try {
@@ -195,7 +192,7 @@ final class SegmentFlusher {
     }
 
     private void seal() throws IOException {
-        sealed.add(open.seal()); // compresses the last block now, while the buffers are ours
+        sealed.add(open.seal()); // compresses the last block and gives the scratch buffers back
         open = null;
     }
 

@@ -1,7 +1,6 @@
 package io.walship;
 
 import io.walship.format.FormatLayout;
-import io.walship.internal.format.CompressionBuffers;
 import io.walship.internal.format.SealedSegment;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.format.SegmentWriter;
@@ -226,7 +225,6 @@ public final class StreamServer implements AutoCloseable {
     private final class Connection implements TransactionSubscriber {
         private final OutputStream out;
         private final long from;
-        private final CompressionBuffers buffers = new CompressionBuffers();
         private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
         private long queuedBytes;
         private String end;
@@ -242,11 +240,15 @@ public final class StreamServer implements AutoCloseable {
                 throw new IOException("txid " + txn.txid() + " (" + txn.pageCount() + " pages) is too large for the"
                         + " stream: read it from storage");
             }
-            SegmentWriter segment = new SegmentWriter(pageSize, txn.checksumBefore(), buffers,
-                    SegmentSpill.memoryOnly());
-            segment.begin(txn.txid(), txn.commitTime().toEpochMilli(), txn.databasePages(), txn.pageCount());
-            segment.end(txn.readPages((pgno, image) -> segment.page(pgno, image, image.position())));
+            SegmentWriter segment = new SegmentWriter(pageSize, txn.checksumBefore(), SegmentSpill.memoryOnly());
             byte[] bytes;
+            try {
+                segment.begin(txn.txid(), txn.commitTime().toEpochMilli(), txn.databasePages(), txn.pageCount());
+                segment.end(txn.readPages((pgno, image) -> segment.page(pgno, image, image.position())));
+            } catch (IOException | RuntimeException e) {
+                segment.discard(); // gives its scratch buffers back
+                throw e;
+            }
             try (SealedSegment sealed = segment.seal()) {
                 bytes = sealed.bytes().orElseThrow();
             }

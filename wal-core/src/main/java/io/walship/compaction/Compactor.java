@@ -423,7 +423,7 @@ public final class Compactor implements AutoCloseable {
                                 + input.last() + " (replaced since it was planned?)", -1);
                     }
                     if (writer == null) {
-                        writer = new SegmentWriter(segment.pageSize(), segment.checksumBefore(), null,
+                        writer = new SegmentWriter(segment.pageSize(), segment.checksumBefore(),
                                 new SegmentSpill(workDirectory, MEMORY_BYTES));
                     } else {
                         segment.checkContinues(segment.pageSize(), txid, checksum);

@@ -21,6 +21,8 @@ final class BlockOutputStream extends OutputStream {
 
     private final OutputStream out;
     private final int blockBytes;
+    /** Where grown buffers are written back (borrowed ones go back to the pool grown); null: none. */
+    private final CompressionBuffers buffers;
     private byte[] raw;
     private byte[] compressed = new byte[0];
     private int rawLength;
@@ -31,10 +33,11 @@ final class BlockOutputStream extends OutputStream {
         this(out, FormatLayout.MAX_BLOCK_RAW_BYTES);
     }
 
-    /** Uses {@code buffers} (full block size) instead of allocating; they must not be shared while in use. */
+    /** Compresses in {@code buffers}, growing them there as blocks need; they must not be shared while in use. */
     BlockOutputStream(OutputStream out, CompressionBuffers buffers) {
         this.out = out;
         this.blockBytes = FormatLayout.MAX_BLOCK_RAW_BYTES;
+        this.buffers = buffers;
         this.raw = buffers.raw;
         this.compressed = buffers.compressed;
     }
@@ -45,6 +48,7 @@ final class BlockOutputStream extends OutputStream {
         }
         this.out = out;
         this.blockBytes = blockBytes;
+        this.buffers = null;
         this.raw = new byte[Math.min(blockBytes, INITIAL_BUFFER_BYTES)];
     }
 
@@ -52,6 +56,9 @@ final class BlockOutputStream extends OutputStream {
     private void makeRoom() throws IOException {
         if (raw.length < blockBytes) {
             raw = java.util.Arrays.copyOf(raw, Math.min(blockBytes, raw.length * 2));
+            if (buffers != null) {
+                buffers.raw = raw;
+            }
         } else {
             writeBlock();
         }
@@ -116,6 +123,9 @@ final class BlockOutputStream extends OutputStream {
         int needed = FormatLayout.BLOCK_HEADER_SIZE + COMPRESSOR.maxCompressedLength(rawLength);
         if (compressed.length < needed) {
             compressed = new byte[needed];
+            if (buffers != null) {
+                buffers.compressed = compressed;
+            }
         }
         int length = COMPRESSOR.compress(raw, 0, rawLength, compressed, FormatLayout.BLOCK_HEADER_SIZE,
                 compressed.length - FormatLayout.BLOCK_HEADER_SIZE);

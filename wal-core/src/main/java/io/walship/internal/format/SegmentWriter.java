@@ -22,6 +22,8 @@ public final class SegmentWriter {
     private final BlockOutputStream blocks;
     private final ByteBuffer word = ByteBuffer.allocate(FormatLayout.TXN_HEADER_SIZE);
     private final PageDeltas deltas;
+    /** Borrowed from the pool until sealed or discarded; null once given back, or when not pooled. */
+    private CompressionBuffers borrowed;
     /** The page being added, as stored: its image, or its XOR with the previous image. */
     private final byte[] stored;
     private int transactionCount;
@@ -31,19 +33,28 @@ public final class SegmentWriter {
     private int pagesLeft = -1;
     private boolean sealed;
 
-    /** A segment held in memory, with small buffers that grow with it: for tools and tests. */
+    /** A segment held in memory, with buffers of its own that grow with it: for tools and tests. */
     public SegmentWriter(int pageSize, long checksumBefore) {
-        this(pageSize, checksumBefore, null, SegmentSpill.memoryOnly());
+        this(pageSize, checksumBefore, new CompressionBuffers(), false, SegmentSpill.memoryOnly());
     }
 
     /**
+     * A segment built in scratch buffers borrowed from the JVM-wide pool until {@link #seal()} or
+     * {@link #discard()}: a writer that is not building a segment holds none.
+     *
      * @param checksumBefore database checksum before the first transaction of the segment
-     * @param buffers        scratch space to compress with (lent until {@link #seal()}), or null to
-     *                       allocate small buffers that grow with the segment
      * @param spill          the memory budget, and where the body goes beyond it
      */
-    public SegmentWriter(int pageSize, long checksumBefore, CompressionBuffers buffers, SegmentSpill spill) {
+    public SegmentWriter(int pageSize, long checksumBefore, SegmentSpill spill) {
+        this(pageSize, checksumBefore, CompressionBuffers.borrow(), true, spill);
+    }
+
+    private SegmentWriter(int pageSize, long checksumBefore, CompressionBuffers buffers, boolean pooled,
+                          SegmentSpill spill) {
         if (!FormatLayout.isValidPageSize(pageSize)) {
+            if (pooled) {
+                buffers.giveBack();
+            }
             throw new IllegalArgumentException("invalid page size: " + pageSize);
         }
         this.pageSize = pageSize;
@@ -51,8 +62,9 @@ public final class SegmentWriter {
         this.lastChecksumAfter = checksumBefore;
         this.spill = spill;
         this.body = new SegmentBody(spill);
-        this.blocks = buffers == null ? new BlockOutputStream(body) : new BlockOutputStream(body, buffers);
-        this.deltas = buffers == null ? new PageDeltas(pageSize) : buffers.deltas(pageSize);
+        this.blocks = new BlockOutputStream(body, buffers);
+        this.deltas = buffers.deltas(pageSize);
+        this.borrowed = pooled ? buffers : null;
         this.stored = new byte[pageSize];
     }
 
@@ -167,6 +179,7 @@ public final class SegmentWriter {
         }
         blocks.finish();
         sealed = true;
+        giveBack();
         ByteBuffer header = ObjectHeader.prefix(FormatLayout.SEGMENT_HEADER_SIZE, FormatLayout.SEGMENT_MAGIC,
                         FormatLayout.SEGMENT_FORMAT_VERSION, pageSize)
                 .putInt(FormatLayout.SEGMENT_TXN_COUNT_OFFSET, transactionCount)
@@ -193,6 +206,14 @@ public final class SegmentWriter {
     /** Drops a segment that will not be sealed: gives back its memory and deletes its file. */
     public void discard() throws IOException {
         sealed = true;
+        giveBack();
         body.discard();
+    }
+
+    private void giveBack() {
+        if (borrowed != null) {
+            borrowed.giveBack();
+            borrowed = null;
+        }
     }
 }

@@ -141,7 +141,7 @@ class SegmentCodecTest {
     void write_beyondTheMemoryBudget_spillsToAFileThatReadsTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         SegmentSpill spill = new SegmentSpill(dir, 0);
-        SegmentWriter writer = new SegmentWriter(PAGE, 99, null, spill);
+        SegmentWriter writer = new SegmentWriter(PAGE, 99, spill);
         for (Transaction txn : List.of(txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12))) {
             txn.writeTo(writer);
         }
