@@ -14,11 +14,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A fixed set of read-only SQLite connections lent one at a time: the read side of a primary
- * or a replica. A borrower that switched auto-commit off gets its transaction rolled back on
- * return. Thread-safe; {@link #read} blocks while every connection is lent.
+ * Up to a fixed number of read-only SQLite connections lent one at a time: the read side of a
+ * primary or a replica. A borrower that switched auto-commit off gets its transaction rolled
+ * back on return. Thread-safe; {@link #read} blocks while every connection is lent.
  */
 public final class ReadPool implements AutoCloseable {
+    /*
+     * A connection is opened when a read finds none idle and fewer than the limit are open, and
+     * kept until close: a database nobody reads holds no read connection. Each one holds two file
+     * descriptors (the database and its WAL); opened eagerly, four per primary and four per
+     * replica took a runtime of a thousand databases past a 20,000-descriptor limit. The first
+     * reads pay for the open (about a millisecond); opening is serialized under the monitor,
+     * which close() takes too, so no connection is opened into a closed pool.
+     */
     private static final Logger log = LoggerFactory.getLogger(ReadPool.class);
 
     /** Opens one read-only connection. */
@@ -28,24 +36,44 @@ public final class ReadPool implements AutoCloseable {
     }
 
     private final String db;
+    private final int size;
+    private final Opener opener;
+    /** Every connection opened; guarded by this. */
     private final List<Connection> all = new ArrayList<>();
     private final BlockingQueue<Connection> idle;
     private volatile boolean closed;
 
-    /** Opens {@code size} connections; closes the ones opened if one fails. */
-    public ReadPool(String db, int size, Opener opener) throws SQLException {
-        this.db = db;
-        this.idle = new ArrayBlockingQueue<>(size);
-        try {
-            for (int i = 0; i < size; i++) {
-                Connection conn = opener.open();
-                all.add(conn);
-                idle.add(conn);
-            }
-        } catch (SQLException | RuntimeException e) {
-            close();
-            throw e;
+    /** A pool of at most {@code size} connections, none opened yet. */
+    public ReadPool(String db, int size, Opener opener) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a read pool holds at least one connection: " + size);
         }
+        this.db = db;
+        this.size = size;
+        this.opener = opener;
+        this.idle = new ArrayBlockingQueue<>(size);
+    }
+
+    /**
+     * An idle connection, a new one while fewer than {@code size} are open, else one given back
+     * within {@code timeoutNanos} (negative: however long it takes); null when none came in time.
+     */
+    private Connection take(long timeoutNanos) throws SQLException, InterruptedException {
+        Connection conn = idle.poll();
+        if (conn != null) {
+            return conn;
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new SQLNonTransientConnectionException("database is closed: db=" + db);
+            }
+            if (all.size() < size) {
+                Connection opened = opener.open();
+                all.add(opened);
+                return opened;
+            }
+        }
+        return timeoutNanos < 0 ? idle.take() : idle.poll(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Runs {@code work} on an idle connection and returns its result. */
@@ -55,7 +83,7 @@ public final class ReadPool implements AutoCloseable {
         }
         Connection conn;
         try {
-            conn = idle.take();
+            conn = take(-1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("interrupted while waiting for a read connection: db=" + db, e);
@@ -76,7 +104,7 @@ public final class ReadPool implements AutoCloseable {
             throw new SQLNonTransientConnectionException("database is closed: db=" + db);
         }
         try {
-            return Optional.ofNullable(idle.poll(timeoutNanos, TimeUnit.NANOSECONDS));
+            return Optional.ofNullable(take(Math.max(0, timeoutNanos)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("interrupted while waiting for a read connection: db=" + db, e);
@@ -98,13 +126,18 @@ public final class ReadPool implements AutoCloseable {
         }
     }
 
-    /** How many connections the pool holds. */
+    /** How many connections the pool holds at most. */
     public int size() {
+        return size;
+    }
+
+    /** How many connections are open now. */
+    public synchronized int opened() {
         return all.size();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         for (Connection conn : all) {
             closeQuietly(conn);
