@@ -150,7 +150,7 @@ public final class Primary implements AutoCloseable {
      */
     private Primary(Path path, Storage storage, PrimaryOptions options, FileOwnership ownership, Resume.Resumed start,
                     long storedTxid, long storedChecksum, long lastSnapshotTxid, long lastSnapshotMillis,
-                    Workers workers, boolean ownsWorkers, String db)
+                    Workers workers, boolean ownsWorkers, String db, SegmentSpill memory)
             throws IOException, SQLException {
         this.path = path;
         this.db = db;
@@ -171,7 +171,7 @@ public final class Primary implements AutoCloseable {
         this.maintenance = task -> maintenanceLane.execute(() -> runMaintenance(task));
         this.acks = new AckRegistry(storedTxid, meters.ackLatency);
         this.storageWriter = new StorageWriter(this.storage, options, db, meters);
-        SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes());
+        SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes(), memory);
         spill.removeLeftovers();
         this.window = new TransactionWindow(options.streamWindowBytes(), pageSize, storedTxid);
         this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, window, spill,
@@ -260,7 +260,7 @@ public final class Primary implements AutoCloseable {
         String db = path.getFileName().toString();
         Workers workers = Workers.start(db, Workers.Sizes.single()); // a runtime of one
         try {
-            return open(storage, path, options, workers, true, db);
+            return open(storage, path, options, workers, true, db, null);
         } catch (RuntimeException e) {
             workers.close();
             throw e;
@@ -269,10 +269,11 @@ public final class Primary implements AutoCloseable {
 
     /**
      * Opens a primary whose background work runs on {@code workers} (a {@link Walship} runtime's),
-     * closing them with it when {@code ownsWorkers}; {@code db} names it in logs and metrics.
+     * closing them with it when {@code ownsWorkers}; {@code db} names it in logs and metrics; its
+     * captured segments hold memory within {@code memory} too, the runtime's budget (null: none).
      */
     static Primary open(Storage storage, Path path, PrimaryOptions options, Workers workers, boolean ownsWorkers,
-                        String db) {
+                        String db, SegmentSpill memory) {
         FileOwnership ownership = null;
         Resume.Resumed start = null;
         try {
@@ -289,14 +290,14 @@ public final class Primary implements AutoCloseable {
             if (position.isEmpty()) {
                 start = bootstrapFile(path, options, catalog);
                 primary = new Primary(path, storage, options, ownership, start, 0, start.filePages().value(), -1,
-                        options.clock().millis(), workers, ownsWorkers, db);
+                        options.clock().millis(), workers, ownsWorkers, db, memory);
                 primary.bootstrap();
             } else {
                 start = Resume.run(storage, path, position.get(), catalog, options);
                 Map.Entry<Long, ObjectInfo> lastSnapshot = catalog.snapshots().lastEntry();
                 primary = new Primary(path, storage, options, ownership, start, storedTxid,
                         position.get().checksum(), lastSnapshot.getKey(),
-                        lastSnapshot.getValue().lastModified().toEpochMilli(), workers, ownsWorkers, db);
+                        lastSnapshot.getValue().lastModified().toEpochMilli(), workers, ownsWorkers, db, memory);
             }
             long txid = primary.wal.assignedTxid();
             primary.openOutcome = new OpenOutcome(start.kind(), txid, storedTxid, start.walTransactions(),

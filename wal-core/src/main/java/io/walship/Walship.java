@@ -1,6 +1,7 @@
 package io.walship;
 
 import io.walship.format.ObjectKey;
+import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.work.Tenants;
 import io.walship.internal.work.Workers;
 import io.walship.storage.Storage;
@@ -37,10 +38,12 @@ public final class Walship implements AutoCloseable {
      * and no storage request.
      *
      * Isolation. Everything a database owns (its file, lock, WAL, acks, failure state, pending
-     * bytes and their memory budget) is its own, as with Primary.open; the pools are the only
-     * thing shared, and nothing waits on another database: a failing one retries in its own
-     * lane, a fenced one stops alone. A database whose storage hangs holds at most one IO
-     * thread; the others go on with the rest of the pool.
+     * bytes and their memory budget) is its own, as with Primary.open; the pools and the
+     * runtime's memory budget are the only things shared, and nothing waits on another
+     * database: a failing one retries in its own lane, a fenced one stops alone. A database
+     * whose storage hangs holds at most one IO thread, and at most its own memory budget; the
+     * others go on with the rest of the pool, and their segments go to spill files once the
+     * runtime's memory is taken (slower, never blocked).
      *
      * [1] docs/adr/0022-many-databases-one-runtime.md
      */
@@ -53,27 +56,48 @@ public final class Walship implements AutoCloseable {
         Tenants.grant(runtime -> ((Walship) runtime).tenants);
     }
 
+    /** What the captured segments of all a runtime's primaries hold in memory together, by default. */
+    public static final long DEFAULT_CAPTURE_MEMORY_BYTES = 64L << 20;
+
     private final Storage root;
     private final Tenants tenants;
+    /** The memory budget all its primaries' captured segments share. */
+    private final SegmentSpill memory;
 
-    private Walship(Storage root, Workers workers) {
+    private Walship(Storage root, Workers workers, long captureMemoryBytes) {
         this.root = root;
         this.tenants = new Tenants(workers);
+        this.memory = SegmentSpill.shared(captureMemoryBytes);
     }
 
-    /** A runtime over {@code root} with the default pools ({@link Threads#defaults()}). */
+    /** A runtime over {@code root} with the default pools ({@link Threads#defaults()}) and memory budget. */
     public static Walship open(Storage root) {
         return open(root, Threads.defaults());
     }
 
-    /** A runtime over {@code root} whose pools run at most {@code threads}. */
+    /** A runtime over {@code root} whose pools run at most {@code threads}, with the default memory budget. */
     public static Walship open(Storage root, Threads threads) {
+        return open(root, threads, DEFAULT_CAPTURE_MEMORY_BYTES);
+    }
+
+    /**
+     * A runtime over {@code root} whose pools run at most {@code threads}, and whose primaries'
+     * captured segments (built, or waiting for storage) hold at most {@code captureMemoryBytes} of
+     * memory together, each also within its own {@link PrimaryOptions#captureMemoryBytes()}.
+     * Beyond it segments go to spill files beside their database: writers are not slowed, and
+     * one database whose storage is down cannot take the memory of the others. Default
+     * {@link #DEFAULT_CAPTURE_MEMORY_BYTES}; 0 puts every segment in a file.
+     */
+    public static Walship open(Storage root, Threads threads, long captureMemoryBytes) {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(threads, "threads");
+        if (captureMemoryBytes < 0) {
+            throw new IllegalArgumentException("captureMemoryBytes must be >= 0: " + captureMemoryBytes);
+        }
         Workers workers = Workers.start("rt", new Workers.Sizes(threads.capture(), threads.io(),
                 threads.maintenance(), threads.compaction()));
-        log.info("runtime open storage={} threads={}", root, threads);
-        return new Walship(root, workers);
+        log.info("runtime open storage={} threads={} captureMemoryBytes={}", root, threads, captureMemoryBytes);
+        return new Walship(root, workers, captureMemoryBytes);
     }
 
     /**
@@ -116,7 +140,7 @@ public final class Walship implements AutoCloseable {
         checkName(name);
         return tenants.open(Tenants.primary(name), whenClosed -> {
             Primary primary = Primary.open(storage(name), database.toAbsolutePath().normalize(), options,
-                    tenants.workers(), false, name);
+                    tenants.workers(), false, name, memory);
             primary.whenClosed(whenClosed);
             return primary;
         });

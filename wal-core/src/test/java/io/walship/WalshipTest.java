@@ -180,6 +180,54 @@ class WalshipTest {
     }
 
     @Test
+    void runtimeMemoryBudget_spillsTheSegmentsOfADatabaseWhoseStorageIsDown_andTheOthersGoOn() throws Exception {
+        CountingStorage root = new CountingStorage(new MemoryStorage());
+        PrimaryOptions options = PrimaryOptions.async().toBuilder()
+                .retryInitialBackoff(Duration.ofMillis(20)).retryMaxBackoff(Duration.ofMillis(100)).build();
+        // each database alone may hold 4 MiB in memory (the default); the runtime holds 64 KiB for all
+        try (Walship walship = Walship.open(root, SMALL, 64 << 10)) {
+            Primary down = openWithTable(walship, "down", dir.resolve("down.db"), options);
+            List<Primary> healthy = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                healthy.add(openWithTable(walship, "ok-" + i, dir.resolve("ok-" + i + ".db"), options));
+            }
+            root.failPutsUnder = "down/";
+            for (int i = 0; i < 50; i++) { // ~1 MiB of log: within its own budget, not the runtime's
+                down.write(conn -> {
+                    try (Statement s = conn.createStatement()) {
+                        s.executeUpdate("insert into t values (randomblob(20000))");
+                    }
+                });
+            }
+            Path spill = io.walship.internal.format.SegmentSpill.besideDatabase(dir.resolve("down.db"));
+            Await.until("the stuck database's segments in spill files", Duration.ofSeconds(30), () -> {
+                try (var files = java.nio.file.Files.list(spill)) {
+                    return files.findAny().isPresent();
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            down.flush(); // its uploads fail from now on
+            Await.until("the stuck database retrying", Duration.ofSeconds(30),
+                    () -> down.status().health() == Health.RETRYING);
+            for (int round = 0; round < 10; round++) {
+                for (Primary primary : healthy) {
+                    insert(primary, round);
+                }
+                for (Primary primary : healthy) {
+                    primary.flush().get(Duration.ofSeconds(10));
+                }
+            }
+            assertThat(down.status().health()).isEqualTo(Health.RETRYING);
+            root.failPutsUnder = "";
+            down.flush().get(Duration.ofSeconds(30));
+        }
+        Path copy = dir.resolve("down-copy.db");
+        Restore.run(root.under("down"), copy, RestoreTarget.latest());
+        assertThat(Rows.queryLong(copy, "select count(*) from t")).isEqualTo(50);
+    }
+
+    @Test
     void closingAndReopeningOneDatabase_underLoad_leavesTheOthersWriting() throws Exception {
         MemoryStorage root = new MemoryStorage();
         try (Walship walship = Walship.open(root, SMALL)) {

@@ -14,17 +14,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The compressed body of a segment being built: fixed-size chunks in memory while the
- * {@link SegmentSpill} budget grants them, then a temporary file that also holds room for the
- * header in front and the trailer behind. Growing never copies what was written.
+ * The compressed body of a segment being built: chunks in memory while the {@link SegmentSpill}
+ * budget grants them, then a temporary file that also holds room for the header in front and
+ * the trailer behind. Growing never copies what was written. Chunks start at 4 KiB and double
+ * up to 64 KiB, so the segment of a database writing a few rows a second costs a few KiB, not
+ * 64 (a thousand such databases: 4 MiB, not 64).
  */
 final class SegmentBody extends OutputStream {
+    private static final int FIRST_CHUNK_BYTES = 4 << 10;
     private static final int CHUNK_BYTES = 64 << 10;
 
     private final SegmentSpill spill;
     private final List<byte[]> chunks = new ArrayList<>();
     private byte[] current;
-    private int position = CHUNK_BYTES;
+    private int position;
     private long size;
     private long reservedBytes;
     private Path file;
@@ -48,18 +51,19 @@ final class SegmentBody extends OutputStream {
             return;
         }
         while (len > 0) {
-            if (position == CHUNK_BYTES) {
-                if (!spill.reserve(CHUNK_BYTES)) {
+            if (current == null || position == current.length) {
+                int chunk = current == null ? FIRST_CHUNK_BYTES : Math.min(CHUNK_BYTES, current.length * 2);
+                if (!spill.reserve(chunk)) {
                     spillToFile();
                     fileOut.write(b, off, len);
                     return;
                 }
-                reservedBytes += CHUNK_BYTES;
-                current = new byte[CHUNK_BYTES];
+                reservedBytes += chunk;
+                current = new byte[chunk];
                 chunks.add(current);
                 position = 0;
             }
-            int n = Math.min(len, CHUNK_BYTES - position);
+            int n = Math.min(len, current.length - position);
             System.arraycopy(b, off, current, position, n);
             position += n;
             off += n;
@@ -75,7 +79,7 @@ final class SegmentBody extends OutputStream {
         fileOut = new BufferedOutputStream(Channels.newOutputStream(channel), CHUNK_BYTES);
         long left = size;
         for (byte[] chunk : chunks) {
-            int n = (int) Math.min(left, CHUNK_BYTES);
+            int n = (int) Math.min(left, chunk.length);
             fileOut.write(chunk, 0, n);
             left -= n;
         }
@@ -102,7 +106,7 @@ final class SegmentBody extends OutputStream {
     void copyTo(byte[] target, int offset) {
         long left = size;
         for (byte[] chunk : chunks) {
-            int n = (int) Math.min(left, CHUNK_BYTES);
+            int n = (int) Math.min(left, chunk.length);
             System.arraycopy(chunk, 0, target, offset, n);
             offset += n;
             left -= n;

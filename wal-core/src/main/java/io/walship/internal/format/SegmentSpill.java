@@ -16,7 +16,10 @@ public final class SegmentSpill {
      * closed. A segment that asks for a chunk the budget cannot give moves what it holds to a
      * file and goes on there: its memory no longer grows with the transaction. The budget is not
      * a cap on the JVM's heap: a segment in memory is copied once when it is sealed (header,
-     * body, trailer in one array), and compression keeps two 1 MiB blocks per writer.
+     * body, trailer in one array), and each segment being built borrows compression buffers of
+     * up to a block (see CompressionBuffers). A runtime's primaries each have a budget and share
+     * one more (shared(long)): a chunk must fit in both, so many databases writing at once hold
+     * no more than the runtime's, and one whose storage is down holds no more than its own.
      */
     /** The name every spill file ends with. */
     private static final String SUFFIX = ".walship-spill";
@@ -24,17 +27,34 @@ public final class SegmentSpill {
     private final Path directory;
     private final long memoryBytes;
     private final AtomicLong reserved = new AtomicLong();
+    /** The budget this one shares with the other databases of a runtime; null: none. */
+    private final SegmentSpill shared;
 
     /**
      * @param directory   created if missing; holds only files this class names ({@code *.walship-spill})
      * @param memoryBytes what segments may hold in memory together; 0 puts every segment in a file
      */
     public SegmentSpill(Path directory, long memoryBytes) {
+        this(directory, memoryBytes, null);
+    }
+
+    /**
+     * As {@link #SegmentSpill(Path, long)}, where memory must also fit in {@code shared}: the
+     * budget of a whole runtime (see {@link #shared(long)}), so that many databases together hold
+     * no more than it however many of them are writing.
+     */
+    public SegmentSpill(Path directory, long memoryBytes, SegmentSpill shared) {
         if (memoryBytes < 0) {
             throw new IllegalArgumentException("memoryBytes must be >= 0: " + memoryBytes);
         }
         this.directory = directory;
         this.memoryBytes = memoryBytes;
+        this.shared = shared;
+    }
+
+    /** A budget of {@code memoryBytes} for many spills to share; it has no directory of its own. */
+    public static SegmentSpill shared(long memoryBytes) {
+        return new SegmentSpill(null, memoryBytes, null);
     }
 
     /** Everything in memory, unbounded: for small segments in tools and tests. */
@@ -42,25 +62,29 @@ public final class SegmentSpill {
         return new SegmentSpill(null, Long.MAX_VALUE);
     }
 
-    /** Takes {@code bytes} from the budget, or returns false when they do not fit (or there is nowhere to spill to, never). */
+    /** Takes {@code bytes} from the budget (and the shared one), or returns false when they do not fit. */
     boolean reserve(long bytes) {
-        if (directory == null) {
-            reserved.addAndGet(bytes);
-            return true;
-        }
         while (true) {
             long now = reserved.get();
             if (now + bytes > memoryBytes) {
                 return false;
             }
             if (reserved.compareAndSet(now, now + bytes)) {
-                return true;
+                break;
             }
         }
+        if (shared != null && !shared.reserve(bytes)) {
+            reserved.addAndGet(-bytes);
+            return false;
+        }
+        return true;
     }
 
     void release(long bytes) {
         reserved.addAndGet(-bytes);
+        if (shared != null) {
+            shared.release(bytes);
+        }
     }
 
     /** Bytes held in memory now. */

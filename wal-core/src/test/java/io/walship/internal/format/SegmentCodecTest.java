@@ -166,6 +166,30 @@ class SegmentCodecTest {
     }
 
     @Test
+    void write_beyondTheSharedBudget_spillsThoughItsOwnHasRoom(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        SegmentSpill runtime = SegmentSpill.shared(12 << 10); // the first body's chunks: 4 + 8 KiB
+        SegmentSpill first = new SegmentSpill(dir.resolve("a"), 1 << 20, runtime);
+        SegmentSpill second = new SegmentSpill(dir.resolve("b"), 1 << 20, runtime);
+        SegmentWriter a = new SegmentWriter(PAGE, 99, first);
+        SegmentWriter b = new SegmentWriter(PAGE, 99, second);
+        for (Transaction txn : List.of(txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12))) {
+            txn.writeTo(a);
+            txn.writeTo(b);
+        }
+        assertThat(runtime.reservedBytes()).as("never more than the shared budget").isLessThanOrEqualTo(12 << 10);
+        try (SealedSegment sa = a.seal(); SealedSegment sb = b.seal()) {
+            assertThat(sa.bytes()).as("the first stayed in memory").isPresent();
+            assertThat(sb.file()).as("the second went to a file: the runtime had no room left").isPresent();
+            for (SealedSegment sealed : List.of(sa, sb)) {
+                assertThat(sealed.sameContent(new ByteArrayInputStream(segment()))).isTrue();
+            }
+        }
+        assertThat(runtime.reservedBytes()).as("given back to the runtime once stored").isZero();
+        assertThat(first.reservedBytes() + second.reservedBytes()).isZero();
+    }
+
+    @Test
     void read_fromAFile_checksTheWholeObjectFirst(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         byte[] bytes = segment();
