@@ -34,16 +34,20 @@ final class ManyDatabases {
     private static final int DATABASES = Integer.getInteger("walship.bench.databases", 1000);
     private static final int WRITERS = 4;
     private static final int LAG_SAMPLES = 300;
+    private static final int ROUNDS = 3;
 
     private ManyDatabases() {
     }
 
     static void measure(Measurements into, boolean quick) throws Exception {
         Path dir = BenchDatabase.tempDir("many-db");
-        long writeMillis = quick ? 5_000 : 15_000;
+        long writeMillis = quick ? 3_000 : 10_000;
         long idleMillis = quick ? 20_000 : 60_000;
-        try {
-            double single = singleDatabase(dir.resolve("single"), writeMillis);
+        java.nio.file.Files.createDirectories(dir.resolve("single"));
+        try (Primary single = Primary.open(FileSystemStorage.open(dir.resolve("single").resolve("storage")),
+                dir.resolve("single").resolve("one.db"), PrimaryOptions.async())) {
+            single.write(conn -> exec(conn, "create table t(id integer primary key, v text)"));
+            single.flush().get();
             long threadsBefore = walshipThreads();
             long heapBefore = Measurements.usedHeap();
             CountingStorage root = new CountingStorage(FileSystemStorage.open(dir.resolve("storage")));
@@ -65,8 +69,24 @@ final class ManyDatabases {
                     replicas.add(replica);
                 }
                 progress("opened " + DATABASES + " primaries and replicas");
-                double many = spread(primaries, writeMillis);
-                progress("spread writes: " + Math.round(many) + " txn/s");
+                // one database and the many in turn, ROUNDS times: the ratio's error is its spread over rounds
+                double[] ratios = new double[ROUNDS];
+                double singleSum = 0;
+                double manySum = 0;
+                for (int round = 0; round < ROUNDS; round++) {
+                    double one = spread(List.of(single), writeMillis);
+                    double spread = spread(primaries, writeMillis);
+                    ratios[round] = spread / one;
+                    singleSum += one;
+                    manySum += spread;
+                    progress("round " + round + ": one database " + Math.round(one) + " txn/s, spread "
+                            + Math.round(spread) + " txn/s");
+                }
+                double many = manySum / ROUNDS;
+                double one = singleSum / ROUNDS;
+                double ratio = Arrays.stream(ratios).average().orElseThrow();
+                double ratioError = Math.sqrt(Arrays.stream(ratios).map(r -> (r - ratio) * (r - ratio)).sum()
+                        / (ROUNDS - 1));
                 long threads = walshipThreads() - threadsBefore;
                 long jvmThreads = ManagementFactory.getThreadMXBean().getThreadCount();
                 double[] lag = lag(primaries, replicas);
@@ -99,8 +119,10 @@ final class ManyDatabases {
                 into.results.put("many_db_jvm_threads", jvmThreads);
                 into.results.put("many_db_heap_mb", heapMb);
                 into.results.put("many_db_txn_per_s", Math.round(many));
-                into.results.put("single_db_txn_per_s", Math.round(single));
-                into.results.put("many_db_txn_ratio", Measurements.round(many / single, 2));
+                into.results.put("single_db_txn_per_s", Math.round(one));
+                into.results.put("many_db_txn_ratio", Measurements.round(ratio, 2));
+                into.results.put("many_db_txn_ratio_error", Measurements.round(ratioError, 2));
+                into.results.put("many_db_added_us_per_txn", Measurements.round(1e6 / many - 1e6 / one, 1));
                 into.results.put("many_db_lag_p50_ms", Measurements.round(lag[0], 1));
                 into.results.put("many_db_lag_p99_ms", Measurements.round(lag[1], 1));
                 into.results.put("idle_db_requests_per_min", Math.round(idlePuts * perMinute));
@@ -113,7 +135,9 @@ final class ManyDatabases {
                         + " the writes, settled by GC; target <= 256");
                 into.notes.put("many_db_txn_ratio", "ASYNC single-row writes by " + WRITERS + " threads spread"
                         + " over " + DATABASES + " primaries (replicas following) ÷ the same writers into one"
-                        + " database, " + writeMillis / 1000 + " s each");
+                        + " database, " + writeMillis / 1000 + " s each, in turn " + ROUNDS + " times; _error: the"
+                        + " standard deviation of the rounds' ratios; many_db_added_us_per_txn: wall time per"
+                        + " transaction added by spreading");
                 into.notes.put("many_db_lag_p99_ms", LAG_SAMPLES + " single writes to databases picked in turn:"
                         + " commit to applied on its replica (flush, then awaitTxid)");
                 into.notes.put("idle_db_requests_per_min", "storage writes by " + DATABASES + " idle primaries per"
@@ -132,16 +156,6 @@ final class ManyDatabases {
 
     private static void progress(String what) {
         System.err.println("many databases: " + what + " at " + java.time.Instant.now());
-    }
-
-    private static double singleDatabase(Path dir, long writeMillis) throws Exception {
-        java.nio.file.Files.createDirectories(dir);
-        try (Primary primary = Primary.open(FileSystemStorage.open(dir.resolve("storage")), dir.resolve("one.db"),
-                PrimaryOptions.async())) {
-            primary.write(conn -> exec(conn, "create table t(id integer primary key, v text)"));
-            primary.flush().get();
-            return spread(List.of(primary), writeMillis);
-        }
     }
 
     /** Transactions per second that WRITERS threads commit, each writing to the databases in turn. */
