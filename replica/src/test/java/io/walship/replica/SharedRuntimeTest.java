@@ -22,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Primaries and their replicas in one runtime: bounded threads, shared watch, adaptive polls. */
 class SharedRuntimeTest {
     private static final Walship.Threads SMALL = new Walship.Threads(2, 4, 1, 1);
+    /** 1,000 primaries and 1,000 replicas: about 50 s on 2 cores (-Dwalship.sharedDatabases=N for fewer). */
+    private static final int DATABASES = Integer.getInteger("walship.sharedDatabases", 1000);
 
     @TempDir
     Path dir;
@@ -37,7 +39,12 @@ class SharedRuntimeTest {
 
     @Test
     void primariesAndReplicas_ofManyDatabases_followOnBoundedThreads() throws Exception {
-        int databases = 200;
+        // a pair holds 10 descriptors: on a machine whose limit is lower (ulimit -n), as many as fit
+        long limit = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount()
+                : Long.MAX_VALUE;
+        int databases = (int) Math.min(DATABASES, (limit - 1000) / 12);
+        org.junit.jupiter.api.Assumptions.assumeTrue(databases >= 100, "ulimit -n is " + limit);
         long before = LiveThreads.named("walship-");
         try (FileSystemStorage root = FileSystemStorage.open(dir.resolve("storage"));
              Walship walship = Walship.open(root, SMALL)) {
@@ -68,7 +75,9 @@ class SharedRuntimeTest {
             assertThat(walship.threads()).isLessThanOrEqualTo(SMALL.total());
             // the runtime's pools and timer, and one watch thread for the whole storage root
             assertThat(LiveThreads.named("walship-") - before).isLessThanOrEqualTo(SMALL.total() + 1);
-            assertThat(Rows.queryLong(replicas.get(123).path(), "select sum(x) from t")).isEqualTo(6000 + 3 * 123);
+            for (int i : new int[] {0, 123, databases - 1}) {
+                assertThat(Rows.queryLong(replicas.get(i).path(), "select sum(x) from t")).isEqualTo(6000 + 3 * i);
+            }
             assertThat(walship.openDatabases()).hasSize(databases);
         }
     }
