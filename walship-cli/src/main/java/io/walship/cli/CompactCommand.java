@@ -27,12 +27,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "compact", mixinStandardHelpOptions = true, description = "Merge small log objects into compacted ones and delete what the"
         + " retention window no longer needs; once, or every --every.")
-final class CompactCommand implements Callable<Integer> {
+final class CompactCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--retention", paramLabel = "DURATION", defaultValue = "P7D",
             description = "Keep every txid of this window restorable (ISO-8601, default ${DEFAULT-VALUE}).")

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "follow", mixinStandardHelpOptions = true, description = "Keep a read-only replica database up to date (restores it first if needed).")
-final class FollowCommand implements Callable<Integer> {
+final class FollowCommand implements Callable<Integer>, StorageOption.WithStorage {
     /** Where the stream's token is read from when no file names it: never the command line, which ps shows. */
     static final String TOKEN_VARIABLE = "WALSHIP_STREAM_TOKEN";
 
@@ -31,6 +31,11 @@ final class FollowCommand implements Callable<Integer> {
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--db", paramLabel = "FILE", defaultValue = "${env:WALSHIP_DB}",
             description = "The replica database file (required). Default: the WALSHIP_DB environment variable.")

@@ -41,12 +41,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "ls", mixinStandardHelpOptions = true, description = "Summarize snapshots and log objects (count, bytes, txid range, times) and the"
         + " txids storage can restore, holes included; -v lists every object.")
-final class LsCommand implements Callable<Integer> {
+final class LsCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = {"-v", "--verbose"}, description = "List every object: txid range, size, time stored.")
     boolean verbose;
@@ -64,7 +69,12 @@ final class LsCommand implements Callable<Integer> {
             LogCatalog catalog = history.catalog();
             out.printf("storage %s%n", storage);
             if (catalog.size() == 0) {
-                out.printf("empty: no walship object here (a primary stores its first snapshot when it opens)%n");
+                Optional<String> hint = storage.sharedRootHint();
+                if (hint.isPresent()) {
+                    out.printf("%s%n", hint.get());
+                } else {
+                    out.printf("empty: no walship object here (a primary stores its first snapshot when it opens)%n");
+                }
                 out.flush();
                 return ExitCode.NOT_AVAILABLE.code;
             }

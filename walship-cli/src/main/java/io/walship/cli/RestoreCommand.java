@@ -16,12 +16,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "restore", mixinStandardHelpOptions = true, description = "Restore the database (latest, or at a txid or time) into a new file.")
-final class RestoreCommand implements Callable<Integer> {
+final class RestoreCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--to", required = true, paramLabel = "FILE", description = "The file to create; must not exist.")
     Path to;

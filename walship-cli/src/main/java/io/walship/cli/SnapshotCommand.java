@@ -14,12 +14,17 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Build a new snapshot from the newest one and the log after it,"
         + " without the primary.")
-final class SnapshotCommand implements Callable<Integer> {
+final class SnapshotCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Scratch space (default: the system temp directory).")
     Path workDir;

@@ -29,12 +29,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the latest txid, its age, the newest snapshot, the restorable txids"
         + " and object counts; exit 3 on a hole or damage; with --max-age, exit 7 when nothing newer was stored.")
-final class StatusCommand implements Callable<Integer> {
+final class StatusCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--max-age", paramLabel = "DURATION",
             description = "Exit 7 (stale) when the newest object in storage is older than this (ISO-8601, e.g. PT5M).")

@@ -1,8 +1,12 @@
 package io.walship.cli;
 
+import io.walship.format.ObjectKey;
+import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.TreeSet;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Parameters;
 
@@ -18,6 +22,45 @@ final class StorageOption {
 
     @ArgGroup(exclusive = false, heading = "S3 options:%n")
     S3Options s3 = new S3Options();
+
+    /** A command that reads one database's storage, given by a {@link StorageOption}. */
+    interface WithStorage {
+        StorageOption storage();
+    }
+
+    /** Database names shown by {@link #sharedRootHint()} before "and N more". */
+    private static final int NAMES_SHOWN = 10;
+
+    /**
+     * When this storage holds no history of its own but databases under names (the shared root
+     * of a {@code Walship} runtime, given where one of its databases was meant): what it holds
+     * and what to give instead. Empty otherwise, or when storage cannot be listed (the error at
+     * hand says more). Lists the whole root: only for an operator's mistake, not on every run.
+     */
+    Optional<String> sharedRootHint() {
+        TreeSet<String> names = new TreeSet<>();
+        try (Storage opened = openExisting()) {
+            for (ObjectInfo object : opened.list("")) {
+                int slash = object.key().indexOf('/');
+                if (slash > 0 && object.key().startsWith(ObjectKey.SNAPSHOT_PREFIX, slash + 1)) {
+                    names.add(object.key().substring(0, slash));
+                }
+            }
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (names.isEmpty()) {
+            return Optional.empty();
+        }
+        String shown = String.join(", ", names.stream().limit(NAMES_SHOWN).toList())
+                + (names.size() > NAMES_SHOWN ? " and " + (names.size() - NAMES_SHOWN) + " more" : "");
+        String masked = StorageUrl.mask(url);
+        int query = masked.indexOf('?');
+        String base = query < 0 ? masked : masked.substring(0, query);
+        String example = (base.endsWith("/") ? base : base + "/") + names.first() + (query < 0 ? "" : masked.substring(query));
+        return Optional.of("this is the shared root of " + names.size() + " database" + (names.size() == 1 ? "" : "s")
+                + " (" + shown + "): give one of them, e.g. " + example);
+    }
 
     /** Opens an existing storage: a missing directory or bucket is refused, never created. */
     Storage openExisting() {

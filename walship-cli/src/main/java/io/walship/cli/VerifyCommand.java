@@ -1,5 +1,6 @@
 package io.walship.cli;
 
+import io.walship.TxidNotAvailableException;
 import io.walship.restore.Verifier;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -13,12 +14,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "verify", mixinStandardHelpOptions = true, description = "Replay the whole history and check every checksum; report the first bad object.")
-final class VerifyCommand implements Callable<Integer> {
+final class VerifyCommand implements Callable<Integer>, StorageOption.WithStorage {
     @Spec
     CommandSpec spec;
 
     @Mixin
     StorageOption storage;
+
+    @Override
+    public StorageOption storage() {
+        return storage;
+    }
 
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Scratch space for the replayed database"
             + " (default: the system temp directory).")
@@ -43,6 +49,9 @@ final class VerifyCommand implements Callable<Integer> {
                 return ExitCode.OK.code;
             }
             spec.commandLine().getErr().println("walship: verify failed: " + report.problem().get().getMessage());
+            if (report.problem().get() instanceof TxidNotAvailableException t && t.latest() < 0) {
+                storage.sharedRootHint().ifPresent(hint -> spec.commandLine().getErr().println("walship: " + hint));
+            }
             return ExitCode.of(report.problem().get()).code;
         }
     }

@@ -1,5 +1,6 @@
 package io.walship.cli;
 
+import io.walship.TxidNotAvailableException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -63,6 +64,10 @@ public final class WalshipCommand implements Callable<Integer> {
             PrintWriter to = commandLine.getErr();
             to.println("walship: " + ErrorMessage.of(e)
                     + (code == ExitCode.FAILED && !top.debug ? " (run again with --debug for details)" : ""));
+            if (e instanceof TxidNotAvailableException t && t.latest() < 0
+                    && commandLine.getCommand() instanceof StorageOption.WithStorage command) {
+                command.storage().sharedRootHint().ifPresent(hint -> to.println("walship: " + hint));
+            }
             if (top.debug) {
                 e.printStackTrace(to);
             }

@@ -123,6 +123,34 @@ class WalshipCommandTest {
     }
 
     @Test
+    void sharedRoot_oneDatabaseIsItsPrefix_andTheRootItselfIsRefusedNamingTheDatabases() throws Exception {
+        Path root = dir.resolve("tenants");
+        try (io.walship.Walship walship = io.walship.Walship.open(FileSystemStorage.open(root))) {
+            for (String name : new String[] {"acme", "initech"}) {
+                Primary primary = walship.openPrimary(name, dir.resolve(name + ".db"), PrimaryOptions.durable());
+                primary.write(conn -> exec(conn, "create table t(x)")).get();
+                primary.write(conn -> exec(conn, "insert into t values ('" + name + "')")).get();
+            }
+        }
+        assertThat(run("restore", "file://" + root + "/initech", "--to", dir.resolve("initech-copy.db").toString()))
+                .isZero();
+        assertThat(io.walship.testing.Rows.queryLong(dir.resolve("initech-copy.db"), "select count(*) from t"))
+                .isEqualTo(1);
+        assertThat(run("ls", "file://" + root + "/acme")).isZero();
+        assertThat(out.toString()).contains("restorable txids 0..2");
+
+        assertThat(run("ls", "file://" + root)).isEqualTo(4);
+        assertThat(out.toString()).contains("shared root of 2 databases (acme, initech)")
+                .contains("file://" + root + "/acme");
+        assertThat(run("restore", "file://" + root, "--to", dir.resolve("root.db").toString())).isEqualTo(4);
+        assertThat(err.toString()).contains("shared root of 2 databases (acme, initech)");
+        assertThat(dir.resolve("root.db")).doesNotExist();
+        err.getBuffer().setLength(0);
+        assertThat(run("verify", "file://" + root)).isEqualTo(4);
+        assertThat(err.toString()).contains("verify failed").contains("shared root of 2 databases (acme, initech)");
+    }
+
+    @Test
     void restore_existingTarget_exitsSixAndKeepsFile() throws Exception {
         Files.writeString(dir.resolve("r.db"), "mine");
         assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString())).isEqualTo(6);
