@@ -5,12 +5,14 @@ import io.walship.WalshipException;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
+import io.walship.format.ObjectKey;
 import io.walship.restore.TxidRange;
 import io.walship.storage.Storage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -64,6 +66,13 @@ final class CompactCommand implements Callable<Integer>, StorageOption.WithStora
         Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"));
         try (Storage opened = storage.openExisting();
              Compactor compactor = new Compactor(opened, policy, InstantSource.system(), dir)) {
+            if (opened.list(ObjectKey.SNAPSHOT_PREFIX).isEmpty() && opened.list(ObjectKey.LOG_PREFIX).isEmpty()) {
+                Optional<String> hint = storage.sharedRootHint(); // a runtime's root: compact each database
+                if (hint.isPresent()) {
+                    err.printf("walship: nothing to compact here; %s%n", hint.get());
+                    return ExitCode.NOT_AVAILABLE.code;
+                }
+            }
             while (true) {
                 CompactionResult result = compactor.run();
                 out.printf("compacted created=%d replaced=%d expired=%d deleted=%d bytes, earliest restorable txid %d,"

@@ -148,6 +148,10 @@ class WalshipCommandTest {
         err.getBuffer().setLength(0);
         assertThat(run("verify", "file://" + root)).isEqualTo(4);
         assertThat(err.toString()).contains("verify failed").contains("shared root of 2 databases (acme, initech)");
+        err.getBuffer().setLength(0);
+        assertThat(run("compact", "file://" + root, "--grace", "PT0S", "--retention", "PT0.001S")).isEqualTo(4);
+        assertThat(err.toString()).contains("nothing to compact here").contains("shared root of 2 databases");
+        assertThat(run("ls", "file://" + root + "/acme")).isZero(); // untouched
     }
 
     @Test
