@@ -272,8 +272,10 @@ public final class Primary implements AutoCloseable {
      * closing them with it when {@code ownsWorkers}; {@code db} names it in logs and metrics; its
      * captured segments hold memory within {@code memory} too, the runtime's budget (null: none).
      */
-    static Primary open(Storage storage, Path path, PrimaryOptions options, Workers workers, boolean ownsWorkers,
+    static Primary open(Storage given, Path path, PrimaryOptions options, Workers workers, boolean ownsWorkers,
                         String db, SegmentSpill memory) {
+        // with encryption, every object the primary puts or reads goes through its envelope
+        Storage storage = options.encryption().map(e -> e.wrap(given)).orElse(given);
         FileOwnership ownership = null;
         Resume.Resumed start = null;
         try {
@@ -579,8 +581,28 @@ public final class Primary implements AutoCloseable {
      * @param token   what clients must send; not logged
      */
     public StreamServer serveStream(InetSocketAddress address, String token) throws IOException {
+        return serve(address, token, null, false);
+    }
+
+    /**
+     * As {@link #serveStream(InetSocketAddress, String)}, over TLS: replicas connect to
+     * {@code walships://host:port} and check the server's certificate; with
+     * {@code requireClientCertificates}, the server checks theirs too (against {@code tls}'s
+     * trust managers). Pages never cross the network in the clear. docs/STREAM.md says how to
+     * build the context from PKCS12 files.
+     *
+     * @param tls the server's key (and, for client certificates, trust) material
+     */
+    public StreamServer serveStream(InetSocketAddress address, String token, javax.net.ssl.SSLContext tls,
+                                    boolean requireClientCertificates) throws IOException {
+        return serve(address, token, Objects.requireNonNull(tls, "tls"), requireClientCertificates);
+    }
+
+    private StreamServer serve(InetSocketAddress address, String token, javax.net.ssl.SSLContext tls,
+                               boolean requireClientCertificates) throws IOException {
         checkUsable();
-        StreamServer server = new StreamServer(this, db, pageSize, acks::storedTxid, address, token);
+        StreamServer server = new StreamServer(this, db, pageSize, acks::storedTxid, address, token, tls,
+                requireClientCertificates);
         streams.add(server);
         return server;
     }

@@ -2,6 +2,7 @@ package io.walship;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.walship.compaction.CompactionPolicy;
+import io.walship.encryption.Encryption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -32,6 +33,7 @@ public final class PrimaryOptions {
     private final int keepDivergedCopies;
     private final long captureMemoryBytes;
     private final long streamWindowBytes;
+    private final Encryption encryption;
     private final CompactionPolicy compaction;
     private final Duration compactionInterval;
     private final InstantSource clock;
@@ -57,6 +59,7 @@ public final class PrimaryOptions {
         this.keepDivergedCopies = b.keepDivergedCopies;
         this.captureMemoryBytes = b.captureMemoryBytes;
         this.streamWindowBytes = b.streamWindowBytes;
+        this.encryption = b.encryption;
         this.compaction = b.compaction;
         this.compactionInterval = b.compactionInterval;
         this.captureMode = b.captureMode;
@@ -203,6 +206,15 @@ public final class PrimaryOptions {
     }
 
     /**
+     * How everything the primary stores is encrypted, or empty for plaintext. With it, no object
+     * leaves the primary unencrypted; without it, a storage holding encrypted objects is refused
+     * at open ({@link io.walship.encryption.EncryptionException}, NO_KEY).
+     */
+    public Optional<Encryption> encryption() {
+        return Optional.ofNullable(encryption);
+    }
+
+    /**
      * Source of every time walship stores or schedules by (commit times, snapshot and compaction cadence, retention);
      * real-time waits such as the ASYNC flush interval use the JVM's monotonic clock.
      */
@@ -242,7 +254,7 @@ public final class PrimaryOptions {
                 + ", readConnections=" + readConnections + ", pageSize=" + pageSize + ", retryInitialBackoff="
                 + retryInitialBackoff + ", retryMaxBackoff=" + retryMaxBackoff + ", closeTimeout=" + closeTimeout
                 + ", keepDivergedCopies=" + keepDivergedCopies + ", captureMemoryBytes=" + captureMemoryBytes
-                + ", streamWindowBytes=" + streamWindowBytes
+                + ", streamWindowBytes=" + streamWindowBytes + ", encryption=" + encryption
                 + ", compaction=" + compaction + ", compactionInterval=" + compactionInterval
                 + ", captureMode=" + captureMode + ", metrics=" + (meterRegistry != null) + "]";
     }
@@ -266,6 +278,7 @@ public final class PrimaryOptions {
         private int keepDivergedCopies = 3;
         private long captureMemoryBytes = 4L << 20;
         private long streamWindowBytes = 8L << 20;
+        private Encryption encryption;
         private CompactionPolicy compaction = CompactionPolicy.defaults();
         private Duration compactionInterval = Duration.ofMinutes(1);
         private InstantSource clock = InstantSource.system();
@@ -293,6 +306,7 @@ public final class PrimaryOptions {
             keepDivergedCopies = o.keepDivergedCopies;
             captureMemoryBytes = o.captureMemoryBytes;
             streamWindowBytes = o.streamWindowBytes;
+            encryption = o.encryption;
             compaction = o.compaction;
             compactionInterval = o.compactionInterval;
             clock = o.clock;
@@ -394,6 +408,12 @@ public final class PrimaryOptions {
 
         public Builder streamWindowBytes(long value) {
             streamWindowBytes = atLeast("streamWindowBytes", value, 0);
+            return this;
+        }
+
+        /** Encrypts everything stored (AES-256-GCM, see {@link Encryption}); {@code null}: plaintext. */
+        public Builder encryption(Encryption value) {
+            encryption = value;
             return this;
         }
 

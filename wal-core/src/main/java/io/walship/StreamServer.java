@@ -65,8 +65,15 @@ public final class StreamServer implements AutoCloseable {
     private final Runnable storedMoved = () -> connections.forEach(Connection::wake);
     private volatile boolean closed;
 
+    /** Whether connections are TLS (the URI then says {@code walships://}). */
+    private final boolean tls;
+
+    /**
+     * @param tls                       null: plain TCP (an explicit choice); else the server's TLS context
+     * @param requireClientCertificates with TLS: refuse clients without a certificate the context trusts
+     */
     StreamServer(Primary primary, String db, int pageSize, LongSupplier storedTxid, InetSocketAddress address,
-                 String token) throws IOException {
+                 String token, javax.net.ssl.SSLContext tls, boolean requireClientCertificates) throws IOException {
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("a stream needs a token: anyone who can reach the port reads every"
                     + " row otherwise");
@@ -82,7 +89,15 @@ public final class StreamServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.socket = new ServerSocket();
+        this.tls = tls != null;
+        if (tls == null) {
+            this.socket = new ServerSocket();
+        } else {
+            javax.net.ssl.SSLServerSocket secure = (javax.net.ssl.SSLServerSocket)
+                    tls.getServerSocketFactory().createServerSocket();
+            secure.setNeedClientAuth(requireClientCertificates);
+            this.socket = secure;
+        }
         try {
             socket.setReuseAddress(true);
             socket.bind(address);
@@ -93,7 +108,54 @@ public final class StreamServer implements AutoCloseable {
         }
         primary.onStored(storedMoved);
         threads.execute(this::accept);
-        log.info("stream serving db={} address={}", db, address());
+        if (tls == null && !address().getAddress().isLoopbackAddress()) {
+            log.warn("stream serving in plaintext beyond this host db={} address={} (pages cross the network in the"
+                    + " clear: serve it with TLS)", db, address());
+        }
+        log.info("stream serving db={} address={} tls={} clientCertificates={}", db, address(), this.tls,
+                tls != null && requireClientCertificates);
+    }
+
+    /**
+     * A TLS context from PKCS12 files, for {@link Primary#serveStream(InetSocketAddress, String,
+     * javax.net.ssl.SSLContext, boolean)} and {@code ReplicaOptions.streamTls}: {@code keyStore}
+     * holds this side's key and certificate (null: none, a replica the primary does not ask for
+     * one), {@code trustStore} the certificates it trusts (null: the JVM's default trust store).
+     *
+     * @throws IOException a file cannot be read, or {@code password} does not open it
+     */
+    public static javax.net.ssl.SSLContext tls(java.nio.file.Path keyStore, java.nio.file.Path trustStore,
+                                               char[] password) throws IOException {
+        try {
+            javax.net.ssl.KeyManager[] keys = null;
+            if (keyStore != null) {
+                javax.net.ssl.KeyManagerFactory factory = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(pkcs12(keyStore, password), password);
+                keys = factory.getKeyManagers();
+            }
+            javax.net.ssl.TrustManager[] trust = null;
+            if (trustStore != null) {
+                javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                factory.init(pkcs12(trustStore, password));
+                trust = factory.getTrustManagers();
+            }
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(keys, trust, null);
+            return context;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot build a TLS context from " + keyStore + " and " + trustStore + ": " + e, e);
+        }
+    }
+
+    private static java.security.KeyStore pkcs12(java.nio.file.Path file, char[] password)
+            throws IOException, java.security.GeneralSecurityException {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            store.load(in, password);
+        }
+        return store;
     }
 
     /** Where it listens (with the port chosen, when asked for port 0). */
@@ -101,10 +163,13 @@ public final class StreamServer implements AutoCloseable {
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
 
-    /** The stream's URI on this host ({@code walship://host:port}), to give {@code ReplicaOptions.stream}. */
+    /**
+     * The stream's URI on this host, to give {@code ReplicaOptions.stream}: {@code walships://host:port}
+     * with TLS, {@code walship://host:port} without.
+     */
     public URI uri() {
         InetSocketAddress a = address();
-        return URI.create("walship://" + a.getHostString() + ":" + a.getPort());
+        return URI.create((tls ? "walships://" : "walship://") + a.getHostString() + ":" + a.getPort());
     }
 
     /**

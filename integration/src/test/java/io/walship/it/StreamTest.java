@@ -109,6 +109,49 @@ class StreamTest {
     }
 
     @Test
+    void overTls_aReplicaTrustingTheServerFollows_andOnesWithoutTrustOrCertificateAreRefused() throws Exception {
+        io.walship.testing.TlsFiles tls = new io.walship.testing.TlsFiles(dir);
+        javax.net.ssl.SSLContext server = io.walship.testing.TlsFiles.context(tls.keyStore("primary"),
+                tls.trustStore("primary", "replica"));
+        try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable());
+             StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), TOKEN, server, true)) {
+            assertThat(stream.uri().getScheme()).isEqualTo("walships");
+            setUp(primary);
+            javax.net.ssl.SSLContext trusting = io.walship.testing.TlsFiles.context(tls.keyStore("replica"),
+                    tls.trustStore("replica", "primary"));
+            try (Replica replica = Replica.open(blind, dir.resolve("replica.db"), ReplicaOptions.builder()
+                    .pollInterval(Duration.ofMinutes(10)).maxErrorBackoff(Duration.ofMinutes(10))
+                    .stream(stream.uri(), TOKEN).streamTls(trusting).build())) {
+                replica.follow();
+                for (int i = 1; i <= 20; i++) {
+                    long txid = move(primary, i);
+                    assertThat(replica.awaitTxid(txid, Duration.ofSeconds(10))).as("txid %d pushed over TLS", txid)
+                            .isTrue();
+                }
+                assertThat(replica.read(FINGERPRINT)).isEqualTo(primary.read(FINGERPRINT));
+            }
+            // a replica that does not trust the primary's certificate, and one without a certificate of its own
+            for (javax.net.ssl.SSLContext wrong : new javax.net.ssl.SSLContext[] {
+                io.walship.testing.TlsFiles.context(tls.keyStore("replica"), null),
+                io.walship.testing.TlsFiles.context(null, tls.trustStore("anonymous", "primary"))}) {
+                try (Replica replica = Replica.open(blind, dir.resolve("refused.db"), ReplicaOptions.builder()
+                        .pollInterval(Duration.ofMinutes(10)).maxErrorBackoff(Duration.ofMinutes(10))
+                        .stream(stream.uri(), TOKEN).streamTls(wrong).build())) {
+                    replica.follow();
+                    move(primary, 99);
+                    io.walship.testing.Await.until("the TLS handshake refused", BOUND, () -> replica.status()
+                            .streamError().map(p -> p.message().toLowerCase(java.util.Locale.ROOT))
+                            .filter(m -> m.contains("certificate") || m.contains("handshake") || m.contains("pkix")
+                                    || m.contains("ssl") || m.contains("tls")).isPresent());
+                    Thread.sleep(500);
+                    assertThat(replica.status().streamError()).as("still not connected").isPresent();
+                }
+                java.nio.file.Files.deleteIfExists(dir.resolve("refused.db"));
+            }
+        }
+    }
+
+    @Test
     void pushedReplica_seesEachStoredWriteWithinSeconds_wholeTransactionsOnly_equalToThePrimary() throws Exception {
         try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable());
              StreamServer stream = primary.serveStream(new InetSocketAddress("localhost", 0), TOKEN)) {

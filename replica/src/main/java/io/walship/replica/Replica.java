@@ -265,10 +265,10 @@ public final class Replica implements AutoCloseable {
         });
     }
 
-    private static Replica open(Storage storage, Path path, ReplicaOptions options, Workers workers,
+    private static Replica open(Storage given, Path path, ReplicaOptions options, Workers workers,
                                 boolean ownsWorkers, String db) {
         Metrics metrics = Metrics.of(options.meterRegistry(), db);
-        storage = MeteredStorage.wrap(storage, metrics);
+        Storage storage = MeteredStorage.wrap(options.encryption().map(e -> e.wrap(given)).orElse(given), metrics);
         FileOwnership ownership = null;
         ReplicaFile file = null;
         Connection lock = null;
@@ -527,7 +527,8 @@ public final class Replica implements AutoCloseable {
         }
         if (follower == null) {
             options.stream().ifPresent(uri -> {
-                feed = new StreamFeed(db, uri, options.streamToken(), file::txid, this::storageChanged);
+                feed = new StreamFeed(db, uri, options.streamToken(), options.streamTls(), file::txid,
+                        this::storageChanged);
                 feed.start();
             });
             Lane lane = workers.lane(Workers.Pool.IO, "follower-" + db, this::followStep);

@@ -1,6 +1,7 @@
 package io.walship.replica;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.walship.encryption.Encryption;
 import java.time.Duration;
 import java.net.URI;
 import java.time.InstantSource;
@@ -14,10 +15,12 @@ public final class ReplicaOptions {
     /** As set, null for the default (which follows pollInterval, also through toBuilder()). */
     private final Duration maxIdlePollInterval;
     private final int readConnections;
+    private final Encryption encryption;
     private final MeterRegistry meterRegistry;
     private final InstantSource clock;
     private final URI stream;
     private final String streamToken;
+    private final javax.net.ssl.SSLContext streamTls;
     private final boolean applyUnstored;
     private final Duration unstoredTimeout;
     private final boolean replaceForeignFile;
@@ -27,10 +30,12 @@ public final class ReplicaOptions {
         this.maxErrorBackoff = b.maxErrorBackoff;
         this.maxIdlePollInterval = b.maxIdlePollInterval;
         this.readConnections = b.readConnections;
+        this.encryption = b.encryption;
         this.meterRegistry = b.meterRegistry;
         this.clock = b.clock;
         this.stream = b.stream;
         this.streamToken = b.streamToken;
+        this.streamTls = b.streamTls;
         this.applyUnstored = b.applyUnstored;
         this.replaceForeignFile = b.replaceForeignFile;
         this.unstoredTimeout = b.unstoredTimeout;
@@ -79,6 +84,11 @@ public final class ReplicaOptions {
     /** Longest wait between retries after a bad segment or a storage error. */
     public Duration maxErrorBackoff() {
         return maxErrorBackoff;
+    }
+
+    /** How the storage it follows is encrypted (the primary's keys, or those to read it), or empty: plaintext. */
+    public Optional<Encryption> encryption() {
+        return Optional.ofNullable(encryption);
     }
 
     /** Size of the read-only connection pool behind {@link Replica#read}. */
@@ -139,6 +149,11 @@ public final class ReplicaOptions {
     }
 
     /** The token the stream asks for; never logged. */
+    /** The TLS context of a walships:// stream; null: the JVM's default. */
+    javax.net.ssl.SSLContext streamTls() {
+        return streamTls;
+    }
+
     String streamToken() {
         return streamToken;
     }
@@ -149,7 +164,7 @@ public final class ReplicaOptions {
                 + ", maxErrorBackoff=" + maxErrorBackoff
                 + ", readConnections=" + readConnections + ", metrics=" + (meterRegistry != null)
                 + ", stream=" + stream + ", applyUnstored=" + applyUnstored + ", replaceForeignFile="
-                + replaceForeignFile + "]";
+                + replaceForeignFile + ", encryption=" + encryption + "]";
     }
 
     /** Builds {@link ReplicaOptions}; each setter checks its value at once. */
@@ -159,10 +174,12 @@ public final class ReplicaOptions {
         /** Null: the default, 2 s or the poll interval if longer. */
         private Duration maxIdlePollInterval;
         private int readConnections = 4;
+        private Encryption encryption;
         private MeterRegistry meterRegistry;
         private InstantSource clock = InstantSource.system();
         private URI stream;
         private String streamToken;
+        private javax.net.ssl.SSLContext streamTls;
         private boolean applyUnstored;
         private Duration unstoredTimeout = Duration.ofSeconds(5);
         private boolean replaceForeignFile;
@@ -175,10 +192,12 @@ public final class ReplicaOptions {
             maxErrorBackoff = o.maxErrorBackoff;
             maxIdlePollInterval = o.maxIdlePollInterval;
             readConnections = o.readConnections;
+            encryption = o.encryption;
             meterRegistry = o.meterRegistry;
             clock = o.clock;
             stream = o.stream;
             streamToken = o.streamToken;
+            streamTls = o.streamTls;
             applyUnstored = o.applyUnstored;
             unstoredTimeout = o.unstoredTimeout;
             replaceForeignFile = o.replaceForeignFile;
@@ -202,20 +221,32 @@ public final class ReplicaOptions {
         }
 
         /**
-         * Follows the primary's live stream at {@code uri}, {@code walship://host:port} (what
-         * {@code StreamServer.uri()} says), sending {@code token}; null turns it off.
+         * Follows the primary's live stream at {@code uri}, {@code walships://host:port} over TLS or
+         * {@code walship://host:port} over plain TCP (what {@code StreamServer.uri()} says), sending
+         * {@code token}; null turns it off. Over TLS the server's certificate and host name are
+         * checked against {@link #streamTls} (the JVM's default trust store when not set).
          */
         public Builder stream(URI uri, String token) {
             if (uri != null && (token == null || token.isBlank())) {
                 throw new IllegalArgumentException("a stream needs the token its primary serves it with");
             }
-            if (uri != null && (!"walship".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1
-                    || uri.getPort() > 65535)) {
-                throw new IllegalArgumentException("a stream URI is walship://host:port with a port from 1 to 65535,"
-                        + " got " + uri);
+            if (uri != null && (!("walship".equals(uri.getScheme()) || "walships".equals(uri.getScheme()))
+                    || uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535)) {
+                throw new IllegalArgumentException("a stream URI is walships://host:port (TLS) or walship://host:port"
+                        + " (plain TCP) with a port from 1 to 65535, got " + uri);
             }
             stream = uri;
             streamToken = uri == null ? null : token;
+            return this;
+        }
+
+        /**
+         * The TLS context of a {@code walships://} stream: its trust managers check the primary's
+         * certificate, its key managers present the replica's own when the primary asks for one.
+         * Null: the JVM's default context.
+         */
+        public Builder streamTls(javax.net.ssl.SSLContext value) {
+            streamTls = value;
             return this;
         }
 
@@ -240,6 +271,12 @@ public final class ReplicaOptions {
 
         public Builder maxErrorBackoff(Duration value) {
             maxErrorBackoff = positive("maxErrorBackoff", value);
+            return this;
+        }
+
+        /** Decrypts what it reads from storage with these keys ({@link Encryption}); {@code null}: plaintext. */
+        public Builder encryption(Encryption value) {
+            encryption = value;
             return this;
         }
 

@@ -58,6 +58,8 @@ final class StreamFeed implements AutoCloseable {
     private final String db;
     private final URI uri;
     private final String token;
+    /** A walships:// stream's TLS context; null: the JVM's default. */
+    private final javax.net.ssl.SSLContext tls;
     private final LongSupplier appliedTxid;
     private final Runnable arrived;
     private final Thread thread;
@@ -88,10 +90,13 @@ final class StreamFeed implements AutoCloseable {
     }
 
     /**
+     * @param tls         a walships:// stream's TLS context (null: the JVM's default)
      * @param appliedTxid the replica's txid: the feed connects from the one after it
      * @param arrived     called when something the replica may apply arrived
      */
-    StreamFeed(String db, URI uri, String token, LongSupplier appliedTxid, Runnable arrived) {
+    StreamFeed(String db, URI uri, String token, javax.net.ssl.SSLContext tls, LongSupplier appliedTxid,
+               Runnable arrived) {
+        this.tls = tls;
         this.db = db;
         this.uri = uri;
         this.token = token;
@@ -198,13 +203,35 @@ final class StreamFeed implements AutoCloseable {
         }
     }
 
+    /** A plain socket for walship://; for walships:// a TLS one that checks the server's host name. */
+    private Socket newSocket() throws IOException {
+        if (!"walships".equals(uri.getScheme())) {
+            return new Socket();
+        }
+        javax.net.ssl.SSLContext context;
+        try {
+            context = tls != null ? tls : javax.net.ssl.SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException("no default TLS context in this JVM", e);
+        }
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket();
+        javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+        socket.setSSLParameters(parameters);
+        return socket;
+    }
+
     private void run() {
         long backoff = MIN_BACKOFF_MILLIS;
         while (!closed) {
             long from = appliedTxid.getAsLong() + 1;
-            try (Socket socket = new Socket()) {
+            try (Socket socket = newSocket()) {
                 socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), CONNECT_TIMEOUT_MILLIS);
                 socket.setTcpNoDelay(true);
+                if (socket instanceof javax.net.ssl.SSLSocket secure) {
+                    secure.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+                    secure.startHandshake(); // checks the server's certificate and host name, or throws
+                }
                 socket.setSoTimeout(READ_TIMEOUT_MILLIS); // the primary sends a frame at least every second
                 this.socket = socket;
                 OutputStream out = new BufferedOutputStream(socket.getOutputStream());

@@ -31,6 +31,13 @@ package io.walship.format;
  * segment version 2: pgno with bit 31 set = the image is XOR'ed with the page's previous image
  *                    in this segment (delta table: DELTA_TABLE_BYTES / page size slots, pgno mod slots)
  *
+ * encrypted envelope (around a stored object when encryption is on; see ENVELOPE_*)
+ *   0 magic "WSEC" u32 | 4 version u16 | 6 flags u16 (0) | 8 chunk size u32 | 12 key id length u8
+ *  13 key id (64, zero-padded) | 77 salt (32) | 109 nonce prefix (7) | 116 chunks
+ *   chunk i = AES-256-GCM(object key, nonce = prefix | i u32 | last u8, aad = the 116 header bytes)
+ *             of chunk-size plaintext bytes (fewer in the last), then its 16-byte tag
+ *   object key = HKDF-SHA256(key of the key id, salt, "walship envelope 1 " + storage key)
+ *
  * checkpoint record (local, next to a primary database)
  *  0 header slot 0 (84 + xxHash64 8) | 4096 header slot 1 | 8192 page hashes, u64 per page
  * header: 0 magic "WSCK" | 4 version | 6 flags | 8 page size | 12 page count | 16 txid | 24 db checksum
@@ -163,6 +170,33 @@ public final class FormatLayout {
     public static final int CHECKPOINT_SLOT_STRIDE = 4096;
     /** Where the page hashes start: one u64 per page, page 1 first. */
     public static final int CHECKPOINT_PAGE_HASHES_OFFSET = 2 * CHECKPOINT_SLOT_STRIDE;
+
+    // ---- encrypted envelope (around any stored object, when encryption is configured) ----
+    /** "WSEC": a walship object sealed with AES-256-GCM; what it holds is any of the objects above. */
+    public static final int ENVELOPE_MAGIC = 0x57534543;
+    public static final int ENVELOPE_VERSION = 1;
+    public static final int ENVELOPE_MAGIC_OFFSET = 0;
+    public static final int ENVELOPE_VERSION_OFFSET = ENVELOPE_MAGIC_OFFSET + Integer.BYTES;
+    public static final int ENVELOPE_FLAGS_OFFSET = ENVELOPE_VERSION_OFFSET + Short.BYTES;
+    /** Plaintext bytes per chunk; every chunk but the last holds exactly this many. */
+    public static final int ENVELOPE_CHUNK_SIZE_OFFSET = ENVELOPE_FLAGS_OFFSET + Short.BYTES;
+    public static final int ENVELOPE_KEY_ID_LENGTH_OFFSET = ENVELOPE_CHUNK_SIZE_OFFSET + Integer.BYTES;
+    /** The key id, UTF-8, zero-padded to ENVELOPE_KEY_ID_BYTES. */
+    public static final int ENVELOPE_KEY_ID_OFFSET = ENVELOPE_KEY_ID_LENGTH_OFFSET + Byte.BYTES;
+    public static final int ENVELOPE_KEY_ID_BYTES = 64;
+    /** Random per object: the HKDF salt of the object's own key. */
+    public static final int ENVELOPE_SALT_OFFSET = ENVELOPE_KEY_ID_OFFSET + ENVELOPE_KEY_ID_BYTES;
+    public static final int ENVELOPE_SALT_BYTES = 32;
+    /** Random per object: the first 7 bytes of every chunk's 12-byte GCM nonce. */
+    public static final int ENVELOPE_NONCE_PREFIX_OFFSET = ENVELOPE_SALT_OFFSET + ENVELOPE_SALT_BYTES;
+    public static final int ENVELOPE_NONCE_PREFIX_BYTES = 7;
+    public static final int ENVELOPE_HEADER_SIZE = ENVELOPE_NONCE_PREFIX_OFFSET + ENVELOPE_NONCE_PREFIX_BYTES;
+    /** The chunk size this build writes: 64 KiB of plaintext. */
+    public static final int ENVELOPE_CHUNK_SIZE = 64 << 10;
+    /** GCM tag after each chunk's ciphertext. */
+    public static final int ENVELOPE_TAG_BYTES = 16;
+    /** HKDF-SHA256 info of an object's key: this, then the object's storage key in UTF-8. */
+    public static final String ENVELOPE_KEY_INFO = "walship envelope 1 ";
 
     // ---- stream frame (a primary's live stream over HTTP; nothing stored) ----
     /** "WSTM": walship stream frame. */

@@ -49,6 +49,18 @@ class FormatLayoutTest {
     }
 
     @Test
+    void encryptedEnvelopeTable_matchesConstants() throws IOException {
+        assertFields("## Encrypted envelope",
+                FormatLayout.ENVELOPE_MAGIC_OFFSET, 4, FormatLayout.ENVELOPE_VERSION_OFFSET, 2,
+                FormatLayout.ENVELOPE_FLAGS_OFFSET, 2, FormatLayout.ENVELOPE_CHUNK_SIZE_OFFSET, 4,
+                FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET, 1,
+                FormatLayout.ENVELOPE_KEY_ID_OFFSET, FormatLayout.ENVELOPE_KEY_ID_BYTES,
+                FormatLayout.ENVELOPE_SALT_OFFSET, FormatLayout.ENVELOPE_SALT_BYTES,
+                FormatLayout.ENVELOPE_NONCE_PREFIX_OFFSET, FormatLayout.ENVELOPE_NONCE_PREFIX_BYTES);
+        assertThat(FormatLayout.ENVELOPE_HEADER_SIZE).isEqualTo(116);
+    }
+
+    @Test
     void streamFrameTable_matchesConstants() throws IOException {
         assertFields("## Stream frame",
                 FormatLayout.STREAM_MAGIC_OFFSET, 4, FormatLayout.STREAM_KIND_OFFSET, 1,

@@ -6,6 +6,7 @@ import io.walship.FencedException;
 import io.walship.PageSizeMismatchException;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
+import io.walship.encryption.EncryptionException;
 import io.walship.UnsupportedFormatException;
 import io.walship.replica.ForeignFileException;
 import io.walship.storage.StorageException;
@@ -15,9 +16,12 @@ enum ExitCode {
     OK(0),
     /** Anything not listed below: a bug or an unexpected environment. */
     FAILED(1),
-    /** Bad command line (picocli's own code for usage errors). */
+    /** Bad command line (picocli's own code for usage errors), or the keys of an encrypted storage missing. */
     USAGE(2),
-    /** Stored data is damaged or inconsistent: corrupt object, gap, unknown version, wrong page size. */
+    /**
+     * Stored data is damaged or inconsistent: corrupt object (an encrypted one that fails
+     * authentication too), gap, unknown version, wrong page size, plaintext in an encrypted storage.
+     */
     BAD_DATA(3),
     /** The requested state is not in storage (no snapshot, target out of range), or the storage itself is missing. */
     NOT_AVAILABLE(4),
@@ -44,6 +48,11 @@ enum ExitCode {
                 || e instanceof UnsupportedFormatException || e instanceof PageSizeMismatchException
                 || e instanceof FencedException) {
             return BAD_DATA;
+        }
+        if (e instanceof EncryptionException encryption) {
+            // keys missing or not those of the storage: the command line must give them; plaintext where
+            // encryption was configured: the storage is not what it should be
+            return encryption.kind() == EncryptionException.Kind.PLAINTEXT ? BAD_DATA : USAGE;
         }
         if (e instanceof TxidNotAvailableException) {
             return NOT_AVAILABLE;

@@ -52,9 +52,23 @@ final class FollowCommand implements Callable<Integer>, StorageOption.WithStorag
     Long untilTxid;
 
     @Option(names = "--stream", paramLabel = "URI",
-            description = "Also follow the primary's live stream (walship://host:port, Primary.serveStream); its token"
+            description = "Also follow the primary's live stream (walships://host:port over TLS, walship://host:port"
+                    + " over plain TCP; Primary.serveStream); its token"
                     + " comes from --stream-token-file or the " + TOKEN_VARIABLE + " environment variable.")
     URI stream;
+
+    /** Where the password of the stream's PKCS12 files is read from: never the command line. */
+    static final String TLS_PASSWORD_VARIABLE = "WALSHIP_TLS_PASSWORD";
+
+    @Option(names = "--stream-trust", paramLabel = "FILE",
+            description = "With --stream walships://: PKCS12 file of the certificates to trust for the primary"
+                    + " (default: the JVM's trust store); its password in " + TLS_PASSWORD_VARIABLE + ".")
+    Path streamTrust;
+
+    @Option(names = "--stream-key", paramLabel = "FILE",
+            description = "With --stream walships://: PKCS12 file of this replica's key and certificate, for a"
+                    + " primary that asks for client certificates; its password in " + TLS_PASSWORD_VARIABLE + ".")
+    Path streamKey;
 
     @Option(names = "--stream-token-file", paramLabel = "FILE",
             description = "File holding the stream's token (surrounding whitespace ignored).")
@@ -152,6 +166,15 @@ final class FollowCommand implements Callable<Integer>, StorageOption.WithStorag
                 .meterRegistry(metrics == null ? null : metrics.registry());
         if (stream != null) {
             options.stream(stream, streamToken());
+            if (streamTrust != null || streamKey != null) {
+                if (!"walships".equals(stream.getScheme())) {
+                    throw new IllegalArgumentException("--stream-trust and --stream-key are for a TLS stream:"
+                            + " walships://host:port");
+                }
+                String password = System.getenv(TLS_PASSWORD_VARIABLE);
+                options.streamTls(io.walship.StreamServer.tls(streamKey, streamTrust,
+                        (password == null ? "" : password).toCharArray()));
+            }
         }
         return options.applyUnstored(applyUnstored).build(); // without --stream: refused, saying why
     }

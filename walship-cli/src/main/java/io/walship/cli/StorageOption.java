@@ -1,5 +1,7 @@
 package io.walship.cli;
 
+import io.walship.encryption.Encryption;
+import io.walship.encryption.KeyProvider;
 import io.walship.format.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
@@ -8,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.TreeSet;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** The storage URL every command takes as its first argument. */
@@ -22,6 +25,22 @@ final class StorageOption {
 
     @ArgGroup(exclusive = false, heading = "S3 options:%n")
     S3Options s3 = new S3Options();
+
+    /** Where the keys of an encrypted storage are when no option names them. */
+    static final String KEYS_VARIABLE = "WALSHIP_KEYS";
+
+    @Option(names = "--keys-file", paramLabel = "FILE",
+            description = "Encrypted storage: the keys, as id:base64[,id:base64...] (the first current)."
+                    + " Default: the " + KEYS_VARIABLE + " environment variable, if set.")
+    Path keysFile;
+
+    @Option(names = "--keys-env", paramLabel = "VAR",
+            description = "Encrypted storage: the environment variable holding the keys (as --keys-file).")
+    String keysVariable;
+
+    @Option(names = "--allow-plaintext",
+            description = "With keys: also read plaintext objects (moving a storage to encryption).")
+    boolean allowPlaintext;
 
     /** A command that reads one database's storage, given by a {@link StorageOption}. */
     interface WithStorage {
@@ -68,7 +87,28 @@ final class StorageOption {
             throw new IllegalArgumentException("no storage given: put it first (file:///dir or s3://bucket/prefix)"
                     + " or set " + STORAGE_VARIABLE);
         }
-        return StorageUrl.parse(url).open(s3 == null ? new S3Options() : s3);
+        Storage storage = StorageUrl.parse(url).open(s3 == null ? new S3Options() : s3);
+        Optional<Encryption> encryption = encryption();
+        return encryption.isEmpty() ? storage : encryption.get().wrap(storage);
+    }
+
+    /** The keys given by --keys-file, --keys-env or WALSHIP_KEYS, in that order; empty: none (plaintext). */
+    Optional<Encryption> encryption() {
+        KeyProvider keys;
+        if (keysFile != null) {
+            keys = KeyProvider.fromFile(keysFile);
+        } else if (keysVariable != null) {
+            keys = KeyProvider.fromEnvironment(keysVariable);
+        } else if (System.getenv(KEYS_VARIABLE) != null && !System.getenv(KEYS_VARIABLE).isBlank()) {
+            keys = KeyProvider.fromEnvironment(KEYS_VARIABLE);
+        } else if (allowPlaintext) {
+            throw new IllegalArgumentException("--allow-plaintext needs keys (--keys-file, --keys-env or "
+                    + KEYS_VARIABLE + ")");
+        } else {
+            return Optional.empty();
+        }
+        Encryption encryption = Encryption.with(keys);
+        return Optional.of(allowPlaintext ? encryption.allowingPlaintext() : encryption);
     }
 
     /**

@@ -155,6 +155,37 @@ class WalshipCommandTest {
     }
 
     @Test
+    void encryptedStorage_needsItsKeys_fromAFileOrTheEnvironment_andTheyAreNeverPrinted() throws Exception {
+        byte[] key = new byte[32];
+        new java.util.Random(3).nextBytes(key);
+        String base64 = java.util.Base64.getEncoder().encodeToString(key);
+        Path keys = dir.resolve("keys");
+        java.nio.file.Files.writeString(keys, "k1:" + base64 + "\n");
+        Path encrypted = dir.resolve("encrypted");
+        io.walship.encryption.Encryption encryption = io.walship.encryption.Encryption.with(
+                io.walship.encryption.KeyProvider.fromFile(keys));
+        try (Primary primary = Primary.open(FileSystemStorage.open(encrypted), dir.resolve("secret.db"),
+                PrimaryOptions.durable().toBuilder().encryption(encryption).build())) {
+            primary.write(conn -> exec(conn, "create table t(x)")).get();
+            primary.write(conn -> exec(conn, "insert into t values (42)")).get();
+        }
+        String url = "file://" + encrypted;
+        assertThat(run("restore", url, "--to", dir.resolve("no-keys.db").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("object is encrypted and no key was given").contains("keyId=k1");
+        assertThat(dir.resolve("no-keys.db")).doesNotExist();
+        assertThat(run("restore", url, "--to", dir.resolve("r.db").toString(), "--keys-file", keys.toString()))
+                .isZero();
+        assertThat(io.walship.testing.Rows.queryLong(dir.resolve("r.db"), "select x from t")).isEqualTo(42);
+        assertThat(run("verify", url, "--keys-file", keys.toString())).isZero();
+        assertThat(run("ls", url, "--keys-file", keys.toString())).isZero();
+        assertThat(run("snapshot", url, "--keys-file", keys.toString())).isZero();
+        assertThat(run("verify", url, "--keys-file", keys.toString())).isZero();
+        java.nio.file.Files.writeString(keys, "k1:" + base64.substring(3));
+        assertThat(run("ls", url, "--keys-file", keys.toString())).isEqualTo(2);
+        assertThat(out.toString() + err).doesNotContain(base64).doesNotContain(base64.substring(3));
+    }
+
+    @Test
     void restore_existingTarget_exitsSixAndKeepsFile() throws Exception {
         Files.writeString(dir.resolve("r.db"), "mine");
         assertThat(run("restore", url(), "--to", dir.resolve("r.db").toString())).isEqualTo(6);

@@ -2,6 +2,7 @@ package io.walship.internal.format;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
+import io.walship.encryption.EncryptionException;
 import io.walship.format.FormatLayout;
 import java.nio.ByteBuffer;
 
@@ -28,6 +29,9 @@ final class ObjectHeader {
             throw new CorruptObjectException(key, "object of " + available + " bytes is too short for a " + kind, -1);
         }
         int found = header.getInt(FormatLayout.MAGIC_OFFSET);
+        if (found == FormatLayout.ENVELOPE_MAGIC && magic != FormatLayout.ENVELOPE_MAGIC) {
+            throw new EncryptionException(EncryptionException.Kind.NO_KEY, key, keyIdOf(header));
+        }
         if (found != magic) {
             throw new CorruptObjectException(key, "not a walship " + kind + ": magic=0x" + Integer.toHexString(found)
                     + " expected=0x" + Integer.toHexString(magic), FormatLayout.MAGIC_OFFSET);
@@ -36,6 +40,19 @@ final class ObjectHeader {
         if (version < 1 || version > newest) {
             throw new UnsupportedFormatException(key, version, newest);
         }
+    }
+
+    /** The key id an envelope's header names, when the bytes at hand reach it; else "unknown". */
+    private static String keyIdOf(ByteBuffer header) {
+        int length = header.limit() > FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET
+                ? header.get(FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET) & 0xff : 0;
+        if (length < 1 || header.limit() < FormatLayout.ENVELOPE_KEY_ID_OFFSET + length) {
+            return "unknown";
+        }
+        byte[] id = new byte[length];
+        header.get(FormatLayout.ENVELOPE_KEY_ID_OFFSET, id);
+        String text = new String(id, java.nio.charset.StandardCharsets.UTF_8);
+        return io.walship.encryption.KeyProvider.KEY_ID.matcher(text).matches() ? text : "unknown";
     }
 
     /**
