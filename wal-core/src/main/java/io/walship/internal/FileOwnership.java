@@ -47,10 +47,11 @@ public final class FileOwnership implements AutoCloseable {
 
     /**
      * Temporary files walship writes beside a database, which a killed process leaves behind: a
-     * snapshot being written ({@code <db>-walship-snapshot-<txid>}) and a restore in progress
+     * snapshot being written ({@code <db>-walship-snapshot-<txid>}, and its encrypted copy with
+     * {@code .sealed} after it) and a restore in progress
      * ({@code <db>.walship-restore}). Nothing else names files so.
      */
-    private static final String LEFTOVER = "(-walship-snapshot-\\d+|\\.walship-restore)";
+    private static final String LEFTOVER = "(-walship-snapshot-\\d+(\\.sealed)?|\\.walship-restore)";
 
     /**
      * Deletes what a killed owner of {@code database} left beside it (see {@link #LEFTOVER}); only

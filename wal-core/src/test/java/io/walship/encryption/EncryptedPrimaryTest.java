@@ -100,6 +100,33 @@ class EncryptedPrimaryTest {
     }
 
     @Test
+    void sealedCopiesOfSnapshotsAndSpilledSegments_areGoneAfterUse_andAKilledProcesssAreRemovedAtOpen()
+            throws Exception {
+        Encryption encryption = encryption("k1", key(1));
+        Path db = dir.resolve("app.db");
+        PrimaryOptions spilling = options(encryption).toBuilder().captureMemoryBytes(0).build(); // segments in files
+        try (Primary primary = Primary.open(raw, db, spilling)) {
+            write(primary, 5);
+            primary.snapshot();
+        }
+        Path spill = io.walship.internal.format.SegmentSpill.besideDatabase(db);
+        try (var files = java.nio.file.Files.walk(dir)) {
+            assertThat(files.map(Path::toString)).as("no sealed copy left").noneMatch(f -> f.endsWith(".sealed"));
+        }
+        // what a process killed while sealing leaves
+        Path snapshotLeftover = dir.resolve("app.db-walship-snapshot-9.sealed");
+        java.nio.file.Files.createDirectories(spill);
+        Path segmentLeftover = spill.resolve("segment-1.walship-spill.sealed");
+        java.nio.file.Files.write(snapshotLeftover, new byte[100]);
+        java.nio.file.Files.write(segmentLeftover, new byte[100]);
+        try (Primary primary = Primary.open(raw, db, spilling)) {
+            assertThat(snapshotLeftover).doesNotExist();
+            assertThat(segmentLeftover).doesNotExist();
+            write(primary, 1);
+        }
+    }
+
+    @Test
     void withoutTheKey_restoreAndPrimaryAreRefused_andNothingIsWritten() throws Exception {
         Path db = dir.resolve("app.db");
         try (Primary primary = Primary.open(raw, db, options(encryption("k1", key(1))))) {

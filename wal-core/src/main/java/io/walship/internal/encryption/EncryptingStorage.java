@@ -33,7 +33,7 @@ public final class EncryptingStorage extends ForwardingStorage {
      * configured for encryption writes plaintext (Litestream #790). A plaintext object read here
      * is refused unless the encryption allows plaintext (a migration); an encrypted object read
      * without this wrapper is refused by the format readers (ObjectHeader), naming its key id.
-     * A file put is sealed into a temporary file beside it first, so objects of any size are
+     * A file put is sealed into a file beside it first (sealedFile), so objects of any size are
      * encrypted in bounded memory.
      */
     private final Encryption encryption;
@@ -52,7 +52,7 @@ public final class EncryptingStorage extends ForwardingStorage {
     public PutResult putIfAbsent(String key, Path file) {
         Path sealed = null;
         try {
-            sealed = Files.createTempFile(file.toAbsolutePath().getParent(), ".sealed-", ".walship-spill");
+            sealed = sealedFile(file);
             try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
                  OutputStream out = new BufferedOutputStream(Files.newOutputStream(sealed), 1 << 16)) {
                 seal(key, in, out);
@@ -65,11 +65,24 @@ public final class EncryptingStorage extends ForwardingStorage {
                 try {
                     Files.deleteIfExists(sealed);
                 } catch (IOException e) {
-                    // a .walship-spill file: removed with the spill leftovers at the next open
+                    // removed with the leftovers of its source at the next open (see sealedFile)
                 }
             }
         }
     }
+
+    /**
+     * Where a file is sealed before it is put: beside it, named after it with {@link #SEALED_SUFFIX}
+     * ({@code <db>-walship-snapshot-<txid>.sealed}, {@code segment-….walship-spill.sealed}), so
+     * that what a killed process left is removed with the leftovers of its source
+     * (FileOwnership, SegmentSpill).
+     */
+    public static Path sealedFile(Path source) {
+        return source.toAbsolutePath().resolveSibling(source.getFileName() + SEALED_SUFFIX);
+    }
+
+    /** The suffix of {@link #sealedFile}. */
+    public static final String SEALED_SUFFIX = ".sealed";
 
     @Override
     public Optional<byte[]> get(String key) {

@@ -123,7 +123,8 @@ public final class SegmentSpill {
         if (!Files.isDirectory(directory)) {
             return;
         }
-        try (var files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+        // and their encrypted copies (EncryptingStorage.sealedFile: the name, then ".sealed")
+        try (var files = Files.newDirectoryStream(directory, "*" + SUFFIX + "{,.sealed}")) {
             for (Path file : files) {
                 Files.deleteIfExists(file);
             }
