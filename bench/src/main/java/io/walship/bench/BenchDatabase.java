@@ -74,6 +74,11 @@ final class BenchDatabase {
         return open(dir, PrimaryOptions.builder().durability(durability).meterRegistry(registry));
     }
 
+    /** As {@link #primary(Path, Durability)}, encrypting what it stores. */
+    static Primary primary(Path dir, Durability durability, io.walship.encryption.Encryption encryption) {
+        return open(dir, PrimaryOptions.builder().durability(durability).encryption(encryption));
+    }
+
     /** As {@link #primary(Path, Durability)}, capturing commits in {@code mode}. */
     static Primary primary(Path dir, Durability durability, CaptureMode mode) {
         return open(dir, PrimaryOptions.builder().durability(durability).captureMode(mode));

@@ -171,6 +171,7 @@ public final class BenchRunner {
         CliStart.measure(measurements);
         DurableOverSlowStorage.measure(measurements, quick);
         ManyDatabases.measure(measurements, quick);
+        EncryptionCost.measure(measurements, quick);
         results.putAll(measurements.results);
         notes.putAll(measurements.notes);
 
@@ -180,7 +181,7 @@ public final class BenchRunner {
         System.out.println("wrote " + out.resolve("RESULTS.md") + " and " + out.resolve("results.json"));
     }
 
-    private static void collectWriteScores(Collection<RunResult> runs, Map<String, double[]> into,
+    static void collectWriteScores(Collection<RunResult> runs, Map<String, double[]> into,
                                            List<String[]> jmhRows, String label) {
         for (RunResult r : runs) {
             String engine = r.getParams().getParam("engine");
@@ -192,7 +193,7 @@ public final class BenchRunner {
     }
 
     /** a ÷ b and its error, from each score's 99.9% error by propagation of relative errors. */
-    private static double[] ratio(Map<String, double[]> scores, String a, String b) {
+    static double[] ratio(Map<String, double[]> scores, String a, String b) {
         double[] x = scores.get(a);
         double[] y = scores.get(b);
         double r = x[0] / y[0];
@@ -200,7 +201,7 @@ public final class BenchRunner {
     }
 
     /** Microseconds per operation of a throughput score (ops/s). */
-    private static double micros(Map<String, double[]> scores, String key) {
+    static double micros(Map<String, double[]> scores, String key) {
         return 1e6 / scores.get(key)[0];
     }
 
@@ -212,14 +213,14 @@ public final class BenchRunner {
         notes.put(key, note);
     }
 
-    private static ChainedOptionsBuilder options(boolean quick) {
+    static ChainedOptionsBuilder options(boolean quick) {
         return new OptionsBuilder().forks(1).shouldFailOnError(true)
                 .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 2 : 5))
                 .measurementIterations(quick ? 3 : 5).measurementTime(TimeValue.seconds(quick ? 3 : 10))
                 .jvmArgsAppend("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
     }
 
-    private static Collection<RunResult> run(ChainedOptionsBuilder options) throws Exception {
+    static Collection<RunResult> run(ChainedOptionsBuilder options) throws Exception {
         return new Runner(options.build()).run();
     }
 

@@ -34,9 +34,10 @@ import org.sqlite.SQLiteConfig;
 public class WriteBenchmark {
     /**
      * sqlite: plain sqlite-jdbc; walship: an ASYNC primary; walship-metrics: one with a Prometheus
-     * registry; walship-subscribed4: one with four subscribers reading every transaction's pages.
+     * registry; walship-subscribed4: one with four subscribers reading every transaction's pages;
+     * walship-encrypted: one encrypting what it stores (AES-256-GCM).
      */
-    @Param({"sqlite", "walship", "walship-metrics", "walship-subscribed4"})
+    @Param({"sqlite", "walship", "walship-metrics", "walship-subscribed4", "walship-encrypted"})
     public String engine;
 
     /** insert: one row per transaction; batch100: 100 rows; update: one indexed update. */
@@ -63,7 +64,9 @@ public class WriteBenchmark {
             BenchDatabase.fill(plain, prefillBytes, new Random(1));
             conn = plain;
         } else {
-            primary = BenchDatabase.primary(dir, Durability.ASYNC, engine.equals("walship-metrics")
+            primary = engine.equals("walship-encrypted")
+                    ? BenchDatabase.primary(dir, Durability.ASYNC, EncryptionCost.encryption())
+                    : BenchDatabase.primary(dir, Durability.ASYNC, engine.equals("walship-metrics")
                     ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null);
             primary.write(c -> {
                 BenchDatabase.createSchema(c);
