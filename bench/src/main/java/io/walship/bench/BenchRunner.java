@@ -272,6 +272,25 @@ public final class BenchRunner {
      * Adds (or replaces) {@code results} in an existing results.json and appends them to RESULTS.md,
      * under a heading naming {@code command}: for a measurement run alone on the same commit.
      */
+    /** One measurement of the bench, run alone by its own main. */
+    interface Measurement {
+        void measure(Measurements into, boolean quick) throws Exception;
+    }
+
+    /**
+     * Runs {@code measurement} alone ({@code [--quick] [--out DIR]}, default bench) and merges its keys
+     * into DIR/results.json and RESULTS.md, saying {@code mainClass} ran them.
+     */
+    static void runAlone(String[] args, Class<?> mainClass, Measurement measurement) throws Exception {
+        boolean quick = java.util.Arrays.asList(args).contains("--quick");
+        int out = java.util.Arrays.asList(args).indexOf("--out");
+        Path dir = Path.of(out >= 0 ? args[out + 1] : "bench");
+        Measurements into = new Measurements(quick);
+        measurement.measure(into, quick);
+        merge(dir, into.results, into.notes, "java -cp bench/target/benchmarks.jar " + mainClass.getName()
+                + (quick ? " --quick" : ""));
+    }
+
     static void merge(Path out, Map<String, Object> results, Map<String, String> notes, String command)
             throws IOException {
         Path json = out.resolve("results.json");

@@ -227,12 +227,6 @@ final class ManyDatabases {
 
     /** Runs this measurement alone and merges its keys into results.json and RESULTS.md. */
     public static void main(String[] args) throws Exception {
-        boolean quick = Arrays.asList(args).contains("--quick");
-        int out = Arrays.asList(args).indexOf("--out");
-        Path dir = Path.of(out >= 0 ? args[out + 1] : "bench");
-        Measurements into = new Measurements(quick);
-        measure(into, quick);
-        BenchRunner.merge(dir, into.results, into.notes,
-                "java -cp bench/target/benchmarks.jar io.walship.bench.ManyDatabases" + (quick ? " --quick" : ""));
+        BenchRunner.runAlone(args, ManyDatabases.class, ManyDatabases::measure);
     }
 }

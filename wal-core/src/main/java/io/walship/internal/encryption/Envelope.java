@@ -150,9 +150,7 @@ final class Envelope {
     /** Seals {@code length} plaintext bytes as chunk {@code index} into {@code out} at {@code at}; returns bytes written. */
     int sealChunk(long index, boolean last, byte[] plain, int offset, int length, byte[] out, int at) {
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, nonce(index, last));
-            cipher.updateAAD(header);
-            return cipher.doFinal(plain, offset, length, out, at);
+            return run(Cipher.ENCRYPT_MODE, index, last, plain, offset, length, out, at);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM sealing failed", e);
         }
@@ -166,9 +164,7 @@ final class Envelope {
      */
     int openChunk(long index, boolean last, byte[] sealed, int offset, int length, byte[] out, int at) {
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, nonce(index, last));
-            cipher.updateAAD(header);
-            return cipher.doFinal(sealed, offset, length, out, at);
+            return run(Cipher.DECRYPT_MODE, index, last, sealed, offset, length, out, at);
         } catch (AEADBadTagException e) {
             throw new CorruptObjectException(objectKey, "chunk " + index + " failed authentication (tampered,"
                     + " truncated, damaged, or stored under another name)", chunkOffset(index));
@@ -186,14 +182,20 @@ final class Envelope {
             return openChunk(index, true, sealed, offset, length, out, at);
         }
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, nonce(index, false));
-            cipher.updateAAD(header);
-            return cipher.doFinal(sealed, offset, length, out, at);
+            return run(Cipher.DECRYPT_MODE, index, false, sealed, offset, length, out, at);
         } catch (AEADBadTagException e) {
             return openChunk(index, true, sealed, offset, length, out, at); // a full last chunk, or damage
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM opening failed", e);
         }
+    }
+
+    /** One chunk through the cipher in {@code mode}, the header as its associated data. */
+    private int run(int mode, long index, boolean last, byte[] in, int offset, int length, byte[] out, int at)
+            throws GeneralSecurityException {
+        cipher.init(mode, key, nonce(index, last));
+        cipher.updateAAD(header);
+        return cipher.doFinal(in, offset, length, out, at);
     }
 
     private GCMParameterSpec nonce(long index, boolean last) {
