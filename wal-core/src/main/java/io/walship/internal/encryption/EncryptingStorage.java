@@ -245,110 +245,46 @@ public final class EncryptingStorage extends ForwardingStorage {
         }
     }
 
-    /** Where chunks after the first of a stream are read and opened, one ahead of its reader. */
-    private static final java.util.concurrent.ThreadPoolExecutor READ_AHEAD = readAhead();
-
-    private static java.util.concurrent.ThreadPoolExecutor readAhead() {
-        int threads = Runtime.getRuntime().availableProcessors();
-        java.util.concurrent.atomic.AtomicInteger number = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(threads, threads,
-                10, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "walship-decrypt-" + number.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
-    }
-
     /** Decrypts a stored object chunk by chunk as it is read; the last chunk is the one the stream ends with. */
     private static final class OpeningStream extends InputStream {
-        /*
-         * The first chunk is opened on the reader's thread; each later one is read and opened on a
-         * READ_AHEAD thread while the reader consumes the one before (a restore decompresses and
-         * writes chunk i while chunk i+1 is authenticated: a 512 MiB restore took 1.14x the
-         * plaintext one with both on one thread). At most one chunk is in flight per stream, so the
-         * stream and the envelope's cipher are used by one thread at a time, and the two buffer
-         * sets alternate: chunk i in set i % 2.
-         */
         private final Envelope envelope;
         private final InputStream in;
-        private final byte[][] sealed;
-        private final byte[][] plains;
+        private final byte[] sealed;
         private final byte[] ahead;
-        /** Producer side (one thread at a time): the bytes read past the chunk being opened. */
         private int aheadLength;
-        private long produced;
-        /** The next chunk, being opened; null once the last was handed over. */
-        private java.util.concurrent.Future<Opened> next;
-        private byte[] plain;
+        private final byte[] plain;
         private int position;
         private int limit;
         private long index;
         private boolean ended;
 
-        private record Opened(int length, boolean last) {
-        }
-
         OpeningStream(Envelope envelope, InputStream in) throws IOException {
             this.envelope = envelope;
             this.in = in;
-            int sealedSize = envelope.chunkSize + Envelope.TAG;
-            this.sealed = new byte[][] {new byte[sealedSize], new byte[sealedSize]};
-            this.plains = new byte[][] {new byte[envelope.chunkSize], new byte[envelope.chunkSize]};
-            this.ahead = new byte[sealedSize];
+            this.sealed = new byte[envelope.chunkSize + Envelope.TAG];
+            this.ahead = new byte[sealed.length];
+            this.plain = new byte[envelope.chunkSize];
             this.aheadLength = in.readNBytes(ahead, 0, ahead.length);
-            handOver(openNext());
         }
 
-        /** Producer: reads and opens chunk {@code produced} into its buffer set. */
-        private Opened openNext() throws IOException {
-            int set = (int) (produced % 2);
-            int length = aheadLength;
-            System.arraycopy(ahead, 0, sealed[set], 0, length);
-            aheadLength = length < ahead.length ? 0 : in.readNBytes(ahead, 0, ahead.length);
-            boolean last = aheadLength == 0;
-            if (length < Envelope.TAG) {
-                throw new CorruptObjectException(envelope.objectKey, "encrypted object ends inside chunk " + produced,
-                        envelope.chunkOffset(produced));
-            }
-            int opened = envelope.openChunk(produced, last, sealed[set], 0, length, plains[set], 0);
-            produced++;
-            return new Opened(opened, last);
-        }
-
-        /** Makes {@code opened} (chunk {@code index}) the one being read, and starts opening the next. */
-        private void handOver(Opened opened) {
-            plain = plains[(int) (index % 2)];
-            limit = opened.length();
-            position = 0;
-            index++;
-            ended = opened.last();
-            next = ended ? null : READ_AHEAD.submit(this::openNext);
-        }
-
-        /** The next chunk; false at the end. */
+        /** Opens the next chunk; false at the end. A chunk is the last when nothing follows it. */
         private boolean fill() throws IOException {
             if (ended) {
                 return false;
             }
-            try {
-                handOver(next.get());
-                return true;
-            } catch (java.util.concurrent.ExecutionException e) {
-                next = null;
-                ended = true;
-                if (e.getCause() instanceof IOException io) {
-                    throw io;
-                }
-                if (e.getCause() instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                throw new IOException(e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while opening " + envelope.objectKey);
+            int length = aheadLength;
+            System.arraycopy(ahead, 0, sealed, 0, length);
+            aheadLength = length < ahead.length ? 0 : in.readNBytes(ahead, 0, ahead.length);
+            boolean last = aheadLength == 0;
+            if (length < Envelope.TAG) {
+                throw new CorruptObjectException(envelope.objectKey, "encrypted object ends inside chunk " + index,
+                        envelope.chunkOffset(index));
             }
+            limit = envelope.openChunk(index, last, sealed, 0, length, plain, 0);
+            position = 0;
+            index++;
+            ended = last;
+            return true;
         }
 
         @Override
@@ -379,19 +315,7 @@ public final class EncryptingStorage extends ForwardingStorage {
 
         @Override
         public void close() throws IOException {
-            java.util.concurrent.Future<Opened> inFlight = next;
-            next = null;
-            ended = true;
-            in.close(); // first: a read ahead blocked on the stream ends with it
-            if (inFlight != null) {
-                try {
-                    inFlight.get();
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                    // what it failed with no longer matters: nobody reads on
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            in.close();
         }
     }
 }
