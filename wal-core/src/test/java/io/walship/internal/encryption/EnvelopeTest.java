@@ -93,6 +93,25 @@ class EnvelopeTest {
     }
 
     @Test
+    void aStream_closedHalfWay_orReadByteByByte_givesTheSameBytes() throws Exception {
+        Storage storage = encrypted(keys("k1", K1));
+        byte[] content = content(5 * CHUNK + 77);
+        storage.putIfAbsent("snapshots/big", content);
+        for (int round = 0; round < 3; round++) {
+            try (InputStream in = storage.open("snapshots/big").orElseThrow()) {
+                assertThat(in.readNBytes(CHUNK + 5)).isEqualTo(Arrays.copyOf(content, CHUNK + 5));
+            }
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (InputStream in = storage.open("snapshots/big").orElseThrow()) {
+            for (int b = in.read(); b >= 0; b = in.read()) {
+                bytes.write(b);
+            }
+        }
+        assertThat(bytes.toByteArray()).isEqualTo(content);
+    }
+
+    @Test
     void everyFlippedBit_isATypedErrorAndNeverOtherBytes() {
         Storage storage = encrypted(keys("k1", K1));
         byte[] content = content(2 * CHUNK + 100);
