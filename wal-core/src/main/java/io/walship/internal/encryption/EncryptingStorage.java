@@ -117,7 +117,15 @@ public final class EncryptingStorage extends ForwardingStorage {
         if (offset < 0 || length < 0) {
             throw new IllegalArgumentException("offset and length must be >= 0: " + offset + ", " + length);
         }
-        Optional<byte[]> head = super.getRange(key, 0, Envelope.HEADER);
+        // A range starting in the first chunk (an object header: the catalog reads thousands) takes
+        // one request, the envelope's header with the chunks that hold it, at the chunk size this
+        // build writes; any other range, or another chunk size, a second one for its chunks.
+        int written = FormatLayout.ENVELOPE_CHUNK_SIZE;
+        boolean fromStart = offset < written;
+        long lastWritten = length == 0 ? 0 : (offset + length - 1) / written;
+        Optional<byte[]> head = super.getRange(key, 0, fromStart
+                ? Math.toIntExact(Envelope.HEADER + (lastWritten + 1) * (written + (long) Envelope.TAG))
+                : Envelope.HEADER);
         if (head.isEmpty()) {
             return head;
         }
@@ -131,16 +139,19 @@ public final class EncryptingStorage extends ForwardingStorage {
         }
         long first = offset / envelope.chunkSize;
         long last = (offset + length - 1) / envelope.chunkSize;
-        long from = envelope.chunkOffset(first);
-        int span = Math.toIntExact(envelope.chunkOffset(last + 1) - from);
-        Optional<byte[]> sealed = super.getRange(key, from, span);
-        if (sealed.isEmpty()) {
-            return sealed;
+        byte[] bytes = head.get();
+        int at = Envelope.HEADER;
+        if (!fromStart || envelope.chunkSize != written) {
+            long from = envelope.chunkOffset(first);
+            Optional<byte[]> sealed = super.getRange(key, from, Math.toIntExact(envelope.chunkOffset(last + 1) - from));
+            if (sealed.isEmpty()) {
+                return sealed;
+            }
+            bytes = sealed.get();
+            at = 0;
         }
-        byte[] bytes = sealed.get();
         byte[] plain = new byte[Math.toIntExact((last - first + 1) * envelope.chunkSize)];
         int plainLength = 0;
-        int at = 0;
         for (long index = first; index <= last && at < bytes.length; index++) {
             int chunk = Math.min(envelope.chunkSize + Envelope.TAG, bytes.length - at);
             plainLength += envelope.openChunk(index, bytes, at, chunk, plain, plainLength);

@@ -93,6 +93,22 @@ class EnvelopeTest {
     }
 
     @Test
+    void aHeaderRead_isOneStorageRequest_andARangeFurtherOnTwo() {
+        io.walship.testing.CountingStorage counting = new io.walship.testing.CountingStorage(raw);
+        Storage storage = Encryption.with(keys("k1", K1)).wrap(counting);
+        byte[] content = content(3 * CHUNK);
+        storage.putIfAbsent("log/0000000000000001", content);
+        long before = counting.requests.get();
+        assertThat(storage.getRange("log/0000000000000001", 0, 48).orElseThrow())
+                .isEqualTo(Arrays.copyOf(content, 48));
+        assertThat(counting.requests.get() - before).as("requests for a header").isEqualTo(1);
+        before = counting.requests.get();
+        assertThat(storage.getRange("log/0000000000000001", 2L * CHUNK + 7, 10).orElseThrow())
+                .isEqualTo(Arrays.copyOfRange(content, 2 * CHUNK + 7, 2 * CHUNK + 17));
+        assertThat(counting.requests.get() - before).as("requests for a range in the third chunk").isEqualTo(2);
+    }
+
+    @Test
     void aStream_closedHalfWay_orReadByteByByte_givesTheSameBytes() throws Exception {
         Storage storage = encrypted(keys("k1", K1));
         byte[] content = content(5 * CHUNK + 77);
