@@ -81,6 +81,14 @@ public final class EncryptingStorage extends ForwardingStorage {
         return source.toAbsolutePath().resolveSibling(source.getFileName() + SEALED_SUFFIX);
     }
 
+    /**
+     * The key id an encrypted object's first bytes name (for a reader without keys to say which
+     * key it lacks), or null when they do not reach it or name none that could be valid.
+     */
+    public static String keyIdOf(byte[] objectStart) {
+        return Envelope.keyId(objectStart);
+    }
+
     /** The suffix of {@link #sealedFile}. */
     public static final String SEALED_SUFFIX = ".sealed";
 

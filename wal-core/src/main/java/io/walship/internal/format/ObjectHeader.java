@@ -4,6 +4,7 @@ import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
 import io.walship.encryption.EncryptionException;
 import io.walship.format.FormatLayout;
+import io.walship.internal.encryption.EncryptingStorage;
 import java.nio.ByteBuffer;
 
 /**
@@ -44,15 +45,10 @@ final class ObjectHeader {
 
     /** The key id an envelope's header names, when the bytes at hand reach it; else "unknown". */
     private static String keyIdOf(ByteBuffer header) {
-        int length = header.limit() > FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET
-                ? header.get(FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET) & 0xff : 0;
-        if (length < 1 || header.limit() < FormatLayout.ENVELOPE_KEY_ID_OFFSET + length) {
-            return "unknown";
-        }
-        byte[] id = new byte[length];
-        header.get(FormatLayout.ENVELOPE_KEY_ID_OFFSET, id);
-        String text = new String(id, java.nio.charset.StandardCharsets.UTF_8);
-        return io.walship.encryption.KeyProvider.KEY_ID.matcher(text).matches() ? text : "unknown";
+        byte[] bytes = new byte[header.limit()];
+        header.get(0, bytes);
+        String keyId = EncryptingStorage.keyIdOf(bytes);
+        return keyId == null ? "unknown" : keyId;
     }
 
     /**
