@@ -1,5 +1,6 @@
 package io.walship.cli;
 
+import io.walship.TxidNotAvailableException;
 import io.walship.encryption.Encryption;
 import io.walship.encryption.KeyProvider;
 import io.walship.format.ObjectKey;
@@ -79,6 +80,14 @@ final class StorageOption {
         String example = (base.endsWith("/") ? base : base + "/") + names.first() + (query < 0 ? "" : masked.substring(query));
         return Optional.of("this is the shared root of " + names.size() + " database" + (names.size() == 1 ? "" : "s")
                 + " (" + shown + "): give one of them, e.g. " + example);
+    }
+
+    /**
+     * When {@code failure} says this storage holds no history at all and it is a runtime's shared
+     * root: what it holds and what to give instead (see {@link #sharedRootHint()}); else empty.
+     */
+    Optional<String> sharedRootHint(Throwable failure) {
+        return failure instanceof TxidNotAvailableException t && t.latest() < 0 ? sharedRootHint() : Optional.empty();
     }
 
     /** Opens an existing storage: a missing directory or bucket is refused, never created. */

@@ -1,6 +1,5 @@
 package io.walship.cli;
 
-import io.walship.TxidNotAvailableException;
 import io.walship.restore.Verifier;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -49,9 +48,8 @@ final class VerifyCommand implements Callable<Integer>, StorageOption.WithStorag
                 return ExitCode.OK.code;
             }
             spec.commandLine().getErr().println("walship: verify failed: " + report.problem().get().getMessage());
-            if (report.problem().get() instanceof TxidNotAvailableException t && t.latest() < 0) {
-                storage.sharedRootHint().ifPresent(hint -> spec.commandLine().getErr().println("walship: " + hint));
-            }
+            storage.sharedRootHint(report.problem().get())
+                    .ifPresent(hint -> spec.commandLine().getErr().println("walship: " + hint));
             return ExitCode.of(report.problem().get()).code;
         }
     }

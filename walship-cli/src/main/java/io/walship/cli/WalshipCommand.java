@@ -1,6 +1,5 @@
 package io.walship.cli;
 
-import io.walship.TxidNotAvailableException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -64,9 +63,8 @@ public final class WalshipCommand implements Callable<Integer> {
             PrintWriter to = commandLine.getErr();
             to.println("walship: " + ErrorMessage.of(e)
                     + (code == ExitCode.FAILED && !top.debug ? " (run again with --debug for details)" : ""));
-            if (e instanceof TxidNotAvailableException t && t.latest() < 0
-                    && commandLine.getCommand() instanceof StorageOption.WithStorage command) {
-                command.storage().sharedRootHint().ifPresent(hint -> to.println("walship: " + hint));
+            if (commandLine.getCommand() instanceof StorageOption.WithStorage command) {
+                command.storage().sharedRootHint(e).ifPresent(hint -> to.println("walship: " + hint));
             }
             if (top.debug) {
                 e.printStackTrace(to);
