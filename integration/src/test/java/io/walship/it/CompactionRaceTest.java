@@ -55,9 +55,26 @@ class CompactionRaceTest {
     @Test
     @Timeout(1800)
     void compactionUnderLoad_withMisleadingListings_neverCostsATxid() throws Exception {
-        FileSystemStorage files = FileSystemStorage.open(dir.resolve("storage"));
-        MisleadingListings storage = new MisleadingListings(files, 11).omit(0.03).late(4).stale(4).shuffled()
-                .delayPutsUpTo(2);
+        race(null);
+    }
+
+    /** The same race through encryption: listings of sealed objects, compacted objects sealed anew. */
+    @Test
+    @Timeout(1800)
+    void compactionUnderLoad_withMisleadingListings_throughEncryption_neverCostsATxid() throws Exception {
+        byte[] key = new byte[32];
+        new java.util.Random(27).nextBytes(key);
+        race(io.walship.encryption.Encryption.with(io.walship.encryption.KeyProvider.of(java.util.Map.of("race", key))));
+    }
+
+    /** @param encryption how everything is stored, or null: plaintext */
+    private void race(io.walship.encryption.Encryption encryption) throws Exception {
+        FileSystemStorage plainFiles = FileSystemStorage.open(dir.resolve("storage"));
+        MisleadingListings misleading = new MisleadingListings(plainFiles, 11).omit(0.03).late(4).stale(4)
+                .shuffled().delayPutsUpTo(2);
+        // what the writers, the replica and the compactors use; `files`: what the checks read, honestly
+        io.walship.storage.Storage storage = encryption == null ? misleading : encryption.wrap(misleading);
+        io.walship.storage.Storage files = encryption == null ? plainFiles : encryption.wrap(plainFiles);
         CheckedHistory history = new CheckedHistory(11);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong acked = new AtomicLong();
@@ -115,7 +132,7 @@ class CompactionRaceTest {
                 worker.join(Duration.ofSeconds(120));
             }
             long latest = primary.flush().get(Duration.ofSeconds(60));
-            storage.honest();
+            misleading.honest();
             compactor.run();
             Thread.sleep(GRACE.toMillis() * 2);
             CompactionResult settled = compactor.run();
