@@ -114,11 +114,12 @@ final class RestoreComparison {
         }
     }
 
-    private interface Timed {
+    interface Timed {
         void run() throws Exception;
     }
 
-    private static double timed(Timed work) throws Exception {
+    /** How long {@code work} takes, in ms. */
+    static double timed(Timed work) throws Exception {
         long started = System.nanoTime();
         work.run();
         return (System.nanoTime() - started) / 1e6;

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -41,6 +42,7 @@ public final class EncryptingStorage extends ForwardingStorage {
     public EncryptingStorage(Storage delegate, Encryption encryption) {
         super(delegate);
         this.encryption = encryption;
+        CipherWarmup.start();
     }
 
     @Override
@@ -264,12 +266,17 @@ public final class EncryptingStorage extends ForwardingStorage {
         }
     }
 
-    /** Decrypts a stored object chunk by chunk as it is read; the last chunk is the one the stream ends with. */
+    /**
+     * Decrypts a stored object chunk by chunk as it is read; the last chunk is the one the stream
+     * ends with, so one sealed chunk is always read ahead. A read of a chunk's size or more opens
+     * the next chunk straight into the caller's array, and the read-ahead buffer is swapped, not
+     * copied: a restore streaming a snapshot pays the cipher and no extra copy of the object.
+     */
     private static final class OpeningStream extends InputStream {
         private final Envelope envelope;
         private final InputStream in;
-        private final byte[] sealed;
-        private final byte[] ahead;
+        private byte[] sealed;
+        private byte[] ahead;
         private int aheadLength;
         private final byte[] plain;
         private int position;
@@ -286,23 +293,38 @@ public final class EncryptingStorage extends ForwardingStorage {
             this.aheadLength = in.readNBytes(ahead, 0, ahead.length);
         }
 
-        /** Opens the next chunk; false at the end. A chunk is the last when nothing follows it. */
-        private boolean fill() throws IOException {
+        /**
+         * Opens the next chunk into {@code out} at {@code at} (room for a whole chunk); returns its
+         * plaintext length, or -1 at the end. A chunk is the last when nothing follows it.
+         */
+        private int openNext(byte[] out, int at) throws IOException {
             if (ended) {
-                return false;
+                return -1;
             }
+            byte[] swap = sealed;
+            sealed = ahead;
+            ahead = swap;
             int length = aheadLength;
-            System.arraycopy(ahead, 0, sealed, 0, length);
             aheadLength = length < ahead.length ? 0 : in.readNBytes(ahead, 0, ahead.length);
             boolean last = aheadLength == 0;
             if (length < Envelope.TAG) {
                 throw new CorruptObjectException(envelope.objectKey, "encrypted object ends inside chunk " + index,
                         envelope.chunkOffset(index));
             }
-            limit = envelope.openChunk(index, last, sealed, 0, length, plain, 0);
-            position = 0;
+            int opened = envelope.openChunk(index, last, sealed, 0, length, out, at);
             index++;
             ended = last;
+            return opened;
+        }
+
+        /** Refills {@link #plain}; false at the end. */
+        private boolean fill() throws IOException {
+            int opened = openNext(plain, 0);
+            if (opened < 0) {
+                return false;
+            }
+            position = 0;
+            limit = opened;
             return true;
         }
 
@@ -318,8 +340,16 @@ public final class EncryptingStorage extends ForwardingStorage {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
             if (len == 0) {
                 return 0;
+            }
+            if (position == limit && len >= plain.length) {
+                int opened;
+                do { // an empty chunk opens to nothing: go on to the next
+                    opened = openNext(b, off);
+                } while (opened == 0);
+                return opened;
             }
             while (position == limit) {
                 if (!fill()) {

@@ -32,6 +32,8 @@ final class Envelope {
      */
     static final int HEADER = FormatLayout.ENVELOPE_HEADER_SIZE;
     static final int TAG = FormatLayout.ENVELOPE_TAG_BYTES;
+    /** The JCA name of AES-GCM, no padding (the chunks are a stream cipher's). */
+    static final String TRANSFORMATION = "AES/GCM/NoPadding";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     final String objectKey;
@@ -50,7 +52,7 @@ final class Envelope {
                 (FormatLayout.ENVELOPE_KEY_INFO + objectKey).getBytes(StandardCharsets.UTF_8)), "AES");
         Arrays.fill(masterKey, (byte) 0);
         try {
-            this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            this.cipher = Cipher.getInstance(TRANSFORMATION);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JVM has no AES/GCM", e);
         }

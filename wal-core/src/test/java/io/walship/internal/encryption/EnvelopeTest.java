@@ -128,6 +128,32 @@ class EnvelopeTest {
     }
 
     @Test
+    void aStream_readInWholeChunksAndPiecesInTurn_givesTheSameBytes() throws Exception {
+        // reads of a chunk or more open straight into the caller's array; smaller ones go through
+        // the stream's own buffer: mixed, the two must hand out the object in order, once
+        Storage storage = encrypted(keys("k1", K1));
+        for (int size : new int[] {0, CHUNK, 4 * CHUNK, 6 * CHUNK + 77}) {
+            byte[] content = content(size);
+            storage.putIfAbsent("snapshots/mixed-" + size, content);
+            int[] reads = {CHUNK, 7, 2 * CHUNK, CHUNK - 7, 3 * CHUNK + 1, 1};
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (InputStream in = storage.open("snapshots/mixed-" + size).orElseThrow()) {
+                byte[] buffer = new byte[3 * CHUNK + 9];
+                for (int i = 0; ; i++) {
+                    int n = in.read(buffer, 2, reads[i % reads.length]);
+                    if (n < 0) {
+                        break;
+                    }
+                    assertThat(n).as("a read returns something or the end").isPositive();
+                    bytes.write(buffer, 2, n);
+                }
+                assertThat(in.read(buffer, 0, CHUNK)).as("still the end").isEqualTo(-1);
+            }
+            assertThat(bytes.toByteArray()).as("size %d", size).isEqualTo(content);
+        }
+    }
+
+    @Test
     void everyFlippedBit_isATypedErrorAndNeverOtherBytes() {
         Storage storage = encrypted(keys("k1", K1));
         byte[] content = content(2 * CHUNK + 100);
