@@ -57,8 +57,18 @@ public final class Encryption {
         return allowPlaintext;
     }
 
-    /** {@code storage} seen through this encryption: what is put is encrypted, what is read decrypted. */
+    /**
+     * {@code storage} seen through this encryption: what is put is encrypted, what is read decrypted.
+     *
+     * @throws IllegalArgumentException {@code storage} is already encrypted: give the encryption once,
+     *     by wrapping the storage or in the primary's or replica's options, not both (sealed twice,
+     *     objects would open only through two layers, never for a reader given the keys once)
+     */
     public Storage wrap(Storage storage) {
+        if (storage instanceof EncryptingStorage) {
+            throw new IllegalArgumentException("storage " + storage + " is already encrypted: give the encryption"
+                    + " once, either Encryption.wrap(storage) or PrimaryOptions/ReplicaOptions.encryption, not both");
+        }
         return new EncryptingStorage(storage, this);
     }
 

@@ -149,6 +149,25 @@ class EncryptedPrimaryTest {
     }
 
     @Test
+    void encryptionGivenTwice_wrappedStorageAndOptions_isRefusedBeforeAnythingIsWritten() throws Exception {
+        // sealed twice, the objects would open only through both layers: the CLI, given the keys
+        // once, would meet an inner envelope and refuse every object
+        Encryption encryption = encryption("k1", key(1));
+        Path db = dir.resolve("app.db");
+        assertThatThrownBy(() -> Primary.open(encryption.wrap(raw), db, options(encryption)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("already encrypted");
+        assertThatThrownBy(() -> encryption.wrap(encryption.wrap(raw).under("db")))
+                .as("a database's prefix of a wrapped root too").isInstanceOf(IllegalArgumentException.class);
+        assertThat(raw.list("")).isEmpty();
+        try (Primary primary = Primary.open(encryption.wrap(raw), db, PrimaryOptions.durable())) {
+            write(primary, 2); // given once, by wrapping
+        }
+        assertThat(Restore.run(encryption.wrap(raw), dir.resolve("copy.db"), RestoreTarget.latest()).txid())
+                .isPositive();
+    }
+
+    @Test
     void rotation_acrossThreeKeys_restoresEveryState_andNeedsTheOldKeysForOldHistory() throws Exception {
         Path db = dir.resolve("app.db");
         byte[] k1 = key(1);
