@@ -3,17 +3,20 @@ package io.walship.storage.fs;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,12 +81,45 @@ final class DirectoryWatch implements Closeable {
         });
     }
 
+    /**
+     * Watches {@code directory} and every directory below it. One below that vanishes meanwhile
+     * (compaction deleting a level or a transaction's parts while a follower starts) is passed
+     * over: there is nothing left in it to watch. Only {@code directory} itself must exist.
+     */
     private synchronized void registerTree(Path directory) throws IOException {
-        try (Stream<Path> dirs = Files.walk(directory)) {
-            for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-                keys.put(dir.register(service, StandardWatchEventKinds.ENTRY_CREATE), dir);
+        Files.walkFileTree(directory, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) throws IOException {
+                try {
+                    keys.put(dir.register(service, StandardWatchEventKinds.ENTRY_CREATE), dir);
+                    return FileVisitResult.CONTINUE;
+                } catch (NoSuchFileException e) {
+                    return vanished(dir, e, FileVisitResult.SKIP_SUBTREE);
+                }
             }
-        }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                return vanished(file, e, FileVisitResult.CONTINUE);
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                return e == null ? FileVisitResult.CONTINUE : vanished(dir, e, FileVisitResult.CONTINUE);
+            }
+
+            private FileVisitResult vanished(Path path, IOException e, FileVisitResult then) throws IOException {
+                if (e instanceof NoSuchFileException && !path.equals(directory)) {
+                    return then;
+                }
+                throw e;
+            }
+        });
     }
 
     private void run() {

@@ -5,14 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageContractTest;
+import io.walship.testing.Worker;
 import java.io.Closeable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -77,5 +81,52 @@ class FileSystemStorageTest extends StorageContractTest {
         }
         storage.putIfAbsent("log/0000000000000002", new byte[] {5});
         assertThat(changes.tryAcquire(300, TimeUnit.MILLISECONDS)).as("after close").isFalse();
+    }
+
+    @Test
+    void watch_startingWhileCompactionDeletesDirectoriesBelow_watchesAndNeverFails() throws Exception {
+        // regression: a follower starting while compaction deleted a directory under log/ failed in
+        // follow() with an UncheckedIOException (NoSuchFileException) from the tree walk
+        Path log = temp.resolve("bucket").resolve("log");
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Worker> load = new ArrayList<>();
+        for (int i = 0; i < 2; i++) { // the load of a busy machine: the walk and the deletes interleave more
+            load.add(Worker.start("busy-" + i, () -> {
+                long x = 0;
+                while (!stop.get()) {
+                    x += System.nanoTime() % 7;
+                }
+                assertThat(x).isNotNegative();
+            }));
+        }
+        try {
+            for (int round = 0; round < 20; round++) {
+                for (int d = 0; d < 40; d++) {
+                    Files.createDirectories(log.resolve(round + "-" + d).resolve("parts"));
+                    Files.write(log.resolve(round + "-" + d).resolve("parts").resolve("0"), new byte[] {1});
+                }
+                int r = round;
+                Worker deleter = Worker.start("compactor", () -> {
+                    for (int d = 39; d >= 0; d--) {
+                        Path dir = log.resolve(r + "-" + d);
+                        Files.delete(dir.resolve("parts").resolve("0"));
+                        Files.delete(dir.resolve("parts"));
+                        Files.delete(dir);
+                    }
+                });
+                Semaphore changes = new Semaphore(0);
+                try (Closeable watch = storage.watch("log/", changes::release).orElseThrow()) {
+                    deleter.join(Duration.ofSeconds(30));
+                    storage.putIfAbsent("log/" + String.format("%016x", round + 1), new byte[] {1});
+                    assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("round %d: still watching", round)
+                            .isTrue();
+                }
+            }
+        } finally {
+            stop.set(true);
+            for (Worker w : load) {
+                w.join(Duration.ofSeconds(10));
+            }
+        }
     }
 }
