@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.walship.storage.s3.S3ProxyServer;
 import io.walship.testing.ChildJvm;
+import io.walship.testing.Heavy;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The size is {@code -Dwalship.bigTxnMiB} (default 1024).
  */
+@Heavy
 class BigTransactionTest {
     private static final Logger log = LoggerFactory.getLogger(BigTransactionTest.class);
     private static final String HEAP = "-Xmx96m";

@@ -17,6 +17,7 @@ import io.walship.restore.TxidRange;
 import io.walship.restore.Verifier;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.CheckedHistory;
+import io.walship.testing.Heavy;
 import io.walship.testing.MisleadingListings;
 import io.walship.testing.Worker;
 import java.nio.file.Path;
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * deleted as replaced. The rounds run {@code walship.compactionRaceRounds} times (1,500 by default,
  * 20,000 under {@code -Psoak}).
  */
+@Heavy
 class CompactionRaceTest {
     private static final int ROUNDS = Integer.getInteger("walship.compactionRaceRounds", 1_500);
     private static final Duration GRACE = Duration.ofMillis(50);

@@ -8,6 +8,7 @@ import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.ChildJvm;
+import io.walship.testing.Heavy;
 import io.walship.testing.Rows;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * when the runtime reopens, then in storage once it closes. Half the databases are DURABLE,
  * half ASYNC, and they checkpoint often.
  */
+@Heavy
 class ManyDatabasesCrashTest {
     private static final Logger log = LoggerFactory.getLogger(ManyDatabasesCrashTest.class);
     private static final int DATABASES = 40;

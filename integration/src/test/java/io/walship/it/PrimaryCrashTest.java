@@ -14,6 +14,7 @@ import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.Await;
 import io.walship.testing.ChildJvm;
+import io.walship.testing.Heavy;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
@@ -58,6 +59,7 @@ import org.slf4j.LoggerFactory;
  * (reopened consistent, caught up) equal the primary, all equal the reference model
  * ({@link CrashWorkload#payload}) and the {@code sqlite3} CLI finds the files sound.
  */
+@Heavy
 class PrimaryCrashTest {
     private static final Logger log = LoggerFactory.getLogger(PrimaryCrashTest.class);
     /** Kills per durability mode: 25 (50 per run) by default, more under the soak profile (-Psoak). */

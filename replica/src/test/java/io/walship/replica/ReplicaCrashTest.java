@@ -8,6 +8,7 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.ChildJvm;
+import io.walship.testing.Heavy;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
 import java.io.BufferedReader;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * A child JVM follows storage and is killed with SIGKILL at random moments, often in the middle
  * of applying a segment; every reopen must give a consistent replica that then catches up.
  */
+@Heavy
 class ReplicaCrashTest {
     private static final Logger log = LoggerFactory.getLogger(ReplicaCrashTest.class);
     /** 10 by default, more under the soak profile (-Psoak). */

@@ -8,6 +8,7 @@ import io.walship.Walship;
 import io.walship.internal.work.Tenants;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.CountingStorage;
+import io.walship.testing.Heavy;
 import io.walship.testing.LiveThreads;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Primaries and their replicas in one runtime: bounded threads, shared watch, adaptive polls. */
+@Heavy
 class SharedRuntimeTest {
     private static final Walship.Threads SMALL = new Walship.Threads(2, 4, 1, 1);
     /** 1,000 primaries and 1,000 replicas: about 50 s on 2 cores (-Dwalship.sharedDatabases=N for fewer). */

@@ -61,9 +61,8 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback 
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, CREDENTIAL)
                 .build();
         proxy.start();
-        while (!proxy.getState().equals("STARTED")) {
-            Thread.onSpinWait();
-        }
+        io.walship.testing.Await.until("s3proxy started", java.time.Duration.ofSeconds(30),
+                () -> proxy.getState().equals("STARTED"));
         endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
     }
 
