@@ -601,18 +601,42 @@ public final class Primary implements AutoCloseable {
     private StreamServer serve(InetSocketAddress address, String token, javax.net.ssl.SSLContext tls,
                                boolean requireClientCertificates) throws IOException {
         checkUsable();
-        StreamServer server = new StreamServer(this, db, pageSize, acks::storedTxid, address, token, tls,
-                requireClientCertificates);
+        StreamServer server = new StreamServer(new Streamed(), address, token, tls, requireClientCertificates);
         streams.add(server);
         return server;
     }
 
-    void onStored(Runnable listener) {
-        window.addStoredListener(listener);
-    }
+    /** This primary as its stream servers see it. */
+    private final class Streamed implements StreamSource {
+        @Override
+        public String db() {
+            return db;
+        }
 
-    void removeOnStored(Runnable listener) {
-        window.removeStoredListener(listener);
+        @Override
+        public int pageSize() {
+            return pageSize;
+        }
+
+        @Override
+        public long storedTxid() {
+            return acks.storedTxid();
+        }
+
+        @Override
+        public Subscription subscribe(long fromTxid, TransactionSubscriber subscriber) {
+            return Primary.this.subscribe(fromTxid, subscriber);
+        }
+
+        @Override
+        public void onStored(Runnable listener) {
+            window.addStoredListener(listener);
+        }
+
+        @Override
+        public void removeOnStored(Runnable listener) {
+            window.removeStoredListener(listener);
+        }
     }
 
     // ---------------------------------------------------------------- checkpoint, snapshot

@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +49,10 @@ public final class StreamServer implements AutoCloseable {
     private static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int HELLO_TIMEOUT_MILLIS = 10_000;
 
-    private final Primary primary;
+    private final StreamSource source;
     private final String db;
     private final byte[] token;
     private final int pageSize;
-    private final LongSupplier storedTxid;
     private final ServerSocket socket;
     private final ExecutorService threads;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -72,16 +70,15 @@ public final class StreamServer implements AutoCloseable {
      * @param tls                       null: plain TCP (an explicit choice); else the server's TLS context
      * @param requireClientCertificates with TLS: refuse clients without a certificate the context trusts
      */
-    StreamServer(Primary primary, String db, int pageSize, LongSupplier storedTxid, InetSocketAddress address,
-                 String token, javax.net.ssl.SSLContext tls, boolean requireClientCertificates) throws IOException {
+    StreamServer(StreamSource source, InetSocketAddress address, String token, javax.net.ssl.SSLContext tls,
+                 boolean requireClientCertificates) throws IOException {
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("a stream needs a token: anyone who can reach the port reads every"
                     + " row otherwise");
         }
-        this.primary = primary;
-        this.db = db;
-        this.pageSize = pageSize;
-        this.storedTxid = storedTxid;
+        this.source = source;
+        this.db = source.db();
+        this.pageSize = source.pageSize();
         this.token = token.getBytes(StandardCharsets.UTF_8);
         AtomicInteger number = new AtomicInteger();
         this.threads = Executors.newCachedThreadPool(r -> {
@@ -106,7 +103,7 @@ public final class StreamServer implements AutoCloseable {
             threads.shutdown();
             throw e;
         }
-        primary.onStored(storedMoved);
+        source.onStored(storedMoved);
         threads.execute(this::accept);
         if (tls == null && !address().getAddress().isLoopbackAddress()) {
             log.warn("stream serving in plaintext beyond this host db={} address={} (pages cross the network in the"
@@ -187,7 +184,7 @@ public final class StreamServer implements AutoCloseable {
             return;
         }
         closed = true;
-        primary.removeOnStored(storedMoved);
+        source.removeOnStored(storedMoved);
         try {
             socket.close();
         } catch (IOException e) {
@@ -270,7 +267,7 @@ public final class StreamServer implements AutoCloseable {
 
     private void end(OutputStream out, String reason) {
         try {
-            StreamFrames.write(out, FormatLayout.STREAM_KIND_END, storedTxid.getAsLong(),
+            StreamFrames.write(out, FormatLayout.STREAM_KIND_END, source.storedTxid(),
                     reason.getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
@@ -348,7 +345,7 @@ public final class StreamServer implements AutoCloseable {
         void run() {
             Subscription subscription;
             try {
-                subscription = primary.subscribe(from, this);
+                subscription = source.subscribe(from, this);
             } catch (RuntimeException e) {
                 end(out, "cannot subscribe: " + e.getMessage());
                 return;
@@ -362,7 +359,7 @@ public final class StreamServer implements AutoCloseable {
                     String ending;
                     synchronized (this) {
                         long deadline = lastWrite + HEARTBEAT_NANOS;
-                        while (queue.isEmpty() && end == null && storedTxid.getAsLong() == sentStored
+                        while (queue.isEmpty() && end == null && source.storedTxid() == sentStored
                                 && System.nanoTime() - deadline < 0) {
                             TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
                         }
@@ -372,7 +369,7 @@ public final class StreamServer implements AutoCloseable {
                         }
                         ending = queue.isEmpty() ? end : null;
                     }
-                    long stored = storedTxid.getAsLong();
+                    long stored = source.storedTxid();
                     if (next != null) {
                         StreamFrames.write(out, FormatLayout.STREAM_KIND_SEGMENT, stored, next);
                     } else if (ending == null) {
