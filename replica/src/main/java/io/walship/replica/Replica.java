@@ -10,14 +10,10 @@ import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
 import io.walship.Walship;
 import io.walship.WalshipException;
-import io.walship.format.FormatLayout;
 import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
-import io.walship.internal.format.SegmentHeader;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SnapshotReader;
 import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
@@ -27,32 +23,23 @@ import io.walship.internal.work.Lane;
 import io.walship.internal.work.Tenants;
 import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
-import io.walship.restore.LogCatalog;
-import io.walship.restore.Restore;
-import io.walship.restore.RestoreTarget;
-import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -96,6 +83,18 @@ public final class Replica implements AutoCloseable {
      * them (settleAhead): confirmed by the sending connection or by storage's checksum at the
      * replica's txid, or taken back. While they are unconfirmed nothing is read from storage for
      * the next txid: storage cannot hold what follows transactions it does not hold yet.
+     *
+     * Locks, outermost first; a thread holding one takes only those after it, never before:
+     *   1. this          follow() and close(): the follower's lifecycle (closed, follower, feed)
+     *   2. applyLock     one apply, settle or take-back at a time, and the fields it guards
+     *   3. visibility    write lock, taken by ReplicaFile inside an apply to keep this process's
+     *                    readers out; readers take the read lock alone
+     *   4. SQLite's EXCLUSIVE lock on the file, through the lock connection, inside (3)
+     *   5. progress      innermost of ours: txid waiters, backoff, poll bookkeeping; held, it
+     *                    takes only the follower lane's alarm and the storage watch's close
+     *                    (their own leaf locks), never 2-4, and no apply or storage read
+     * this and applyLock are never nested (close() leaves this before it takes applyLock).
+     * Opening (ReplicaOpening) runs before any of them exists.
      */
     private static final Logger log = LoggerFactory.getLogger(Replica.class);
     private static final int BUSY_TIMEOUT_MILLIS = 5000;
@@ -269,87 +268,19 @@ public final class Replica implements AutoCloseable {
                                 boolean ownsWorkers, String db) {
         Metrics metrics = Metrics.of(options.meterRegistry(), db);
         Storage storage = MeteredStorage.wrap(options.encryption().map(e -> e.wrap(given)).orElse(given), metrics);
-        FileOwnership ownership = null;
-        ReplicaFile file = null;
-        Connection lock = null;
+        ReplicaOpening.Opened opened = null;
         try {
-            ownership = FileOwnership.acquire(path);
             long started = System.nanoTime();
-            refuseForeign(path, options);
-            SegmentSpill.removeLeftovers(SegmentSpill.besideDatabase(path));
-            ownership.removeLeftovers(path);
-            Optional<ReplicaState> state = readState(path);
-            boolean recovering = false;
-            if (state.isPresent() && state.get().rollingBack()) {
-                log.warn("replica was taking back transactions its primary had lost when it stopped, restoring"
-                        + " again db={} txid={}", path.getFileName(), state.get().txid());
-            } else if (state.isPresent() && Files.exists(path)) {
-                try {
-                    file = ReplicaFile.open(path, state.get());
-                    recovering = state.get().applying();
-                } catch (CorruptObjectException e) {
-                    log.warn("replica file does not match its state, restoring again db={} txid={} reason={}",
-                            path.getFileName(), state.get().txid(), e.reason());
-                }
-            }
-            boolean fresh = file == null;
-            if (fresh) {
-                // a replica's own damaged file is one of a few copies kept; a file replaced as asked is never deleted
-                file = restoreFresh(storage, path, options.clock(), Files.exists(ReplicaState.pathFor(path))
-                        ? KEEP_DIVERGED_COPIES : Integer.MAX_VALUE);
-            }
-            lock = openLockConnection(path);
-            if (recovering) {
-                try {
-                    recover(storage, file, state.get(), lock);
-                } catch (WalshipException e) {
-                    // the interrupted apply cannot be finished (its segments are gone or damaged):
-                    // the file is torn, so it is set aside and the replica restored from scratch
-                    log.warn("interrupted apply cannot be resumed, restoring again db={} txid={} reason={}",
-                            path.getFileName(), state.get().txid(), e.getMessage());
-                    closeAll(null, file, lock, null);
-                    lock = null;
-                    file = restoreFresh(storage, path, options.clock(), KEEP_DIVERGED_COPIES);
-                    lock = openLockConnection(path);
-                    fresh = true;
-                }
-            }
-            if (!fresh && state.get().ahead()) {
-                // applied before the primary stored it, and what it overwrote died with the process
-                Optional<Long> recorded = storedChecksumAfter(storage, file.txid(), path);
-                if (recorded.isEmpty() || recorded.get() != file.checksum()) {
-                    log.warn("replica held transactions its primary had not stored and storage {} them, restoring"
-                            + " again db={} txid={}", recorded.isEmpty() ? "does not hold" : "differs from",
-                            path.getFileName(), file.txid());
-                    closeAll(null, file, lock, null);
-                    lock = null;
-                    file = restoreFresh(storage, path, options.clock(), KEEP_DIVERGED_COPIES);
-                    lock = openLockConnection(path);
-                }
-            } else if (!fresh) {
-                Vouched vouched = vouch(storage, file, path);
-                if (vouched.verdict() != Vouched.Verdict.YES) {
-                    closeAll(null, file, lock, null);
-                    file = null;
-                    lock = null;
-                    boolean stale = vouched.verdict() == Vouched.Verdict.STALE;
-                    if (!stale && !options.replaceForeignFile()) {
-                        throw new ForeignFileException(path, ForeignFileException.Kind.OTHER_HISTORY, vouched.reason());
-                    }
-                    log.warn("replica file {}, restoring afresh db={} reason={}", stale
-                            ? "older than what storage keeps" : "of another history replaced, as asked",
-                            path.getFileName(), vouched.reason());
-                    file = restoreFresh(storage, path, options.clock(), stale ? KEEP_DIVERGED_COPIES : Integer.MAX_VALUE);
-                    lock = openLockConnection(path);
-                }
-            }
-            Replica result = new Replica(storage, path, options, ownership, file, lock, metrics, db, workers,
-                    ownsWorkers);
-            log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, file.txid(),
+            opened = ReplicaOpening.open(storage, path, options);
+            Replica result = new Replica(storage, path, options, opened.ownership(), opened.file(), opened.lock(),
+                    metrics, db, workers, ownsWorkers);
+            log.info("replica open db={} storage={} txid={} ms={}", result.db, storage, opened.file().txid(),
                     (System.nanoTime() - started) / 1_000_000);
             return result;
         } catch (IOException | SQLException | RuntimeException e) {
-            closeAll(ownership, file, lock, null);
+            if (opened != null) {
+                ReplicaOpening.closeAll(opened.ownership(), opened.file(), opened.lock(), null);
+            }
             metrics.close();
             if (e instanceof RuntimeException) {
                 throw (RuntimeException) e;
@@ -357,165 +288,6 @@ public final class Replica implements AutoCloseable {
             throw new UncheckedIOException("opening replica " + path + " failed",
                     e instanceof IOException ? (IOException) e : new IOException(e));
         }
-    }
-
-    private static Optional<ReplicaState> readState(Path path) throws IOException {
-        try {
-            return ReplicaState.read(ReplicaState.pathFor(path));
-        } catch (WalshipException e) {
-            log.warn("replica state unreadable, restoring again db={} error={}", path.getFileName(), e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    /**
-     * Refuses, before anything is touched, a file that must not become a replica: a primary's
-     * database always, and an existing file that has no replica state unless the options allow
-     * replacing it.
-     */
-    private static void refuseForeign(Path path, ReplicaOptions options) throws IOException {
-        Path checkpoint = FileDurability.sibling(path, "-walship.checkpoint");
-        Path wal = FileDurability.sibling(path, "-wal");
-        if (Files.exists(checkpoint)) {
-            throw new ForeignFileException(path, ForeignFileException.Kind.PRIMARY_DATABASE,
-                    checkpoint.getFileName() + " lies beside it");
-        }
-        if (Files.exists(wal) && Files.size(wal) > 0) {
-            throw new ForeignFileException(path, ForeignFileException.Kind.PRIMARY_DATABASE, "a write-ahead log "
-                    + wal.getFileName() + " of " + Files.size(wal) + " bytes lies beside it, with commits a move"
-                    + " would separate from it");
-        }
-        if (Files.exists(path) && !Files.exists(ReplicaState.pathFor(path)) && !options.replaceForeignFile()) {
-            throw new ForeignFileException(path, ForeignFileException.Kind.NOT_A_REPLICA, "no "
-                    + ReplicaState.pathFor(path).getFileName() + " beside it");
-        }
-    }
-
-    /** Whether storage vouches for a replica's state ({@code YES}), and if not, why. */
-    private record Vouched(Verdict verdict, String reason) {
-        enum Verdict { YES, STALE, FOREIGN }
-
-        static final Vouched YES = new Vouched(Verdict.YES, "");
-        /** Older than everything storage keeps: the replica's own history, only stale. */
-        static final Vouched STALE = new Vouched(Verdict.STALE, "its txid is before the earliest snapshot storage keeps");
-
-        static Vouched foreign(String reason) {
-            return new Vouched(Verdict.FOREIGN, reason);
-        }
-    }
-
-    /**
-     * Whether storage vouches for the replica's state: it records the same database checksum at
-     * the replica's txid. Not when it records another one, or holds no such txid although its
-     * history reaches that far (a replica of another storage, or of a history storage no longer
-     * has: {@code FOREIGN}); a replica older than everything storage keeps is {@code STALE}.
-     */
-    private static Vouched vouch(Storage storage, ReplicaFile file, Path path) throws IOException {
-        long txid = file.txid();
-        Optional<Long> recorded = storedChecksumAt(storage, txid, path);
-        if (recorded.isPresent()) {
-            return recorded.get() == file.checksum() ? Vouched.YES
-                    : Vouched.foreign("storage records database checksum " + Long.toHexString(recorded.get())
-                    + " at txid " + txid + ", the replica holds " + Long.toHexString(file.checksum()));
-        }
-        LogCatalog catalog = LogCatalog.list(storage);
-        if (catalog.earliestSnapshot().isPresent() && txid < catalog.earliestSnapshot().getAsLong()) {
-            return Vouched.STALE;
-        }
-        return Vouched.foreign("storage holds no state at the replica's txid " + txid + " (its history: "
-                + catalog.earliestSnapshot().orElse(-1) + ".." + Restore.latestPosition(storage, catalog)
-                .map(p -> Long.toString(p.txid())).orElse("none") + ")");
-    }
-
-    /**
-     * The database checksum storage records at {@code txid}, read as cheaply as storage allows: a
-     * snapshot's header, else the header of the segment that starts right after it (its checksum
-     * before), else the log object holding {@code txid}, read up to it.
-     */
-    private static Optional<Long> storedChecksumAt(Storage storage, long txid, Path path) throws IOException {
-        String key = ObjectKey.snapshot(txid);
-        Optional<byte[]> header = storage.getRange(key, 0, FormatLayout.SNAPSHOT_HEADER_SIZE);
-        if (header.isPresent()) {
-            return Optional.of(SnapshotReader.open(key, new ByteArrayInputStream(header.get())).databaseChecksum());
-        }
-        String next = ObjectKey.segment(txid + 1);
-        Optional<byte[]> nextHeader = storage.getRange(next, 0, FormatLayout.SEGMENT_HEADER_SIZE);
-        if (nextHeader.isPresent()) {
-            SegmentHeader parsed = SegmentHeader.parse(next, ByteBuffer.wrap(nextHeader.get()), -1);
-            if (parsed.firstTxid() == txid + 1) {
-                return Optional.of(parsed.checksumBefore());
-            }
-        }
-        return storedChecksumAfter(storage, txid, path);
-    }
-
-    private static ReplicaFile restoreFresh(Storage storage, Path path, InstantSource clock, int keepCopies)
-            throws IOException {
-        if (Files.exists(path)) {
-            Optional<Path> aside = FileDurability.moveAside(path, List.of(""), clock.millis(), keepCopies);
-            log.warn("replica file moved aside db={} aside={}", path.getFileName(),
-                    aside.map(Path::getFileName).orElse(null));
-        }
-        Files.deleteIfExists(FileDurability.sibling(path, "-journal"));
-        try {
-            Restore.run(storage, path, RestoreTarget.latest(), Restore.Progress.NONE,
-                    (temp, restored) -> ReplicaFile.convertRestored(temp, path, restored.txid(), restored.checksum()));
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-        return ReplicaFile.open(path, ReplicaState.read(ReplicaState.pathFor(path)).orElseThrow());
-    }
-
-    private static void recover(Storage storage, ReplicaFile file, ReplicaState state, Connection lock)
-            throws IOException, SQLException {
-        List<FetchedSegment> segments = new ArrayList<>();
-        try {
-            long next = state.applyingTxid();
-            while (next <= state.applyingLastTxid()) {
-                String key = ObjectKey.segment(next);
-                FetchedSegment fetched = LogLookup.fetch(storage, next, true, SegmentSpill.besideDatabase(file.path()),
-                        FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> new CorruptObjectException(key,
-                        "the log an interrupted apply was using is gone (and no compacted object holds it)", -1));
-                segments.add(fetched);
-                next = lastTxidOf(fetched) + 1;
-            }
-            file.apply(segments, true, lock, new ReentrantLock()); // during open: no reader of ours yet
-        } finally {
-            segments.forEach(FetchedSegment::close);
-        }
-        log.info("replica apply resumed after a crash db={} firstTxid={} txid={}", file.path().getFileName(),
-                state.applyingTxid(), file.txid());
-    }
-
-    /** The database checksum storage recorded after {@code txid}; empty when storage does not hold it. */
-    private static Optional<Long> storedChecksumAfter(Storage storage, long txid, Path path) throws IOException {
-        Optional<LogLookup.Opened> opened = LogLookup.openHolding(storage, txid, SegmentSpill.besideDatabase(path),
-                FetchedSegment.DEFAULT_MEMORY_BYTES);
-        if (opened.isEmpty()) {
-            return Optional.empty();
-        }
-        try (LogLookup.Opened holding = opened.get()) {
-            holding.reader().nextTransaction();
-            return Optional.of(holding.reader().readPages((pgno, image) -> { }));
-        }
-    }
-
-    /** Checks a fetched segment whole and returns its last txid. */
-    private static long lastTxidOf(FetchedSegment fetched) throws IOException {
-        try (SegmentReader segment = fetched.open()) {
-            return segment.lastTxid();
-        }
-    }
-
-    /**
-     * Takes SQLite's lock for applies (BEGIN EXCLUSIVE / COMMIT; never writes through SQLite) and
-     * reads the schema for the page map. Busy timeout 0: the apply retries EXCLUSIVE itself,
-     * letting this process's readers in between (ReplicaFile, step 3).
-     */
-    private static Connection openLockConnection(Path path) throws SQLException {
-        SQLiteConfig config = new SQLiteConfig();
-        config.setBusyTimeout(0);
-        return config.createConnection("jdbc:sqlite:" + path);
     }
 
     // ---------------------------------------------------------------- following
@@ -569,8 +341,6 @@ public final class Replica implements AutoCloseable {
      * them; one that was stalled finds them within this interval.
      */
     static final long PROBE_INTERVAL_MILLIS = 30_000;
-    /** Copies of replica files that left storage's history kept beside them, newest first. */
-    private static final int KEEP_DIVERGED_COPIES = 3;
     /**
      * How long a replica whose stream is in sync goes without asking storage itself. The stream
      * speaks for one primary: should another have taken storage over (split brain) while this
@@ -659,7 +429,7 @@ public final class Replica implements AutoCloseable {
                             probe = !fetched.get().key().equals(ObjectKey.segment(next));
                         }
                         try {
-                            next = lastTxidOf(fetched.get()) + 1;
+                            next = ReplicaOpening.lastTxidOf(fetched.get()) + 1;
                         } catch (WalshipException e) {
                             fetched.get().close();
                             bad = e; // apply the good segments before it, then report it
@@ -729,7 +499,7 @@ public final class Replica implements AutoCloseable {
             aheadLostNanos = now;
         }
         long txid = file.txid();
-        Optional<Long> recorded = storedChecksumAfter(storage, txid, path);
+        Optional<Long> recorded = ReplicaOpening.storedChecksumAfter(storage, txid, path);
         lastPollMillis = options.clock().millis();
         if (recorded.isPresent() && recorded.get() == file.checksum()) {
             log.info("transactions applied before they were stored are confirmed by storage db={} txid={}..{}", db,
@@ -1264,7 +1034,7 @@ public final class Replica implements AutoCloseable {
             pushing.close();
         }
         synchronized (applyLock) {
-            closeAll(ownership, file, lock, readers);
+            ReplicaOpening.closeAll(ownership, file, lock, readers);
         }
         metrics.close();
         if (ownsWorkers) {
@@ -1272,15 +1042,6 @@ public final class Replica implements AutoCloseable {
         }
         log.info("replica closed db={} txid={}", db, file.txid());
         whenClosed.run();
-    }
-
-    /** Closes in reverse order (readers first, ownership last); nulls are skipped, failures logged. */
-    private static void closeAll(FileOwnership ownership, ReplicaFile file, Connection lock, ReadPool readers) {
-        try (ownership; file; lock; readers) {
-            log.debug("replica resources closing db={}", file == null ? "?" : file.path().getFileName());
-        } catch (Exception e) {
-            log.warn("close failed error={}", e.toString());
-        }
     }
 
     @Override
