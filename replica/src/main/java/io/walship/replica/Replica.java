@@ -14,11 +14,9 @@ import io.walship.format.ObjectKey;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
-import io.walship.internal.format.SegmentSpill;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.LogLookup;
 import io.walship.internal.work.Lane;
 import io.walship.internal.work.Tenants;
 import io.walship.internal.work.Workers;
@@ -34,7 +32,6 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -84,6 +81,11 @@ public final class Replica implements AutoCloseable {
      * replica's txid, or taken back. While they are unconfirmed nothing is read from storage for
      * the next txid: storage cannot hold what follows transactions it does not hold yet.
      *
+     * Parts. ReplicaOpening decides, before the replica exists, what to do with the file it is
+     * given; SegmentSource gathers each batch from the stream or storage; ReplicaFile applies
+     * it (and undoes what was ahead); this class wires them, settles what is ahead, runs the
+     * follower and serves reads.
+     *
      * Locks, outermost first; a thread holding one takes only those after it, never before:
      *   1. this          follow() and close(): the follower's lifecycle (closed, follower, feed)
      *   2. applyLock     one apply, settle or take-back at a time, and the fields it guards
@@ -123,6 +125,8 @@ public final class Replica implements AutoCloseable {
     private final Metrics.Timer tableTime;
     private final ReadDataSource dataSource;
     private final AppliedListeners listeners;
+    /** Where the next segments come from, stream or storage. Used under applyLock. */
+    private final SegmentSource source;
     /** Names the tables each batch changed while listeners are registered; null otherwise. Guarded by applyLock. */
     private TableMap tables;
     /** System.nanoTime() when a read of storage last found nothing after this replica's txid; 0: never. */
@@ -199,6 +203,7 @@ public final class Replica implements AutoCloseable {
             }
         }, db);
         this.listeners = new AppliedListeners(db);
+        this.source = new SegmentSource(storage, path, options, () -> lastPollMillis = options.clock().millis());
         metrics.gauge(WalshipMeter.REPLICA_TXID, file::txid);
         metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
                 : Math.max(0, options.clock().millis() - lastPollMillis) / 1e3);
@@ -334,38 +339,8 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    /**
-     * How often a caught-up follower also asks for compacted objects holding its next txid (five
-     * GETs). Its next segment is deleted only after a compacted object has held it for the
-     * compactor's grace period (1 min by default), so a follower polling steadily never needs
-     * them; one that was stalled finds them within this interval.
-     */
-    static final long PROBE_INTERVAL_MILLIS = 30_000;
-    /**
-     * How long a replica whose stream is in sync goes without asking storage itself. The stream
-     * speaks for one primary: should another have taken storage over (split brain) while this
-     * one has not noticed yet, storage is where the truth is, at most this late.
-     */
-    private static final long STREAM_STORAGE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(30);
-    /** When this replica last asked storage for its next txid (System.nanoTime()). Guarded by applyLock. */
-    private long lastStorageLookNanos = System.nanoTime();
-    /** When this replica last looked for compacted objects; 0: never. Guarded by applyLock. */
-    private long lastProbeNanos;
-
-    /**
-     * What the batches applied ahead of storage may keep, in all, to take themselves back
-     * (overwritten page images); beyond it the replica takes only stored transactions until
-     * storage confirms the others.
-     */
-    private static final long MAX_AHEAD_BYTES = 32L << 20;
     /** How often a follower waiting for storage to confirm what it applied ahead looks again. */
     private static final long AHEAD_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-    /** Bounds of one batch: how much a replica that fell far behind applies under one lock. */
-    private static final int MAX_BATCH_SEGMENTS = 256;
-    private static final long MAX_BATCH_BYTES = 64L << 20;
-    /** What the segments of one batch may hold in memory together; larger ones go to spill files. */
-    private static final long BATCH_MEMORY_BYTES = 8L << 20;
 
     /** @param probeNow look for compacted objects now if the next segment is missing, else when due */
     private boolean applyAvailable(boolean probeNow) throws IOException, SQLException {
@@ -379,72 +354,18 @@ public final class Replica implements AutoCloseable {
                     return applied; // storage has not confirmed what was applied ahead: nothing can follow it yet
                 }
                 long started = System.nanoTime();
-                long caughtUpAt = 0;
-                List<FetchedSegment> batch = new ArrayList<>();
+                SegmentSource.Batch gathered = source.next(file.txid(), feed, file.aheadFrom() != 0, aheadConnection,
+                        file.aheadBytes(), probeNow);
+                List<FetchedSegment> batch = gathered.segments();
+                boolean unstored = gathered.unstored();
+                long bytes = gathered.bytes();
                 try {
-                    long bytes = 0;
-                    long memoryLeft = BATCH_MEMORY_BYTES;
-                    long next = file.txid() + 1;
-                    WalshipException bad = null;
-                    boolean probe = probeDue() || probeNow;
-                    // ahead of storage, every batch keeps its undo: a rollback returns to before the first
-                    boolean unstored = file.aheadFrom() != 0;
-                    long connection = unstored ? aheadConnection : -1;
-                    while (batch.size() < MAX_BATCH_SEGMENTS && bytes < MAX_BATCH_BYTES) {
-                        long askedNanos = System.nanoTime();
-                        StreamFeed pushing = feed;
-                        Optional<FetchedSegment> fetched = Optional.empty();
-                        if (pushing != null) {
-                            boolean takeUnstored = options.applyUnstored() && file.aheadBytes() < MAX_AHEAD_BYTES
-                                    && (connection < 0 || pushing.connection() == connection);
-                            Optional<StreamFeed.Taken> taken = pushing.take(next, takeUnstored);
-                            if (taken.isPresent()) {
-                                fetched = Optional.of(taken.get().segment());
-                                unstored |= !taken.get().stored();
-                                connection = unstored ? taken.get().connection() : connection;
-                            }
-                        }
-                        if (fetched.isEmpty() && pushing != null) {
-                            Optional<Long> vouched = pushing.inSyncAfter(next - 1);
-                            boolean storageChecked = askedNanos - lastStorageLookNanos < STREAM_STORAGE_CHECK_NANOS;
-                            if (vouched.isPresent() && (storageChecked || unstored)) {
-                                caughtUpAt = vouched.get(); // the stream says storage has nothing newer
-                                lastPollMillis = options.clock().millis();
-                                break;
-                            }
-                        }
-                        if (fetched.isEmpty() && unstored) {
-                            break; // storage cannot hold what follows transactions it does not hold yet
-                        }
-                        if (fetched.isEmpty()) {
-                            lastStorageLookNanos = askedNanos;
-                            fetched = LogLookup.fetch(storage, next, probe, SegmentSpill.besideDatabase(path),
-                                    Math.max(0, memoryLeft));
-                            lastPollMillis = options.clock().millis();
-                            if (fetched.isEmpty()) {
-                                caughtUpAt = askedNanos; // storage held nothing newer when asked
-                                break;
-                            }
-                            // behind a compacted object, the next segments are likely compacted too
-                            probe = !fetched.get().key().equals(ObjectKey.segment(next));
-                        }
-                        try {
-                            next = ReplicaOpening.lastTxidOf(fetched.get()) + 1;
-                        } catch (WalshipException e) {
-                            fetched.get().close();
-                            bad = e; // apply the good segments before it, then report it
-                            break;
-                        }
-                        batch.add(fetched.get());
-                        bytes += fetched.get().length();
-                        memoryLeft -= fetched.get().spilled() ? 0 : fetched.get().length();
-                    }
                     if (!batch.isEmpty()) {
                         ReplicaFile.Applied done;
                         try {
                             done = file.apply(batch, false, unstored, lock, visibility.writeLock());
                             if (unstored) {
-                                aheadConnection = connection;
+                                aheadConnection = gathered.connection();
                             }
                         } catch (ReplicaFailedException e) {
                             failed(e); // whoever applied (follower or poll), the replica stops the same way
@@ -460,12 +381,12 @@ public final class Replica implements AutoCloseable {
                             progress.notifyAll();
                         }
                     }
-                    if (bad != null) {
-                        throw bad;
+                    if (gathered.bad() != null) {
+                        throw gathered.bad();
                     }
                     if (batch.isEmpty()) {
-                        if (caughtUpAt != 0) {
-                            caughtUpNanos = caughtUpAt;
+                        if (gathered.caughtUpAt() != 0) {
+                            caughtUpNanos = gathered.caughtUpAt();
                         }
                         return applied;
                     }
@@ -541,21 +462,6 @@ public final class Replica implements AutoCloseable {
         synchronized (progress) {
             progress.notifyAll();
         }
-    }
-
-    /**
-     * Whether the follower may look for compacted objects when the next segment is missing: on
-     * its first poll, and then every {@link #PROBE_INTERVAL_MILLIS}. A caught-up follower pays one GET
-     * a poll; one whose next segments were compacted and deleted while it was away finds them
-     * within that interval.
-     */
-    private boolean probeDue() {
-        long now = System.nanoTime();
-        if (lastProbeNanos != 0 && now - lastProbeNanos < PROBE_INTERVAL_MILLIS * 1_000_000) {
-            return false;
-        }
-        lastProbeNanos = now;
-        return true;
     }
 
     private void recordApplied(ReplicaFile.Applied done, long startedNanos) {
