@@ -83,8 +83,8 @@ public final class Replica implements AutoCloseable {
      *
      * Parts. ReplicaOpening decides, before the replica exists, what to do with the file it is
      * given; SegmentSource gathers each batch from the stream or storage; ReplicaFile applies
-     * it (and undoes what was ahead); this class wires them, settles what is ahead, runs the
-     * follower and serves reads.
+     * it (and undoes what was ahead); AheadOfStorage decides whether what was applied ahead is
+     * confirmed, awaited or taken back; this class wires them, runs the follower and serves reads.
      *
      * Locks, outermost first; a thread holding one takes only those after it, never before:
      *   1. this          follow() and close(): the follower's lifecycle (closed, follower, feed)
@@ -153,12 +153,8 @@ public final class Replica implements AutoCloseable {
     private volatile boolean closed;
     /** Set by storage's watch, under {@code progress}: a new object may be there. */
     private boolean storageChanged;
-    /** The stream connection whose stored txid confirms what was applied ahead of storage. Guarded by applyLock. */
-    private long aheadConnection = -1;
-    /** When that connection was first found gone while something was unconfirmed (System.nanoTime()); 0: not. */
-    private long aheadLostNanos;
-    /** Unconfirmed transactions wait for storage: the follower looks again soon, whatever its poll interval. */
-    private volatile boolean aheadWaiting;
+    /** What was applied before the primary stored it, and what to do about it. Used under applyLock. */
+    private final AheadOfStorage ahead;
     private final Metrics.Counter takenBack;
     private String lastLoggedError;
 
@@ -203,7 +199,8 @@ public final class Replica implements AutoCloseable {
             }
         }, db);
         this.listeners = new AppliedListeners(db);
-        this.source = new SegmentSource(storage, path, options, () -> lastPollMillis = options.clock().millis());
+        this.source = new SegmentSource(storage, path, options, this::looked);
+        this.ahead = new AheadOfStorage(storage, path, db, options.unstoredTimeout(), this::looked);
         metrics.gauge(WalshipMeter.REPLICA_TXID, file::txid);
         metrics.gauge(WalshipMeter.REPLICA_POLL_AGE, () -> lastPollMillis < 0 ? 0
                 : Math.max(0, options.clock().millis() - lastPollMillis) / 1e3);
@@ -339,9 +336,6 @@ public final class Replica implements AutoCloseable {
         }
     }
 
-    /** How often a follower waiting for storage to confirm what it applied ahead looks again. */
-    private static final long AHEAD_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
     /** @param probeNow look for compacted objects now if the next segment is missing, else when due */
     private boolean applyAvailable(boolean probeNow) throws IOException, SQLException {
         boolean applied = false;
@@ -354,7 +348,7 @@ public final class Replica implements AutoCloseable {
                     return applied; // storage has not confirmed what was applied ahead: nothing can follow it yet
                 }
                 long started = System.nanoTime();
-                SegmentSource.Batch gathered = source.next(file.txid(), feed, file.aheadFrom() != 0, aheadConnection,
+                SegmentSource.Batch gathered = source.next(file.txid(), feed, file.aheadFrom() != 0, ahead.connection(),
                         file.aheadBytes(), probeNow);
                 List<FetchedSegment> batch = gathered.segments();
                 boolean unstored = gathered.unstored();
@@ -365,7 +359,7 @@ public final class Replica implements AutoCloseable {
                         try {
                             done = file.apply(batch, false, unstored, lock, visibility.writeLock());
                             if (unstored) {
-                                aheadConnection = gathered.connection();
+                                ahead.applied(gathered.connection());
                             }
                         } catch (ReplicaFailedException e) {
                             failed(e); // whoever applied (follower or poll), the replica stops the same way
@@ -398,44 +392,25 @@ public final class Replica implements AutoCloseable {
         return applied;
     }
 
+    /** Storage was asked, or the stream vouched for it: the poll age starts again. */
+    private void looked() {
+        lastPollMillis = options.clock().millis();
+    }
+
     /**
-     * Settles what was applied ahead of storage before anything else is applied (class note of
-     * ReplicaFile; ADR 0017). Confirmed when the connection that sent it reports it stored, or
-     * when storage holds the replica's txid with the replica's checksum; taken back when storage
-     * holds that txid with another checksum (another history won), or does not hold it
-     * unstoredTimeout after that connection went. Returns whether applying may go on (from that
-     * same connection, while it is still live and unconfirmed); false while waiting for storage.
+     * Settles what was applied ahead of storage before anything else is applied (AheadOfStorage
+     * decides; ADR 0017). Returns whether applying may go on; false while waiting for storage.
      */
     private boolean settleAhead() throws IOException, SQLException {
-        StreamFeed pushing = feed;
-        long stored = pushing == null ? -1 : pushing.storedOn(aheadConnection);
-        aheadWaiting = false;
-        if (stored >= 0) {
-            file.confirm(stored);
-            aheadLostNanos = 0;
-            return true;
-        }
-        long now = System.nanoTime();
-        if (aheadLostNanos == 0) {
-            aheadLostNanos = now;
-        }
-        long txid = file.txid();
-        Optional<Long> recorded = ReplicaOpening.storedChecksumAfter(storage, txid, path);
-        lastPollMillis = options.clock().millis();
-        if (recorded.isPresent() && recorded.get() == file.checksum()) {
-            log.info("transactions applied before they were stored are confirmed by storage db={} txid={}..{}", db,
-                    file.aheadFrom(), txid);
-            file.confirm(txid);
-            aheadLostNanos = 0;
-            return true;
-        }
-        if (recorded.isEmpty() && now - aheadLostNanos < options.unstoredTimeout().toNanos()) {
-            aheadWaiting = true;
-            return false;
-        }
-        takeBack(recorded.isPresent() ? "storage holds txid " + txid + " with another checksum"
-                : "storage does not hold txid " + txid + " " + options.unstoredTimeout() + " after the stream went");
-        return true;
+        AheadOfStorage.Settled settled = ahead.settle(feed, file);
+        return switch (settled.verdict()) {
+            case CONFIRMED -> true;
+            case WAIT -> false;
+            case TAKE_BACK -> {
+                takeBack(settled.reason());
+                yield true;
+            }
+        };
     }
 
     /** Takes back everything applied ahead of storage, and tells readers, listeners and the stream. */
@@ -450,8 +425,7 @@ public final class Replica implements AutoCloseable {
             throw e;
         }
         takenBack.add(to - from + 1);
-        aheadConnection = -1;
-        aheadLostNanos = 0;
+        ahead.takenBack();
         log.warn("transactions applied before they were stored taken back, the primary lost them db={} txid={}..{}"
                 + " now={} reason={}", db, from, to, file.txid(), reason);
         publish(undone, true);
@@ -570,7 +544,7 @@ public final class Replica implements AutoCloseable {
             errorBackoffNanos = options.pollInterval().toNanos();
             idleWaitNanos = file.txid() > before ? options.pollInterval().toNanos()
                     : Math.min(idleWaitNanos * 2, options.maxIdlePollInterval().toNanos());
-            waitNanos = aheadWaiting ? Math.min(AHEAD_RECHECK_NANOS, idleWaitNanos) : idleWaitNanos;
+            waitNanos = ahead.waiting() ? Math.min(AheadOfStorage.RECHECK_NANOS, idleWaitNanos) : idleWaitNanos;
             failedNow = false;
         } catch (ReplicaFailedException e) {
             synchronized (progress) {
