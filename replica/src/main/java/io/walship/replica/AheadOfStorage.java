@@ -24,7 +24,7 @@ final class AheadOfStorage {
      * connection went: the primary lost it. Meanwhile the follower looks again every
      * RECHECK_NANOS, whatever its poll interval.
      */
-    private static final Logger log = LoggerFactory.getLogger(Replica.class); // the replica's own log lines
+    private static final Logger log = LoggerFactory.getLogger(AheadOfStorage.class);
     /** How often a follower waiting for storage to confirm what it applied ahead looks again. */
     static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 

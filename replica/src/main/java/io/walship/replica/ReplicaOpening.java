@@ -35,13 +35,13 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
- * What {@link Replica#open} decides about the file it is given, before the replica exists:
+ * What {@code Replica.open} decides about the file it is given, before the replica exists:
  * whose it is, whether storage vouches for it, whether a crash left an apply to finish, and
  * when to restore it afresh (moving a damaged or replaced file aside, never deleting it).
  * Static: it works only on the files and storage it is handed, and hands back what it opened.
  */
 final class ReplicaOpening {
-    private static final Logger log = LoggerFactory.getLogger(Replica.class); // the replica's own log lines
+    private static final Logger log = LoggerFactory.getLogger(ReplicaOpening.class);
     /** Copies of replica files that left storage's history kept beside them, newest first. */
     private static final int KEEP_DIVERGED_COPIES = 3;
 

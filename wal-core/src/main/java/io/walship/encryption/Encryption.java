@@ -69,7 +69,7 @@ public final class Encryption {
             throw new IllegalArgumentException("storage " + storage + " is already encrypted: give the encryption"
                     + " once, either Encryption.wrap(storage) or PrimaryOptions/ReplicaOptions.encryption, not both");
         }
-        return new EncryptingStorage(storage, this);
+        return new EncryptingStorage(storage, keys, allowPlaintext);
     }
 
     @Override

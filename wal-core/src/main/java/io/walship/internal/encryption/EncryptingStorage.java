@@ -1,8 +1,8 @@
 package io.walship.internal.encryption;
 
 import io.walship.CorruptObjectException;
-import io.walship.encryption.Encryption;
 import io.walship.encryption.EncryptionException;
+import io.walship.encryption.KeyProvider;
 import io.walship.format.FormatLayout;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
@@ -37,11 +37,17 @@ public final class EncryptingStorage extends ForwardingStorage {
      * A file put is sealed into a file beside it first (sealedFile), so objects of any size are
      * encrypted in bounded memory.
      */
-    private final Encryption encryption;
+    private final KeyProvider keys;
+    private final boolean allowPlaintext;
 
-    public EncryptingStorage(Storage delegate, Encryption encryption) {
+    /**
+     * @param keys           the current key seals, every key held opens
+     * @param allowPlaintext read plaintext objects (a migration) instead of refusing them
+     */
+    public EncryptingStorage(Storage delegate, KeyProvider keys, boolean allowPlaintext) {
         super(delegate);
-        this.encryption = encryption;
+        this.keys = keys;
+        this.allowPlaintext = allowPlaintext;
         CipherWarmup.start();
     }
 
@@ -112,7 +118,7 @@ public final class EncryptingStorage extends ForwardingStorage {
                 plaintext(key);
                 return Optional.of(new java.io.SequenceInputStream(new ByteArrayInputStream(head), in));
             }
-            return Optional.of(new OpeningStream(Envelope.open(key, head, encryption.keys()), in));
+            return Optional.of(new OpeningStream(Envelope.open(key, head, keys), in));
         } catch (IOException e) {
             closeQuietly(in);
             throw new StorageException("get", key, true, e.toString(), e);
@@ -143,7 +149,7 @@ public final class EncryptingStorage extends ForwardingStorage {
             plaintext(key);
             return super.getRange(key, offset, length);
         }
-        Envelope envelope = Envelope.open(key, head.get(), encryption.keys());
+        Envelope envelope = Envelope.open(key, head.get(), keys);
         if (length == 0) {
             return Optional.of(new byte[0]);
         }
@@ -186,7 +192,7 @@ public final class EncryptingStorage extends ForwardingStorage {
     public Storage under(String prefix) {
         // the envelope binds each object to its key as the database sees it (its own prefix):
         // a database's objects then open through a storage of its own prefix too (walship restore root/name)
-        return new EncryptingStorage(delegate().under(prefix), encryption);
+        return new EncryptingStorage(delegate().under(prefix), keys, allowPlaintext);
     }
 
     @Override
@@ -195,13 +201,13 @@ public final class EncryptingStorage extends ForwardingStorage {
     }
 
     private void plaintext(String key) {
-        if (!encryption.allowsPlaintext()) {
+        if (!allowPlaintext) {
             throw new EncryptionException(EncryptionException.Kind.PLAINTEXT, key, null);
         }
     }
 
     private byte[] seal(String key, byte[] content) {
-        Envelope envelope = Envelope.seal(key, encryption.keys());
+        Envelope envelope = Envelope.seal(key, keys);
         byte[] out = new byte[Math.toIntExact(envelope.sealedSize(content.length))];
         System.arraycopy(envelope.header, 0, out, 0, Envelope.HEADER);
         int at = Envelope.HEADER;
@@ -215,7 +221,7 @@ public final class EncryptingStorage extends ForwardingStorage {
     }
 
     private void seal(String key, InputStream in, OutputStream out) throws IOException {
-        Envelope envelope = Envelope.seal(key, encryption.keys());
+        Envelope envelope = Envelope.seal(key, keys);
         out.write(envelope.header);
         byte[] plain = new byte[envelope.chunkSize];
         byte[] next = new byte[envelope.chunkSize];
@@ -240,7 +246,7 @@ public final class EncryptingStorage extends ForwardingStorage {
             plaintext(key);
             return bytes;
         }
-        Envelope envelope = Envelope.open(key, bytes, encryption.keys());
+        Envelope envelope = Envelope.open(key, bytes, keys);
         long plainSize = Envelope.plaintextSize(bytes.length, envelope.chunkSize);
         if (plainSize < 0) {
             throw new CorruptObjectException(key, "encrypted object of " + bytes.length + " bytes cannot hold whole"
