@@ -82,7 +82,7 @@ class CompactionRaceTest {
         AtomicLong acked = new AtomicLong();
         List<Worker> load = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            load.add(Worker.start("busy-" + i, () -> busy(stop)));
+            load.add(Worker.busy("busy-" + i, stop));
         }
         PrimaryOptions options = PrimaryOptions.builder().compaction(null).build();
         CompactionPolicy policy = CompactionPolicy.defaults().withGrace(GRACE);
@@ -173,19 +173,6 @@ class CompactionRaceTest {
                     sample.size());
         } finally {
             stop.set(true);
-        }
-    }
-
-    /** Keeps a core busy until told to stop: the load a user's machine has. */
-    private static void busy(AtomicBoolean stop) {
-        long x = 1;
-        while (!stop.get()) {
-            for (int i = 0; i < 100_000; i++) {
-                x = x * 6364136223846793005L + 1442695040888963407L;
-            }
-        }
-        if (x == 42) {
-            System.out.println(x); // keeps the loop from being optimised away
         }
     }
 }

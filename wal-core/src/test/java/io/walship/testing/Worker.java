@@ -1,6 +1,7 @@
 package io.walship.testing;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A test's helper thread whose failure reaches the test: {@link #join} rethrows what the task
@@ -26,6 +27,24 @@ public final class Worker {
             }
         }, name);
         thread.setDaemon(true);
+    }
+
+    /**
+     * Starts a thread that keeps a core busy until {@code stop} is set: the load a user's machine
+     * has, beside a race that might show only under it.
+     */
+    public static Worker busy(String name, AtomicBoolean stop) {
+        return start(name, () -> {
+            long x = 1;
+            while (!stop.get()) {
+                for (int i = 0; i < 100_000; i++) {
+                    x = x * 6364136223846793005L + 1442695040888963407L;
+                }
+            }
+            if (x == 42) {
+                System.out.println(x); // keeps the loop from being optimised away
+            }
+        });
     }
 
     public static Worker start(String name, Task task) {

@@ -91,13 +91,7 @@ class FileSystemStorageTest extends StorageContractTest {
         AtomicBoolean stop = new AtomicBoolean();
         List<Worker> load = new ArrayList<>();
         for (int i = 0; i < 2; i++) { // the load of a busy machine: the walk and the deletes interleave more
-            load.add(Worker.start("busy-" + i, () -> {
-                long x = 0;
-                while (!stop.get()) {
-                    x += System.nanoTime() % 7;
-                }
-                assertThat(x).isNotNegative();
-            }));
+            load.add(Worker.busy("busy-" + i, stop));
         }
         try {
             for (int round = 0; round < 20; round++) {
