@@ -43,7 +43,7 @@ final class SegmentSource {
      * (overwritten page images); beyond it the replica takes only stored transactions until
      * storage confirms the others.
      */
-    static final long MAX_AHEAD_BYTES = 32L << 20;
+    private static final long MAX_AHEAD_BYTES = 32L << 20;
     /** Bounds of one batch: how much a replica that fell far behind applies under one lock. */
     private static final int MAX_BATCH_SEGMENTS = 256;
     private static final long MAX_BATCH_BYTES = 64L << 20;

@@ -1,6 +1,7 @@
 package io.walship.internal;
 
 import io.walship.DatabaseLockedException;
+import io.walship.internal.encryption.EncryptingStorage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -51,7 +52,8 @@ public final class FileOwnership implements AutoCloseable {
      * {@code .sealed} after it) and a restore in progress
      * ({@code <db>.walship-restore}). Nothing else names files so.
      */
-    private static final String LEFTOVER = "(-walship-snapshot-\\d+(\\.sealed)?|\\.walship-restore)";
+    private static final String LEFTOVER = "(-walship-snapshot-\\d+(" + Pattern.quote(EncryptingStorage.SEALED_SUFFIX)
+            + ")?|\\.walship-restore)";
 
     /**
      * Deletes what a killed owner of {@code database} left beside it (see {@link #LEFTOVER}); only

@@ -99,11 +99,6 @@ final class DirectoryWatch implements Closeable {
             }
 
             @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
             public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
                 return vanished(file, e, FileVisitResult.CONTINUE);
             }

@@ -1,5 +1,6 @@
 package io.walship.internal.format;
 
+import io.walship.internal.encryption.EncryptingStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,8 +124,8 @@ public final class SegmentSpill {
         if (!Files.isDirectory(directory)) {
             return;
         }
-        // and their encrypted copies (EncryptingStorage.sealedFile: the name, then ".sealed")
-        try (var files = Files.newDirectoryStream(directory, "*" + SUFFIX + "{,.sealed}")) {
+        // and their encrypted copies (EncryptingStorage.sealedFile: the name, then its suffix)
+        try (var files = Files.newDirectoryStream(directory, "*" + SUFFIX + "{," + EncryptingStorage.SEALED_SUFFIX + "}")) {
             for (Path file : files) {
                 Files.deleteIfExists(file);
             }
