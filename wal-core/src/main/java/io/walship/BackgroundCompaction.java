@@ -3,7 +3,7 @@ package io.walship;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
-import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.log.SegmentSpill;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.work.Lane;
 import io.walship.internal.work.Workers;

@@ -3,7 +3,7 @@ package io.walship;
 import io.walship.internal.capture.WalInterferenceException;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
-import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.log.DatabaseChecksum;
 import io.walship.internal.metrics.Metrics;
 import io.walship.internal.work.Lane;
 import io.walship.internal.work.Workers;

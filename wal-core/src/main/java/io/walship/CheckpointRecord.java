@@ -1,9 +1,9 @@
 package io.walship;
 
-import io.walship.format.FormatLayout;
+import io.walship.internal.FileDurability;
 import io.walship.internal.capture.WalReader;
-import io.walship.internal.format.DatabaseChecksum;
-import io.walship.storage.FileDurability;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.FormatLayout;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,7 +2,7 @@ package io.walship;
 
 import io.walship.internal.capture.WalCommitFinder;
 import io.walship.internal.capture.WalHook;
-import io.walship.internal.format.SqliteHeader;
+import io.walship.internal.log.SqliteHeader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,6 +1,6 @@
 package io.walship;
 
-import io.walship.storage.FileDurability;
+import io.walship.internal.FileDurability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

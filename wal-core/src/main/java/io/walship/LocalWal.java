@@ -2,7 +2,7 @@ package io.walship;
 
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalReader;
-import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.log.DatabaseChecksum;
 import io.walship.internal.work.Workers;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,22 +1,22 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
+import io.walship.internal.FileDurability;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
-import io.walship.internal.format.DatabaseChecksum;
-import io.walship.internal.format.SegmentSpill;
-import io.walship.internal.format.SqliteHeader;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.Position;
+import io.walship.internal.log.SegmentSpill;
+import io.walship.internal.log.SqliteHeader;
+import io.walship.internal.log.StoredHistory;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
-import io.walship.internal.restore.Position;
-import io.walship.internal.restore.StoredHistory;
 import io.walship.internal.work.SerialExecutor;
 import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
-import io.walship.restore.LogCatalog;
-import io.walship.restore.Restore;
-import io.walship.storage.FileDurability;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
@@ -286,7 +286,7 @@ public final class Primary implements AutoCloseable {
                 log.info("temporary files a killed process left removed db={} count={}", path.getFileName(), leftovers);
             }
             LogCatalog catalog = StoredHistory.withSnapshotsAskedFor(storage, LogCatalog.list(storage));
-            Optional<Position> position = Restore.latestPosition(storage, catalog);
+            Optional<Position> position = LogLookup.latestPosition(storage, catalog);
             Primary primary;
             long storedTxid = position.map(Position::txid).orElse(0L);
             if (position.isEmpty()) {

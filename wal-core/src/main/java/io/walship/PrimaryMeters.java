@@ -1,6 +1,6 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.internal.metrics.Metrics;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.StorageException;

@@ -368,7 +368,7 @@ public final class PrimaryOptions {
         }
 
         public Builder pageSize(int value) {
-            if (!io.walship.format.FormatLayout.isValidPageSize(value)) {
+            if (!io.walship.internal.log.FormatLayout.isValidPageSize(value)) {
                 throw new IllegalArgumentException("pageSize must be a power of two from 512 to 65536: " + value);
             }
             pageSize = value;

@@ -1,9 +1,9 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SealedSegment;
-import io.walship.internal.format.SegmentSpill;
-import io.walship.internal.format.SegmentWriter;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SealedSegment;
+import io.walship.internal.log.SegmentSpill;
+import io.walship.internal.log.SegmentWriter;
 import io.walship.internal.work.Lane;
 import io.walship.internal.work.Workers;
 import io.walship.storage.Storage;

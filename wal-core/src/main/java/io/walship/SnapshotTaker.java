@@ -1,10 +1,10 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.DatabaseChecksum;
-import io.walship.internal.format.SnapshotReader;
-import io.walship.internal.format.SnapshotWriter;
-import io.walship.storage.FileDurability;
+import io.walship.internal.FileDurability;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SnapshotReader;
+import io.walship.internal.log.SnapshotWriter;
 import io.walship.storage.Storage;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

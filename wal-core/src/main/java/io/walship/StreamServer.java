@@ -1,10 +1,10 @@
 package io.walship;
 
-import io.walship.format.FormatLayout;
-import io.walship.internal.format.SealedSegment;
-import io.walship.internal.format.SegmentSpill;
-import io.walship.internal.format.SegmentWriter;
-import io.walship.internal.format.StreamFrames;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.SealedSegment;
+import io.walship.internal.log.SegmentSpill;
+import io.walship.internal.log.SegmentWriter;
+import io.walship.internal.log.StreamFrames;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,15 +1,14 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.LogLookup;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentReader;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

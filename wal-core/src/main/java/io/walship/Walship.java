@@ -1,7 +1,7 @@
 package io.walship;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentSpill;
 import io.walship.internal.work.Tenants;
 import io.walship.internal.work.Workers;
 import io.walship.storage.Storage;

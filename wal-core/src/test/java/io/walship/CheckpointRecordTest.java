@@ -3,9 +3,9 @@ package io.walship;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.format.FormatLayout;
 import io.walship.internal.capture.WalReader;
-import io.walship.internal.format.DatabaseChecksum;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.FormatLayout;
 import io.walship.testing.Mutations;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentSpill;
 import io.walship.metrics.WalshipMeter;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;

@@ -5,7 +5,7 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;

@@ -5,16 +5,16 @@ import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.format.ObjectKey;
 import io.walship.internal.capture.WalLayout;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.capture.WalTransaction;
-import io.walship.internal.format.DatabaseChecksum;
-import io.walship.internal.restore.DatabaseImage;
-import io.walship.internal.restore.Position;
-import io.walship.internal.restore.StoredLog;
-import io.walship.restore.LogCatalog;
-import io.walship.restore.Restore;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.DatabaseImage;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.Position;
+import io.walship.internal.log.StoredLog;
 import io.walship.storage.ObjectInfo;
 import io.walship.testing.CrashImage;
 import io.walship.testing.FaultyStorage;
@@ -223,7 +223,7 @@ class ResumeTest {
         try (FileChannel channel = FileChannel.open(db(), StandardOpenOption.READ)) {
             before = DatabaseChecksum.of(channel, 4096);
         }
-        Position latest = Restore.latestPosition(storage).orElseThrow();
+        Position latest = LogLookup.latestPosition(storage).orElseThrow();
         // the catch-up's record, then part of its writes: txids 1..10 whole, then half a page of 15
         CheckpointRecord.create(db(), 0, before, latest.txid()).close();
         try (StoredLog stored = StoredLog.after(storage, LogCatalog.list(storage), 0, latest, dir);

@@ -3,7 +3,7 @@ package io.walship;
 import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.testing.ManualClock;
 import io.walship.testing.MemoryStorage;

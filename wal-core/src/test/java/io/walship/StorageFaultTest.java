@@ -4,7 +4,7 @@ import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.StorageException;

@@ -151,7 +151,7 @@ class WalshipTest {
                 }
             });
             long next = fenced.status().txid() + 1;
-            root.rawPut("fenced/" + io.walship.format.ObjectKey.segment(next),
+            root.rawPut("fenced/" + io.walship.internal.log.ObjectKey.segment(next),
                     "another primary's segment".getBytes());
             Ack<Void> rival = fenced.write(conn -> {
                 try (Statement s = conn.createStatement()) {
@@ -199,7 +199,7 @@ class WalshipTest {
                     }
                 });
             }
-            Path spill = io.walship.internal.format.SegmentSpill.besideDatabase(dir.resolve("down.db"));
+            Path spill = io.walship.internal.log.SegmentSpill.besideDatabase(dir.resolve("down.db"));
             Await.until("the stuck database's segments in spill files", Duration.ofSeconds(30), () -> {
                 try (var files = java.nio.file.Files.list(spill)) {
                     return files.findAny().isPresent();

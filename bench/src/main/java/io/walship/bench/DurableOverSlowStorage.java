@@ -2,7 +2,7 @@ package io.walship.bench;
 
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.fs.FileSystemStorage;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;

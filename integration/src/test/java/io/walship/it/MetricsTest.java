@@ -15,7 +15,7 @@ import io.walship.Ack;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.compaction.CompactionPolicy;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.metrics.WalshipMeter;
 import io.walship.replica.Replica;
 import io.walship.replica.ReplicaOptions;

@@ -1,11 +1,11 @@
 package io.walship.replica;
 
 import io.walship.CorruptObjectException;
-import io.walship.format.FormatLayout;
-import io.walship.internal.format.DatabaseChecksum;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SqliteHeader;
-import io.walship.internal.restore.FetchedSegment;
+import io.walship.internal.log.DatabaseChecksum;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.SegmentReader;
+import io.walship.internal.log.SqliteHeader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,20 +2,20 @@ package io.walship.replica;
 
 import io.walship.CorruptObjectException;
 import io.walship.WalshipException;
-import io.walship.format.FormatLayout;
-import io.walship.format.ObjectKey;
+import io.walship.internal.FileDurability;
 import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadPool;
-import io.walship.internal.format.SegmentHeader;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SnapshotReader;
-import io.walship.internal.format.SegmentSpill;
-import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.LogLookup;
-import io.walship.restore.LogCatalog;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentHeader;
+import io.walship.internal.log.SegmentReader;
+import io.walship.internal.log.SegmentSpill;
+import io.walship.internal.log.SnapshotReader;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
-import io.walship.storage.FileDurability;
 import io.walship.storage.Storage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -204,7 +204,7 @@ final class ReplicaOpening {
             return Vouched.STALE;
         }
         return Vouched.foreign("storage holds no state at the replica's txid " + txid + " (its history: "
-                + catalog.earliestSnapshot().orElse(-1) + ".." + Restore.latestPosition(storage, catalog)
+                + catalog.earliestSnapshot().orElse(-1) + ".." + LogLookup.latestPosition(storage, catalog)
                 .map(p -> Long.toString(p.txid())).orElse("none") + ")");
     }
 

@@ -1,10 +1,10 @@
 package io.walship.replica;
 
 import io.walship.WalshipException;
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentSpill;
-import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.LogLookup;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentSpill;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.walship.replica;
 
-import io.walship.format.FormatLayout;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.StreamFrames;
-import io.walship.internal.restore.FetchedSegment;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.SegmentReader;
+import io.walship.internal.log.StreamFrames;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

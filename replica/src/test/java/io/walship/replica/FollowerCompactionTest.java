@@ -7,7 +7,7 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.Compactor;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ForwardingStorage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;

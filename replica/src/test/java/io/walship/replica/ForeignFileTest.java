@@ -9,7 +9,7 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.Compactor;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.testing.ManualClock;

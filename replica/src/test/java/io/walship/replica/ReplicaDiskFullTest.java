@@ -9,7 +9,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.walship.Health;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.internal.format.SegmentSpill;
+import io.walship.internal.log.SegmentSpill;
 import io.walship.metrics.WalshipMeter;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;

@@ -8,7 +8,7 @@ import io.walship.Ack;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.WalshipException;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Mutations;

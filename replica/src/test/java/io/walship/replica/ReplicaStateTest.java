@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
-import io.walship.format.FormatLayout;
+import io.walship.internal.log.FormatLayout;
 import io.walship.testing.Mutations;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

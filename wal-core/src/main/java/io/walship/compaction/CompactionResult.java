@@ -1,7 +1,7 @@
 package io.walship.compaction;
 
+import io.walship.TxidRange;
 import io.walship.WalshipException;
-import io.walship.restore.TxidRange;
 import java.util.List;
 
 /**

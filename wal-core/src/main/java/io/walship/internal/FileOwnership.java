@@ -1,7 +1,6 @@
 package io.walship.internal;
 
 import io.walship.DatabaseLockedException;
-import io.walship.internal.encryption.EncryptingStorage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -52,7 +51,7 @@ public final class FileOwnership implements AutoCloseable {
      * {@code .sealed} after it) and a restore in progress
      * ({@code <db>.walship-restore}). Nothing else names files so.
      */
-    private static final String LEFTOVER = "(-walship-snapshot-\\d+(" + Pattern.quote(EncryptingStorage.SEALED_SUFFIX)
+    private static final String LEFTOVER = "(-walship-snapshot-\\d+(" + Pattern.quote(FileDurability.SEALED_SUFFIX)
             + ")?|\\.walship-restore)";
 
     /**

@@ -5,21 +5,19 @@ import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
 import io.walship.WalshipException;
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentHeader;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SnapshotReader;
-import io.walship.internal.restore.DatabaseImage;
-import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.LogLookup;
-import io.walship.internal.restore.ObjectGoneException;
-import io.walship.internal.restore.Position;
-import io.walship.internal.restore.RestorePlan;
-import io.walship.internal.restore.RestorePlanner;
-import io.walship.internal.restore.SegmentPrefetch;
-import io.walship.internal.restore.SnapshotPages;
-import io.walship.internal.restore.StoredHistory;
-import io.walship.storage.FileDurability;
+import io.walship.internal.FileDurability;
+import io.walship.internal.log.DatabaseImage;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectGoneException;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SegmentHeader;
+import io.walship.internal.log.SegmentPrefetch;
+import io.walship.internal.log.SegmentReader;
+import io.walship.internal.log.SnapshotPages;
+import io.walship.internal.log.SnapshotReader;
+import io.walship.internal.log.StoredHistory;
 import io.walship.storage.Storage;
 import java.io.Closeable;
 import java.io.IOException;
@@ -334,65 +332,6 @@ public final class Restore {
                 image.close();
                 throw e;
             }
-        }
-    }
-
-    /**
-     * The newest state in storage, read from the last log object (or the newest snapshot when no
-     * log follows it), or empty when storage holds no snapshot. The listing is a hint: objects
-     * after the newest one it shows are asked for by key (six GETs when there are none).
-     */
-    public static Optional<Position> latestPosition(Storage storage) {
-        return latestPosition(storage, LogCatalog.list(storage));
-    }
-
-    /** As {@link #latestPosition(Storage)}, from a catalog already listed. */
-    public static Optional<Position> latestPosition(Storage storage, LogCatalog catalog) {
-        if (catalog.latestSnapshot().isEmpty()) {
-            return Optional.empty();
-        }
-        Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
-        long snapshotTxid = catalog.latestSnapshot().getAsLong();
-        List<LogCatalog.LogObject> chain = catalog.chain(snapshotTxid);
-        Position position;
-        try {
-            if (!chain.isEmpty()) {
-                String key = chain.get(chain.size() - 1).storageKey();
-                position = endOf(FetchedSegment.require(storage, key, snapshotTxid + 1, scratch));
-            } else {
-                String key = ObjectKey.snapshot(snapshotTxid);
-                try (InputStream in = storage.open(key).orElseThrow(() -> new TxidNotAvailableException(key, -1, -1))) {
-                    SnapshotReader reader = SnapshotReader.open(key, in);
-                    position = new Position(reader.txid(), reader.pageSize(), reader.pageCount(),
-                            reader.databaseChecksum(), key, reader.createdMillis());
-                }
-            }
-            for (Optional<FetchedSegment> next = LogLookup.fetch(storage, position.txid() + 1, true, scratch,
-                    FetchedSegment.DEFAULT_MEMORY_BYTES); next.isPresent();
-                 next = LogLookup.fetch(storage, position.txid() + 1, true, scratch,
-                         FetchedSegment.DEFAULT_MEMORY_BYTES)) {
-                log.debug("latest position found past the listing key={} txid={}", next.get().key(),
-                        position.txid());
-                position = endOf(next.get());
-            }
-            return Optional.of(position);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading the newest position in " + storage + " failed", e);
-        }
-    }
-
-    /** The state after the last transaction of {@code fetched}, which it closes. */
-    private static Position endOf(FetchedSegment fetched) throws IOException {
-        try (FetchedSegment closing = fetched; SegmentReader segment = fetched.open()) {
-            SegmentReader.TransactionHeader last = null;
-            long checksumAfter = 0;
-            for (SegmentReader.TransactionHeader txn = segment.nextTransaction(); txn != null;
-                 txn = segment.nextTransaction()) {
-                last = txn;
-                checksumAfter = segment.readPages((pgno, image) -> { });
-            }
-            return new Position(last.txid(), segment.pageSize(), last.databasePages(), checksumAfter, fetched.key(),
-                    last.commitMillis());
         }
     }
 

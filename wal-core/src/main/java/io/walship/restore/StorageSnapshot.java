@@ -1,8 +1,8 @@
 package io.walship.restore;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SnapshotReader;
-import io.walship.internal.format.SnapshotWriter;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.SnapshotReader;
+import io.walship.internal.log.SnapshotWriter;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import java.io.BufferedOutputStream;

@@ -10,7 +10,6 @@ import io.walship.compaction.Compactor;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.ObjectInfo;
-import io.walship.storage.Storage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
 import java.io.ByteArrayOutputStream;
@@ -109,7 +108,7 @@ class EncryptedPrimaryTest {
             write(primary, 5);
             primary.snapshot();
         }
-        Path spill = io.walship.internal.format.SegmentSpill.besideDatabase(db);
+        Path spill = io.walship.internal.log.SegmentSpill.besideDatabase(db);
         try (var files = java.nio.file.Files.walk(dir)) {
             assertThat(files.map(Path::toString)).as("no sealed copy left").noneMatch(f -> f.endsWith(".sealed"));
         }

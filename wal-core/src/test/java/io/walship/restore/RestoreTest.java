@@ -12,8 +12,8 @@ import io.walship.PrimaryOptions;
 import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.UnsupportedFormatException;
-import io.walship.format.FormatLayout;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.testing.MemoryStorage;
 import java.io.UncheckedIOException;
@@ -212,18 +212,18 @@ class RestoreTest {
 
     /** A segment re-labelled to start at another txid, its checksums resealed. */
     private static byte[] rekey(byte[] segment, long firstTxid) {
-        io.walship.internal.format.SegmentReader reader = io.walship.internal.format.SegmentReader.open("x", segment);
-        List<io.walship.internal.format.Transaction> relabelled = new java.util.ArrayList<>();
+        io.walship.internal.log.SegmentReader reader = io.walship.internal.log.SegmentReader.open("x", segment);
+        List<io.walship.internal.log.Transaction> relabelled = new java.util.ArrayList<>();
         long txid = firstTxid;
-        for (var t : io.walship.internal.format.Transaction.readAll(reader)) {
+        for (var t : io.walship.internal.log.Transaction.readAll(reader)) {
             int[] pgnos = new int[t.pageCount()];
             for (int i = 0; i < pgnos.length; i++) {
                 pgnos[i] = t.pgno(i);
             }
-            relabelled.add(new io.walship.internal.format.Transaction(txid++, t.commitMillis(), t.databasePages(),
+            relabelled.add(new io.walship.internal.log.Transaction(txid++, t.commitMillis(), t.databasePages(),
                     t.pageSize(), pgnos, t.pageImages(), t.checksumAfter()));
         }
-        return io.walship.internal.format.Transaction.segment(reader.pageSize(), reader.checksumBefore(),
-                relabelled.toArray(new io.walship.internal.format.Transaction[0]));
+        return io.walship.internal.log.Transaction.segment(reader.pageSize(), reader.checksumBefore(),
+                relabelled.toArray(new io.walship.internal.log.Transaction[0]));
     }
 }

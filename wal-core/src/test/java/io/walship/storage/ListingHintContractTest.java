@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.OpenOutcome;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.TxidRange;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
-import io.walship.format.ObjectKey;
-import io.walship.internal.restore.StoredHistory;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.StoredHistory;
 import io.walship.restore.Restore;
-import io.walship.restore.TxidRange;
 import io.walship.restore.Verifier;
 import io.walship.testing.CheckedHistory;
 import io.walship.testing.MisleadingListings;
@@ -70,7 +71,7 @@ public abstract class ListingHintContractTest {
         writeThrough(40);
         storage.hide(ObjectKey.segment(40)).hide(ObjectKey.segment(17));
 
-        assertThat(Restore.latestPosition(storage).orElseThrow().txid()).isEqualTo(40);
+        assertThat(LogLookup.latestPosition(storage).orElseThrow().txid()).isEqualTo(40);
         history.assertRestoresExactly(storage, 40, temp);
         history.assertRestoresExactly(storage, 20, temp);
         Verifier.Report report = Verifier.verify(storage, temp, Restore.Progress.NONE);

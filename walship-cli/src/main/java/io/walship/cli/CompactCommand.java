@@ -1,12 +1,12 @@
 package io.walship.cli;
 
 import io.walship.TxidGapException;
+import io.walship.TxidRange;
 import io.walship.WalshipException;
 import io.walship.compaction.CompactionPolicy;
 import io.walship.compaction.CompactionResult;
 import io.walship.compaction.Compactor;
-import io.walship.format.ObjectKey;
-import io.walship.restore.TxidRange;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.Storage;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,17 +1,17 @@
 package io.walship.cli;
 
+import io.walship.TxidRange;
 import io.walship.WalshipException;
-import io.walship.format.ObjectKey;
-import io.walship.internal.format.SegmentReader;
-import io.walship.internal.format.SnapshotReader;
-import io.walship.internal.restore.FetchedSegment;
-import io.walship.internal.restore.Position;
-import io.walship.internal.restore.StoredHistory.Span;
-import io.walship.internal.restore.StoredHistory;
-import io.walship.restore.LogCatalog.LogObject;
-import io.walship.restore.LogCatalog;
-import io.walship.restore.Restore;
-import io.walship.restore.TxidRange;
+import io.walship.internal.log.FetchedSegment;
+import io.walship.internal.log.LogCatalog.LogObject;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.Position;
+import io.walship.internal.log.SegmentReader;
+import io.walship.internal.log.SnapshotReader;
+import io.walship.internal.log.StoredHistory.Span;
+import io.walship.internal.log.StoredHistory;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -79,7 +79,7 @@ final class LsCommand implements Callable<Integer>, StorageOption.WithStorage {
                 return ExitCode.NOT_AVAILABLE.code;
             }
             Optional<Position> latest = catalog.snapshots().isEmpty() ? Optional.empty()
-                    : Restore.latestPosition(opened, catalog);
+                    : LogLookup.latestPosition(opened, catalog);
             List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             out.printf("%-10s %9s %14s %20s %20s  %-30s %s%n", "kind", "objects", "bytes", "first txid", "last txid",
                     "oldest", "newest");

@@ -1,10 +1,10 @@
 package io.walship.cli;
 
-import io.walship.format.ObjectKey;
-import io.walship.internal.restore.Position;
-import io.walship.internal.restore.StoredHistory;
-import io.walship.restore.LogCatalog;
-import io.walship.restore.Restore;
+import io.walship.internal.log.LogCatalog;
+import io.walship.internal.log.LogLookup;
+import io.walship.internal.log.ObjectKey;
+import io.walship.internal.log.Position;
+import io.walship.internal.log.StoredHistory;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.io.PrintWriter;
@@ -55,7 +55,7 @@ final class StatusCommand implements Callable<Integer>, StorageOption.WithStorag
             List<ObjectInfo> snapshots = List.copyOf(catalog.snapshots().values());
             List<ObjectInfo> segments = catalog.log().values().stream().map(LogCatalog.LogObject::info).toList();
             out.printf("storage %s%n", storage);
-            Optional<Position> latest = Restore.latestPosition(opened, catalog);
+            Optional<Position> latest = LogLookup.latestPosition(opened, catalog);
             if (latest.isEmpty()) {
                 out.printf("no snapshot: no primary has shipped a database here%n");
                 out.flush();

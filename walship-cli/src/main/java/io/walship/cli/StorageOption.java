@@ -3,7 +3,7 @@ package io.walship.cli;
 import io.walship.TxidNotAvailableException;
 import io.walship.encryption.Encryption;
 import io.walship.encryption.KeyProvider;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import java.nio.file.Files;

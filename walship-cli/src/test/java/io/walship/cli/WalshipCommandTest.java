@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.StreamServer;
-import io.walship.format.ObjectKey;
+import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;

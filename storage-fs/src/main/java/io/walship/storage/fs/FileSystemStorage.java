@@ -1,6 +1,6 @@
 package io.walship.storage.fs;
 
-import io.walship.storage.FileDurability;
+import io.walship.internal.FileDurability;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;

@@ -1,6 +1,6 @@
 package io.walship.storage.s3;
 
-import io.walship.internal.format.BoundedInputStream;
+import io.walship.internal.BoundedInputStream;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;

@@ -3,7 +3,8 @@ package io.walship.internal.encryption;
 import io.walship.CorruptObjectException;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
-import io.walship.format.FormatLayout;
+import io.walship.internal.FileDurability;
+import io.walship.internal.log.FormatLayout;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.PutResult;
@@ -15,7 +16,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -34,7 +34,7 @@ public final class EncryptingStorage extends ForwardingStorage {
      * configured for encryption writes plaintext (Litestream #790). A plaintext object read here
      * is refused unless the encryption allows plaintext (a migration); an encrypted object read
      * without this wrapper is refused by the format readers (ObjectHeader), naming its key id.
-     * A file put is sealed into a file beside it first (sealedFile), so objects of any size are
+     * A file put is sealed into a file beside it first (FileDurability.sealedFile), so objects of any size are
      * encrypted in bounded memory.
      */
     private final KeyProvider keys;
@@ -60,7 +60,7 @@ public final class EncryptingStorage extends ForwardingStorage {
     public PutResult putIfAbsent(String key, Path file) {
         Path sealed = null;
         try {
-            sealed = sealedFile(file);
+            sealed = FileDurability.sealedFile(file);
             try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
                  OutputStream out = new BufferedOutputStream(Files.newOutputStream(sealed), 1 << 16)) {
                 seal(key, in, out);
@@ -73,32 +73,11 @@ public final class EncryptingStorage extends ForwardingStorage {
                 try {
                     Files.deleteIfExists(sealed);
                 } catch (IOException e) {
-                    // removed with the leftovers of its source at the next open (see sealedFile)
+                    // removed with the leftovers of its source at the next open (see FileDurability.sealedFile)
                 }
             }
         }
     }
-
-    /**
-     * Where a file is sealed before it is put: beside it, named after it with {@link #SEALED_SUFFIX}
-     * ({@code <db>-walship-snapshot-<txid>.sealed}, {@code segment-….walship-spill.sealed}), so
-     * that what a killed process left is removed with the leftovers of its source
-     * (FileOwnership, SegmentSpill).
-     */
-    public static Path sealedFile(Path source) {
-        return source.toAbsolutePath().resolveSibling(source.getFileName() + SEALED_SUFFIX);
-    }
-
-    /**
-     * The key id an encrypted object's first bytes name (for a reader without keys to say which
-     * key it lacks), or null when they do not reach it or name none that could be valid.
-     */
-    public static String keyIdOf(byte[] objectStart) {
-        return Envelope.keyId(objectStart);
-    }
-
-    /** The suffix of {@link #sealedFile}. */
-    public static final String SEALED_SUFFIX = ".sealed";
 
     @Override
     public Optional<byte[]> get(String key) {

@@ -4,7 +4,8 @@ import io.walship.CorruptObjectException;
 import io.walship.UnsupportedFormatException;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
-import io.walship.format.FormatLayout;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.ObjectHeader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -101,7 +102,7 @@ final class Envelope {
             throw new UnsupportedFormatException(objectKey, version, FormatLayout.ENVELOPE_VERSION);
         }
         int chunkSize = b.getInt(FormatLayout.ENVELOPE_CHUNK_SIZE_OFFSET);
-        String keyId = keyId(header);
+        String keyId = ObjectHeader.envelopeKeyId(header);
         if (chunkSize < 1 || chunkSize > (16 << 20) || keyId == null) {
             throw new CorruptObjectException(objectKey, "encrypted object with an impossible header (chunk size "
                     + chunkSize + ")", FormatLayout.ENVELOPE_CHUNK_SIZE_OFFSET);
@@ -109,20 +110,6 @@ final class Envelope {
         byte[] master = keys.key(keyId).orElseThrow(() ->
                 new EncryptionException(EncryptionException.Kind.UNKNOWN_KEY, objectKey, keyId));
         return new Envelope(objectKey, Arrays.copyOf(header, HEADER), chunkSize, master);
-    }
-
-    /** The key id a header names, or null when it names none that could be valid. */
-    static String keyId(byte[] header) {
-        if (header.length < FormatLayout.ENVELOPE_KEY_ID_OFFSET) {
-            return null;
-        }
-        int length = header[FormatLayout.ENVELOPE_KEY_ID_LENGTH_OFFSET] & 0xff;
-        if (length < 1 || length > FormatLayout.ENVELOPE_KEY_ID_BYTES
-                || header.length < FormatLayout.ENVELOPE_KEY_ID_OFFSET + length) {
-            return null;
-        }
-        String id = new String(header, FormatLayout.ENVELOPE_KEY_ID_OFFSET, length, StandardCharsets.UTF_8);
-        return KeyProvider.KEY_ID.matcher(id).matches() ? id : null;
     }
 
     /** Encrypted size of {@code plaintext} bytes, header included. */

@@ -9,8 +9,9 @@ import io.walship.WalshipException;
 import io.walship.encryption.Encryption;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
-import io.walship.format.FormatLayout;
-import io.walship.internal.format.SegmentReader;
+import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.ObjectHeader;
+import io.walship.internal.log.SegmentReader;
 import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.testing.MemoryStorage;
@@ -243,8 +244,8 @@ class EnvelopeTest {
         assertThat(all.get("log/1").orElseThrow()).isEqualTo(content(10));
         assertThat(all.get("log/2").orElseThrow()).isEqualTo(content(20));
         assertThat(all.get("log/3").orElseThrow()).isEqualTo(content(30));
-        assertThat(Envelope.keyId(raw.get("log/3").orElseThrow())).isEqualTo("k3");
-        assertThat(Envelope.keyId(raw.get("log/2").orElseThrow())).isEqualTo("k2");
+        assertThat(ObjectHeader.envelopeKeyId(raw.get("log/3").orElseThrow())).isEqualTo("k3");
+        assertThat(ObjectHeader.envelopeKeyId(raw.get("log/2").orElseThrow())).isEqualTo("k2");
     }
 
     @Test

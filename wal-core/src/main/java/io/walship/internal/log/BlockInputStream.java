@@ -1,0 +1,159 @@
+package io.walship.internal.log;
+
+import io.walship.CorruptObjectException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * Reads a block stream written by {@link BlockOutputStream}. Every length is checked against
+ * its bound before anything is allocated, and the safe LZ4 decoder is used, so hostile input
+ * ends in {@link CorruptObjectException}, never in an out-of-memory error or a crash.
+ * End of the underlying stream before the end block is a truncation.
+ */
+final class BlockInputStream extends InputStream {
+    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
+    private static final int MAX_COMPRESSED =
+            LZ4Factory.fastestInstance().fastCompressor().maxCompressedLength(FormatLayout.MAX_BLOCK_RAW_BYTES);
+
+    private final InputStream in;
+    private final String key;
+    private final byte[] header = new byte[FormatLayout.BLOCK_HEADER_SIZE];
+    private byte[] compressed = new byte[0];
+    private byte[] raw = new byte[0];
+    private int rawLength;
+    private int position;
+    private long offset;
+    private boolean ended;
+
+    /** @param offset where the block stream starts in the object, for error messages */
+    BlockInputStream(InputStream in, String key, long offset) {
+        this.in = in;
+        this.key = key;
+        this.offset = offset;
+    }
+
+    @Override
+    public int read() throws IOException {
+        if (!fill()) {
+            return -1;
+        }
+        return raw[position++] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        if (!fill()) {
+            return -1;
+        }
+        int n = Math.min(len, rawLength - position);
+        System.arraycopy(raw, position, b, off, n);
+        position += n;
+        return n;
+    }
+
+    /**
+     * Reads exactly {@code len} bytes or fails with a truncation error. A whole block that fits
+     * in what is asked for is decompressed straight into {@code b}: a snapshot's blocks are whole
+     * runs of pages, so a reader asking for many pages at once copies nothing.
+     */
+    void readFully(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            if (position == rawLength && !ended) {
+                int direct = readBlock(b, off, len);
+                off += direct;
+                len -= direct;
+                continue;
+            }
+            int n = read(b, off, len);
+            if (n < 0) {
+                throw new CorruptObjectException(key, "body ends early", offset);
+            }
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** True once the end block has been read and every byte before it consumed. */
+    boolean atEnd() throws IOException {
+        return !fill();
+    }
+
+    private boolean fill() throws IOException {
+        while (position == rawLength) {
+            if (ended) {
+                return false;
+            }
+            readBlock(null, 0, 0);
+        }
+        return true;
+    }
+
+    /**
+     * Reads the next block: into {@code target} when it holds at most {@code room} bytes (returns
+     * how many), else into this stream's buffer (returns 0).
+     */
+    private int readBlock(byte[] target, int targetOffset, int room) throws IOException {
+        readExactly(header, header.length, "block header");
+        ByteBuffer h = ByteBuffer.wrap(header);
+        int rawBytes = h.getInt(FormatLayout.BLOCK_RAW_LENGTH_OFFSET);
+        int compressedBytes = h.getInt(FormatLayout.BLOCK_COMPRESSED_LENGTH_OFFSET);
+        long blockOffset = offset;
+        offset += header.length;
+        if (rawBytes == 0 && compressedBytes == 0) {
+            ended = true;
+            rawLength = 0;
+            position = 0;
+            return 0;
+        }
+        if (rawBytes <= 0 || rawBytes > FormatLayout.MAX_BLOCK_RAW_BYTES) {
+            throw new CorruptObjectException(key, "block raw length out of range: " + rawBytes, blockOffset);
+        }
+        if (compressedBytes <= 0 || compressedBytes > MAX_COMPRESSED) {
+            throw new CorruptObjectException(key, "block compressed length out of range: " + compressedBytes,
+                    blockOffset);
+        }
+        if (compressed.length < compressedBytes) {
+            compressed = new byte[compressedBytes];
+        }
+        readExactly(compressed, compressedBytes, "block");
+        offset += compressedBytes;
+        boolean direct = target != null && rawBytes <= room;
+        if (!direct && raw.length < rawBytes) {
+            raw = new byte[rawBytes];
+        }
+        int n;
+        try {
+            n = direct ? DECOMPRESSOR.decompress(compressed, 0, compressedBytes, target, targetOffset, rawBytes)
+                    : DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
+        } catch (LZ4Exception e) {
+            throw new CorruptObjectException(key, "block does not decompress", blockOffset, e);
+        }
+        if (n != rawBytes) {
+            throw new CorruptObjectException(key, "block decompressed to " + n + " bytes, header says " + rawBytes,
+                    blockOffset);
+        }
+        rawLength = direct ? 0 : rawBytes;
+        position = 0;
+        return direct ? rawBytes : 0;
+    }
+
+    private void readExactly(byte[] buffer, int length, String what) throws IOException {
+        int done = 0;
+        while (done < length) {
+            int n = in.read(buffer, done, length - done);
+            if (n < 0) {
+                throw new CorruptObjectException(key, "truncated in " + what, offset + done,
+                        new EOFException());
+            }
+            done += n;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.walship.internal.log;
+
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Scratch space for building one segment: the raw and compressed buffers of its current block
+ * and the page delta table. Not thread-safe: one segment at a time.
+ */
+final class CompressionBuffers {
+    /*
+     * A segment being built borrows one from a JVM-wide pool and gives it back once sealed or
+     * discarded, so a database that is not writing holds none: before the pool each primary kept
+     * a full block's raw and compressed buffers (2 MiB) for its lifetime, and a thousand idle
+     * databases held 2 GiB. Buffers start small and grow only as far as a segment's blocks need;
+     * a grown one goes back to the pool grown, so a busy database does not grow them again for
+     * every segment. The pool keeps at most FREE_MAX (the most segments built at once on a
+     * machine's capture threads) and lets the rest go to the collector; the most recently given
+     * back is lent first, being the likeliest to be grown already. A writer that fails without
+     * giving its buffers back only loses them to the collector.
+     */
+    private static final int INITIAL_BYTES = 16 << 10;
+    private static final int FREE_MAX = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    private static final ConcurrentLinkedDeque<CompressionBuffers> FREE = new ConcurrentLinkedDeque<>();
+    private static final AtomicInteger FREE_COUNT = new AtomicInteger();
+    private static final AtomicInteger LENT = new AtomicInteger();
+
+    /** Grown by {@link BlockOutputStream} up to the block size; written back there when it grows them. */
+    byte[] raw = new byte[INITIAL_BYTES];
+    byte[] compressed = new byte[0];
+    private PageDeltas deltas;
+
+    /** Fresh buffers, not from the pool: for a writer that will not give them back. */
+    CompressionBuffers() {
+    }
+
+    /** Buffers from the pool, or new ones when none is free; {@link #giveBack()} them once done. */
+    static CompressionBuffers borrow() {
+        LENT.incrementAndGet();
+        CompressionBuffers buffers = FREE.pollFirst();
+        if (buffers == null) {
+            return new CompressionBuffers();
+        }
+        FREE_COUNT.decrementAndGet();
+        return buffers;
+    }
+
+    /** Returns these buffers to the pool; the caller must not touch them afterwards. */
+    void giveBack() {
+        LENT.decrementAndGet();
+        if (FREE_COUNT.incrementAndGet() <= FREE_MAX) {
+            FREE.offerFirst(this);
+        } else {
+            FREE_COUNT.decrementAndGet();
+        }
+    }
+
+    /** Buffers lent and not given back yet: for tests. */
+    static int lent() {
+        return LENT.get();
+    }
+
+    /** The delta table for a new segment of {@code pageSize}: empty, its slots kept from the last one. */
+    PageDeltas deltas(int pageSize) {
+        if (deltas == null || deltas.pageSize() != pageSize) {
+            deltas = new PageDeltas(pageSize);
+        } else {
+            deltas.clear();
+        }
+        return deltas;
+    }
+}

@@ -1,0 +1,114 @@
+package io.walship.internal.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.walship.CorruptObjectException;
+import io.walship.UnsupportedFormatException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class SnapshotCodecTest {
+    private static final int PAGE = 4096;
+    private static final String KEY = "snapshots/0000000000000009";
+
+    static byte[] pages(int count) {
+        byte[] pages = new byte[count * PAGE];
+        Random random = new Random(count);
+        // half random, half compressible, like real pages
+        for (int i = 0; i < pages.length; i += 2) {
+            pages[i] = (byte) random.nextInt(4);
+        }
+        return pages;
+    }
+
+    static byte[] snapshot(byte[] pages, int count) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DatabaseChecksum checksum = new DatabaseChecksum(PAGE);
+        for (int i = 0; i < count; i++) {
+            checksum.setPage(i + 1, pages, i * PAGE);
+        }
+        SnapshotWriter writer = new SnapshotWriter(out, PAGE, count, 9, checksum.value(), 1234);
+        ByteBuffer buffer = ByteBuffer.wrap(pages);
+        for (int i = 0; i < count; i++) {
+            writer.writePage(buffer, i * PAGE);
+        }
+        writer.finish();
+        return out.toByteArray();
+    }
+
+    static byte[] readAll(byte[] bytes) throws IOException {
+        SnapshotReader reader = SnapshotReader.open(KEY, new ByteArrayInputStream(bytes));
+        byte[] pages = new byte[reader.pageCount() * reader.pageSize()];
+        for (int i = 0; i < reader.pageCount(); i++) {
+            reader.readPage(pages, i * reader.pageSize());
+        }
+        reader.finish();
+        return pages;
+    }
+
+    @Test
+    void read_writtenSnapshot_returnsSamePagesAcrossManyBlocks() throws IOException {
+        byte[] pages = pages(700); // 2.8 MB: three blocks
+        byte[] bytes = snapshot(pages, 700);
+        SnapshotReader reader = SnapshotReader.open(KEY, new ByteArrayInputStream(bytes));
+
+        assertThat(reader.txid()).isEqualTo(9);
+        assertThat(reader.pageCount()).isEqualTo(700);
+        assertThat(reader.createdMillis()).isEqualTo(1234);
+        assertThat(readAll(bytes)).isEqualTo(pages);
+        assertThat(bytes.length).isLessThan(pages.length / 2);
+    }
+
+    @Test
+    void read_emptyDatabase_roundTrips() throws IOException {
+        assertThat(readAll(snapshot(new byte[0], 0))).isEmpty();
+    }
+
+    @Test
+    void read_truncatedSnapshot_throwsCorruptObject() throws IOException {
+        byte[] bytes = snapshot(pages(40), 40);
+        for (int length : new int[] {0, 5, 39, 41, bytes.length / 3, bytes.length - 9, bytes.length - 1}) {
+            byte[] truncated = Arrays.copyOf(bytes, length);
+            assertThatThrownBy(() -> readAll(truncated)).as("length %d", length)
+                    .isInstanceOf(CorruptObjectException.class)
+                    .hasMessageContaining("key=" + KEY);
+        }
+    }
+
+    @Test
+    void read_flippedBits_throwTypedErrors() throws IOException {
+        byte[] bytes = snapshot(pages(20), 20);
+        Random random = new Random(7);
+        for (int n = 0; n < 300; n++) {
+            byte[] damaged = bytes.clone();
+            int at = random.nextInt(damaged.length);
+            damaged[at] ^= (byte) (1 << random.nextInt(8));
+            assertThatThrownBy(() -> readAll(damaged)).as("bit flipped at %d", at)
+                    .isInstanceOfAny(CorruptObjectException.class, UnsupportedFormatException.class);
+        }
+    }
+
+    @Test
+    void read_trailingGarbage_throwsCorruptObject() throws IOException {
+        byte[] bytes = snapshot(pages(3), 3);
+        byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
+
+        assertThatThrownBy(() -> readAll(longer)).isInstanceOf(CorruptObjectException.class)
+                .hasMessageContaining("bytes after the trailer");
+    }
+
+    @Test
+    void read_unknownVersion_throwsUnsupportedFormat() throws IOException {
+        byte[] bytes = snapshot(pages(3), 3);
+        ByteBuffer.wrap(bytes).putShort(FormatLayout.VERSION_OFFSET, (short) 9);
+
+        assertThatThrownBy(() -> readAll(bytes)).isInstanceOf(UnsupportedFormatException.class)
+                .hasMessageContaining("found=9");
+    }
+}
