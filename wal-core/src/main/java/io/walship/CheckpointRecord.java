@@ -119,21 +119,21 @@ final class CheckpointRecord implements Closeable {
     /**
      * Reads the record of {@code database}; empty when there is none.
      *
-     * @throws CorruptObjectException     neither header slot is intact
-     * @throws UnsupportedFormatException a newer walship wrote it
+     * @throws BadObjectException CORRUPT: neither header slot is intact
+     * @throws BadObjectException UNSUPPORTED_FORMAT: a newer walship wrote it
      */
     static Optional<Contents> read(Path database) throws IOException {
         Path file = pathFor(database);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             String key = file.toString();
             if (channel.size() < FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET) {
-                throw new CorruptObjectException(key, "checkpoint record of " + channel.size()
+                throw BadObjectException.corrupt(key, "checkpoint record of " + channel.size()
                         + " bytes is shorter than its two header slots", -1);
             }
             ByteBuffer slots = ByteBuffer.allocate(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET);
             readFully(channel, slots, 0);
             Header newest = null;
-            CorruptObjectException firstError = null;
+            BadObjectException firstError = null;
             for (int slot = 0; slot < 2; slot++) {
                 int offset = slot * FormatLayout.CHECKPOINT_SLOT_STRIDE;
                 try {
@@ -141,12 +141,15 @@ final class CheckpointRecord implements Closeable {
                     if (newest == null || h.sequence() - newest.sequence() > 0) {
                         newest = h;
                     }
-                } catch (CorruptObjectException e) {
+                } catch (BadObjectException e) {
+                    if (e.kind() != BadObjectException.Kind.CORRUPT) {
+                        throw e; // written by a newer walship: never fall back to the other slot
+                    }
                     firstError = firstError == null ? e : firstError;
                 }
             }
             if (newest == null) {
-                throw new CorruptObjectException(key, "neither header slot of the checkpoint record is intact: "
+                throw BadObjectException.corrupt(key, "neither header slot of the checkpoint record is intact: "
                         + firstError.reason(), -1);
             }
             long hashBytes = (long) newest.pageCount() * Long.BYTES;
@@ -276,21 +279,21 @@ final class CheckpointRecord implements Closeable {
 
     private static Header decode(String key, ByteBuffer slot, int fileOffset) {
         if (slot.getInt(FormatLayout.MAGIC_OFFSET) != FormatLayout.CHECKPOINT_RECORD_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship checkpoint record", fileOffset);
+            throw BadObjectException.corrupt(key, "not a walship checkpoint record", fileOffset);
         }
         int version = slot.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
         if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
+            throw BadObjectException.unsupportedFormat(key, version, FormatLayout.FORMAT_VERSION);
         }
         long hash = HASH.hash(slot, 0, FormatLayout.CHECKPOINT_HEADER_SIZE, FormatLayout.OBJECT_HASH_SEED);
         if (hash != slot.getLong(FormatLayout.CHECKPOINT_HEADER_SIZE)) {
-            throw new CorruptObjectException(key, "checkpoint record header checksum mismatch",
+            throw BadObjectException.corrupt(key, "checkpoint record header checksum mismatch",
                     fileOffset + FormatLayout.CHECKPOINT_HEADER_SIZE);
         }
         int pageSize = slot.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         int pageCount = slot.getInt(FormatLayout.CHECKPOINT_PAGE_COUNT_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize) || pageCount < 0) {
-            throw new CorruptObjectException(key, "checkpoint record page size " + pageSize + " or page count "
+            throw BadObjectException.corrupt(key, "checkpoint record page size " + pageSize + " or page count "
                     + pageCount + " out of range", fileOffset);
         }
         int flags = slot.getShort(FormatLayout.FLAGS_OFFSET);

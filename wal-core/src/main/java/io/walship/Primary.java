@@ -332,7 +332,7 @@ public final class Primary implements AutoCloseable {
     private static Resume.Resumed bootstrapFile(Path path, PrimaryOptions options, LogCatalog catalog)
             throws IOException, SQLException {
         if (!catalog.log().isEmpty()) {
-            throw new CorruptObjectException(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
+            throw BadObjectException.corrupt(ObjectKey.LOG_PREFIX, "storage holds segments but no snapshot"
                     + " (a foreign or damaged prefix: point the primary at an empty prefix or restore the snapshots)",
                     -1);
         }

@@ -270,7 +270,8 @@ final class Resume {
                     }
                 }
                 matches.forEach(txid -> candidates.add(new Base(txid, file, null)));
-            } catch (TxidNotAvailableException | TxidGapException e) {
+            } catch (TxidNotAvailableException | BadObjectException e) {
+                rethrowUnlessGap(e);
                 log.warn("stored log after the checkpoint record is not complete db={} txid={} error={}",
                         db.getFileName(), from, e.getMessage());
             }
@@ -373,7 +374,8 @@ final class Resume {
         try (StoredLog stored = StoredLog.after(storage, catalog, from, latest, SegmentSpill.besideDatabase(db))) {
             Written written = writeStored(stored, from, file, 0, false);
             return written.pages().value() == latest.checksum() ? caughtUp(written) : null;
-        } catch (TxidNotAvailableException | TxidGapException e) {
+        } catch (TxidNotAvailableException | BadObjectException e) {
+            rethrowUnlessGap(e);
             return null;
         }
     }
@@ -414,11 +416,19 @@ final class Resume {
         }
         RestoreResult restored = Restore.run(storage, db, RestoreTarget.latest());
         if (restored.txid() != latest.txid()) {
-            throw new TxidGapException(latest.key(), restored.txid() + 1, latest.txid());
+            throw BadObjectException.txidGap(latest.key(), restored.txid() + 1, latest.txid());
         }
         DatabaseChecksum pages = readWhole(restored.pageSize());
         CheckpointRecord record = CheckpointRecord.create(db, latest.txid(), pages, 0);
         return new Resumed(latest.txid(), pages, List.of(), record, OpenOutcome.Kind.REBUILT, 0, 0,
                 pages.pageCount(), fileRead, reason, aside);
     }
+
+    /** A log that stops short (missing or gapped) is an answer here; damaged or foreign objects are not. */
+    private static void rethrowUnlessGap(WalshipException e) {
+        if (e instanceof BadObjectException bad && bad.kind() != BadObjectException.Kind.TXID_GAP) {
+            throw bad;
+        }
+    }
+
 }

@@ -185,7 +185,7 @@ final class SubscriptionRunner implements Subscription, Runnable {
     /** The object holding {@code txid}, positioned there; a txid storage lacks is a gap. */
     private LogLookup.Opened openAt(long txid) throws IOException {
         return LogLookup.openHolding(storage, txid, spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES)
-                .orElseThrow(() -> new TxidGapException(ObjectKey.segment(txid), txid, -1)); // retention, or never stored
+                .orElseThrow(() -> BadObjectException.txidGap(ObjectKey.segment(txid), txid, -1)); // retention, or never stored
     }
 
     /** Hands one transaction over; the subscriber's failure ends the subscription. */

@@ -1,5 +1,8 @@
 package io.walship;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -144,7 +147,7 @@ class CheckpointRecordTest {
         damage(FormatLayout.CHECKPOINT_TXID_OFFSET);
         damage(FormatLayout.CHECKPOINT_SLOT_STRIDE + FormatLayout.CHECKPOINT_TXID_OFFSET);
 
-        assertThatThrownBy(() -> CheckpointRecord.read(db())).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> CheckpointRecord.read(db())).is(badObject(CORRUPT))
                 .hasMessageContaining("neither header slot");
     }
 
@@ -165,6 +168,6 @@ class CheckpointRecordTest {
             channel.write(ByteBuffer.allocate(2).putShort(0, (short) 2), FormatLayout.VERSION_OFFSET);
         }
 
-        assertThatThrownBy(() -> CheckpointRecord.read(db())).isInstanceOf(UnsupportedFormatException.class);
+        assertThatThrownBy(() -> CheckpointRecord.read(db())).is(badObject(UNSUPPORTED_FORMAT));
     }
 }

@@ -1,5 +1,7 @@
 package io.walship;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.testing.BadObjects.badObject;
 import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -120,7 +122,7 @@ class PrimaryTest {
         storage.putIfAbsent(ObjectKey.segment(1), new byte[] {1, 2, 3});
 
         assertThatThrownBy(() -> Primary.open(storage, db(), PrimaryOptions.durable()))
-                .isInstanceOf(CorruptObjectException.class)
+                .is(badObject(CORRUPT))
                 .hasMessageContaining("segments but no snapshot");
     }
 

@@ -1,13 +1,10 @@
 package io.walship.replica;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.Health;
-import io.walship.PageSizeMismatchException;
 import io.walship.Problem;
 import io.walship.SqlFunction;
-import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
-import io.walship.UnsupportedFormatException;
 import io.walship.Walship;
 import io.walship.WalshipException;
 import io.walship.internal.FileOwnership;
@@ -487,14 +484,15 @@ public final class Replica implements AutoCloseable {
         if (e instanceof StorageException) {
             return ((StorageException) e).kind().label();
         }
-        if (e instanceof CorruptObjectException) {
-            return "corrupt";
+        if (e instanceof BadObjectException bad) {
+            return switch (bad.kind()) {
+                case CORRUPT -> "corrupt";
+                case TXID_GAP -> "gap";
+                case UNSUPPORTED_FORMAT, PAGE_SIZE_MISMATCH -> "format";
+            };
         }
-        if (e instanceof TxidGapException || e instanceof TxidNotAvailableException) {
+        if (e instanceof TxidNotAvailableException) {
             return "gap";
-        }
-        if (e instanceof UnsupportedFormatException || e instanceof PageSizeMismatchException) {
-            return "format";
         }
         if (e instanceof ReplicaFailedException) {
             return "torn";

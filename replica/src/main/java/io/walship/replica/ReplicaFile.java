@@ -1,6 +1,6 @@
 package io.walship.replica;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.internal.log.DatabaseChecksum;
 import io.walship.internal.log.FetchedSegment;
 import io.walship.internal.log.FormatLayout;
@@ -179,7 +179,7 @@ final class ReplicaFile implements Closeable {
         try {
             int pageSize = SqliteHeader.pageSize(channel);
             if (pageSize != state.pageSize()) {
-                throw new CorruptObjectException(path.toString(), "replica file page size " + pageSize
+                throw BadObjectException.corrupt(path.toString(), "replica file page size " + pageSize
                         + " != state page size " + state.pageSize(), -1);
             }
             DatabaseChecksum checksum = DatabaseChecksum.of(channel, state.pageSize());
@@ -187,7 +187,7 @@ final class ReplicaFile implements Closeable {
                 checksum.setPage(1, state.page1(), 0);
             }
             if (!state.applying() && (checksum.value() != state.checksum() || checksum.pageCount() != state.pageCount())) {
-                throw new CorruptObjectException(path.toString(), "replica file does not match its state at txid "
+                throw BadObjectException.corrupt(path.toString(), "replica file does not match its state at txid "
                         + state.txid() + " (changed by someone else?)", -1);
             }
             return new ReplicaFile(path, channel, state, checksum);
@@ -275,7 +275,7 @@ final class ReplicaFile implements Closeable {
                     });
                     boolean lastOfAll = lastSegment && txn.txid() == segment.lastTxid();
                     if ((!recovering || lastOfAll) && next.value() != recorded) {
-                        throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid()
+                        throw BadObjectException.corrupt(segment.key(), "database checksum after txid " + txn.txid()
                                 + " is " + Long.toHexString(next.value()) + ", the primary recorded "
                                 + Long.toHexString(recorded) + (recovering ? " (replica file damaged)" : ""), -1);
                     }

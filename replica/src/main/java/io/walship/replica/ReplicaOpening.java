@@ -1,6 +1,6 @@
 package io.walship.replica;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.WalshipException;
 import io.walship.internal.FileDurability;
 import io.walship.internal.FileOwnership;
@@ -77,7 +77,10 @@ final class ReplicaOpening {
                 try {
                     file = ReplicaFile.open(path, state.get());
                     recovering = state.get().applying();
-                } catch (CorruptObjectException e) {
+                } catch (BadObjectException e) {
+                    if (e.kind() != BadObjectException.Kind.CORRUPT) {
+                        throw e;
+                    }
                     log.warn("replica file does not match its state, restoring again db={} txid={} reason={}",
                             path.getFileName(), state.get().txid(), e.reason());
                 }
@@ -255,7 +258,7 @@ final class ReplicaOpening {
             while (next <= state.applyingLastTxid()) {
                 String key = ObjectKey.segment(next);
                 FetchedSegment fetched = LogLookup.fetch(storage, next, true, SegmentSpill.besideDatabase(file.path()),
-                        FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> new CorruptObjectException(key,
+                        FetchedSegment.DEFAULT_MEMORY_BYTES).orElseThrow(() -> BadObjectException.corrupt(key,
                         "the log an interrupted apply was using is gone (and no compacted object holds it)", -1));
                 segments.add(fetched);
                 next = lastTxidOf(fetched) + 1;

@@ -1,7 +1,6 @@
 package io.walship.replica;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
+import io.walship.BadObjectException;
 import io.walship.WalshipException;
 import io.walship.internal.FileDurability;
 import io.walship.internal.log.FormatLayout;
@@ -105,7 +104,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
     void update(Path file, boolean flush) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             if (channel.size() != 2L * slotSize()) {
-                throw new CorruptObjectException(file.toString(), "replica state file is " + channel.size()
+                throw BadObjectException.corrupt(file.toString(), "replica state file is " + channel.size()
                         + " bytes, expected two slots of " + slotSize(), -1);
             }
             ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
@@ -127,7 +126,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         int half = bytes.length / 2;
         if (bytes.length % 2 != 0 || half < slotSize(FormatLayout.MIN_PAGE_SIZE)
                 || half > slotSize(FormatLayout.MAX_PAGE_SIZE)) {
-            throw new CorruptObjectException(key, "replica state of " + bytes.length + " bytes is not two slots", -1);
+            throw BadObjectException.corrupt(key, "replica state of " + bytes.length + " bytes is not two slots", -1);
         }
         ReplicaState newest = null;
         WalshipException firstError = null;
@@ -137,14 +136,15 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 if (newest == null || state.sequence - newest.sequence > 0) {
                     newest = state;
                 }
-            } catch (UnsupportedFormatException e) {
-                throw e; // written by a newer walship: never fall back to an older slot
-            } catch (CorruptObjectException e) {
+            } catch (BadObjectException e) {
+                if (e.kind() != BadObjectException.Kind.CORRUPT) {
+                    throw e; // written by a newer walship: never fall back to an older slot
+                }
                 firstError = firstError == null ? e : firstError;
             }
         }
         if (newest == null) {
-            throw new CorruptObjectException(key, "neither slot of the replica state is intact: "
+            throw BadObjectException.corrupt(key, "neither slot of the replica state is intact: "
                     + firstError.getMessage(), -1);
         }
         return Optional.of(newest);
@@ -152,20 +152,20 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
 
     private static ReplicaState decode(String key, ByteBuffer buffer, int fileOffset) {
         if (buffer.getInt(FormatLayout.MAGIC_OFFSET) != FormatLayout.REPLICA_STATE_MAGIC) {
-            throw new CorruptObjectException(key, "not a walship replica state", fileOffset);
+            throw BadObjectException.corrupt(key, "not a walship replica state", fileOffset);
         }
         int version = buffer.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
         if (version != FormatLayout.FORMAT_VERSION) {
-            throw new UnsupportedFormatException(key, version, FormatLayout.FORMAT_VERSION);
+            throw BadObjectException.unsupportedFormat(key, version, FormatLayout.FORMAT_VERSION);
         }
         int length = buffer.capacity() - FormatLayout.TRAILER_SIZE;
         long hash = XXHashFactory.fastestInstance().hash64().hash(buffer, 0, length, FormatLayout.OBJECT_HASH_SEED);
         if (hash != buffer.getLong(length)) {
-            throw new CorruptObjectException(key, "replica state checksum mismatch", fileOffset + length);
+            throw BadObjectException.corrupt(key, "replica state checksum mismatch", fileOffset + length);
         }
         int pageSize = buffer.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize) || length != FormatLayout.REPLICA_STATE_HEADER_SIZE + pageSize) {
-            throw new CorruptObjectException(key, "replica state page size " + pageSize + " does not fit", fileOffset);
+            throw BadObjectException.corrupt(key, "replica state page size " + pageSize + " does not fit", fileOffset);
         }
         byte[] page1 = new byte[pageSize];
         buffer.get(FormatLayout.REPLICA_STATE_HEADER_SIZE, page1);

@@ -1,10 +1,11 @@
 package io.walship.replica;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
 import io.walship.internal.log.FormatLayout;
 import io.walship.testing.Mutations;
 import java.nio.ByteBuffer;
@@ -80,7 +81,7 @@ class ReplicaStateTest {
         damage(200);
         damage(SLOT + 200);
 
-        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> ReplicaState.read(file())).is(badObject(CORRUPT))
                 .hasMessageContaining("neither slot");
     }
 
@@ -109,7 +110,7 @@ class ReplicaStateTest {
             channel.write(ByteBuffer.allocate(2).putShort(0, (short) 99), SLOT + FormatLayout.VERSION_OFFSET);
         }
 
-        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(UnsupportedFormatException.class);
+        assertThatThrownBy(() -> ReplicaState.read(file())).is(badObject(UNSUPPORTED_FORMAT));
     }
 
     @Test
@@ -119,7 +120,7 @@ class ReplicaStateTest {
             channel.truncate(SLOT);
         }
 
-        assertThatThrownBy(() -> ReplicaState.read(file())).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> ReplicaState.read(file())).is(badObject(CORRUPT))
                 .hasMessageContaining("not two slots");
     }
 }

@@ -1,15 +1,16 @@
 package io.walship.replica;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.CorruptObjectException;
 import io.walship.DatabaseLockedException;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.UnsupportedFormatException;
 import io.walship.internal.log.FormatLayout;
 import io.walship.internal.log.ObjectKey;
 import io.walship.testing.Await;
@@ -166,14 +167,14 @@ class ReplicaTest {
             bad[bad.length / 2] ^= 4;
             storage.overwrite(key, bad);
 
-            assertThatThrownBy(replica::poll).isInstanceOf(CorruptObjectException.class)
+            assertThatThrownBy(replica::poll).is(badObject(CORRUPT))
                     .hasMessageContaining("key=" + key);
             assertThat(replica.txid()).isEqualTo(before);
             assertThat(q(replica, "select sum(balance) from account")).isEqualTo(1000);
 
             ByteBuffer.wrap(bad = good.clone()).putShort(FormatLayout.VERSION_OFFSET, (short) 3);
             storage.overwrite(key, bad);
-            assertThatThrownBy(replica::poll).isInstanceOf(UnsupportedFormatException.class);
+            assertThatThrownBy(replica::poll).is(badObject(UNSUPPORTED_FORMAT));
 
             storage.overwrite(key, good);
             assertThat(replica.poll()).isEqualTo(before + 1);
@@ -194,7 +195,7 @@ class ReplicaTest {
             replica.follow();
             Await.until("the replica to report the torn segment", Duration.ofSeconds(30),
                     () -> replica.lastError().isPresent());
-            assertThat(replica.lastError().get()).isInstanceOf(CorruptObjectException.class);
+            assertThat(replica.lastError().get()).is(badObject(CORRUPT));
             assertThat(replica.txid()).isEqualTo(before);
             storage.overwrite(key, good);
             assertThat(replica.awaitTxid(txid, Duration.ofSeconds(10))).isTrue();

@@ -20,8 +20,8 @@ import java.util.List;
  * @param holes        txids no snapshot and log reach although storage holds later ones: between two
  *                     restorable ranges, or after the last one (log stored past a missing txid)
  * @param problems     what the run found wrong and left alone: holes in the history
- *                     ({@link io.walship.TxidGapException}), damaged objects and compacted objects
- *                     that do not hold what they replace ({@link io.walship.CorruptObjectException}).
+ *                     ({@link io.walship.BadObjectException} (TXID_GAP)), damaged objects and compacted objects
+ *                     that do not hold what they replace ({@link io.walship.BadObjectException} (CORRUPT)).
  *                     While any hole exists retention deletes nothing.
  */
 public record CompactionResult(int created, long bytesWritten, int replaced, int expired, long bytesDeleted,

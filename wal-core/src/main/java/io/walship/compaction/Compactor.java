@@ -1,8 +1,7 @@
 package io.walship.compaction;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.walship.CorruptObjectException;
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.TxidRange;
 import io.walship.WalshipException;
 import io.walship.internal.log.FetchedSegment;
@@ -186,7 +185,7 @@ public final class Compactor implements AutoCloseable {
         }
         StoredHistory history = StoredHistory.read(storage, listed, headers); // asks for snapshots a listing missed
         if (history.catalog().snapshots().isEmpty()) {
-            List<WalshipException> problems = List.of(new CorruptObjectException(ObjectKey.SNAPSHOT_PREFIX,
+            List<WalshipException> problems = List.of(BadObjectException.corrupt(ObjectKey.SNAPSHOT_PREFIX,
                     "storage holds " + listed.log().size() + " log objects but no snapshot: nothing is restorable,"
                             + " nothing deleted (restore the snapshots, or point this at the right storage)", -1));
             return new CompactionResult(0, 0, 0, 0, 0, -1, listed.size(), listed.bytes(), List.of(), List.of(),
@@ -199,7 +198,7 @@ public final class Compactor implements AutoCloseable {
         history.damaged().values().forEach(problems::add);
         List<TxidRange> holes = StoredHistory.holes(restorable, history.newest());
         for (TxidRange hole : holes) {
-            problems.add(new TxidGapException(ObjectKey.segment(hole.first()), hole.first(),
+            problems.add(BadObjectException.txidGap(ObjectKey.segment(hole.first()), hole.first(),
                     history.nextHeldAfter(hole.first())));
         }
         LogCatalog catalog = history.catalog();
@@ -418,7 +417,7 @@ public final class Compactor implements AutoCloseable {
                 }
                 try (FetchedSegment closing = fetched.get(); SegmentReader segment = closing.open()) {
                     if (segment.firstTxid() != input.first() || segment.lastTxid() != input.last()) {
-                        throw new CorruptObjectException(input.storageKey(), "holds txids " + segment.firstTxid()
+                        throw BadObjectException.corrupt(input.storageKey(), "holds txids " + segment.firstTxid()
                                 + ".." + segment.lastTxid() + ", its header said " + input.first() + ".."
                                 + input.last() + " (replaced since it was planned?)", -1);
                     }
@@ -439,7 +438,7 @@ public final class Compactor implements AutoCloseable {
                 }
             }
             if (txid < target.blockEnd() - 1) {
-                throw new TxidGapException(key, target.blockEnd() - 1, txid); // the planning proved otherwise: a bug
+                throw BadObjectException.txidGap(key, target.blockEnd() - 1, txid); // the planning proved otherwise: a bug
             }
             try (SealedSegment sealed = writer.seal()) {
                 writer = null;
@@ -507,7 +506,7 @@ public final class Compactor implements AutoCloseable {
                         && before != null && before == replaced.header().checksumBefore()) {
                     out.put(replaced.storageKey(), replaced.object().info());
                 } else {
-                    CorruptObjectException e = new CorruptObjectException(compacted.storageKey(),
+                    BadObjectException e = BadObjectException.corrupt(compacted.storageKey(),
                             "does not hold what " + replaced.storageKey() + " holds (txids " + replaced.first() + ".."
                                     + replaced.last() + "); " + replaced.storageKey() + " is kept", -1);
                     log.warn("compaction keeps an object its compacted object does not hold key={} error={}",

@@ -5,7 +5,7 @@ import io.walship.WalshipException;
 /**
  * An encrypted storage and the keys at hand do not go together. Nothing was read from the
  * object or applied. Never holds key material. (An object that fails authentication, tampered
- * or damaged, is a {@link io.walship.CorruptObjectException}.)
+ * or damaged, is a {@link io.walship.BadObjectException} (CORRUPT).)
  */
 public final class EncryptionException extends WalshipException {
     private static final long serialVersionUID = 1L;

@@ -1,9 +1,7 @@
 package io.walship.restore;
 
-import io.walship.CorruptObjectException;
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.TxidNotAvailableException;
-import io.walship.UnsupportedFormatException;
 import io.walship.WalshipException;
 import io.walship.internal.FileDurability;
 import io.walship.internal.log.DatabaseImage;
@@ -137,7 +135,7 @@ public final class Restore {
                     throw e;
                 }
                 WalshipException first = damaged.values().iterator().next();
-                throw new CorruptObjectException(ObjectKey.SNAPSHOT_PREFIX, "no sound snapshot reaches " + target
+                throw BadObjectException.corrupt(ObjectKey.SNAPSHOT_PREFIX, "no sound snapshot reaches " + target
                         + ": " + damaged.size() + " damaged (" + first.getMessage() + ") and no older one"
                         + " restores it with the log", -1, first);
             }
@@ -155,7 +153,11 @@ public final class Restore {
                     }
                     log.info("restore planning again key={} reason=snapshot deleted since listing", gone.key());
                     continue;
-                } catch (CorruptObjectException | UnsupportedFormatException bad) {
+                } catch (BadObjectException bad) {
+                    if (bad.kind() != BadObjectException.Kind.CORRUPT
+                            && bad.kind() != BadObjectException.Kind.UNSUPPORTED_FORMAT) {
+                        throw bad;
+                    }
                     // an older snapshot and the log after it reach the same txids: restore from those instead
                     damaged.put(plan.snapshotTxid(), bad);
                     log.warn("snapshot does not read back, restoring from an older one and the log key={} error={}",
@@ -257,7 +259,7 @@ public final class Restore {
                             spillDirectory, FetchedSegment.DEFAULT_MEMORY_BYTES);
                     if (holding.isEmpty()) {
                         if (planned != null) {
-                            throw new TxidGapException(chain.get(index - 1).storageKey(), image.txid() + 1,
+                            throw BadObjectException.txidGap(chain.get(index - 1).storageKey(), image.txid() + 1,
                                     planned.firstTxid());
                         }
                         return; // storage holds nothing after the image
@@ -323,7 +325,7 @@ public final class Restore {
                     }
                 }
                 if (image.checksum() != reader.databaseChecksum()) {
-                    throw new CorruptObjectException(key, "database checksum of the pages is "
+                    throw BadObjectException.corrupt(key, "database checksum of the pages is "
                             + Long.toHexString(image.checksum()) + ", the header says "
                             + Long.toHexString(reader.databaseChecksum()), -1);
                 }

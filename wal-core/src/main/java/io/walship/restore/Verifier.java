@@ -1,7 +1,6 @@
 package io.walship.restore;
 
-import io.walship.CorruptObjectException;
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.TxidNotAvailableException;
 import io.walship.WalshipException;
 import io.walship.internal.log.DatabaseImage;
@@ -92,7 +91,7 @@ public final class Verifier {
                     progress.advanced("log", ++done, Math.max(done, chain.size()));
                 }
                 for (long txid : snapshots.tailSet(latest, false)) {
-                    throw new TxidGapException(ObjectKey.snapshot(txid), latest + 1, txid);
+                    throw BadObjectException.txidGap(ObjectKey.snapshot(txid), latest + 1, txid);
                 }
                 return new Report(snapshotsChecked, segmentsChecked, transactions, earliest, latest, Optional.empty());
             } finally {
@@ -130,7 +129,7 @@ public final class Verifier {
                     }
                     Long expected = checksums.get(txn.txid());
                     if (expected == null || expected != after) {
-                        throw new CorruptObjectException(compactedKey, "does not hold what "
+                        throw BadObjectException.corrupt(compactedKey, "does not hold what "
                                 + replaced.storageKey() + " holds at txid " + txn.txid() + " (database checksum "
                                 + Long.toHexString(after) + " there, " + (expected == null ? "missing"
                                 : Long.toHexString(expected)) + " in the compacted object)", -1);
@@ -154,7 +153,7 @@ public final class Verifier {
         }
         SnapshotCheck.Checked snapshot = checked.get();
         if (snapshot.databaseChecksum() != image.checksum() || snapshot.pageCount() != image.pageCount()) {
-            throw new CorruptObjectException(key, "snapshot differs from the log replayed to txid " + txid
+            throw BadObjectException.corrupt(key, "snapshot differs from the log replayed to txid " + txid
                     + ": checksum " + Long.toHexString(snapshot.databaseChecksum()) + " vs "
                     + Long.toHexString(image.checksum()), -1);
         }

@@ -1,11 +1,13 @@
 package io.walship.compaction;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.TXID_GAP;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.TxidGapException;
 import io.walship.TxidRange;
 import io.walship.internal.log.LogCatalog;
 import io.walship.internal.log.ObjectKey;
@@ -119,7 +121,8 @@ class CompactionProofTest {
         assertThat(result.holes()).as("txid 20 lost, and 21..40 stored past it").containsExactly(
                 new TxidRange(20, 40));
         assertThat(result.restorable()).containsExactly(new TxidRange(0, 19));
-        assertThat(result.problems()).singleElement().isInstanceOfSatisfying(TxidGapException.class, e -> {
+        assertThat(result.problems()).singleElement().isInstanceOfSatisfying(BadObjectException.class, e -> {
+            assertThat(e.kind()).isEqualTo(TXID_GAP);
             assertThat(e.expected()).isEqualTo(20);
             assertThat(e.found()).isEqualTo(21);
         });
@@ -137,7 +140,7 @@ class CompactionProofTest {
         CompactionResult result = compactor(Duration.ofDays(7), Duration.ZERO).run();
 
         assertThat(memory.get(ObjectKey.segment(31))).as("the txid it lacks").isPresent();
-        assertThat(result.problems()).anySatisfy(e -> assertThat(e).isInstanceOf(CorruptObjectException.class)
+        assertThat(result.problems()).anySatisfy(e -> assertThat(e).is(badObject(CORRUPT))
                 .hasMessageContaining(ObjectKey.compacted(1, 16)).hasMessageContaining(ObjectKey.segment(31)));
         history.assertRestoresExactly(memory, 31, dir);
         history.assertRestoresExactly(memory, 40, dir);
@@ -184,7 +187,7 @@ class CompactionProofTest {
             // after the 20 writes could come before the delete, find nothing, and be the last)
             history.writeOne(primary);
             io.walship.testing.Await.until("a compaction run that reports the hole", Duration.ofSeconds(30),
-                    () -> primary.status().error().map(p -> p.error() instanceof TxidGapException).orElse(false));
+                    () -> primary.status().error().map(p -> p.error() instanceof BadObjectException bad && bad.kind() == TXID_GAP).orElse(false));
 
             assertThat(primary.status().error().get().message()).contains("expected=10");
             assertThat(primary.status().health()).as("writes go on").isEqualTo(io.walship.Health.RUNNING);

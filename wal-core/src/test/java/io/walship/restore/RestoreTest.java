@@ -1,17 +1,18 @@
 package io.walship.restore;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.PAGE_SIZE_MISMATCH;
+import static io.walship.BadObjectException.Kind.TXID_GAP;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.CorruptObjectException;
-import io.walship.PageSizeMismatchException;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
-import io.walship.UnsupportedFormatException;
 import io.walship.internal.log.FormatLayout;
 import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
@@ -69,7 +70,7 @@ class RestoreTest {
         storage.overwrite(key, Arrays.copyOf(bytes, bytes.length - 3));
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
+                .is(badObject(CORRUPT)).hasMessageContaining("key=" + key);
         assertNoFilesLeft();
     }
 
@@ -81,7 +82,7 @@ class RestoreTest {
         storage.overwrite(key, bytes);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("checksum mismatch");
+                .is(badObject(CORRUPT)).hasMessageContaining("checksum mismatch");
         assertNoFilesLeft();
     }
 
@@ -93,7 +94,7 @@ class RestoreTest {
         storage.overwrite(key, bytes);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
+                .is(badObject(CORRUPT)).hasMessageContaining("key=" + key);
         assertNoFilesLeft();
         assertThat(Thread.getAllStackTraces().keySet())
                 .noneMatch(t -> t.getName().startsWith("walship-snapshot-decoder"));
@@ -129,7 +130,7 @@ class RestoreTest {
         storage.overwrite(key, Arrays.copyOf(bytes, bytes.length / 2));
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("key=" + key);
+                .is(badObject(CORRUPT)).hasMessageContaining("key=" + key);
         assertNoFilesLeft();
     }
 
@@ -141,7 +142,7 @@ class RestoreTest {
         storage.overwrite(key, bytes);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(UnsupportedFormatException.class)
+                .is(badObject(UNSUPPORTED_FORMAT))
                 .hasMessageContaining("found=7 supported=" + FormatLayout.SEGMENT_FORMAT_VERSION);
     }
 
@@ -151,7 +152,7 @@ class RestoreTest {
         storage.delete(key);
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(TxidGapException.class)
+                .is(badObject(TXID_GAP))
                 .hasMessageContaining("expected=4").hasMessageContaining("found=5");
     }
 
@@ -167,7 +168,7 @@ class RestoreTest {
         storage.putIfAbsent(key, rekey(other.get(ObjectKey.segment(1)).orElseThrow(), 7));
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(PageSizeMismatchException.class)
+                .is(badObject(PAGE_SIZE_MISMATCH))
                 .hasMessageContaining("expected=4096 actual=1024").hasMessageContaining("key=" + key);
     }
 
@@ -183,7 +184,7 @@ class RestoreTest {
         storage.putIfAbsent(ObjectKey.segment(7), other.get(ObjectKey.segment(7)).orElseThrow());
 
         assertThatThrownBy(() -> Restore.run(storage, dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("another history");
+                .is(badObject(CORRUPT)).hasMessageContaining("another history");
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.walship.cli;
 
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.TxidRange;
 import io.walship.WalshipException;
 import io.walship.compaction.CompactionPolicy;
@@ -86,7 +86,7 @@ final class CompactCommand implements Callable<Integer>, StorageOption.WithStora
                             + " retention deleted nothing%n", hole);
                 }
                 for (WalshipException problem : result.problems()) {
-                    if (!(problem instanceof TxidGapException)) {
+                    if (!(problem instanceof BadObjectException bad && bad.kind() == BadObjectException.Kind.TXID_GAP)) {
                         err.printf("walship: PROBLEM: %s%n", problem.getMessage());
                     }
                 }

@@ -1,13 +1,10 @@
 package io.walship.cli;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.DatabaseLockedException;
 import io.walship.FencedException;
-import io.walship.PageSizeMismatchException;
-import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.encryption.EncryptionException;
-import io.walship.UnsupportedFormatException;
 import io.walship.replica.ForeignFileException;
 import io.walship.storage.StorageException;
 
@@ -44,9 +41,7 @@ enum ExitCode {
     }
 
     static ExitCode of(Throwable e) {
-        if (e instanceof CorruptObjectException || e instanceof TxidGapException
-                || e instanceof UnsupportedFormatException || e instanceof PageSizeMismatchException
-                || e instanceof FencedException) {
+        if (e instanceof BadObjectException || e instanceof FencedException) {
             return BAD_DATA;
         }
         if (e instanceof EncryptionException encryption) {

@@ -1,6 +1,6 @@
 package io.walship.internal.encryption;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
 import io.walship.internal.FileDurability;
@@ -228,7 +228,7 @@ public final class EncryptingStorage extends ForwardingStorage {
         Envelope envelope = Envelope.open(key, bytes, keys);
         long plainSize = Envelope.plaintextSize(bytes.length, envelope.chunkSize);
         if (plainSize < 0) {
-            throw new CorruptObjectException(key, "encrypted object of " + bytes.length + " bytes cannot hold whole"
+            throw BadObjectException.corrupt(key, "encrypted object of " + bytes.length + " bytes cannot hold whole"
                     + " chunks of " + envelope.chunkSize, -1);
         }
         byte[] plain = new byte[Math.toIntExact(plainSize)];
@@ -293,7 +293,7 @@ public final class EncryptingStorage extends ForwardingStorage {
             aheadLength = length < ahead.length ? 0 : in.readNBytes(ahead, 0, ahead.length);
             boolean last = aheadLength == 0;
             if (length < Envelope.TAG) {
-                throw new CorruptObjectException(envelope.objectKey, "encrypted object ends inside chunk " + index,
+                throw BadObjectException.corrupt(envelope.objectKey, "encrypted object ends inside chunk " + index,
                         envelope.chunkOffset(index));
             }
             int opened = envelope.openChunk(index, last, sealed, 0, length, out, at);

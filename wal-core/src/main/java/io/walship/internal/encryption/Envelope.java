@@ -1,7 +1,6 @@
 package io.walship.internal.encryption;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
+import io.walship.BadObjectException;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
 import io.walship.internal.log.FormatLayout;
@@ -88,23 +87,23 @@ final class Envelope {
      * The envelope whose header is {@code header} (at least HEADER bytes, magic checked).
      *
      * @throws EncryptionException        its key id is not in {@code keys}
-     * @throws UnsupportedFormatException an envelope version this build does not read
-     * @throws CorruptObjectException     a header that cannot be one
+     * @throws BadObjectException UNSUPPORTED_FORMAT: an envelope version this build does not read
+     * @throws BadObjectException CORRUPT: a header that cannot be one
      */
     static Envelope open(String objectKey, byte[] header, KeyProvider keys) {
         if (header.length < HEADER) {
-            throw new CorruptObjectException(objectKey, "encrypted object of " + header.length
+            throw BadObjectException.corrupt(objectKey, "encrypted object of " + header.length
                     + " bytes is shorter than its header", -1);
         }
         ByteBuffer b = ByteBuffer.wrap(header);
         int version = b.getShort(FormatLayout.ENVELOPE_VERSION_OFFSET) & 0xffff;
         if (version != FormatLayout.ENVELOPE_VERSION) {
-            throw new UnsupportedFormatException(objectKey, version, FormatLayout.ENVELOPE_VERSION);
+            throw BadObjectException.unsupportedFormat(objectKey, version, FormatLayout.ENVELOPE_VERSION);
         }
         int chunkSize = b.getInt(FormatLayout.ENVELOPE_CHUNK_SIZE_OFFSET);
         String keyId = ObjectHeader.envelopeKeyId(header);
         if (chunkSize < 1 || chunkSize > (16 << 20) || keyId == null) {
-            throw new CorruptObjectException(objectKey, "encrypted object with an impossible header (chunk size "
+            throw BadObjectException.corrupt(objectKey, "encrypted object with an impossible header (chunk size "
                     + chunkSize + ")", FormatLayout.ENVELOPE_CHUNK_SIZE_OFFSET);
         }
         byte[] master = keys.key(keyId).orElseThrow(() ->
@@ -149,13 +148,13 @@ final class Envelope {
      * Opens chunk {@code index} ({@code length} bytes at {@code offset} of {@code sealed}: ciphertext
      * and tag) into {@code out} at {@code at}; returns the plaintext bytes.
      *
-     * @throws CorruptObjectException it fails authentication: tampered, truncated, renamed or damaged
+     * @throws BadObjectException CORRUPT: it fails authentication: tampered, truncated, renamed or damaged
      */
     int openChunk(long index, boolean last, byte[] sealed, int offset, int length, byte[] out, int at) {
         try {
             return run(Cipher.DECRYPT_MODE, index, last, sealed, offset, length, out, at);
         } catch (AEADBadTagException e) {
-            throw new CorruptObjectException(objectKey, "chunk " + index + " failed authentication (tampered,"
+            throw BadObjectException.corrupt(objectKey, "chunk " + index + " failed authentication (tampered,"
                     + " truncated, damaged, or stored under another name)", chunkOffset(index));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM opening failed", e);

@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +12,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 /**
  * Reads a block stream written by {@link BlockOutputStream}. Every length is checked against
  * its bound before anything is allocated, and the safe LZ4 decoder is used, so hostile input
- * ends in {@link CorruptObjectException}, never in an out-of-memory error or a crash.
+ * ends in {@link BadObjectException} (CORRUPT), never in an out-of-memory error or a crash.
  * End of the underlying stream before the end block is a truncation.
  */
 final class BlockInputStream extends InputStream {
@@ -74,7 +74,7 @@ final class BlockInputStream extends InputStream {
             }
             int n = read(b, off, len);
             if (n < 0) {
-                throw new CorruptObjectException(key, "body ends early", offset);
+                throw BadObjectException.corrupt(key, "body ends early", offset);
             }
             off += n;
             len -= n;
@@ -114,10 +114,10 @@ final class BlockInputStream extends InputStream {
             return 0;
         }
         if (rawBytes <= 0 || rawBytes > FormatLayout.MAX_BLOCK_RAW_BYTES) {
-            throw new CorruptObjectException(key, "block raw length out of range: " + rawBytes, blockOffset);
+            throw BadObjectException.corrupt(key, "block raw length out of range: " + rawBytes, blockOffset);
         }
         if (compressedBytes <= 0 || compressedBytes > MAX_COMPRESSED) {
-            throw new CorruptObjectException(key, "block compressed length out of range: " + compressedBytes,
+            throw BadObjectException.corrupt(key, "block compressed length out of range: " + compressedBytes,
                     blockOffset);
         }
         if (compressed.length < compressedBytes) {
@@ -134,10 +134,10 @@ final class BlockInputStream extends InputStream {
             n = direct ? DECOMPRESSOR.decompress(compressed, 0, compressedBytes, target, targetOffset, rawBytes)
                     : DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
         } catch (LZ4Exception e) {
-            throw new CorruptObjectException(key, "block does not decompress", blockOffset, e);
+            throw BadObjectException.corrupt(key, "block does not decompress", blockOffset, e);
         }
         if (n != rawBytes) {
-            throw new CorruptObjectException(key, "block decompressed to " + n + " bytes, header says " + rawBytes,
+            throw BadObjectException.corrupt(key, "block decompressed to " + n + " bytes, header says " + rawBytes,
                     blockOffset);
         }
         rawLength = direct ? 0 : rawBytes;
@@ -150,7 +150,7 @@ final class BlockInputStream extends InputStream {
         while (done < length) {
             int n = in.read(buffer, done, length - done);
             if (n < 0) {
-                throw new CorruptObjectException(key, "truncated in " + what, offset + done,
+                throw BadObjectException.corrupt(key, "truncated in " + what, offset + done,
                         new EOFException());
             }
             done += n;

@@ -1,7 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -105,7 +104,7 @@ public final class DatabaseImage implements Closeable {
     public void apply(SegmentReader segment, SegmentReader.TransactionHeader txn) throws IOException {
         long checksumAfter = write(segment, txn);
         if (checksum.value() != checksumAfter) {
-            throw new CorruptObjectException(segment.key(), "database checksum after txid " + txn.txid() + " is "
+            throw BadObjectException.corrupt(segment.key(), "database checksum after txid " + txn.txid() + " is "
                     + Long.toHexString(checksum.value()) + ", the primary recorded " + Long.toHexString(checksumAfter),
                     -1);
         }
@@ -123,7 +122,7 @@ public final class DatabaseImage implements Closeable {
     /** Writes the transaction's pages; returns the database checksum the primary recorded after it. */
     private long write(SegmentReader segment, SegmentReader.TransactionHeader txn) throws IOException {
         if (txn.txid() != txid + 1) {
-            throw new TxidGapException(segment.key(), txid + 1, txn.txid());
+            throw BadObjectException.txidGap(segment.key(), txid + 1, txn.txid());
         }
         int oldCount = checksum.pageCount();
         checksum.resize(txn.databasePages());

@@ -71,7 +71,7 @@ public final class FetchedSegment implements Closeable {
     public static FetchedSegment require(Storage storage, String key, long expectedTxid, Path spillDirectory)
             throws IOException {
         return fetch(storage, key, spillDirectory, DEFAULT_MEMORY_BYTES)
-                .orElseThrow(() -> new io.walship.TxidGapException(key, expectedTxid, -1));
+                .orElseThrow(() -> io.walship.BadObjectException.txidGap(key, expectedTxid, -1));
     }
 
     private static FetchedSegment spill(String key, ByteArrayOutputStream memory, byte[] buffer, int n,

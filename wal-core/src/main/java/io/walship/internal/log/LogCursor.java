@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.internal.log.LogCatalog.LogObject;
 import io.walship.storage.Storage;
 import java.io.IOException;
@@ -34,7 +34,7 @@ public final class LogCursor {
      * nothing after {@code txid} (also after asking for the keys that could). Planned objects that
      * end at or before {@code txid} are passed over. Close what it returns.
      *
-     * @throws TxidGapException a planned object lies past {@code txid + 1} and nothing holds what is between
+     * @throws BadObjectException TXID_GAP: a planned object lies past {@code txid + 1} and nothing holds what is between
      */
     public Optional<FetchedSegment> after(long txid) throws IOException {
         while (next < planned.size()) {
@@ -66,7 +66,7 @@ public final class LogCursor {
             Optional<FetchedSegment> asked = LogLookup.fetch(storage, txid + 1, true, spillDirectory,
                     FetchedSegment.DEFAULT_MEMORY_BYTES);
             if (asked.isEmpty()) {
-                throw new TxidGapException(planned.get(next).storageKey(), txid + 1, first);
+                throw BadObjectException.txidGap(planned.get(next).storageKey(), txid + 1, first);
             }
             return asked;
         }

@@ -1,7 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
+import io.walship.BadObjectException;
 import io.walship.encryption.EncryptionException;
 import io.walship.encryption.KeyProvider;
 import java.nio.ByteBuffer;
@@ -21,25 +20,25 @@ public final class ObjectHeader {
      * @param available bytes of the object that could be read, at least the header's if it is whole
      * @param kind      "segment" or "snapshot", for messages
      * @param newest    the newest version of this kind this build reads (every one from 1 up)
-     * @throws CorruptObjectException     too short, or another magic
-     * @throws UnsupportedFormatException a version this reader does not know
+     * @throws BadObjectException CORRUPT: too short, or another magic
+     * @throws BadObjectException UNSUPPORTED_FORMAT: a version this reader does not know
      */
     static void checkMagicAndVersion(String key, ByteBuffer header, long available, int magic, String kind,
                                     int newest) {
         if (available < FormatLayout.VERSION_OFFSET + Short.BYTES) {
-            throw new CorruptObjectException(key, "object of " + available + " bytes is too short for a " + kind, -1);
+            throw BadObjectException.corrupt(key, "object of " + available + " bytes is too short for a " + kind, -1);
         }
         int found = header.getInt(FormatLayout.MAGIC_OFFSET);
         if (found == FormatLayout.ENVELOPE_MAGIC && magic != FormatLayout.ENVELOPE_MAGIC) {
             throw new EncryptionException(EncryptionException.Kind.NO_KEY, key, keyIdOf(header));
         }
         if (found != magic) {
-            throw new CorruptObjectException(key, "not a walship " + kind + ": magic=0x" + Integer.toHexString(found)
+            throw BadObjectException.corrupt(key, "not a walship " + kind + ": magic=0x" + Integer.toHexString(found)
                     + " expected=0x" + Integer.toHexString(magic), FormatLayout.MAGIC_OFFSET);
         }
         int version = header.getShort(FormatLayout.VERSION_OFFSET) & 0xffff;
         if (version < 1 || version > newest) {
-            throw new UnsupportedFormatException(key, version, newest);
+            throw BadObjectException.unsupportedFormat(key, version, newest);
         }
     }
 
@@ -81,10 +80,10 @@ public final class ObjectHeader {
                 .putInt(FormatLayout.PAGE_SIZE_OFFSET, pageSize);
     }
 
-    /** @throws CorruptObjectException the stored whole-object checksum is not the computed one */
+    /** @throws BadObjectException CORRUPT: the stored whole-object checksum is not the computed one */
     static void checkTrailer(String key, long stored, long computed, long trailerOffset) {
         if (stored != computed) {
-            throw new CorruptObjectException(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
+            throw BadObjectException.corrupt(key, "object checksum mismatch: stored=" + Long.toHexString(stored)
                     + " computed=" + Long.toHexString(computed) + " (truncated or damaged)", trailerOffset);
         }
     }

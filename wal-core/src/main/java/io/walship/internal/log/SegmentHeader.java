@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import java.nio.ByteBuffer;
 
 /**
@@ -25,8 +25,8 @@ public record SegmentHeader(int pageSize, int transactionCount, long firstTxid, 
      * other; {@code length} (the whole object's size, or -1 when unknown) against the smallest
      * segment and the body's size.
      *
-     * @throws CorruptObjectException               not a segment, too short, or inconsistent fields
-     * @throws io.walship.UnsupportedFormatException a version this reader does not know
+     * @throws BadObjectException CORRUPT: not a segment, too short, or inconsistent fields
+     * @throws io.walship.BadObjectException UNSUPPORTED_FORMAT: a version this reader does not know
      */
     public static SegmentHeader parse(String key, ByteBuffer header, long length) {
         long available = length < 0 ? header.limit() : Math.min(length, header.limit());
@@ -34,12 +34,12 @@ public record SegmentHeader(int pageSize, int transactionCount, long firstTxid, 
                 FormatLayout.SEGMENT_FORMAT_VERSION);
         int minimum = FormatLayout.SEGMENT_HEADER_SIZE + FormatLayout.BLOCK_HEADER_SIZE + FormatLayout.TRAILER_SIZE;
         if (available < FormatLayout.SEGMENT_HEADER_SIZE || (length >= 0 && length < minimum)) {
-            throw new CorruptObjectException(key, "object of " + (length >= 0 ? length : available)
+            throw BadObjectException.corrupt(key, "object of " + (length >= 0 ? length : available)
                     + " bytes is shorter than the minimum " + minimum, -1);
         }
         int pageSize = header.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize)) {
-            throw new CorruptObjectException(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
+            throw BadObjectException.corrupt(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
         }
         int transactionCount = header.getInt(FormatLayout.SEGMENT_TXN_COUNT_OFFSET);
         long firstTxid = header.getLong(FormatLayout.SEGMENT_FIRST_TXID_OFFSET);
@@ -47,11 +47,11 @@ public record SegmentHeader(int pageSize, int transactionCount, long firstTxid, 
         long checksumBefore = header.getLong(FormatLayout.SEGMENT_CHECKSUM_BEFORE_OFFSET);
         long rawBodyBytes = header.getLong(FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET);
         if (transactionCount < 1 || firstTxid < 1 || lastTxid - firstTxid + 1 != transactionCount) {
-            throw new CorruptObjectException(key, "inconsistent header: txnCount=" + transactionCount + " firstTxid="
+            throw BadObjectException.corrupt(key, "inconsistent header: txnCount=" + transactionCount + " firstTxid="
                     + firstTxid + " lastTxid=" + lastTxid, FormatLayout.SEGMENT_TXN_COUNT_OFFSET);
         }
         if (rawBodyBytes < 0 || (length >= 0 && rawBodyBytes > length * FormatLayout.MAX_LZ4_EXPANSION)) {
-            throw new CorruptObjectException(key, "raw body length out of range: " + rawBodyBytes,
+            throw BadObjectException.corrupt(key, "raw body length out of range: " + rawBodyBytes,
                     FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET);
         }
         return new SegmentHeader(pageSize, transactionCount, firstTxid, lastTxid, checksumBefore, rawBodyBytes);

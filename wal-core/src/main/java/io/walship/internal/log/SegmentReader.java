@@ -1,9 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
-import io.walship.PageSizeMismatchException;
-import io.walship.TxidGapException;
-import io.walship.UnsupportedFormatException;
+import io.walship.BadObjectException;
 import io.walship.internal.BoundedInputStream;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -80,7 +77,7 @@ public final class SegmentReader implements Closeable {
         this.deltas = version >= 2 ? new PageDeltas(pageSize) : null;
     }
 
-    /** Validates header and whole-object checksum; throws {@link CorruptObjectException} or {@link UnsupportedFormatException}. */
+    /** Validates header and whole-object checksum; throws {@link BadObjectException} (CORRUPT) or {@link BadObjectException} (UNSUPPORTED_FORMAT). */
     public static SegmentReader open(String key, byte[] bytes) {
         ByteBuffer header = ByteBuffer.wrap(bytes);
         SegmentHeader parsed = SegmentHeader.parse(key, header, bytes.length);
@@ -204,19 +201,19 @@ public final class SegmentReader implements Closeable {
      * Checks that this segment continues a database of {@code pageSize} at {@code txid} whose
      * checksum is {@code checksum}, before anything of it is applied.
      *
-     * @throws PageSizeMismatchException the segment belongs to a database of another page size
-     * @throws TxidGapException          the segment does not start at {@code txid + 1}
-     * @throws CorruptObjectException    the segment starts from another database state (another history)
+     * @throws BadObjectException PAGE_SIZE_MISMATCH: the segment belongs to a database of another page size
+     * @throws BadObjectException TXID_GAP: the segment does not start at {@code txid + 1}
+     * @throws BadObjectException CORRUPT: the segment starts from another database state (another history)
      */
     public void checkContinues(int pageSize, long txid, long checksum) {
         if (this.pageSize != pageSize) {
-            throw new PageSizeMismatchException(key, pageSize, this.pageSize);
+            throw BadObjectException.pageSizeMismatch(key, pageSize, this.pageSize);
         }
         if (startTxid != txid + 1) {
-            throw new TxidGapException(key, txid + 1, startTxid);
+            throw BadObjectException.txidGap(key, txid + 1, startTxid);
         }
         if (startChecksum != checksum) {
-            throw new CorruptObjectException(key, "segment expects database checksum "
+            throw BadObjectException.corrupt(key, "segment expects database checksum "
                     + Long.toHexString(startChecksum) + " before txid " + startTxid
                     + " but the database at txid " + txid + " has " + Long.toHexString(checksum)
                     + " (the log belongs to another history)", -1);
@@ -233,7 +230,7 @@ public final class SegmentReader implements Closeable {
         }
         if (transactionsRead == transactionCount) {
             if (!body.atEnd() || rawBytesRead != rawBodyBytes) {
-                throw new CorruptObjectException(key, "body holds more than " + transactionCount + " transactions", -1);
+                throw BadObjectException.corrupt(key, "body holds more than " + transactionCount + " transactions", -1);
             }
             current = null;
             return null;
@@ -247,14 +244,14 @@ public final class SegmentReader implements Closeable {
         int pageCount = h.getInt(FormatLayout.TXN_PAGE_COUNT_OFFSET);
         long expectedTxid = firstTxid + transactionsRead;
         if (txid != expectedTxid) {
-            throw new CorruptObjectException(key, "transaction txid=" + txid + " expected=" + expectedTxid, -1);
+            throw BadObjectException.corrupt(key, "transaction txid=" + txid + " expected=" + expectedTxid, -1);
         }
         if (databasePages < 1) {
-            throw new CorruptObjectException(key, "txid=" + txid + " database size " + databasePages + " pages", -1);
+            throw BadObjectException.corrupt(key, "txid=" + txid + " database size " + databasePages + " pages", -1);
         }
         long recordBytes = SegmentWriter.encodedBytes(pageCount, pageSize);
         if (pageCount < 0 || pageCount > databasePages || rawBytesRead + recordBytes > rawBodyBytes) {
-            throw new CorruptObjectException(key, "txid=" + txid + " page count " + pageCount
+            throw BadObjectException.corrupt(key, "txid=" + txid + " page count " + pageCount
                     + " does not fit the database (" + databasePages + " pages) or the body", -1);
         }
         rawBytesRead += recordBytes;
@@ -278,12 +275,12 @@ public final class SegmentReader implements Closeable {
             boolean delta = deltas != null && (stored & FormatLayout.PGNO_DELTA_FLAG) != 0;
             int pgno = delta ? stored & ~FormatLayout.PGNO_DELTA_FLAG : stored;
             if (pgno < 1 || pgno > current.databasePages()) {
-                throw new CorruptObjectException(key, "txid=" + current.txid() + " pgno "
+                throw BadObjectException.corrupt(key, "txid=" + current.txid() + " pgno "
                         + Integer.toUnsignedString(pgno) + " outside 1.." + current.databasePages(), -1);
             }
             body.readFully(page, 0, pageSize);
             if (deltas != null && !deltas.decode(pgno, delta, page)) {
-                throw new CorruptObjectException(key, "txid=" + current.txid() + " page " + pgno
+                throw BadObjectException.corrupt(key, "txid=" + current.txid() + " page " + pgno
                         + " is stored as a change to an earlier image the segment does not hold", -1);
             }
             visitor.page(pgno, page);

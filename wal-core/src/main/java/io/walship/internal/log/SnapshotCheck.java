@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import io.walship.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +22,8 @@ public final class SnapshotCheck {
     /**
      * Streams {@code key} and checks it; empty when storage no longer holds it.
      *
-     * @throws CorruptObjectException the pages do not match its checksum, or it is truncated or damaged
-     * @throws io.walship.UnsupportedFormatException a version this reader does not know
+     * @throws BadObjectException CORRUPT: the pages do not match its checksum, or it is truncated or damaged
+     * @throws io.walship.BadObjectException UNSUPPORTED_FORMAT: a version this reader does not know
      */
     public static Optional<Checked> check(Storage storage, String key) throws IOException {
         Optional<InputStream> stream = storage.open(key);
@@ -40,7 +40,7 @@ public final class SnapshotCheck {
             }
             reader.finish();
             if (checksum.value() != reader.databaseChecksum()) {
-                throw new CorruptObjectException(key, "pages do not match the snapshot's own checksum", -1);
+                throw BadObjectException.corrupt(key, "pages do not match the snapshot's own checksum", -1);
             }
             return Optional.of(new Checked(reader.txid(), reader.pageSize(), reader.pageCount(),
                     reader.databaseChecksum()));

@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -31,16 +31,16 @@ public final class SnapshotReader {
         ObjectHeader.checkMagicAndVersion(key, header, read, FormatLayout.SNAPSHOT_MAGIC, "snapshot",
                 FormatLayout.FORMAT_VERSION);
         if (read < headerBytes.length) {
-            throw new CorruptObjectException(key, "truncated in header", read);
+            throw BadObjectException.corrupt(key, "truncated in header", read);
         }
         pageSize = header.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         if (!FormatLayout.isValidPageSize(pageSize)) {
-            throw new CorruptObjectException(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
+            throw BadObjectException.corrupt(key, "invalid page size " + pageSize, FormatLayout.PAGE_SIZE_OFFSET);
         }
         pageCount = header.getInt(FormatLayout.SNAPSHOT_PAGE_COUNT_OFFSET);
         txid = header.getLong(FormatLayout.SNAPSHOT_TXID_OFFSET);
         if (pageCount < 0 || txid < 0) {
-            throw new CorruptObjectException(key, "inconsistent header: pageCount=" + pageCount + " txid=" + txid,
+            throw BadObjectException.corrupt(key, "inconsistent header: pageCount=" + pageCount + " txid=" + txid,
                     FormatLayout.SNAPSHOT_PAGE_COUNT_OFFSET);
         }
         databaseChecksum = header.getLong(FormatLayout.SNAPSHOT_CHECKSUM_OFFSET);
@@ -98,17 +98,17 @@ public final class SnapshotReader {
             throw new IllegalStateException("read " + pagesRead + " of " + pageCount + " pages");
         }
         if (!blocks.atEnd()) {
-            throw new CorruptObjectException(key, "more data after " + pageCount + " pages", hashing.count());
+            throw BadObjectException.corrupt(key, "more data after " + pageCount + " pages", hashing.count());
         }
         long computed = hashing.hash();
         long offset = hashing.count();
         byte[] trailer = hashing.unhashed().readNBytes(FormatLayout.TRAILER_SIZE);
         if (trailer.length < FormatLayout.TRAILER_SIZE) {
-            throw new CorruptObjectException(key, "truncated in trailer", offset + trailer.length);
+            throw BadObjectException.corrupt(key, "truncated in trailer", offset + trailer.length);
         }
         ObjectHeader.checkTrailer(key, ByteBuffer.wrap(trailer).getLong(), computed, offset);
         if (hashing.unhashed().read() >= 0) {
-            throw new CorruptObjectException(key, "bytes after the trailer", offset + FormatLayout.TRAILER_SIZE);
+            throw BadObjectException.corrupt(key, "bytes after the trailer", offset + FormatLayout.TRAILER_SIZE);
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.TxidGapException;
+import io.walship.BadObjectException;
 import io.walship.TxidNotAvailableException;
 import io.walship.internal.log.LogCatalog.LogObject;
 import io.walship.storage.Storage;
@@ -141,12 +141,12 @@ public final class StoredLog implements Closeable {
             Optional<FetchedSegment> after = cursor.after(lastTxid);
             if (after.isEmpty()) {
                 // storage held more when it was read: a hole in the log
-                throw new TxidGapException(ObjectKey.segment(lastTxid + 1), lastTxid + 1, -1);
+                throw BadObjectException.txidGap(ObjectKey.segment(lastTxid + 1), lastTxid + 1, -1);
             }
             fetched = after.get();
             segment = fetched.open();
             if (segment.firstTxid() != lastTxid + 1) {
-                throw new TxidGapException(segment.key(), lastTxid + 1, segment.firstTxid());
+                throw BadObjectException.txidGap(segment.key(), lastTxid + 1, segment.firstTxid());
             }
             segment.checkContinues(segment.pageSize(), lastTxid, lastChecksum);
         }

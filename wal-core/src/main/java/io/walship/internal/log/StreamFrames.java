@@ -1,6 +1,6 @@
 package io.walship.internal.log;
 
-import io.walship.CorruptObjectException;
+import io.walship.BadObjectException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +34,7 @@ public final class StreamFrames {
     /**
      * The next frame, or empty at a clean end of the stream (between frames).
      *
-     * @throws CorruptObjectException the header is damaged (CRC, magic, kind or length)
+     * @throws BadObjectException CORRUPT: the header is damaged (CRC, magic, kind or length)
      * @throws EOFException           the stream ends inside a frame
      */
     public static Optional<Frame> read(InputStream in, String source) throws IOException {
@@ -47,19 +47,19 @@ public final class StreamFrames {
         readFully(in, header, 1, header.length - 1);
         ByteBuffer h = ByteBuffer.wrap(header);
         if (h.getInt(FormatLayout.STREAM_HEADER_CRC_OFFSET) != crc(header)) {
-            throw new CorruptObjectException(source, "stream frame header checksum mismatch", -1);
+            throw BadObjectException.corrupt(source, "stream frame header checksum mismatch", -1);
         }
         if (h.getInt(FormatLayout.STREAM_MAGIC_OFFSET) != FormatLayout.STREAM_FRAME_MAGIC) {
-            throw new CorruptObjectException(source, "not a stream frame (magic "
+            throw BadObjectException.corrupt(source, "not a stream frame (magic "
                     + Integer.toHexString(h.getInt(FormatLayout.STREAM_MAGIC_OFFSET)) + ")", -1);
         }
         byte kind = h.get(FormatLayout.STREAM_KIND_OFFSET);
         int length = h.getInt(FormatLayout.STREAM_LENGTH_OFFSET);
         if (kind < FormatLayout.STREAM_KIND_SEGMENT || kind > FormatLayout.STREAM_KIND_END) {
-            throw new CorruptObjectException(source, "unknown stream frame kind " + kind, -1);
+            throw BadObjectException.corrupt(source, "unknown stream frame kind " + kind, -1);
         }
         if (length < 0 || length > FormatLayout.STREAM_MAX_PAYLOAD) {
-            throw new CorruptObjectException(source, "stream frame payload of " + Integer.toUnsignedString(length)
+            throw BadObjectException.corrupt(source, "stream frame payload of " + Integer.toUnsignedString(length)
                     + " bytes", -1);
         }
         byte[] payload = new byte[length];
@@ -89,18 +89,18 @@ public final class StreamFrames {
     /**
      * Reads a client's hello.
      *
-     * @throws CorruptObjectException not a hello (magic), or a token longer than the limit
+     * @throws BadObjectException CORRUPT: not a hello (magic), or a token longer than the limit
      */
     public static Hello readHello(InputStream in, String source) throws IOException {
         byte[] header = new byte[FormatLayout.STREAM_HELLO_SIZE];
         readFully(in, header, 0, header.length);
         ByteBuffer h = ByteBuffer.wrap(header);
         if (h.getInt(FormatLayout.STREAM_HELLO_MAGIC_OFFSET) != FormatLayout.STREAM_HELLO_MAGIC) {
-            throw new CorruptObjectException(source, "not a walship stream hello", -1);
+            throw BadObjectException.corrupt(source, "not a walship stream hello", -1);
         }
         int length = Short.toUnsignedInt(h.getShort(FormatLayout.STREAM_HELLO_TOKEN_LENGTH_OFFSET));
         if (length > FormatLayout.STREAM_MAX_TOKEN_BYTES) {
-            throw new CorruptObjectException(source, "stream token of " + length + " bytes", -1);
+            throw BadObjectException.corrupt(source, "stream token of " + length + " bytes", -1);
         }
         byte[] token = new byte[length];
         readFully(in, token, 0, length);

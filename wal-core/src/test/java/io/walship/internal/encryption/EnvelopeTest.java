@@ -1,10 +1,11 @@
 package io.walship.internal.encryption;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.walship.CorruptObjectException;
 import io.walship.WalshipException;
 import io.walship.encryption.Encryption;
 import io.walship.encryption.EncryptionException;
@@ -188,22 +189,22 @@ class EnvelopeTest {
         byte[] sealed = raw.get("log/a").orElseThrow();
         int twoChunks = Envelope.HEADER + 2 * (CHUNK + 16);
         raw.putIfAbsent("log/cut", Arrays.copyOf(sealed, twoChunks));
-        assertThatThrownBy(() -> storage.get("log/cut")).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> storage.get("log/cut")).is(badObject(CORRUPT))
                 .hasMessageContaining("key=log/cut").hasMessageContaining("failed authentication");
         byte[] longer = Arrays.copyOf(sealed, sealed.length + CHUNK + 16);
         raw.putIfAbsent("log/longer", longer);
-        assertThatThrownBy(() -> storage.get("log/longer")).isInstanceOf(CorruptObjectException.class);
+        assertThatThrownBy(() -> storage.get("log/longer")).is(badObject(CORRUPT));
         raw.putIfAbsent("log/b", sealed); // the same bytes under another name
-        assertThatThrownBy(() -> storage.get("log/b")).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> storage.get("log/b")).is(badObject(CORRUPT))
                 .hasMessageContaining("key=log/b");
-        assertThatThrownBy(() -> storage.getRange("log/b", 0, 10)).isInstanceOf(CorruptObjectException.class);
+        assertThatThrownBy(() -> storage.getRange("log/b", 0, 10)).is(badObject(CORRUPT));
     }
 
     @Test
     void wrongOrMissingKeys_andPlaintext_areRefusedByKind() {
         encrypted(keys("k1", K1)).putIfAbsent("log/a", content(500));
         assertThatThrownBy(() -> encrypted(keys("k1", K2)).get("log/a")).as("same id, other key")
-                .isInstanceOf(CorruptObjectException.class);
+                .is(badObject(CORRUPT));
         assertThatThrownBy(() -> encrypted(keys("k2", K2)).get("log/a"))
                 .isInstanceOfSatisfying(EncryptionException.class, e -> {
                     assertThat(e.kind()).isEqualTo(EncryptionException.Kind.UNKNOWN_KEY);

@@ -1,10 +1,11 @@
 package io.walship.internal.log;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -68,7 +69,7 @@ class SegmentCodecTest {
             byte[] truncated = Arrays.copyOf(bytes, length);
             assertThatThrownBy(() -> readAll(SegmentReader.open(KEY, truncated)))
                     .as("length %d", length)
-                    .isInstanceOf(CorruptObjectException.class)
+                    .is(badObject(CORRUPT))
                     .hasMessageContaining("key=" + KEY);
         }
     }
@@ -81,7 +82,7 @@ class SegmentCodecTest {
             damaged[i] ^= (byte) (1 << (i % 8));
             int at = i;
             assertThatThrownBy(() -> SegmentReader.open(KEY, damaged)).as("bit flipped at %d", at)
-                    .isInstanceOfAny(CorruptObjectException.class, UnsupportedFormatException.class);
+                    .is(badObject(CORRUPT, UNSUPPORTED_FORMAT));
         }
     }
 
@@ -91,7 +92,7 @@ class SegmentCodecTest {
         ByteBuffer.wrap(bytes).putShort(FormatLayout.VERSION_OFFSET, (short) (FormatLayout.SEGMENT_FORMAT_VERSION + 1));
 
         assertThatThrownBy(() -> SegmentReader.open(KEY, bytes))
-                .isInstanceOf(UnsupportedFormatException.class)
+                .is(badObject(UNSUPPORTED_FORMAT))
                 .hasMessageContaining("found=3 supported=2")
                 .hasMessageContaining("key=" + KEY);
     }
@@ -101,7 +102,7 @@ class SegmentCodecTest {
         byte[] bytes = "SQLite format 3\0 and then some more bytes to look like a file............".getBytes();
 
         assertThatThrownBy(() -> SegmentReader.open(KEY, bytes))
-                .isInstanceOf(CorruptObjectException.class)
+                .is(badObject(CORRUPT))
                 .hasMessageContaining("not a walship segment");
     }
 
@@ -112,7 +113,7 @@ class SegmentCodecTest {
         byte[] sealed = resealed(bytes);
 
         assertThatThrownBy(() -> SegmentReader.open(KEY, sealed))
-                .isInstanceOf(CorruptObjectException.class)
+                .is(badObject(CORRUPT))
                 .hasMessageContaining("inconsistent header");
     }
 
@@ -123,7 +124,7 @@ class SegmentCodecTest {
         byte[] sealed = resealed(bytes);
 
         assertThatThrownBy(() -> SegmentReader.open(KEY, sealed))
-                .isInstanceOf(CorruptObjectException.class)
+                .is(badObject(CORRUPT))
                 .hasMessageContaining("raw body length out of range");
     }
 
@@ -196,7 +197,7 @@ class SegmentCodecTest {
         java.nio.file.Path file = dir.resolve("segment");
         java.nio.file.Files.write(file, bytes);
 
-        assertThatThrownBy(() -> SegmentReader.open(KEY, file)).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> SegmentReader.open(KEY, file)).is(badObject(CORRUPT))
                 .hasMessageContaining("object checksum mismatch");
     }
 
@@ -251,7 +252,7 @@ class SegmentCodecTest {
         SegmentReader reader = SegmentReader.open(KEY, damaged);
         reader.nextTransaction();
         assertThatThrownBy(() -> reader.readPages((pgno, image) -> { }))
-                .isInstanceOf(CorruptObjectException.class)
+                .is(badObject(CORRUPT))
                 .hasMessageContaining("page 1 is stored as a change to an earlier image");
     }
 

@@ -1,12 +1,13 @@
 package io.walship.internal.log;
 
+import static io.walship.BadObjectException.Kind.TXID_GAP;
+import static io.walship.testing.BadObjects.badObject;
 import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.TxidGapException;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
@@ -103,7 +104,7 @@ class SegmentPrefetchTest {
         memory.delete(ObjectKey.segment(60));
 
         assertThatThrownBy(() -> Restore.run(new SlowStorage(), dir.resolve("r.db"), RestoreTarget.latest()))
-                .isInstanceOf(TxidGapException.class).hasMessageContaining("expected=60 found=61");
+                .is(badObject(TXID_GAP)).hasMessageContaining("expected=60 found=61");
         assertThat(dir.resolve("r.db")).doesNotExist();
     }
 }

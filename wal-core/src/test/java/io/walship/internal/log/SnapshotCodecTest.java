@@ -1,10 +1,11 @@
 package io.walship.internal.log;
 
+import static io.walship.BadObjectException.Kind.CORRUPT;
+import static io.walship.BadObjectException.Kind.UNSUPPORTED_FORMAT;
+import static io.walship.testing.BadObjects.badObject;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.walship.CorruptObjectException;
-import io.walship.UnsupportedFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -76,7 +77,7 @@ class SnapshotCodecTest {
         for (int length : new int[] {0, 5, 39, 41, bytes.length / 3, bytes.length - 9, bytes.length - 1}) {
             byte[] truncated = Arrays.copyOf(bytes, length);
             assertThatThrownBy(() -> readAll(truncated)).as("length %d", length)
-                    .isInstanceOf(CorruptObjectException.class)
+                    .is(badObject(CORRUPT))
                     .hasMessageContaining("key=" + KEY);
         }
     }
@@ -90,7 +91,7 @@ class SnapshotCodecTest {
             int at = random.nextInt(damaged.length);
             damaged[at] ^= (byte) (1 << random.nextInt(8));
             assertThatThrownBy(() -> readAll(damaged)).as("bit flipped at %d", at)
-                    .isInstanceOfAny(CorruptObjectException.class, UnsupportedFormatException.class);
+                    .is(badObject(CORRUPT, UNSUPPORTED_FORMAT));
         }
     }
 
@@ -99,7 +100,7 @@ class SnapshotCodecTest {
         byte[] bytes = snapshot(pages(3), 3);
         byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
 
-        assertThatThrownBy(() -> readAll(longer)).isInstanceOf(CorruptObjectException.class)
+        assertThatThrownBy(() -> readAll(longer)).is(badObject(CORRUPT))
                 .hasMessageContaining("bytes after the trailer");
     }
 
@@ -108,7 +109,7 @@ class SnapshotCodecTest {
         byte[] bytes = snapshot(pages(3), 3);
         ByteBuffer.wrap(bytes).putShort(FormatLayout.VERSION_OFFSET, (short) 9);
 
-        assertThatThrownBy(() -> readAll(bytes)).isInstanceOf(UnsupportedFormatException.class)
+        assertThatThrownBy(() -> readAll(bytes)).is(badObject(UNSUPPORTED_FORMAT))
                 .hasMessageContaining("found=9");
     }
 }

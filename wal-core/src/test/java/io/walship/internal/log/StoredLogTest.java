@@ -1,5 +1,7 @@
 package io.walship.internal.log;
 
+import static io.walship.BadObjectException.Kind.TXID_GAP;
+import static io.walship.testing.BadObjects.badObject;
 import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +10,6 @@ import io.walship.Ack;
 import io.walship.Durability;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
-import io.walship.TxidGapException;
 import io.walship.TxidNotAvailableException;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
@@ -102,7 +103,7 @@ class StoredLogTest {
             while (log.next() != null) {
                 // read on
             }
-        }).isInstanceOf(TxidGapException.class);
+        }).is(badObject(TXID_GAP));
     }
 
     @Test
