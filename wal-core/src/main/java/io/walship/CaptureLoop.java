@@ -63,10 +63,6 @@ final class CaptureLoop {
         boolean truncate() throws SQLException;
     }
 
-    interface Failure {
-        void captureFailed(Throwable cause);
-    }
-
     private final String db;
     private final WalReader reader;
     private final FileChannel database;
@@ -74,7 +70,7 @@ final class CaptureLoop {
     private final SegmentFlusher flusher;
     private final ReentrantLock gate;
     private final Checkpoint checkpoint;
-    private final Failure failure;
+    private final Lifecycle lifecycle;
     private final long resyncTimeoutMillis;
     private final Metrics.Timer captureTime;
     private final BlockingQueue<Commit> queue = new LinkedBlockingQueue<>();
@@ -97,23 +93,22 @@ final class CaptureLoop {
      * @param capturedTxid the txid the database file (without its WAL) holds
      * @param shippedTxid  commits up to this txid are in storage already
      */
-    CaptureLoop(String db, WalReader reader, FileChannel database, DatabaseChecksum checksum, SegmentFlusher flusher,
-                ReentrantLock gate, Checkpoint checkpoint, Failure failure, long capturedTxid, long shippedTxid,
-                long resyncTimeoutMillis, Metrics.Timer captureTime, Workers workers) {
-        this.lane = workers.lane(Workers.Pool.CAPTURE, "capture-" + db, this::step);
-        this.captureTime = captureTime;
-        this.db = db;
+    CaptureLoop(StageContext stages, WalReader reader, DatabaseChecksum checksum, SegmentFlusher flusher,
+                Checkpoint checkpoint, long capturedTxid, long shippedTxid) {
+        this.db = stages.db();
+        this.lane = stages.workers().lane(Workers.Pool.CAPTURE, "capture-" + db, this::step);
+        this.captureTime = stages.meters().capture;
         this.reader = reader;
-        this.database = database;
+        this.database = stages.databaseChannel();
         this.checksum = checksum;
         this.flusher = flusher;
-        this.gate = gate;
+        this.gate = stages.gate();
         this.checkpoint = checkpoint;
-        this.failure = failure;
+        this.lifecycle = stages.lifecycle();
         this.capturedTxid = capturedTxid;
         this.databasePages = checksum.pageCount();
         this.shippedTxid = shippedTxid;
-        this.resyncTimeoutMillis = resyncTimeoutMillis;
+        this.resyncTimeoutMillis = stages.options().closeTimeout().toMillis();
     }
 
     /** Called by the WAL hook, inside the commit: must be quick. */
@@ -202,7 +197,7 @@ final class CaptureLoop {
                 failed = true;
             }
             finish();
-            failure.captureFailed(t);
+            lifecycle.stoppedBy("capture", t);
         }
     }
 

@@ -2,15 +2,12 @@ package io.walship;
 
 import io.walship.internal.ReadPool;
 import io.walship.internal.capture.WalReader;
-import io.walship.internal.log.DatabaseChecksum;
-import io.walship.internal.work.Workers;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -65,9 +62,9 @@ final class LocalWal {
     private final AckRegistry acks;
     private final SegmentFlusher flusher;
     private final StorageWriter storageWriter;
-    private final AtomicInteger snapshotsInProgress;
+    /** Snapshots reading the WAL (SnapshotTaker): no fold while one does. */
+    private final AtomicInteger snapshotsReading = new AtomicInteger();
     private final Executor maintenance;
-    private final int busyTimeoutMillis;
     private final PrimaryMeters meters;
     private final CommitSource commits;
 
@@ -79,36 +76,28 @@ final class LocalWal {
     private volatile boolean stopped;
 
     /**
-     * @param filePages       the database file's pages at {@code fileTxid}; owned from now on
-     * @param walCommitFrames the commits already in the WAL (txids {@code fileTxid + 1 ..}), as frame counts
-     * @param storedTxid      the newest txid storage holds: recovered commits up to it are not shipped again
+     * @param start      what the file holds: its txid, its pages (owned from now on), its record, and the
+     *                   commits already in the WAL (txids {@code fileTxid + 1 ..}, as frame counts)
+     * @param storedTxid the newest txid storage holds: recovered commits up to it are not shipped again
      */
-    LocalWal(String db, PrimaryOptions options, ReentrantLock gate, Connection writer, FileChannel databaseChannel,
-             FileChannel walChannel, int pageSize, CheckpointRecord record, long fileTxid, DatabaseChecksum filePages,
-             List<Long> walCommitFrames, long storedTxid, SegmentFlusher flusher, AckRegistry acks,
-             StorageWriter storageWriter, AtomicInteger snapshotsInProgress, Executor maintenance,
-             CaptureLoop.Failure failure, int busyTimeoutMillis, PrimaryMeters meters, CommitSource.Attach attach,
-             Workers workers)
-            throws SQLException, IOException {
-        this.db = db;
-        this.meters = meters;
-        this.options = options;
-        this.gate = gate;
+    LocalWal(StageContext stages, Connection writer, Resume.Resumed start, long storedTxid, SegmentFlusher flusher,
+             CommitSource.Attach attach) throws SQLException, IOException {
+        this.db = stages.db();
+        this.meters = stages.meters();
+        this.options = stages.options();
+        this.gate = stages.gate();
         this.writer = writer;
-        this.walChannel = walChannel;
-        this.record = record;
-        this.acks = acks;
+        this.walChannel = stages.walChannel();
+        this.record = start.record();
+        this.acks = stages.acks();
         this.flusher = flusher;
-        this.storageWriter = storageWriter;
-        this.snapshotsInProgress = snapshotsInProgress;
-        this.maintenance = maintenance;
-        this.busyTimeoutMillis = busyTimeoutMillis;
-        this.capture = new CaptureLoop(db, new WalReader(walChannel, pageSize), databaseChannel, filePages, flusher,
-                gate, this::foldForResync, failure, fileTxid, storedTxid, options.closeTimeout().toMillis(),
-                meters.capture, workers);
+        this.storageWriter = stages.storageWriter();
+        this.maintenance = stages.maintenance();
+        this.capture = new CaptureLoop(stages, new WalReader(walChannel, stages.pageSize()), start.filePages(), flusher,
+                this::foldForResync, start.fileTxid(), storedTxid);
         long recoveredMillis = options.clock().millis();
-        long txid = fileTxid;
-        for (long frames : walCommitFrames) {
+        long txid = start.fileTxid();
+        for (long frames : start.walCommitFrames()) {
             capture.committed(new CaptureLoop.Commit(++txid, frames, recoveredMillis));
             walFrames = frames;
         }
@@ -119,6 +108,19 @@ final class LocalWal {
 
     void start() {
         capture.start();
+    }
+
+    /**
+     * A snapshot starts reading the WAL at the current txid (gate held): no fold until
+     * {@link #snapshotDone()}, so the frames it reads stay where they are.
+     */
+    void snapshotReading() {
+        snapshotsReading.incrementAndGet();
+    }
+
+    /** The snapshot has read what it needed from the WAL: folds may run again. */
+    void snapshotDone() {
+        snapshotsReading.decrementAndGet();
     }
 
     /** Stops the capture lane once it has captured what was committed, and closes the record. */
@@ -243,7 +245,7 @@ final class LocalWal {
 
     /** Gate held. Folds the WAL into the file if everything is captured and stored and no snapshot reads it. */
     private boolean fold() throws SQLException {
-        if (!commitsReported() || snapshotsInProgress.get() > 0 || !capturedAndStored()) {
+        if (!commitsReported() || snapshotsReading.get() > 0 || !capturedAndStored()) {
             nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
             return false;
         }
@@ -366,7 +368,7 @@ final class LocalWal {
                         rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
                 return !busy;
             } finally {
-                s.execute("PRAGMA busy_timeout=" + busyTimeoutMillis);
+                s.execute("PRAGMA busy_timeout=" + StageContext.BUSY_TIMEOUT_MILLIS);
                 commits.internalStatements(s, false);
             }
         }

@@ -39,7 +39,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -101,7 +100,6 @@ public final class Primary implements AutoCloseable {
      * [2] docs/adr/0006-restart-resumes-from-the-local-file.md
      */
     private static final Logger log = LoggerFactory.getLogger(Primary.class);
-    private static final int BUSY_TIMEOUT_MILLIS = 5000;
 
     private final Path path;
     private final String db;
@@ -112,6 +110,8 @@ public final class Primary implements AutoCloseable {
     private final FileChannel databaseChannel;
     private final FileChannel walChannel;
     private final ReentrantLock gate = new ReentrantLock();
+    /** Running, closed, or failed and why: what every stage asks and reports to. */
+    private final Lifecycle lifecycle;
     private final AckRegistry acks;
     private final StorageWriter storageWriter;
     private final SegmentFlusher flusher;
@@ -137,9 +137,6 @@ public final class Primary implements AutoCloseable {
     private final BackgroundCompaction compaction;
     private OpenOutcome openOutcome;
 
-    private volatile RuntimeException failure;
-    private volatile Problem failureProblem;
-    private volatile boolean closed;
     private volatile Runnable whenClosed = () -> {
     };
 
@@ -174,58 +171,22 @@ public final class Primary implements AutoCloseable {
         SegmentSpill spill = new SegmentSpill(SegmentSpill.besideDatabase(path), options.captureMemoryBytes(), memory);
         spill.removeLeftovers();
         this.window = new TransactionWindow(options.streamWindowBytes(), pageSize, storedTxid);
-        this.flusher = new SegmentFlusher(storageWriter, options, db, pageSize, storedChecksum, acks, window, spill,
-                new SegmentFlusher.Events() {
-                    @Override
-                    public void stored(long lastTxid, long segmentBytes) {
-                        snapshots.segmentStored(segmentBytes, closed);
-                        wal.stored(lastTxid);
-                        if (compaction != null) {
-                            compaction.written();
-                        }
-                    }
-
-                    @Override
-                    public void fenced(FencedException e) {
-                        fail(e);
-                    }
-
-                    @Override
-                    public void failed(Throwable cause) {
-                        fail(new NotStoredException(wal.assignedTxid(), "segment flusher failed: " + cause, cause));
-                    }
-                }, workers);
-        CaptureMode captureMode = CommitSource.resolve(options.captureMode());
-        this.writer = openWriter(captureMode);
-        this.lentWriter = new LentWriter(writer, db);
-        AtomicInteger snapshotsReading = new AtomicInteger();
-        this.wal = new LocalWal(db, options, gate, writer, databaseChannel, walChannel, pageSize, start.record(),
-                start.fileTxid(), start.filePages(), start.walCommitFrames(), storedTxid, flusher, acks,
-                storageWriter, snapshotsReading, maintenance, this::captureFailed, BUSY_TIMEOUT_MILLIS, meters,
-                committed -> CommitSource.attach(captureMode, path, writer, databaseChannel, walChannel, pageSize,
-                        committed), workers);
-        this.snapshots = new SnapshotTaker(db, path, this.storage, options, gate, wal, flusher, acks, storageWriter,
-                databaseChannel, walChannel, pageSize, snapshotsReading, maintenance, new SnapshotTaker.Host() {
-                    @Override
-                    public void checkUsable() {
-                        Primary.this.checkUsable();
-                    }
-
-                    @Override
-                    public boolean closing() {
-                        return closed;
-                    }
-
-                    @Override
-                    public void fenced(FencedException e) {
-                        fail(e);
-                    }
-
-                }, lastSnapshotTxid, lastSnapshotMillis, meters);
+        this.lifecycle = new Lifecycle(db, options.clock(), acks, window);
+        StageContext stages = new StageContext(db, path, options, this.storage, pageSize, databaseChannel, walChannel,
+                gate, acks, storageWriter, meters, workers, maintenance, lifecycle);
         this.compaction = options.compaction()
                 .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics,
                         workers))
                 .orElse(null);
+        this.flusher = new SegmentFlusher(stages, storedChecksum, window, spill);
+        CaptureMode captureMode = CommitSource.resolve(options.captureMode());
+        this.writer = openWriter(captureMode);
+        this.lentWriter = new LentWriter(writer, db);
+        this.wal = new LocalWal(stages, writer, start, storedTxid, flusher,
+                committed -> CommitSource.attach(captureMode, path, writer, databaseChannel, walChannel, pageSize,
+                        committed));
+        lifecycle.newestTxidFrom(wal::assignedTxid);
+        this.snapshots = new SnapshotTaker(stages, wal, flusher, lastSnapshotTxid, lastSnapshotMillis);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.dataSource = new ReadDataSource(readers, new ReadDataSource.Gate() {
             @Override
@@ -238,7 +199,14 @@ public final class Primary implements AutoCloseable {
             }
         }, db);
         registerGauges();
-        flusher.start();
+        // the stages as peers, all built: each stored segment may fold the WAL, call for a snapshot, wake compaction
+        flusher.start((lastTxid, segmentBytes) -> {
+            snapshots.segmentStored(segmentBytes, lifecycle.closing());
+            wal.stored(lastTxid);
+            if (compaction != null) {
+                compaction.written();
+            }
+        });
         wal.start();
     }
 
@@ -350,8 +318,8 @@ public final class Primary implements AutoCloseable {
     private void bootstrap() {
         try {
             snapshot();
-            if (failure != null) {
-                throw failure;
+            if (lifecycle.failure() != null) {
+                throw lifecycle.failure();
             }
         } catch (RuntimeException e) {
             closeAfterFailure();
@@ -365,7 +333,7 @@ public final class Primary implements AutoCloseable {
         config.enableLoadExtension(captureMode == CaptureMode.WAL_HOOK);
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
-        config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        config.setBusyTimeout(StageContext.BUSY_TIMEOUT_MILLIS);
         Connection conn = config.createConnection("jdbc:sqlite:" + path);
         try (Statement s = conn.createStatement()) {
             s.execute("PRAGMA wal_autocheckpoint=0");
@@ -376,7 +344,7 @@ public final class Primary implements AutoCloseable {
     private Connection openReader() throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        config.setBusyTimeout(StageContext.BUSY_TIMEOUT_MILLIS);
         Connection conn = config.createConnection("jdbc:sqlite:" + path);
         try (Statement s = conn.createStatement()) {
             s.execute("PRAGMA query_only=1");
@@ -422,7 +390,7 @@ public final class Primary implements AutoCloseable {
             throw new SQLException("interrupted while waiting to write", e);
         }
         try {
-            checkUsable();
+            lifecycle.checkUsable();
             T value;
             try {
                 value = runInTransaction(work);
@@ -481,7 +449,7 @@ public final class Primary implements AutoCloseable {
                     + " and open it again: every committed transaction is kept", null);
             log.error("writer connection closed by a write's work, primary stops db={} txid={}", db,
                     wal.assignedTxid());
-            fail(e);
+            lifecycle.fail(e);
             throw e;
         }
     }
@@ -491,7 +459,7 @@ public final class Primary implements AutoCloseable {
      * hands; when it did not (journal mode changed) the primary stops, keeping every commit.
      */
     private void findCommits() throws SQLException {
-        if (failure != null) {
+        if (lifecycle.failure() != null) {
             return;
         }
         String problem;
@@ -504,17 +472,8 @@ public final class Primary implements AutoCloseable {
             NotStoredException e = new NotStoredException(wal.assignedTxid(), problem + "; close the primary and"
                     + " open it again (every committed transaction is kept)", null);
             log.error("capture cannot go on, primary stops db={} txid={} reason={}", db, wal.assignedTxid(), problem);
-            fail(e);
+            lifecycle.fail(e);
             throw e;
-        }
-    }
-
-    private void checkUsable() {
-        if (failure != null) {
-            throw failure;
-        }
-        if (closed) {
-            throw new IllegalStateException("primary is closed: db=" + db);
         }
     }
 
@@ -560,7 +519,7 @@ public final class Primary implements AutoCloseable {
         if (fromTxid < 1) {
             throw new IllegalArgumentException("fromTxid must be 1 or more: " + fromTxid);
         }
-        checkUsable();
+        lifecycle.checkUsable();
         SubscriptionRunner runner = new SubscriptionRunner(db, window, storage, SegmentSpill.besideDatabase(path),
                 fromTxid, subscriber, subscriptions.size() + 1);
         subscriptions.removeIf(s -> !s.isOpen());
@@ -600,7 +559,7 @@ public final class Primary implements AutoCloseable {
 
     private StreamServer serve(InetSocketAddress address, String token, javax.net.ssl.SSLContext tls,
                                boolean requireClientCertificates) throws IOException {
-        checkUsable();
+        lifecycle.checkUsable();
         StreamServer server = new StreamServer(new Streamed(), address, token, tls, requireClientCertificates);
         streams.add(server);
         return server;
@@ -648,7 +607,7 @@ public final class Primary implements AutoCloseable {
      * failing, a snapshot or a long reader using the WAL); the primary retries on its own later.
      */
     public boolean checkpoint() throws SQLException {
-        checkUsable();
+        lifecycle.checkUsable();
         return wal.checkpoint();
     }
 
@@ -698,8 +657,8 @@ public final class Primary implements AutoCloseable {
         long txid = wal.assignedTxid();
         long stored = acks.storedTxid();
         Problem outage = storageWriter.outageProblem();
-        Problem failed = failureProblem;
-        Health health = failed != null ? Health.FAILED : closed ? Health.CLOSED
+        Problem failed = lifecycle.problem();
+        Health health = failed != null ? Health.FAILED : lifecycle.closing() ? Health.CLOSED
                 : outage != null ? Health.RETRYING : Health.RUNNING;
         Problem background = snapshots.failure() != null ? snapshots.failure()
                 : compaction != null ? compaction.failure() : null;
@@ -719,7 +678,7 @@ public final class Primary implements AutoCloseable {
         metrics.gauge(WalshipMeter.PRIMARY_PENDING_BYTES, flusher::pendingBytes);
         metrics.gauge(WalshipMeter.PRIMARY_UNSTORED_AGE, () -> acks.oldestWaitNanos() / 1e9);
         metrics.gauge(WalshipMeter.PRIMARY_STORAGE_FAILING, () -> storageWriter.outage() != null ? 1 : 0);
-        metrics.gauge(WalshipMeter.PRIMARY_FAILED, () -> failure != null ? 1 : 0);
+        metrics.gauge(WalshipMeter.PRIMARY_FAILED, () -> lifecycle.failure() != null ? 1 : 0);
         metrics.gauge(WalshipMeter.PRIMARY_SNAPSHOT_TXID, snapshots::lastSnapshotTxid);
     }
 
@@ -750,38 +709,12 @@ public final class Primary implements AutoCloseable {
         return wal.capture().resyncs();
     }
 
-    private void fail(RuntimeException cause) {
-        synchronized (acks) {
-            if (failure == null) {
-                failureProblem = Problem.of(cause instanceof NotStoredException && cause.getCause() != null
-                        ? cause.getCause() : cause, options.clock().instant());
-                failure = cause;
-                if (cause instanceof FencedException) {
-                    log.error("primary fenced, stopping db={} key={} txid={}", db, ((FencedException) cause).key(),
-                            ((FencedException) cause).txid());
-                }
-            }
-        }
-        Problem why = failureProblem;
-        acks.fail(txid -> cause instanceof FencedException ? cause : new NotStoredException(txid,
-                "primary stopped by " + why.kind() + ": " + why.message(), cause));
-        window.end(SubscriptionEndedException.Reason.PRIMARY_FAILED);
-    }
-
     private void runMaintenance(Runnable task) {
         try {
             task.run();
         } catch (Throwable t) {
-            long txid = wal.assignedTxid();
-            log.error("maintenance task failed, primary stops db={} txid={}", db, txid, t);
-            fail(new NotStoredException(txid, "maintenance failed: " + t, t));
+            lifecycle.stoppedBy("maintenance", t);
         }
-    }
-
-    private void captureFailed(Throwable cause) {
-        long txid = wal.assignedTxid();
-        log.error("capture failed, primary stops db={} txid={}", db, txid, cause);
-        fail(new NotStoredException(txid, "capture failed: " + cause, cause));
     }
 
     // ---------------------------------------------------------------- closing
@@ -797,10 +730,9 @@ public final class Primary implements AutoCloseable {
     public void close() {
         gate.lock();
         try {
-            if (closed) {
+            if (!lifecycle.close()) {
                 return;
             }
-            closed = true;
         } finally {
             gate.unlock();
         }
@@ -822,7 +754,7 @@ public final class Primary implements AutoCloseable {
         // (the record, the WAL); a running snapshot stops at its next page instead
         maintenanceLane.shutdown();
         awaitMaintenance();
-        if (failure == null) {
+        if (lifecycle.failure() == null) {
             gate.lock();
             try {
                 wal.foldAtClose(); // the file alone then holds the database
@@ -837,7 +769,7 @@ public final class Primary implements AutoCloseable {
     }
 
     private void closeAfterFailure() {
-        closed = true;
+        lifecycle.close();
         endSubscriptions();
         shutdown();
     }
@@ -863,7 +795,7 @@ public final class Primary implements AutoCloseable {
         awaitMaintenance();
         wal.stop();
         flusher.close();
-        if (failure != null || acks.storedTxid() < wal.assignedTxid()) {
+        if (lifecycle.failure() != null || acks.storedTxid() < wal.assignedTxid()) {
             flusher.abandon();
         }
         try {

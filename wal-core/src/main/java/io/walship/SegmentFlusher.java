@@ -40,15 +40,9 @@ final class SegmentFlusher {
      */
     private static final Logger log = LoggerFactory.getLogger(SegmentFlusher.class);
 
-    interface Events {
-        /** A segment is stored; runs in the flusher's lane. */
+    /** Told of each stored segment, in the flusher's lane: the peers that act on it (folds, snapshots, compaction). */
+    interface Stored {
         void stored(long lastTxid, long segmentBytes);
-
-        /** Storage belongs to another primary now; the flusher has stopped. */
-        void fenced(FencedException e);
-
-        /** The flusher could not go on (a spill file cannot be written, a bug); it has stopped. */
-        void failed(Throwable cause);
     }
 
     /** Receives the pages of a transaction being appended, in order. */
@@ -67,7 +61,9 @@ final class SegmentFlusher {
     private final int pageSize;
     private final AckRegistry acks;
     private final TransactionWindow window;
-    private final Events events;
+    /** Set by start(), before the lane first runs. */
+    private volatile Stored stored;
+    private final Lifecycle lifecycle;
     /** Segments ready to upload, in txid order. */
     private final ArrayDeque<SealedSegment> sealed = new ArrayDeque<>();
     /** The segment transactions are being added to; null when nothing is pending beyond `sealed`. */
@@ -89,18 +85,17 @@ final class SegmentFlusher {
     private StorageWriter.Attempts attempts;
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
-    SegmentFlusher(StorageWriter writer, PrimaryOptions options, String db, int pageSize, long checksumAtStored,
-                   AckRegistry acks, TransactionWindow window, SegmentSpill spill, Events events, Workers workers) {
-        this.lane = workers.lane(Workers.Pool.IO, "flusher-" + db, this::step);
-        this.writer = writer;
+    SegmentFlusher(StageContext stages, long checksumAtStored, TransactionWindow window, SegmentSpill spill) {
+        this.lane = stages.workers().lane(Workers.Pool.IO, "flusher-" + stages.db(), this::step);
+        this.writer = stages.storageWriter();
         this.spill = spill;
-        this.options = options;
-        this.db = db;
-        this.pageSize = pageSize;
+        this.options = stages.options();
+        this.db = stages.db();
+        this.pageSize = stages.pageSize();
         this.checksumAtEnd = checksumAtStored;
-        this.acks = acks;
+        this.acks = stages.acks();
         this.window = window;
-        this.events = events;
+        this.lifecycle = stages.lifecycle();
     }
 
     /**
@@ -236,7 +231,9 @@ final class SegmentFlusher {
     }
 
     /** Uploads from now on. */
-    void start() {
+    /** Starts uploading; {@code stored} hears of each stored segment from now on. */
+    void start(Stored stored) {
+        this.stored = stored;
         lane.signal();
     }
 
@@ -297,8 +294,7 @@ final class SegmentFlusher {
             }
             end = ending();
         } catch (Throwable t) {
-            log.error("segment flusher failed, primary stops db={}", db, t);
-            events.failed(t);
+            lifecycle.stoppedBy("segment flusher", t);
         } finally {
             if (end) {
                 synchronized (this) {
@@ -382,7 +378,7 @@ final class SegmentFlusher {
                 stopped = true;
                 notifyAll();
             }
-            events.fenced(new FencedException(key, segment.firstTxid()));
+            lifecycle.fail(new FencedException(key, segment.firstTxid()));
             return;
         }
         long lastTxid = segment.lastTxid();
@@ -395,7 +391,7 @@ final class SegmentFlusher {
                 segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent());
         acks.stored(lastTxid);
         window.stored(lastTxid);
-        events.stored(lastTxid, segment.length());
+        stored.stored(lastTxid, segment.length());
     }
 
     /** Whether the object storage holds is this segment; a local read error is retried, never taken as a rival's object. */

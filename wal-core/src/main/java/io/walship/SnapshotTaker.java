@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,18 +54,6 @@ final class SnapshotTaker {
     /** How often a snapshot under way looks whether the primary is closing. */
     private static final int STOP_CHECK_PAGES = 1024;
 
-    /** What the taker needs of the primary around it. */
-    interface Host {
-        /** Throws what keeps the primary from working (failed, closed). */
-        void checkUsable();
-
-        /** Another primary stored a different snapshot under the same key. */
-        void fenced(FencedException e);
-
-        /** The primary is closing: a snapshot under way stops. */
-        boolean closing();
-    }
-
     private final String db;
     private final Path path;
     private final Storage storage;
@@ -79,9 +66,8 @@ final class SnapshotTaker {
     private final FileChannel databaseChannel;
     private final FileChannel walChannel;
     private final int pageSize;
-    private final AtomicInteger inProgress;
     private final Executor maintenance;
-    private final Host host;
+    private final Lifecycle lifecycle;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile long lastSnapshotTxid;
     private volatile long lastSnapshotMillis;
@@ -90,30 +76,24 @@ final class SnapshotTaker {
     /** Why the last scheduled snapshot failed, until one is stored; null otherwise. */
     private volatile Problem failure;
 
-    /**
-     * @param inProgress counts snapshots reading the WAL; shared with LocalWal, which does not fold meanwhile
-     */
-    SnapshotTaker(String db, Path path, Storage storage, PrimaryOptions options, ReentrantLock gate, LocalWal wal,
-                  SegmentFlusher flusher, AckRegistry acks, StorageWriter storageWriter, FileChannel databaseChannel,
-                  FileChannel walChannel, int pageSize, AtomicInteger inProgress, Executor maintenance, Host host,
-                  long lastSnapshotTxid, long lastSnapshotMillis, PrimaryMeters meters) {
+    SnapshotTaker(StageContext stages, LocalWal wal, SegmentFlusher flusher, long lastSnapshotTxid,
+                  long lastSnapshotMillis) {
         this.lastSnapshotMillis = lastSnapshotMillis;
-        this.meters = meters;
-        this.db = db;
-        this.path = path;
-        this.storage = storage;
-        this.options = options;
-        this.gate = gate;
+        this.meters = stages.meters();
+        this.db = stages.db();
+        this.path = stages.path();
+        this.storage = stages.storage();
+        this.options = stages.options();
+        this.gate = stages.gate();
         this.wal = wal;
         this.flusher = flusher;
-        this.acks = acks;
-        this.storageWriter = storageWriter;
-        this.databaseChannel = databaseChannel;
-        this.walChannel = walChannel;
-        this.pageSize = pageSize;
-        this.inProgress = inProgress;
-        this.maintenance = maintenance;
-        this.host = host;
+        this.acks = stages.acks();
+        this.storageWriter = stages.storageWriter();
+        this.databaseChannel = stages.databaseChannel();
+        this.walChannel = stages.walChannel();
+        this.pageSize = stages.pageSize();
+        this.maintenance = stages.maintenance();
+        this.lifecycle = stages.lifecycle();
         this.lastSnapshotTxid = lastSnapshotTxid;
     }
 
@@ -152,7 +132,7 @@ final class SnapshotTaker {
                 } catch (FencedException | NotStoredException e) {
                     log.debug("scheduled snapshot not taken db={} reason={}", db, e.toString());
                 } catch (IllegalStateException e) {
-                    if (!host.closing()) {
+                    if (!lifecycle.closing()) {
                         throw e; // not the primary closing: a bug, which the maintenance lane reports
                     }
                 } catch (UncheckedIOException e) {
@@ -192,12 +172,12 @@ final class SnapshotTaker {
         while (true) {
             gate.lockInterruptibly();
             try {
-                host.checkUsable();
+                lifecycle.checkUsable();
                 if (capture.awaitCaptured(wal.assignedTxid())) {
                     CaptureLoop.SnapshotSource source = capture.snapshotSource();
                     if (source.txid() != lastSnapshotTxid) {
                         flusher.cutAfter(source.txid());
-                        inProgress.incrementAndGet();
+                        wal.snapshotReading();
                     }
                     return source;
                 }
@@ -219,7 +199,7 @@ final class SnapshotTaker {
             try {
                 write(temp, source, options.clock().millis());
             } finally {
-                inProgress.decrementAndGet();
+                wal.snapshotDone();
             }
             try {
                 acks.futureFor(source.txid()).get();
@@ -231,7 +211,7 @@ final class SnapshotTaker {
                     () -> sameSnapshot(key, source));
             if (!ours) {
                 FencedException fenced = new FencedException(key, source.txid());
-                host.fenced(fenced);
+                lifecycle.fail(fenced);
                 throw fenced;
             }
             lastSnapshotTxid = source.txid();
@@ -269,7 +249,7 @@ final class SnapshotTaker {
             SnapshotWriter writer = new SnapshotWriter(out, pageSize, source.pageCount(), source.txid(),
                     source.checksum(), createdMillis);
             for (int pgno = 1; pgno <= source.pageCount(); pgno++) {
-                if (pgno % STOP_CHECK_PAGES == 0 && host.closing()) {
+                if (pgno % STOP_CHECK_PAGES == 0 && lifecycle.closing()) {
                     throw new NotStoredException(source.txid(), "the primary closed while the snapshot was taken",
                             null);
                 }
