@@ -29,14 +29,17 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -697,6 +700,26 @@ public final class Primary implements AutoCloseable {
         long txid = wal.assignedTxid();
         flusher.requestFlush(txid);
         return new Ack<>(txid, null, acks.futureFor(txid));
+    }
+
+    /**
+     * Returns once the segment holding {@code txid} is stored, the stages were told (folds, the
+     * snapshot cadence, compaction), and the maintenance lane has run what they scheduled then;
+     * false when {@code timeout} passed first or the primary stopped. Lets a test check that
+     * something did not happen (no snapshot, no fold) at a known point instead of after a sleep.
+     */
+    boolean awaitQuiet(long txid, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!flusher.awaitTold(txid, deadline)) {
+            return false;
+        }
+        CountDownLatch drained = new CountDownLatch(1);
+        try {
+            maintenanceLane.execute(drained::countDown); // the lane is serial: behind what was scheduled
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+        return drained.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** Captured bytes not yet stored. */

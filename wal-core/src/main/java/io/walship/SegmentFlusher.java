@@ -11,6 +11,7 @@ import io.walship.storage.StorageException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,8 @@ final class SegmentFlusher {
     private final TransactionWindow window;
     /** Set by start(), before the lane first runs. */
     private volatile Stored stored;
+    /** The last txid of the newest segment whose peers were told it is stored; under the monitor. */
+    private long toldTxid;
     private final Lifecycle lifecycle;
     /** Segments ready to upload, in txid order. */
     private final ArrayDeque<SealedSegment> sealed = new ArrayDeque<>();
@@ -231,6 +234,22 @@ final class SegmentFlusher {
     }
 
     /** Uploads from now on. */
+    /**
+     * Waits until the segment holding {@code txid} is stored and its peers were told (what they
+     * scheduled then is queued); false when {@code deadlineNanos} (System.nanoTime) passed first
+     * or the flusher stopped.
+     */
+    synchronized boolean awaitTold(long txid, long deadlineNanos) throws InterruptedException {
+        while (toldTxid < txid && !stopped) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return toldTxid >= txid;
+    }
+
     /** Starts uploading; {@code stored} hears of each stored segment from now on. */
     void start(Stored stored) {
         this.stored = stored;
@@ -392,6 +411,10 @@ final class SegmentFlusher {
         acks.stored(lastTxid);
         window.stored(lastTxid);
         stored.stored(lastTxid, segment.length());
+        synchronized (this) {
+            toldTxid = lastTxid;
+            notifyAll();
+        }
     }
 
     /** Whether the object storage holds is this segment; a local read error is retried, never taken as a rival's object. */

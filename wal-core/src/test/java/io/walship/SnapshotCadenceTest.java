@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.walship.internal.log.ObjectKey;
 import io.walship.storage.ObjectInfo;
+import io.walship.testing.Await;
 import io.walship.testing.ManualClock;
 import io.walship.testing.MemoryStorage;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class SnapshotCadenceTest {
                 txid = primary.write(conn -> exec(conn, "update t set b = randomblob(8000) where rowid = "
                         + (1 + (int) (Math.random() * 1024)))).get(BOUND);
             }
-            Thread.sleep(100); // a snapshot would have been scheduled by now
+            assertThat(primary.awaitQuiet(txid, BOUND)).as("stages told of txid %d", txid).isTrue();
             assertThat(snapshotTxids()).as("below both thresholds").containsExactly(0L, 1L);
 
             long deadline = System.nanoTime() + BOUND.toNanos();
@@ -85,31 +86,28 @@ class SnapshotCadenceTest {
         try (Primary primary = Primary.open(storage, dir.resolve("app.db"), options)) {
             primary.write(conn -> exec(conn, "create table t(n int)")).get(BOUND);
             clock.advance(Duration.ofMinutes(30));
-            primary.write(conn -> exec(conn, "insert into t values (1)")).get(BOUND);
+            long written = primary.write(conn -> exec(conn, "insert into t values (1)")).get(BOUND);
             // the ack completes just before the flusher looks at the cadence for that segment: let it
             // look at the time of the write, or the idle hours below would count as that write's
-            Thread.sleep(100);
+            assertThat(primary.awaitQuiet(written, BOUND)).isTrue();
+            assertThat(snapshotTxids()).as("30 minutes of an hour").containsExactly(0L);
 
-            clock.advance(Duration.ofHours(5)); // idle: nothing is stored, nothing triggers
-            Thread.sleep(100);
+            clock.advance(Duration.ofHours(5)); // idle: nothing is stored, so nothing triggers
+            assertThat(primary.awaitQuiet(written, BOUND)).isTrue();
             assertThat(snapshotTxids()).containsExactly(0L);
 
             long txid = primary.write(conn -> exec(conn, "insert into t values (2)")).get(BOUND);
 
             awaitSnapshotAt(primary, txid);
             assertThat(snapshotTxids()).containsExactly(0L, txid);
-            primary.write(conn -> exec(conn, "insert into t values (3)")).get(BOUND);
-            Thread.sleep(100);
+            long next = primary.write(conn -> exec(conn, "insert into t values (3)")).get(BOUND);
+            assertThat(primary.awaitQuiet(next, BOUND)).isTrue();
             assertThat(snapshotTxids()).as("the interval starts again").containsExactly(0L, txid);
         }
     }
 
-    private static void awaitSnapshotAt(Primary primary, long txid) throws InterruptedException {
-        long deadline = System.nanoTime() + BOUND.toNanos();
-        while (primary.status().snapshotTxid() < txid) {
-            assertThat(System.nanoTime()).as("snapshot at txid %d", txid).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+    private static void awaitSnapshotAt(Primary primary, long txid) {
+        Await.until("snapshot at txid " + txid, BOUND, () -> primary.status().snapshotTxid() >= txid);
         assertThat(primary.status().snapshotTxid()).isEqualTo(txid);
     }
 }

@@ -9,6 +9,7 @@ import io.walship.SqlWork;
 import io.walship.storage.Storage;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.Await;
+import io.walship.testing.LiveThreads;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -258,9 +259,11 @@ class AppliedListenerTest {
                 Await.until("second call", BOUND, () -> calls.get() == 2);
                 assertThat(replica.removeOnApplied(failing)).isTrue();
                 assertThat(replica.removeOnApplied(failing)).isFalse();
+                // its delivery thread ends: from then on nothing can call it, whatever the machine's load
+                Await.until("removed listener's thread ended", BOUND,
+                        () -> LiveThreads.named("walship-listener-replica.db-1") == 0);
                 long third = primary.write(conn -> exec(conn, "insert into t values (3)")).get();
                 assertThat(replica.awaitTxid(third, BOUND)).isTrue();
-                Thread.sleep(200); // a delivery would have run by now
                 assertThat(calls.get()).isEqualTo(2);
             }
         }

@@ -11,6 +11,7 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.internal.log.SegmentSpill;
 import io.walship.metrics.WalshipMeter;
+import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Rows;
 import io.walship.testing.SmallDisk;
@@ -98,7 +99,7 @@ class ReplicaDiskFullTest {
                     // replica, rightly, retried rather than failed.
                     replica.awaitTxid(txid, BOUND);
                 }
-                Thread.sleep(50); // readers meet the failed replica
+                Await.until("a reader meets the failed replica", BOUND, () -> refusedReads.get() > 0);
             } finally {
                 stop.set(true);
                 for (Thread reader : readers) {
@@ -151,11 +152,7 @@ class ReplicaDiskFullTest {
                 primary.write(conn -> exec(conn, "update counter set n = n")).get(); // all of it stored
 
                 replica.follow();
-                long deadline = System.nanoTime() + BOUND.toNanos();
-                while (replica.status().error().isEmpty()) {
-                    assertThat(System.nanoTime()).as("no error within " + BOUND).isLessThan(deadline);
-                    Thread.sleep(5);
-                }
+                Await.until("an error", BOUND, () -> replica.status().error().isPresent());
                 ReplicaStatus retrying = replica.status();
                 assertThat(retrying.health()).isEqualTo(Health.RETRYING);
                 assertThat(retrying.error()).get().satisfies(p -> assertThat(p.error().toString())
