@@ -1,5 +1,6 @@
 package io.walship;
 
+import io.walship.internal.ChannelIo;
 import io.walship.internal.FileDurability;
 import io.walship.internal.capture.WalReader;
 import io.walship.internal.log.DatabaseChecksum;
@@ -131,7 +132,7 @@ final class CheckpointRecord implements Closeable {
                         + " bytes is shorter than its two header slots", -1);
             }
             ByteBuffer slots = ByteBuffer.allocate(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET);
-            readFully(channel, slots, 0);
+            ChannelIo.readFully(channel, slots, 0);
             Header newest = null;
             BadObjectException firstError = null;
             for (int slot = 0; slot < 2; slot++) {
@@ -157,7 +158,7 @@ final class CheckpointRecord implements Closeable {
                 return Optional.of(new Contents(newest, null));
             }
             ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(hashBytes));
-            readFully(channel, bytes, FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET);
+            ChannelIo.readFully(channel, bytes, FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET);
             long[] hashes = new long[newest.pageCount()];
             bytes.flip().asLongBuffer().get(hashes);
             DatabaseChecksum pages = DatabaseChecksum.ofPageHashes(newest.pageSize(), hashes, hashes.length);
@@ -182,8 +183,8 @@ final class CheckpointRecord implements Closeable {
         Path temp = FileDurability.sibling(file, ".tmp");
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(out, encode(header), 0);
-            writeFully(out, ByteBuffer.allocate(SLOT_BYTES), FormatLayout.CHECKPOINT_SLOT_STRIDE);
+            ChannelIo.writeFully(out, encode(header), 0);
+            ChannelIo.writeFully(out, ByteBuffer.allocate(SLOT_BYTES), FormatLayout.CHECKPOINT_SLOT_STRIDE);
             writeHashes(out, pages, 1, pages.pageCount());
             out.force(true);
         }
@@ -235,7 +236,7 @@ final class CheckpointRecord implements Closeable {
     }
 
     private void writeHeader(Header next) throws IOException {
-        writeFully(channel, encode(next), (long) (next.sequence() & 1) * FormatLayout.CHECKPOINT_SLOT_STRIDE);
+        ChannelIo.writeFully(channel, encode(next), (long) (next.sequence() & 1) * FormatLayout.CHECKPOINT_SLOT_STRIDE);
         header = next;
     }
 
@@ -247,7 +248,7 @@ final class CheckpointRecord implements Closeable {
             buffer.putLong(pages.pageHash(pgno));
             if (!buffer.hasRemaining() || pgno == last) {
                 buffer.flip();
-                position += writeFully(out, buffer, position);
+                position += ChannelIo.writeFully(out, buffer, position);
                 buffer.clear();
             }
         }
@@ -309,22 +310,6 @@ final class CheckpointRecord implements Closeable {
                         slot.getLong(FormatLayout.CHECKPOINT_FILE_CTIME_NANOS_OFFSET),
                         slot.getLong(FormatLayout.CHECKPOINT_FILE_INODE_OFFSET)),
                 folded, slot.getInt(FormatLayout.CHECKPOINT_SEQUENCE_OFFSET));
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new IOException("file ends before offset " + (position + buffer.limit()));
-            }
-        }
-    }
-
-    private static long writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        long written = 0;
-        while (buffer.hasRemaining()) {
-            written += channel.write(buffer, position + written);
-        }
-        return written;
     }
 
     @Override

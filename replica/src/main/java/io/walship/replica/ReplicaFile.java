@@ -1,6 +1,7 @@
 package io.walship.replica;
 
 import io.walship.BadObjectException;
+import io.walship.internal.ChannelIo;
 import io.walship.internal.log.DatabaseChecksum;
 import io.walship.internal.log.FetchedSegment;
 import io.walship.internal.log.FormatLayout;
@@ -164,9 +165,9 @@ final class ReplicaFile implements Closeable {
                         + " != " + Long.toHexString(expectedChecksum));
             }
             byte[] page1 = new byte[pageSize];
-            readFully(channel, ByteBuffer.wrap(page1), 0);
+            ChannelIo.readFully(channel, ByteBuffer.wrap(page1), 0);
             int counter = 1;
-            writeFully(channel, ByteBuffer.wrap(replicaPage1(page1, counter, checksum.pageCount())), 0);
+            ChannelIo.writeFully(channel, ByteBuffer.wrap(replicaPage1(page1, counter, checksum.pageCount())), 0);
             channel.force(true);
             new ReplicaState(pageSize, checksum.pageCount(), txid, checksum.value(), 0, 0, counter, 0, page1)
                     .create(ReplicaState.pathFor(statePathOwner));
@@ -205,7 +206,7 @@ final class ReplicaFile implements Closeable {
      * Reads page {@code pgno} into {@code page} (page size bytes from its position), through the file's one channel.
      */
     void readPage(int pgno, ByteBuffer page) throws IOException {
-        readFully(channel, page, (long) (pgno - 1) * pageSize);
+        ChannelIo.readFully(channel, page, (long) (pgno - 1) * pageSize);
     }
 
     long commitMillis() {
@@ -413,13 +414,14 @@ final class ReplicaFile implements Closeable {
                             if (undo != null && pgno <= undo.pageCountBefore()) {
                                 saveBeforeImage(undo, pgno);
                             }
-                            writeFully(channel, ByteBuffer.wrap(image, 0, pageSize), (long) (pgno - 1) * pageSize);
+                            ChannelIo.writeFully(channel, ByteBuffer.wrap(image, 0, pageSize),
+                                    (long) (pgno - 1) * pageSize);
                         }
                     });
                 }
             }
         }
-        writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
+        ChannelIo.writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
         setSize(finalCount);
     }
 
@@ -428,7 +430,7 @@ final class ReplicaFile implements Closeable {
         if (channel.size() > size) {
             channel.truncate(size);
         } else if (channel.size() < size) {
-            writeFully(channel, ByteBuffer.allocate(1), size - 1);
+            ChannelIo.writeFully(channel, ByteBuffer.allocate(1), size - 1);
         }
     }
 
@@ -509,9 +511,10 @@ final class ReplicaFile implements Closeable {
         int counter = changeCounter + 1;
         writeExclusively(lock, readersOut, undoneFrom, undoneTo, () -> {
             for (Map.Entry<Integer, byte[]> image : images.entrySet()) { // never page 1: the undo keeps it aside
-                writeFully(channel, ByteBuffer.wrap(image.getValue()), (long) (image.getKey() - 1) * pageSize);
+                ChannelIo.writeFully(channel, ByteBuffer.wrap(image.getValue()),
+                        (long) (image.getKey() - 1) * pageSize);
             }
-            writeFully(channel, ByteBuffer.wrap(replicaPage1(oldest.page1Before(), counter, count)), 0);
+            ChannelIo.writeFully(channel, ByteBuffer.wrap(replicaPage1(oldest.page1Before(), counter, count)), 0);
             setSize(count);
             channel.force(false);
         }, () -> {
@@ -576,22 +579,6 @@ final class ReplicaFile implements Closeable {
         b.putInt(SqliteHeader.PAGE_COUNT_OFFSET, pageCount);
         b.putInt(SqliteHeader.VERSION_VALID_FOR_OFFSET, changeCounter);
         return copy;
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new IOException("file ends before offset " + (position + buffer.limit()));
-            }
-        }
-    }
-
-    /** Writes all of {@code buffer} (from its position) at {@code position} of the file. */
-    static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        long at = position;
-        while (buffer.hasRemaining()) {
-            at += channel.write(buffer, at);
-        }
     }
 
     Path path() {

@@ -2,6 +2,7 @@ package io.walship.replica;
 
 import io.walship.BadObjectException;
 import io.walship.WalshipException;
+import io.walship.internal.ChannelIo;
 import io.walship.internal.FileDurability;
 import io.walship.internal.log.FormatLayout;
 import java.io.IOException;
@@ -93,8 +94,8 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
         Path temp = FileDurability.sibling(file, ".tmp");
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
-            ReplicaFile.writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
+            ChannelIo.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            ChannelIo.writeFully(channel, ByteBuffer.allocate(slotSize()), (long) ((sequence + 1) & 1) * slotSize());
             channel.force(true);
         }
         FileDurability.moveIntoPlace(temp, file, true);
@@ -107,7 +108,7 @@ record ReplicaState(int pageSize, int pageCount, long txid, long checksum, long 
                 throw BadObjectException.corrupt(file.toString(), "replica state file is " + channel.size()
                         + " bytes, expected two slots of " + slotSize(), -1);
             }
-            ReplicaFile.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
+            ChannelIo.writeFully(channel, encode(), (long) (sequence & 1) * slotSize());
             if (flush) {
                 channel.force(false);
             }

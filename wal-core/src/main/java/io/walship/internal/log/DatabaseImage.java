@@ -1,6 +1,7 @@
 package io.walship.internal.log;
 
 import io.walship.BadObjectException;
+import io.walship.internal.ChannelIo;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -71,11 +72,8 @@ public final class DatabaseImage implements Closeable {
 
     /** Writes a batch of a snapshot's consecutive pages. */
     public void writePages(SnapshotPages.Batch batch) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(batch.pages(), 0, batch.length());
-        long position = (long) (batch.firstPgno() - 1) * pageSize;
-        while (buffer.hasRemaining()) {
-            position += channel.write(buffer, position);
-        }
+        ChannelIo.writeFully(channel, ByteBuffer.wrap(batch.pages(), 0, batch.length()),
+                (long) (batch.firstPgno() - 1) * pageSize);
         for (int i = 0; i < batch.count(); i++) {
             checksum.setPage(batch.firstPgno() + i, batch.pages(), i * pageSize);
         }

@@ -2,6 +2,7 @@ package io.walship.internal.log;
 
 import io.walship.BadObjectException;
 import io.walship.internal.BoundedInputStream;
+import io.walship.internal.ChannelIo;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
@@ -77,7 +78,7 @@ public final class SegmentReader implements Closeable {
         this.deltas = version >= 2 ? new PageDeltas(pageSize) : null;
     }
 
-    /** Validates header and whole-object checksum; throws {@link BadObjectException} (CORRUPT) or {@link BadObjectException} (UNSUPPORTED_FORMAT). */
+    /** Validates header and whole-object checksum; throws {@link BadObjectException} (CORRUPT, UNSUPPORTED_FORMAT). */
     public static SegmentReader open(String key, byte[] bytes) {
         ByteBuffer header = ByteBuffer.wrap(bytes);
         SegmentHeader parsed = SegmentHeader.parse(key, header, bytes.length);
@@ -99,11 +100,11 @@ public final class SegmentReader implements Closeable {
         try {
             long length = channel.size();
             ByteBuffer header = ByteBuffer.allocate((int) Math.min(length, FormatLayout.SEGMENT_HEADER_SIZE));
-            readFully(channel, header, 0);
+            ChannelIo.readFully(channel, header, 0);
             SegmentHeader parsed = SegmentHeader.parse(key, header.flip(), length);
             long trailerOffset = length - FormatLayout.TRAILER_SIZE;
             ByteBuffer trailer = ByteBuffer.allocate(FormatLayout.TRAILER_SIZE);
-            readFully(channel, trailer, trailerOffset);
+            ChannelIo.readFully(channel, trailer, trailerOffset);
             checkTrailer(key, trailer.getLong(0), hashOf(channel, trailerOffset), trailerOffset);
             channel.position(FormatLayout.SEGMENT_HEADER_SIZE);
             InputStream body = new BufferedInputStream(new BoundedInputStream(Channels.newInputStream(channel),
@@ -129,19 +130,11 @@ public final class SegmentReader implements Closeable {
         ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER_BYTES);
         for (long position = 0; position < length; ) {
             buffer.clear().limit((int) Math.min(buffer.capacity(), length - position));
-            readFully(channel, buffer, position);
+            ChannelIo.readFully(channel, buffer, position);
             hash.update(buffer.array(), 0, buffer.limit());
             position += buffer.limit();
         }
         return hash.getValue();
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new IOException("file ends before offset " + (position + buffer.limit()));
-            }
-        }
     }
 
     public String key() {
