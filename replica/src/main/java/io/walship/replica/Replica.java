@@ -11,16 +11,13 @@ import io.walship.internal.FileOwnership;
 import io.walship.internal.ReadDataSource;
 import io.walship.internal.ReadPool;
 import io.walship.internal.log.FetchedSegment;
-import io.walship.internal.log.ObjectKey;
 import io.walship.internal.metrics.MeteredStorage;
 import io.walship.internal.metrics.Metrics;
-import io.walship.internal.work.Lane;
 import io.walship.internal.work.Tenants;
 import io.walship.internal.work.Workers;
 import io.walship.metrics.WalshipMeter;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageException;
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -81,7 +78,8 @@ public final class Replica implements AutoCloseable {
      * Parts. ReplicaOpening decides, before the replica exists, what to do with the file it is
      * given; SegmentSource gathers each batch from the stream or storage; ReplicaFile applies
      * it (and undoes what was ahead); AheadOfStorage decides whether what was applied ahead is
-     * confirmed, awaited or taken back; this class wires them, runs the follower and serves reads.
+     * confirmed, awaited or taken back; Follower decides when to look and how long to back off;
+     * this class wires them, applies (applyAvailable) and serves reads.
      *
      * Locks, outermost first; a thread holding one takes only those after it, never before:
      *   1. this          follow() and close(): the follower's lifecycle (closed, follower, feed)
@@ -89,9 +87,10 @@ public final class Replica implements AutoCloseable {
      *   3. visibility    write lock, taken by ReplicaFile inside an apply to keep this process's
      *                    readers out; readers take the read lock alone
      *   4. SQLite's EXCLUSIVE lock on the file, through the lock connection, inside (3)
-     *   5. progress      innermost of ours: txid waiters, backoff, poll bookkeeping; held, it
-     *                    takes only the follower lane's alarm and the storage watch's close
-     *                    (their own leaf locks), never 2-4, and no apply or storage read
+     *   5. progress      txid waiters (awaitTxid); held, it takes nothing
+     *   5. the Follower's monitor, a leaf beside progress (never nested with it): the cadence and
+     *                    the end of following; held, it takes only the lane's alarm and the
+     *                    storage watch's close (their own leaf locks), never 2-4, no apply or read
      * this and applyLock are never nested (close() leaves this before it takes applyLock).
      * Opening (ReplicaOpening) runs before any of them exists.
      */
@@ -128,15 +127,8 @@ public final class Replica implements AutoCloseable {
     private TableMap tables;
     /** System.nanoTime() when a read of storage last found nothing after this replica's txid; 0: never. */
     private volatile long caughtUpNanos;
-    /** The follower's lane of the runtime's IO pool, once follow() was called; else null. Set under progress. */
-    private Lane follower;
-    /** Lane only, or under progress: */
-    private long idleWaitNanos;
-    private long errorBackoffNanos;
-    private long nextPollNanos;
-    private boolean inErrorBackoff;
-    private boolean followEnded;
-    private Optional<Closeable> watch = Optional.empty();
+    /** Applies in the background once follow() was called; else null. Set under this. */
+    private volatile Follower follower;
     private final Workers workers;
     private final boolean ownsWorkers;
     private volatile Runnable whenClosed = () -> {
@@ -148,12 +140,9 @@ public final class Replica implements AutoCloseable {
     private volatile long lastPollMillis = -1;
     private volatile long appliedMillis = -1;
     private volatile boolean closed;
-    /** Set by storage's watch, under {@code progress}: a new object may be there. */
-    private boolean storageChanged;
     /** What was applied before the primary stored it, and what to do about it. Used under applyLock. */
     private final AheadOfStorage ahead;
     private final Metrics.Counter takenBack;
-    private String lastLoggedError;
 
     private Replica(Storage storage, Path path, ReplicaOptions options, FileOwnership ownership, ReplicaFile file,
                     Connection lock, Metrics metrics, String db, Workers workers, boolean ownsWorkers)
@@ -297,21 +286,14 @@ public final class Replica implements AutoCloseable {
             throw new IllegalStateException("replica is closed: db=" + db);
         }
         if (follower == null) {
+            Follower following = new Follower(db, options, workers, storage, new Turns());
             options.stream().ifPresent(uri -> {
                 feed = new StreamFeed(db, uri, options.streamToken(), options.streamTls(), file::txid,
-                        this::storageChanged);
+                        following::storageChanged);
                 feed.start();
             });
-            Lane lane = workers.lane(Workers.Pool.IO, "follower-" + db, this::followStep);
-            synchronized (progress) {
-                idleWaitNanos = options.pollInterval().toNanos();
-                errorBackoffNanos = options.pollInterval().toNanos();
-                follower = lane;
-            }
-            watch = storage.watch(ObjectKey.LOG_PREFIX, this::storageChanged);
-            log.debug("replica follows db={} watched={} pollMillis={} maxIdlePollMillis={}", db, watch.isPresent(),
-                    options.pollInterval().toMillis(), options.maxIdlePollInterval().toMillis());
-            lane.signal();
+            follower = following;
+            following.start();
         }
     }
 
@@ -500,109 +482,6 @@ public final class Replica implements AutoCloseable {
         return "io";
     }
 
-    /** Storage saw a new object under log/ (file storage's watch, or the stream): the follower looks now. */
-    private void storageChanged() {
-        Lane lane;
-        synchronized (progress) {
-            storageChanged = true;
-            progress.notifyAll();
-            lane = follower;
-        }
-        if (lane != null) {
-            lane.signal();
-        }
-    }
-
-    /**
-     * One turn of the follower's lane: applies what storage holds, then sets the alarm for the
-     * next look. The wait is the poll interval right after something new was found, doubling
-     * while nothing is, up to maxIdlePollInterval; a storage watch or the stream cuts it short,
-     * except after a failure, whose backoff is waited out whatever storage says.
-     */
-    private void followStep() {
-        synchronized (progress) {
-            if (closed) {
-                endFollowing();
-                return;
-            }
-            long early = nextPollNanos - System.nanoTime();
-            if (early > 0 && (inErrorBackoff || !storageChanged)) {
-                follower.signalAfter(early);
-                return;
-            }
-            storageChanged = false;
-        }
-        long before = file.txid();
-        long waitNanos;
-        boolean failedNow = true;
-        try {
-            applyAvailable(false);
-            clearError();
-            lastLoggedError = null;
-            errorBackoffNanos = options.pollInterval().toNanos();
-            idleWaitNanos = file.txid() > before ? options.pollInterval().toNanos()
-                    : Math.min(idleWaitNanos * 2, options.maxIdlePollInterval().toNanos());
-            waitNanos = ahead.waiting() ? Math.min(AheadOfStorage.RECHECK_NANOS, idleWaitNanos) : idleWaitNanos;
-            failedNow = false;
-        } catch (ReplicaFailedException e) {
-            synchronized (progress) {
-                endFollowing(); // failed() said it
-            }
-            return;
-        } catch (WalshipException e) {
-            setError(e);
-            logOnce(e.getMessage(), e);
-            waitNanos = nextErrorBackoff();
-        } catch (IOException | SQLException | RuntimeException e) {
-            if (closed) {
-                follower.signal();
-                return;
-            }
-            setError(new ReplicaApplyException(db, file.txid() + 1, e));
-            logOnce(e.toString(), e);
-            waitNanos = nextErrorBackoff();
-        } catch (Error e) {
-            // An Error (OutOfMemoryError most likely) must not end the follower without a
-            // word: the replica would stand still while awaitTxid callers wait. Say it with
-            // its stack and retry: the next apply writes the whole batch again.
-            setError(new ReplicaApplyException(db, file.txid() + 1, e));
-            if (!e.toString().equals(lastLoggedError)) {
-                lastLoggedError = e.toString();
-                log.error("replica keeps txid {} and retries db={} error={}", file.txid(), db, e, e);
-            }
-            waitNanos = nextErrorBackoff();
-        }
-        synchronized (progress) {
-            inErrorBackoff = failedNow;
-            nextPollNanos = System.nanoTime() + waitNanos;
-        }
-        follower.signalAfter(waitNanos);
-    }
-
-    private long nextErrorBackoff() {
-        long wait = errorBackoffNanos;
-        errorBackoffNanos = Math.min(errorBackoffNanos * 2, options.maxErrorBackoff().toNanos());
-        idleWaitNanos = options.pollInterval().toNanos();
-        return wait;
-    }
-
-    /** Under {@code progress}: the follower stops for good (closed or failed); close() waits for this. */
-    private void endFollowing() {
-        if (followEnded) {
-            return;
-        }
-        followEnded = true;
-        follower.cancelAlarm();
-        watch.ifPresent(w -> {
-            try {
-                w.close();
-            } catch (IOException e) {
-                log.debug("storage watch not closed db={} error={}", db, e.toString());
-            }
-        });
-        progress.notifyAll();
-    }
-
     /** The file is torn: stop following, refuse reads (the pool closes), say so once. */
     private void failed(ReplicaFailedException e) {
         setError(e);
@@ -611,13 +490,6 @@ public final class Replica implements AutoCloseable {
         readers.close();
         synchronized (progress) {
             progress.notifyAll();
-        }
-    }
-
-    private void logOnce(String message, Exception e) {
-        if (!message.equals(lastLoggedError)) {
-            lastLoggedError = message;
-            log.warn("replica keeps txid {} and retries db={} error={}", file.txid(), db, message);
         }
     }
 
@@ -711,8 +583,9 @@ public final class Replica implements AutoCloseable {
         if (file.txid() < txid) {
             long deadline = System.nanoTime() + timeout.toNanos();
             try {
-                if (following()) {
-                    storageChanged();
+                Follower following = follower;
+                if (following != null) {
+                    following.storageChanged(); // look now, not at the next poll
                     awaitTxid(txid, timeout);
                 } else {
                     pollUntil(txid, deadline);
@@ -735,10 +608,6 @@ public final class Replica implements AutoCloseable {
     private boolean caughtUpSince(long floorNanos) {
         long caughtUp = caughtUpNanos;
         return caughtUp != 0 && caughtUp - floorNanos >= 0;
-    }
-
-    private synchronized boolean following() {
-        return follower != null;
     }
 
     /** Polls until {@code txid} is applied or the deadline passes; failed polls are retried until then. */
@@ -885,26 +754,19 @@ public final class Replica implements AutoCloseable {
 
     @Override
     public void close() {
-        Lane lane;
+        Follower following;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            lane = follower;
-        }
-        if (lane != null) {
-            lane.signal(); // its next step sees closed and ends the following
+            following = follower;
         }
         synchronized (progress) {
             progress.notifyAll(); // waiters for a txid give up
-            try {
-                while (lane != null && !followEnded) {
-                    progress.wait();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        }
+        if (following != null) {
+            following.awaitEnd(); // its next turn sees closed and ends the following
         }
         listeners.close();
         StreamFeed pushing = feed;
@@ -920,6 +782,39 @@ public final class Replica implements AutoCloseable {
         }
         log.info("replica closed db={} txid={}", db, file.txid());
         whenClosed.run();
+    }
+
+    /** What the follower's turns do to this replica. */
+    private final class Turns implements Follower.Turns {
+        @Override
+        public void applyAvailable() throws IOException, SQLException {
+            Replica.this.applyAvailable(false);
+        }
+
+        @Override
+        public long txid() {
+            return file.txid();
+        }
+
+        @Override
+        public boolean aheadWaiting() {
+            return ahead.waiting();
+        }
+
+        @Override
+        public boolean closed() {
+            return closed;
+        }
+
+        @Override
+        public void succeeded() {
+            clearError();
+        }
+
+        @Override
+        public void failed(WalshipException e) {
+            setError(e);
+        }
     }
 
     @Override
