@@ -7,11 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -24,22 +21,18 @@ public final class FetchedSegment implements Closeable {
     public static final long DEFAULT_MEMORY_BYTES = 8L << 20;
 
     private final String key;
-    private final byte[] bytes;
-    private final Path file;
-    private final long length;
+    private final SegmentBytes content;
     /** Readers skip every transaction up to here (a position inside a compacted object); -1: none. */
     private long startAfter = -1;
 
-    private FetchedSegment(String key, byte[] bytes, Path file, long length) {
+    private FetchedSegment(String key, SegmentBytes content) {
         this.key = key;
-        this.bytes = bytes;
-        this.file = file;
-        this.length = length;
+        this.content = content;
     }
 
     /** A segment already in memory (received from a primary's stream), named {@code key} in errors. */
     public static FetchedSegment inMemory(String key, byte[] bytes) {
-        return new FetchedSegment(key, bytes, null, bytes.length);
+        return new FetchedSegment(key, SegmentBytes.inMemory(bytes));
     }
 
     /**
@@ -63,7 +56,7 @@ public final class FetchedSegment implements Closeable {
                 }
                 memory.write(buffer, 0, n);
             }
-            return Optional.of(new FetchedSegment(key, memory.toByteArray(), null, total));
+            return Optional.of(new FetchedSegment(key, SegmentBytes.inMemory(memory.toByteArray())));
         }
     }
 
@@ -81,7 +74,7 @@ public final class FetchedSegment implements Closeable {
             memory.writeTo(out);
             out.write(buffer, 0, n);
             long length = total + rest.transferTo(out);
-            return new FetchedSegment(key, null, file, length);
+            return new FetchedSegment(key, SegmentBytes.inFile(file, length));
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
@@ -94,12 +87,12 @@ public final class FetchedSegment implements Closeable {
 
     /** Size of the stored object in bytes. */
     public long length() {
-        return length;
+        return content.length();
     }
 
     /** True when it went to a file. */
     public boolean spilled() {
-        return file != null;
+        return content.file().isPresent();
     }
 
     /**
@@ -116,22 +109,12 @@ public final class FetchedSegment implements Closeable {
      * {@link #open opened}): which txids it holds, without hashing it.
      */
     public SegmentHeader header() throws IOException {
-        ByteBuffer head = ByteBuffer.allocate((int) Math.min(length, FormatLayout.SEGMENT_HEADER_SIZE));
-        if (bytes != null) {
-            head.put(bytes, 0, head.capacity());
-        } else {
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
-                    // positional reads until the header is in
-                }
-            }
-        }
-        return SegmentHeader.parse(key, head.flip(), length);
+        return SegmentHeader.parse(key, content.head(FormatLayout.SEGMENT_HEADER_SIZE), content.length());
     }
 
     /** A new reader; checks the whole object before handing anything out. Close the reader after use. */
     public SegmentReader open() throws IOException {
-        SegmentReader reader = bytes != null ? SegmentReader.open(key, bytes) : SegmentReader.open(key, file);
+        SegmentReader reader = content.open(key);
         if (startAfter >= reader.firstTxid() && startAfter < reader.lastTxid()) {
             try {
                 reader.skipThrough(startAfter);
@@ -145,12 +128,10 @@ public final class FetchedSegment implements Closeable {
 
     @Override
     public void close() {
-        if (file != null) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot delete " + file, e);
-            }
+        try {
+            content.deleteFile();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the spill file of " + key + " (" + content + ")", e);
         }
     }
 }

@@ -6,7 +6,6 @@ import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -18,21 +17,17 @@ import java.util.Optional;
  */
 public final class SealedSegment implements Closeable {
     private final SegmentSpill spill;
-    private final byte[] bytes;
-    private final Path file;
-    private final long length;
+    private final SegmentBytes content;
     private final long reservedBytes;
     private final long firstTxid;
     private final long lastTxid;
     private final long rawBodyBytes;
     private boolean closed;
 
-    SealedSegment(SegmentSpill spill, byte[] bytes, Path file, long length, long reservedBytes, long firstTxid,
-                  long lastTxid, long rawBodyBytes) {
+    SealedSegment(SegmentSpill spill, SegmentBytes content, long reservedBytes, long firstTxid, long lastTxid,
+                  long rawBodyBytes) {
         this.spill = spill;
-        this.bytes = bytes;
-        this.file = file;
-        this.length = length;
+        this.content = content;
         this.reservedBytes = reservedBytes;
         this.firstTxid = firstTxid;
         this.lastTxid = lastTxid;
@@ -41,22 +36,22 @@ public final class SealedSegment implements Closeable {
 
     /** The whole segment, when it is in memory. */
     public Optional<byte[]> bytes() {
-        return Optional.ofNullable(bytes);
+        return content.bytes();
     }
 
     /** The file holding the whole segment, when it outgrew memory. */
     public Optional<Path> file() {
-        return Optional.ofNullable(file);
+        return content.file();
     }
 
     /** Stores this segment under {@code key}, create-only: from memory, or streamed from its file. */
     public PutResult putIfAbsent(Storage storage, String key) {
-        return file != null ? storage.putIfAbsent(key, file) : storage.putIfAbsent(key, bytes);
+        return content.putIfAbsent(storage, key);
     }
 
     /** Size of the stored object in bytes. */
     public long length() {
-        return length;
+        return content.length();
     }
 
     public long firstTxid() {
@@ -74,13 +69,12 @@ public final class SealedSegment implements Closeable {
 
     /** A reader of this segment (memory or file). */
     public SegmentReader open(String key) throws IOException {
-        return bytes != null ? SegmentReader.open(key, bytes) : SegmentReader.open(key, file);
+        return content.open(key);
     }
 
     /** True when {@code other} holds exactly this segment's bytes; reads it to its end or the first difference. */
     public boolean sameContent(InputStream other) throws IOException {
-        try (InputStream mine = bytes != null ? new java.io.ByteArrayInputStream(bytes)
-                : new BufferedInputStream(Files.newInputStream(file), 64 << 10);
+        try (InputStream mine = content.newInputStream();
              InputStream theirs = new BufferedInputStream(other, 64 << 10)) {
             byte[] a = new byte[64 << 10];
             byte[] b = new byte[a.length];
@@ -105,14 +99,11 @@ public final class SealedSegment implements Closeable {
         }
         closed = true;
         spill.release(reservedBytes);
-        if (file != null) {
-            Files.deleteIfExists(file);
-        }
+        content.deleteFile();
     }
 
     @Override
     public String toString() {
-        return "SealedSegment[txids " + firstTxid + ".." + lastTxid + ", " + length + " bytes, "
-                + (file != null ? "file " + file : "memory") + "]";
+        return "SealedSegment[txids " + firstTxid + ".." + lastTxid + ", " + content + "]";
     }
 }

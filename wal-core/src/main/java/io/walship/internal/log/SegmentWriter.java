@@ -188,7 +188,7 @@ public final class SegmentWriter {
                 .putLong(FormatLayout.SEGMENT_RAW_BODY_BYTES_OFFSET, blocks.totalRawBytes());
         if (body.spilled()) {
             long length = body.finishFile(header);
-            return new SealedSegment(spill, null, body.file(), length, 0, firstTxid, lastTxid,
+            return new SealedSegment(spill, SegmentBytes.inFile(body.file(), length), 0, firstTxid, lastTxid,
                     blocks.totalRawBytes());
         }
         int bodyLength = Math.toIntExact(body.size());
@@ -198,7 +198,7 @@ public final class SegmentWriter {
         int trailerOffset = FormatLayout.SEGMENT_HEADER_SIZE + bodyLength;
         ByteBuffer.wrap(array).putLong(trailerOffset, XXHashFactory.fastestInstance().hash64().hash(array, 0,
                 trailerOffset, FormatLayout.OBJECT_HASH_SEED));
-        return new SealedSegment(spill, array, null, array.length, body.reservedBytes(), firstTxid, lastTxid,
+        return new SealedSegment(spill, SegmentBytes.inMemory(array), body.reservedBytes(), firstTxid, lastTxid,
                 blocks.totalRawBytes());
     }
 
