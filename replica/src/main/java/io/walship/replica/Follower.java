@@ -122,6 +122,9 @@ final class Follower {
     /** One turn: applies what storage holds, then sets the alarm for the next. */
     private void step() {
         synchronized (this) {
+            if (ended) {
+                return; // torn or closed: a late signal (watch, stream, stale read) runs nothing
+            }
             if (turns.closed()) {
                 end();
                 return;
