@@ -177,10 +177,6 @@ public final class Primary implements AutoCloseable {
         this.lifecycle = new Lifecycle(db, options.clock(), acks, window);
         StageContext stages = new StageContext(db, path, options, this.storage, pageSize, databaseChannel, walChannel,
                 gate, acks, storageWriter, meters, workers, maintenance, lifecycle);
-        this.compaction = options.compaction()
-                .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics,
-                        workers))
-                .orElse(null);
         this.flusher = new SegmentFlusher(stages, storedChecksum, window, spill);
         CaptureMode captureMode = CommitSource.resolve(options.captureMode());
         this.writer = openWriter(captureMode);
@@ -190,6 +186,11 @@ public final class Primary implements AutoCloseable {
                         committed));
         lifecycle.newestTxidFrom(wal::assignedTxid);
         this.snapshots = new SnapshotTaker(stages, wal, flusher, lastSnapshotTxid, lastSnapshotMillis);
+        // armed at once (its first run after compactionInterval): made once everything that can fail has opened
+        this.compaction = options.compaction()
+                .map(policy -> new BackgroundCompaction(db, path, this.storage, policy, options, metrics,
+                        workers))
+                .orElse(null);
         this.readers = new ReadPool(db, options.readConnections(), this::openReader);
         this.dataSource = new ReadDataSource(readers, new ReadDataSource.Gate() {
             @Override
