@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A child process for {@link ManyDatabasesCrashTest}: one runtime with {@code databases}
  * primaries (even ones DURABLE, odd ones ASYNC, small checkpoints so that checkpoints run too),
  * and four threads inserting rows {@code (id)} with ids from {@code firstId} into databases drawn
- * at random, until killed. Prints {@code OPEN} once every database is open, {@code WROTE <db> <id>}
+ * at random, until killed. Prints {@code OPENING <db>} before it opens each database, {@code OPEN} once every
+ * database is open, {@code WROTE <db> <id>}
  * once a write returned (committed locally) and {@code ACK <db> <id>} once it is stored.
  *
  * <p>Arguments: storage directory, database directory, databases, first id, seed.
@@ -47,6 +48,8 @@ public final class ManyDatabaseWriter {
         Walship walship = Walship.open(FileSystemStorage.open(storage), new Walship.Threads(2, 4, 1, 1));
         List<Primary> primaries = new ArrayList<>();
         for (int i = 0; i < count; i++) {
+            out.println("OPENING " + i);
+            out.flush();
             Primary primary = walship.openPrimary(name(i), databases.resolve(name(i) + ".db"), options(i));
             primary.write(conn -> {
                 try (Statement s = conn.createStatement()) {

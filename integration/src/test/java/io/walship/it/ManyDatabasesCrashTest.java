@@ -70,13 +70,9 @@ class ManyDatabasesCrashTest {
                     storage.toString(), databases.toString(), Integer.toString(DATABASES), Long.toString(firstId),
                     Long.toString(random.nextLong()));
             long maxId = firstId;
-            // a kill while opening comes from a timer: the child prints nothing until it is open
-            java.util.concurrent.ScheduledExecutorService killer =
-                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-            if (duringOpen) {
-                killer.schedule(() -> child.toHandle().destroyForcibly(), 300 + random.nextInt(900),
-                        TimeUnit.MILLISECONDS);
-            }
+            // a kill while opening lands as the child starts opening one of the first half of the databases,
+            // whatever the machine's speed: the rest take longer to open than the signal takes to arrive
+            int killOpening = duringOpen ? 1 + random.nextInt(DATABASES / 2) : -1;
             boolean open = false;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8))) {
@@ -85,6 +81,10 @@ class ManyDatabasesCrashTest {
                 while ((line = out.readLine()) != null) {
                     assertThat(line).as("child output").doesNotStartWith("ERROR");
                     String[] parts = line.split(" ");
+                    if (line.equals("OPENING " + killOpening)) {
+                        child.toHandle().destroyForcibly(); // SIGKILL while the runtime opens its databases
+                        break;
+                    }
                     if (line.equals("OPEN")) {
                         open = true;
                         killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500 + random.nextInt(2000));
@@ -103,7 +103,6 @@ class ManyDatabasesCrashTest {
                 }
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
             } finally {
-                killer.shutdownNow();
                 child.destroyForcibly();
             }
             whileOpening += open ? 0 : 1;
