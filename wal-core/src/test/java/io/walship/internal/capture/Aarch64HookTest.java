@@ -19,10 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
  * The linux-aarch64 WAL hook the jar carries, loaded into Debian's arm64 SQLite under qemu-user
  * and used there: functions registered, callback called per commit with token and frames,
  * authorizer and extension switch in force (src/test/c/hook_check.c says what it checks). Needs
- * qemu-user, gcc-aarch64-linux-gnu and libsqlite3-0:arm64 (CI installs them); skipped without.
+ * qemu-user, gcc-aarch64-linux-gnu with its C headers (libc6-dev-arm64-cross) and libsqlite3-0:arm64 (CI
+ * installs them); skipped without.
  */
 class Aarch64HookTest {
     private static final Path ARM64_SQLITE = Path.of("/usr/lib/aarch64-linux-gnu/libsqlite3.so.0");
+    /** The cross compiler's C library headers (libc6-dev-arm64-cross, only recommended by the compiler). */
+    private static final Path ARM64_HEADERS = Path.of("/usr/aarch64-linux-gnu/include/stdio.h");
 
     @TempDir
     Path dir;
@@ -30,7 +33,8 @@ class Aarch64HookTest {
     @Test
     void aarch64Hook_loadsIntoAnArm64SqliteAndReportsEachCommit() throws Exception {
         Assumptions.assumeTrue(onPath("qemu-aarch64") && onPath("aarch64-linux-gnu-gcc")
-                && Files.exists(ARM64_SQLITE), "needs qemu-user, gcc-aarch64-linux-gnu and libsqlite3-0:arm64");
+                && Files.exists(ARM64_HEADERS) && Files.exists(ARM64_SQLITE),
+                "needs qemu-user, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and libsqlite3-0:arm64");
         Path hook = dir.resolve("libwalship.so");
         try (InputStream in = WalHook.class.getResourceAsStream("native/linux-aarch64/libwalship.so")) {
             assertThat(in).isNotNull();
