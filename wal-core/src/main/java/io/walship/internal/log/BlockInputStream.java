@@ -22,6 +22,8 @@ final class BlockInputStream extends InputStream {
 
     private final InputStream in;
     private final String key;
+    /** Where grown buffers are kept for the next reader, or null. */
+    private final CompressionBuffers buffers;
     private final byte[] header = new byte[FormatLayout.BLOCK_HEADER_SIZE];
     private byte[] compressed = new byte[0];
     private byte[] raw = new byte[0];
@@ -32,9 +34,22 @@ final class BlockInputStream extends InputStream {
 
     /** @param offset where the block stream starts in the object, for error messages */
     BlockInputStream(InputStream in, String key, long offset) {
+        this(in, key, offset, null);
+    }
+
+    /**
+     * As {@link #BlockInputStream(InputStream, String, long)}, decompressing into {@code buffers}'
+     * raw and compressed arrays, and leaving them there grown, for whoever borrows them next.
+     */
+    BlockInputStream(InputStream in, String key, long offset, CompressionBuffers buffers) {
         this.in = in;
         this.key = key;
         this.offset = offset;
+        this.buffers = buffers;
+        if (buffers != null) {
+            this.raw = buffers.raw;
+            this.compressed = buffers.compressed;
+        }
     }
 
     @Override
@@ -122,12 +137,18 @@ final class BlockInputStream extends InputStream {
         }
         if (compressed.length < compressedBytes) {
             compressed = new byte[compressedBytes];
+            if (buffers != null) {
+                buffers.compressed = compressed;
+            }
         }
         readExactly(compressed, compressedBytes, "block");
         offset += compressedBytes;
         boolean direct = target != null && rawBytes <= room;
         if (!direct && raw.length < rawBytes) {
             raw = new byte[rawBytes];
+            if (buffers != null) {
+                buffers.raw = raw;
+            }
         }
         int n;
         try {

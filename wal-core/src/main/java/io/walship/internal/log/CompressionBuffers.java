@@ -4,13 +4,15 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Scratch space for building one segment: the raw and compressed buffers of its current block
- * and the page delta table. Not thread-safe: one segment at a time.
+ * Scratch space for building or reading one segment: the raw and compressed buffers of its
+ * current block and the page delta table. Not thread-safe: one segment at a time.
  */
 final class CompressionBuffers {
     /*
-     * A segment being built borrows one from a JVM-wide pool and gives it back once sealed or
-     * discarded, so a database that is not writing holds none: before the pool each primary kept
+     * A segment being built, or read (SegmentReader, until closed), borrows one from a JVM-wide
+     * pool and gives it back once sealed, discarded or closed, so a database that is not writing
+     * or reading holds none, and a replica applying a pushed segment a millisecond does not
+     * allocate a block's buffers and a delta table for each of the segment's three reads: before the pool each primary kept
      * a full block's raw and compressed buffers (2 MiB) for its lifetime, and a thousand idle
      * databases held 2 GiB. Buffers start small and grow only as far as a segment's blocks need;
      * a grown one goes back to the pool grown, so a busy database does not grow them again for
@@ -29,6 +31,7 @@ final class CompressionBuffers {
     byte[] raw = new byte[INITIAL_BYTES];
     byte[] compressed = new byte[0];
     private PageDeltas deltas;
+    private byte[] page;
 
     /** Fresh buffers, not from the pool: for a writer that will not give them back. */
     CompressionBuffers() {
@@ -58,6 +61,14 @@ final class CompressionBuffers {
     /** Buffers lent and not given back yet: for tests. */
     static int lent() {
         return LENT.get();
+    }
+
+    /** A page-sized buffer (a reader's current page), kept for the next borrower of this size. */
+    byte[] page(int pageSize) {
+        if (page == null || page.length != pageSize) {
+            page = new byte[pageSize];
+        }
+        return page;
     }
 
     /** The delta table for a new segment of {@code pageSize}: empty, its slots kept from the last one. */

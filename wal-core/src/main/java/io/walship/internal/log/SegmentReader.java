@@ -51,6 +51,10 @@ public final class SegmentReader implements Closeable {
     private final BlockInputStream body;
     private final byte[] page;
     private final byte[] word = new byte[Long.BYTES];
+    private final byte[] txnHeader = new byte[FormatLayout.TXN_HEADER_SIZE];
+    /** Block and delta buffers borrowed from the pool writers use too; given back at close. */
+    private final CompressionBuffers buffers;
+    private boolean closed;
     /** Version 2 and later: the delta table, mirrored from the writer's; null for version 1. */
     private final PageDeltas deltas;
     private long rawBytesRead;
@@ -73,9 +77,10 @@ public final class SegmentReader implements Closeable {
         this.rawBodyBytes = header.rawBodyBytes();
         this.startTxid = firstTxid;
         this.startChecksum = checksumBefore;
-        this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE);
-        this.page = new byte[pageSize];
-        this.deltas = version >= 2 ? new PageDeltas(pageSize) : null;
+        this.buffers = CompressionBuffers.borrow();
+        this.body = new BlockInputStream(body, key, FormatLayout.SEGMENT_HEADER_SIZE, buffers);
+        this.page = buffers.page(pageSize);
+        this.deltas = version >= 2 ? buffers.deltas(pageSize) : null;
     }
 
     /** Validates header and whole-object checksum; throws {@link BadObjectException} (CORRUPT, UNSUPPORTED_FORMAT). */
@@ -218,6 +223,7 @@ public final class SegmentReader implements Closeable {
      * then checked). The pages of the previous transaction are skipped if they were not read.
      */
     public TransactionHeader nextTransaction() throws IOException {
+        checkOpen();
         if (!pagesRead) {
             readPages((pgno, image) -> { });
         }
@@ -228,7 +234,6 @@ public final class SegmentReader implements Closeable {
             current = null;
             return null;
         }
-        byte[] txnHeader = new byte[FormatLayout.TXN_HEADER_SIZE];
         body.readFully(txnHeader, 0, txnHeader.length);
         ByteBuffer h = ByteBuffer.wrap(txnHeader);
         long txid = h.getLong(FormatLayout.TXN_TXID_OFFSET);
@@ -258,6 +263,7 @@ public final class SegmentReader implements Closeable {
      * {@code visitor} in order, and returns the database checksum the primary recorded after it.
      */
     public long readPages(PageVisitor visitor) throws IOException {
+        checkOpen();
         if (current == null || pagesRead) {
             throw new IllegalStateException("no transaction to read pages of: call nextTransaction() first");
         }
@@ -292,8 +298,24 @@ public final class SegmentReader implements Closeable {
         return transactionsRead == 0 ? startChecksum : checksumAfter;
     }
 
+    /** Its buffers went back to the pool at close: reading on would read another reader's bytes. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("segment reader closed: key=" + key);
+        }
+    }
+
+    /** Releases the file, if any, and gives the decode buffers back; again does nothing. */
     @Override
     public void close() throws IOException {
-        source.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            source.close();
+        } finally {
+            buffers.giveBack();
+        }
     }
 }
