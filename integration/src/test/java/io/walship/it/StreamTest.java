@@ -4,6 +4,7 @@ import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.BadObjectException;
 import io.walship.FencedException;
 import io.walship.NotStoredException;
 import io.walship.Primary;
@@ -11,6 +12,7 @@ import io.walship.PrimaryOptions;
 import io.walship.SqlFunction;
 import io.walship.StreamServer;
 import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.LogLookup;
 import io.walship.internal.log.SegmentWriter;
 import io.walship.internal.log.StreamFrames;
 import io.walship.replica.Replica;
@@ -255,6 +257,62 @@ class StreamTest {
                 replica.follow();
                 Await.until("the fake stream was read", BOUND, () -> served.get() >= 2);
                 assertThat(replica.txid()).as("nothing of the damaged segment applied").isEqualTo(start);
+                long txid = move(primary, 1);
+                assertThat(replica.awaitTxid(txid, BOUND)).as("storage still followed").isTrue();
+                assertThat(replica.read(FINGERPRINT)).isEqualTo(primary.read(FINGERPRINT));
+            } finally {
+                fake.close();
+            }
+        }
+    }
+
+    /**
+     * A pushed segment whose bytes are whole (its checksum holds) but whose content is impossible: a
+     * page beyond the database's size. The feed checks header and checksum on arrival and leaves the
+     * decoding to the apply, which checks every transaction before it writes: nothing of it is
+     * applied, the error is the replica's, and storage is still followed.
+     */
+    @Test
+    void wholeButImpossiblePushedSegment_isRefusedByTheApply_nothingWritten_storageStillFollowed()
+            throws Exception {
+        try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
+            long start = setUp(primary);
+            long checksumAtStart = LogLookup.latestPosition(storage).orElseThrow().checksum();
+            byte[] segment;
+            {
+                SegmentWriter writer = new SegmentWriter(4096, checksumAtStart);
+                writer.begin(start + 1, 0, 1, 1);
+                writer.page(2, new byte[4096], 0); // page 2 of a database of 1 page
+                writer.end(0);
+                segment = writer.seal().bytes().orElseThrow();
+            }
+            ServerSocket fake = new ServerSocket(0);
+            AtomicLong served = new AtomicLong();
+            Thread server = new Thread(() -> {
+                while (!fake.isClosed()) {
+                    try (Socket client = fake.accept()) {
+                        StreamFrames.readHello(client.getInputStream(), "test");
+                        served.incrementAndGet();
+                        OutputStream out = client.getOutputStream();
+                        StreamFrames.write(out, FormatLayout.STREAM_KIND_SEGMENT, Long.MAX_VALUE, segment);
+                        StreamFrames.write(out, FormatLayout.STREAM_KIND_STORED, Long.MAX_VALUE, new byte[0]);
+                        out.flush();
+                        client.getInputStream().read(); // hold the connection until the replica hangs up
+                    } catch (IOException e) {
+                        // closed at the end of the test, or the replica hung up
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            try (Replica replica = Replica.open(blind, dir.resolve("replica.db"), ReplicaOptions.builder()
+                    .pollInterval(Duration.ofMillis(200)).stream(URI.create("walship://localhost:"
+                            + fake.getLocalPort()), TOKEN).build())) {
+                replica.follow();
+                Await.until("the apply refused the pushed segment", BOUND, () -> replica.lastError()
+                        .filter(e -> e instanceof BadObjectException bad
+                                && bad.kind() == BadObjectException.Kind.CORRUPT).isPresent());
+                assertThat(replica.txid()).as("nothing of the impossible segment applied").isEqualTo(start);
                 long txid = move(primary, 1);
                 assertThat(replica.awaitTxid(txid, BOUND)).as("storage still followed").isTrue();
                 assertThat(replica.read(FINGERPRINT)).isEqualTo(primary.read(FINGERPRINT));
