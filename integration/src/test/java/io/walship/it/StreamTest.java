@@ -219,43 +219,21 @@ class StreamTest {
     void damagedStreamBytes_areRejected_nothingApplied_storageStillFollowed() throws Exception {
         try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
             long start = setUp(primary);
-            byte[] segment;
-            {
-                SegmentWriter writer = new SegmentWriter(4096, 0);
-                writer.begin(start + 1, 0, 1, 1);
-                writer.page(1, new byte[4096], 0);
-                writer.end(0);
-                segment = writer.seal().bytes().orElseThrow();
-            }
+            byte[] segment = onePageSegment(0, start + 1, 1);
             segment[segment.length / 2] ^= 0x40;
-            ServerSocket fake = new ServerSocket(0);
-            AtomicLong served = new AtomicLong();
-            Thread server = new Thread(() -> {
-                while (!fake.isClosed()) {
-                    try (Socket client = fake.accept()) {
-                        StreamFrames.readHello(client.getInputStream(), "test");
-                        served.incrementAndGet();
-                        OutputStream out = client.getOutputStream();
-                        StreamFrames.write(out, FormatLayout.STREAM_KIND_SEGMENT, Long.MAX_VALUE, segment);
-                        ByteArrayOutputStream frame = new ByteArrayOutputStream();
-                        StreamFrames.write(frame, FormatLayout.STREAM_KIND_STORED, Long.MAX_VALUE, new byte[0]);
-                        byte[] damagedHeader = frame.toByteArray();
-                        damagedHeader[7] ^= 1;
-                        out.write(damagedHeader);
-                        out.flush();
-                    } catch (IOException e) {
-                        // closed at the end of the test, or the replica hung up
-                    }
-                }
-            });
-            server.setDaemon(true);
-            server.start();
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            StreamFrames.write(frames, FormatLayout.STREAM_KIND_SEGMENT, Long.MAX_VALUE, segment);
+            ByteArrayOutputStream stored = new ByteArrayOutputStream();
+            StreamFrames.write(stored, FormatLayout.STREAM_KIND_STORED, Long.MAX_VALUE, new byte[0]);
+            byte[] damagedHeader = stored.toByteArray();
+            damagedHeader[7] ^= 1;
+            frames.write(damagedHeader);
+            FakeStream fake = new FakeStream(frames.toByteArray());
             try (Replica replica = Replica.open(blind, dir.resolve("replica.db"), ReplicaOptions.builder()
-                    .pollInterval(Duration.ofMillis(200)).stream(URI.create("walship://localhost:"
-                            + fake.getLocalPort()), TOKEN).build())) {
+                    .pollInterval(Duration.ofMillis(200)).stream(fake.uri(), TOKEN).build())) {
                 assertThat(replica.txid()).isEqualTo(start);
                 replica.follow();
-                Await.until("the fake stream was read", BOUND, () -> served.get() >= 2);
+                Await.until("the fake stream was read", BOUND, () -> fake.served() >= 2);
                 assertThat(replica.txid()).as("nothing of the damaged segment applied").isEqualTo(start);
                 long txid = move(primary, 1);
                 assertThat(replica.awaitTxid(txid, BOUND)).as("storage still followed").isTrue();
@@ -278,36 +256,13 @@ class StreamTest {
         try (Primary primary = Primary.open(storage, dir.resolve("primary.db"), PrimaryOptions.durable())) {
             long start = setUp(primary);
             long checksumAtStart = LogLookup.latestPosition(storage).orElseThrow().checksum();
-            byte[] segment;
-            {
-                SegmentWriter writer = new SegmentWriter(4096, checksumAtStart);
-                writer.begin(start + 1, 0, 1, 1);
-                writer.page(2, new byte[4096], 0); // page 2 of a database of 1 page
-                writer.end(0);
-                segment = writer.seal().bytes().orElseThrow();
-            }
-            ServerSocket fake = new ServerSocket(0);
-            AtomicLong served = new AtomicLong();
-            Thread server = new Thread(() -> {
-                while (!fake.isClosed()) {
-                    try (Socket client = fake.accept()) {
-                        StreamFrames.readHello(client.getInputStream(), "test");
-                        served.incrementAndGet();
-                        OutputStream out = client.getOutputStream();
-                        StreamFrames.write(out, FormatLayout.STREAM_KIND_SEGMENT, Long.MAX_VALUE, segment);
-                        StreamFrames.write(out, FormatLayout.STREAM_KIND_STORED, Long.MAX_VALUE, new byte[0]);
-                        out.flush();
-                        client.getInputStream().read(); // hold the connection until the replica hangs up
-                    } catch (IOException e) {
-                        // closed at the end of the test, or the replica hung up
-                    }
-                }
-            });
-            server.setDaemon(true);
-            server.start();
+            byte[] segment = onePageSegment(checksumAtStart, start + 1, 2); // page 2 of a database of 1 page
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            StreamFrames.write(frames, FormatLayout.STREAM_KIND_SEGMENT, Long.MAX_VALUE, segment);
+            StreamFrames.write(frames, FormatLayout.STREAM_KIND_STORED, Long.MAX_VALUE, new byte[0]);
+            FakeStream fake = new FakeStream(frames.toByteArray());
             try (Replica replica = Replica.open(blind, dir.resolve("replica.db"), ReplicaOptions.builder()
-                    .pollInterval(Duration.ofMillis(200)).stream(URI.create("walship://localhost:"
-                            + fake.getLocalPort()), TOKEN).build())) {
+                    .pollInterval(Duration.ofMillis(200)).stream(fake.uri(), TOKEN).build())) {
                 replica.follow();
                 Await.until("the apply refused the pushed segment", BOUND, () -> replica.lastError()
                         .filter(e -> e instanceof BadObjectException bad
@@ -319,6 +274,56 @@ class StreamTest {
             } finally {
                 fake.close();
             }
+        }
+    }
+
+    /** A segment of one transaction, {@code txid}, writing one zeroed page {@code pgno} of a 1-page database. */
+    private static byte[] onePageSegment(long checksumBefore, long txid, int pgno) throws IOException {
+        SegmentWriter writer = new SegmentWriter(4096, checksumBefore);
+        writer.begin(txid, 0, 1, 1);
+        writer.page(pgno, new byte[4096], 0);
+        writer.end(0);
+        return writer.seal().bytes().orElseThrow();
+    }
+
+    /**
+     * A stream server that answers every replica's hello with the same frames, then holds the
+     * connection until the replica hangs up; counts the connections it served.
+     */
+    private static final class FakeStream implements Closeable {
+        private final ServerSocket socket = new ServerSocket(0);
+        private final AtomicLong served = new AtomicLong();
+
+        FakeStream(byte[] frames) throws IOException {
+            Thread server = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try (Socket client = socket.accept()) {
+                        StreamFrames.readHello(client.getInputStream(), "test");
+                        served.incrementAndGet();
+                        OutputStream out = client.getOutputStream();
+                        out.write(frames);
+                        out.flush();
+                        client.getInputStream().read(); // until the replica hangs up
+                    } catch (IOException e) {
+                        // closed at the end of the test, or the replica hung up
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+        }
+
+        URI uri() {
+            return URI.create("walship://localhost:" + socket.getLocalPort());
+        }
+
+        long served() {
+            return served.get();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 
