@@ -268,10 +268,6 @@ public final class BenchRunner {
         return sb.append("\n}\n").toString();
     }
 
-    /**
-     * Adds (or replaces) {@code results} in an existing results.json and appends them to RESULTS.md,
-     * under a heading naming {@code command}: for a measurement run alone on the same commit.
-     */
     /** One measurement of the bench, run alone by its own main. */
     interface Measurement {
         void measure(Measurements into, boolean quick) throws Exception;
@@ -291,6 +287,10 @@ public final class BenchRunner {
                 + (quick ? " --quick" : ""));
     }
 
+    /**
+     * Adds (or replaces) {@code results} in an existing results.json and appends them to RESULTS.md,
+     * under a heading naming {@code command}: for a measurement run alone on the same commit.
+     */
     static void merge(Path out, Map<String, Object> results, Map<String, String> notes, String command)
             throws IOException {
         Path json = out.resolve("results.json");

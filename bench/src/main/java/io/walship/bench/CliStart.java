@@ -15,8 +15,8 @@ import java.util.Map;
  */
 final class CliStart {
     private static final int RUNS = 11;
-    private static final Path LAUNCHER = Path.of("bin", "walship");
-    private static final Path JAR = Path.of("walship-cli", "target", "walship.jar");
+    static final Path LAUNCHER = Path.of("bin", "walship");
+    static final Path JAR = Path.of("walship-cli", "target", "walship.jar");
 
     private CliStart() {
     }

@@ -21,6 +21,7 @@ public final class DatabaseImage implements Closeable {
     private final FileChannel channel;
     private final DatabaseChecksum checksum;
     private final int pageSize;
+    private final Writeback writeback;
     private long txid;
     private long pagesWritten;
 
@@ -30,6 +31,7 @@ public final class DatabaseImage implements Closeable {
         this.pageSize = checksum.pageSize();
         this.checksum = checksum;
         this.txid = txid;
+        this.writeback = new Writeback(channel);
     }
 
     /** Creates (or empties) {@code path} for a database of {@code pageSize} at {@code txid}. */
@@ -70,10 +72,14 @@ public final class DatabaseImage implements Closeable {
         return txid;
     }
 
-    /** Writes a batch of a snapshot's consecutive pages. */
+    /**
+     * Writes a batch of a snapshot's consecutive pages; the disk starts writing them in the
+     * background ({@link Writeback}).
+     */
     public void writePages(SnapshotPages.Batch batch) throws IOException {
         ChannelIo.writeFully(channel, ByteBuffer.wrap(batch.pages(), 0, batch.length()),
                 (long) (batch.firstPgno() - 1) * pageSize);
+        writeback.written(batch.length());
         for (int i = 0; i < batch.count(); i++) {
             checksum.setPage(batch.firstPgno() + i, batch.pages(), i * pageSize);
         }
@@ -149,11 +155,13 @@ public final class DatabaseImage implements Closeable {
             // pages past the last written one read as zeros, as in SQLite
             channel.write(ByteBuffer.allocate(1), size - 1);
         }
+        writeback.finish();
         channel.force(true);
     }
 
     @Override
     public void close() throws IOException {
+        writeback.awaitForce();
         channel.close();
     }
 }
