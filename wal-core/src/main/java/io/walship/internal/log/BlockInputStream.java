@@ -80,17 +80,28 @@ final class BlockInputStream extends InputStream {
      * runs of pages, so a reader asking for many pages at once copies nothing.
      */
     void readFully(byte[] b, int off, int len) throws IOException {
+        readFully(ByteBuffer.wrap(b), off, len);
+    }
+
+    /**
+     * As {@link #readFully(byte[], int, int)}, into {@code target} from index {@code off} (its
+     * position and limit are left alone); a direct buffer lets a restore write what it decompressed
+     * without another copy.
+     */
+    void readFully(ByteBuffer target, int off, int len) throws IOException {
         while (len > 0) {
             if (position == rawLength && !ended) {
-                int direct = readBlock(b, off, len);
+                int direct = readBlock(target, off, len);
                 off += direct;
                 len -= direct;
                 continue;
             }
-            int n = read(b, off, len);
-            if (n < 0) {
+            if (!fill()) {
                 throw BadObjectException.corrupt(key, "body ends early", offset);
             }
+            int n = Math.min(len, rawLength - position);
+            target.put(off, raw, position, n);
+            position += n;
             off += n;
             len -= n;
         }
@@ -115,7 +126,7 @@ final class BlockInputStream extends InputStream {
      * Reads the next block: into {@code target} when it holds at most {@code room} bytes (returns
      * how many), else into this stream's buffer (returns 0).
      */
-    private int readBlock(byte[] target, int targetOffset, int room) throws IOException {
+    private int readBlock(ByteBuffer target, int targetOffset, int room) throws IOException {
         readExactly(header, header.length, "block header");
         ByteBuffer h = ByteBuffer.wrap(header);
         int rawBytes = h.getInt(FormatLayout.BLOCK_RAW_LENGTH_OFFSET);
@@ -152,8 +163,8 @@ final class BlockInputStream extends InputStream {
         }
         int n;
         try {
-            n = direct ? DECOMPRESSOR.decompress(compressed, 0, compressedBytes, target, targetOffset, rawBytes)
-                    : DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
+            n = direct ? DECOMPRESSOR.decompress(ByteBuffer.wrap(compressed), 0, compressedBytes, target, targetOffset,
+                    rawBytes) : DECOMPRESSOR.decompress(compressed, 0, compressedBytes, raw, 0, rawBytes);
         } catch (LZ4Exception e) {
             throw BadObjectException.corrupt(key, "block does not decompress", blockOffset, e);
         }

@@ -77,11 +77,12 @@ public final class DatabaseImage implements Closeable {
      * background ({@link Writeback}).
      */
     public void writePages(SnapshotPages.Batch batch) throws IOException {
-        ChannelIo.writeFully(channel, ByteBuffer.wrap(batch.pages(), 0, batch.length()),
+        ByteBuffer pages = batch.pages();
+        ChannelIo.writeFully(channel, pages.duplicate().position(0).limit(batch.length()),
                 (long) (batch.firstPgno() - 1) * pageSize);
         writeback.written(batch.length());
         for (int i = 0; i < batch.count(); i++) {
-            checksum.setPage(batch.firstPgno() + i, batch.pages(), i * pageSize);
+            checksum.setPage(batch.firstPgno() + i, pages, i * pageSize);
         }
     }
 

@@ -3,6 +3,7 @@ package io.walship.internal.log;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -12,7 +13,8 @@ import java.util.concurrent.BlockingQueue;
  * writes them in batches with positional writes. On two cores a restore then runs at about the speed of
  * its slower half instead of the sum of both (issue #16: restores were slower than {@code cp}).
  *
- * <p>The decoder decompresses blocks straight into a batch (a batch is one block: 1 MiB); the writer
+ * <p>The decoder decompresses blocks straight into a batch (a batch is one block: 1 MiB, in a
+ * direct buffer, so that neither side copies it); the writer
  * hashes the batch's pages and writes it (measured on two cores: the decoder, which also reads
  * and hashes the object and decompresses, is the busier side, so the page hashes go to the
  * writer). {@link #next()} hands out batches in page order; the last call returns null only after
@@ -23,16 +25,16 @@ import java.util.concurrent.BlockingQueue;
 public final class SnapshotPages implements Closeable {
     private static final int BATCH_BYTES = 1 << 20;
     private static final int BATCHES = 3;
-    private static final Batch END = new Batch(new byte[0], 1);
+    private static final Batch END = new Batch(ByteBuffer.allocate(0), 1);
 
     /** Consecutive pages from {@code firstPgno}, their images one after the other in {@code pages}. */
     public static final class Batch {
-        private final byte[] pages;
+        private final ByteBuffer pages;
         private final int pageSize;
         private int firstPgno;
         private int count;
 
-        private Batch(byte[] pages, int pageSize) {
+        private Batch(ByteBuffer pages, int pageSize) {
             this.pages = pages;
             this.pageSize = pageSize;
         }
@@ -45,8 +47,12 @@ public final class SnapshotPages implements Closeable {
             return count;
         }
 
-        /** The images; valid until the next call of {@link SnapshotPages#next()}. */
-        public byte[] pages() {
+        /**
+         * The images, from index 0 (a direct buffer: written without a copy into the JDK's own);
+         * valid until the next call of {@link SnapshotPages#next()}. Read it with absolute
+         * indexes or through a duplicate.
+         */
+        public ByteBuffer pages() {
             return pages;
         }
 
@@ -68,7 +74,7 @@ public final class SnapshotPages implements Closeable {
         int pageSize = reader.pageSize();
         int pagesPerBatch = Math.max(1, BATCH_BYTES / pageSize);
         for (int i = 0; i < BATCHES; i++) {
-            free.add(new Batch(new byte[pagesPerBatch * pageSize], pageSize));
+            free.add(new Batch(ByteBuffer.allocateDirect(pagesPerBatch * pageSize), pageSize));
         }
         decoder = new Thread(this::decode, "walship-snapshot-decoder-" + name);
         decoder.setDaemon(true);
@@ -81,7 +87,7 @@ public final class SnapshotPages implements Closeable {
             int pgno = 1;
             while (pgno <= reader.pageCount()) {
                 Batch batch = free.take();
-                int count = Math.min(batch.pages.length / pageSize, reader.pageCount() - pgno + 1);
+                int count = Math.min(batch.pages.capacity() / pageSize, reader.pageCount() - pgno + 1);
                 reader.readPages(batch.pages, 0, count);
                 batch.firstPgno = pgno;
                 batch.count = count;

@@ -85,6 +85,11 @@ public final class SnapshotReader {
 
     /** Reads the next {@code count} pages into {@code pages} from {@code offset}, one after the other. */
     public void readPages(byte[] pages, int offset, int count) throws IOException {
+        readPages(ByteBuffer.wrap(pages), offset, count);
+    }
+
+    /** As {@link #readPages(byte[], int, int)}, into a buffer (absolute: its position is left alone). */
+    public void readPages(ByteBuffer pages, int offset, int count) throws IOException {
         if (count > pageCount - pagesRead) {
             throw new IllegalStateException(count + " pages asked, " + (pageCount - pagesRead) + " left");
         }

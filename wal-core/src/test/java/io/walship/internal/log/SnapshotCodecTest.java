@@ -66,6 +66,33 @@ class SnapshotCodecTest {
         assertThat(bytes.length).isLessThan(pages.length / 2);
     }
 
+    /**
+     * A restore decompresses into direct buffers: runs of pages that end inside a block (copied
+     * out of the stream's buffer) and runs that hold whole blocks (decompressed in place) both
+     * land at the index asked for, whatever the buffer's position.
+     */
+    @Test
+    void readPagesIntoDirectBuffers_inRunsThatSplitBlocks_returnsSamePages() throws IOException {
+        byte[] pages = pages(700);
+        SnapshotReader reader = SnapshotReader.open(KEY, new ByteArrayInputStream(snapshot(pages, 700)));
+        ByteBuffer run = ByteBuffer.allocateDirect(509 * PAGE + 7);
+        run.position(5); // an absolute read ignores it
+        byte[] read = new byte[pages.length];
+        int pgno = 0;
+        // blocks hold 256 pages: 3 copied; 253 copied, then a whole block in place at an inner index;
+        // the last block (188 pages) in place at the start
+        for (int count : new int[] {3, 509, 188}) {
+            reader.readPages(run, 7, count);
+            run.get(7, read, pgno * PAGE, count * PAGE);
+            pgno += count;
+        }
+        reader.finish();
+
+        assertThat(pgno).isEqualTo(700);
+        assertThat(read).isEqualTo(pages);
+        assertThat(run.position()).isEqualTo(5);
+    }
+
     @Test
     void read_emptyDatabase_roundTrips() throws IOException {
         assertThat(readAll(snapshot(new byte[0], 0))).isEmpty();
