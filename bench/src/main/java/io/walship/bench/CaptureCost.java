@@ -28,6 +28,12 @@ import org.sqlite.SQLiteConfig;
  */
 public final class CaptureCost {
     private static final long PREFILL_BYTES = 10L << 20;
+    /**
+     * Transactions before the clock starts, whatever the profile: the optimizing compiler was
+     * still compiling walship's capture path some 60,000 transactions in, and with the quick
+     * profile's former 10,000 its work was counted as capture cost.
+     */
+    private static final int WARM_UP = 60_000;
 
     private CaptureCost() {
     }
@@ -69,7 +75,7 @@ public final class CaptureCost {
             into.notes.put("capture_us_per_txn" + suffix, "CPU time (user + sys, every thread of the process) walship"
                     + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
                     + " µs per transaction here), ASYNC, same schema and prefill as WriteBenchmark, " + transactions
-                    + " transactions after " + transactions / 2 + " of warm-up, until stored; median of 3 rounds of"
+                    + " transactions after " + WARM_UP + " of warm-up, until stored; median of 3 rounds of"
                     + " two child JVMs each; target <= 3");
             into.notes.put("capture_bytes_per_txn" + suffix, "what each such transaction adds to storage (segments,"
                     + " compacted objects)");
@@ -135,7 +141,7 @@ public final class CaptureCost {
     }
 
     private static void run(int transactions, Step write, Step settle, Size stored) throws Exception {
-        for (int i = 0; i < transactions / 2; i++) { // warm up: JIT, page cache, the WAL at its size
+        for (int i = 0; i < WARM_UP; i++) { // warm up: JIT, page cache, the WAL at its size
             write.run();
         }
         settle.run();
