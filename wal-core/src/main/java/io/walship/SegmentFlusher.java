@@ -26,6 +26,18 @@ final class SegmentFlusher {
      * committed during the previous PUT: throughput grows with concurrency, latency is about
      * two storage writes at worst. In ASYNC mode it waits for flushInterval or flushBytes.
      *
+     * Gathering after an ack (ADR 0029). Writers that wait for their ack split into two cohorts
+     * on slow storage: those acked by an upload commit again a moment after it returned, just
+     * after the next upload left with the other cohort's transactions, so each of them waits for
+     * that whole upload and then its own (two round trips). After an upload that acknowledged
+     * several transactions and took at least GATHER_MIN_UPLOAD, the flusher therefore holds the
+     * next segment open for a fifth of that upload's time (at most options.groupCommitDelay()),
+     * or until as many transactions as the upload acknowledged were appended, whichever comes
+     * first: the writers it released join the next upload, and an ack costs about one round trip.
+     * A lone writer, fast storage (a local disk's upload is a few fsyncs), close, an explicit
+     * flush and a full pending budget never wait. Writers that do not come back (requests that
+     * arrive independently of acks) pay the pause: at most a fifth of a round trip.
+     *
      * Segments never cross a "cut": a txid where a snapshot is being taken, so that every
      * snapshot sits on a segment boundary and a follower at the snapshot's txid finds the next
      * segment under log/<txid+1>.
@@ -40,6 +52,8 @@ final class SegmentFlusher {
      * flusher waits. No alarm is set while nothing waits: an idle database costs no timer.
      */
     private static final Logger log = LoggerFactory.getLogger(SegmentFlusher.class);
+    /** Uploads quicker than this (a local disk) are never followed by a gathering pause. */
+    static final long GATHER_MIN_UPLOAD_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
 
     /** Told of each stored segment, in the flusher's lane: the peers that act on it (folds, snapshots, compaction). */
     interface Stored {
@@ -86,6 +100,12 @@ final class SegmentFlusher {
     /** The segment being uploaded and its attempts; lane only. */
     private SealedSegment uploading;
     private StorageWriter.Attempts attempts;
+    private long uploadStartedNanos;
+    /** No DURABLE segment is sealed before this System.nanoTime(), see the note; under the monitor. */
+    private long gatherUntilNanos;
+    private boolean gathering;
+    /** The gathering pause ends early once the open segment holds this many transactions. */
+    private long gatherTransactions;
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
     SegmentFlusher(StageContext stages, long checksumAtStored, TransactionWindow window, SegmentSpill spill) {
@@ -293,6 +313,7 @@ final class SegmentFlusher {
                         break;
                     }
                     attempts = attempt(uploading);
+                    uploadStartedNanos = System.nanoTime();
                 } else if (attempts.retryDelayNanos() > 0) {
                     lane.signalAfter(attempts.retryDelayNanos()); // woken early by an append: not yet
                     end = false;
@@ -365,6 +386,13 @@ final class SegmentFlusher {
             return sealed.poll();
         }
         if (open != null && dueNow()) {
+            long gatherLeft = gathering ? gatherUntilNanos - System.nanoTime() : 0;
+            if (gatherLeft > 0 && open.transactionCount() < gatherTransactions && !closing
+                    && flushThrough < open.firstTxid() && pendingBytes < options.flushBytes()) {
+                lane.signalAfter(gatherLeft);
+                return null;
+            }
+            gathering = false;
             seal();
             return sealed.poll();
         }
@@ -379,6 +407,17 @@ final class SegmentFlusher {
                 || (open.firstTxid() <= flushThrough && open.lastTxid() >= flushThrough)
                 || pendingBytes >= options.flushBytes()
                 || System.nanoTime() - openSinceNanos >= options.flushInterval().toNanos();
+    }
+
+    /**
+     * How long to hold the next segment open after an upload of {@code transactions} that took
+     * {@code uploadNanos}, so that the writers it acknowledged join the next one (see the note).
+     */
+    static long gatherNanos(PrimaryOptions options, long transactions, long uploadNanos) {
+        if (options.durability() != Durability.DURABLE || transactions < 2 || uploadNanos < GATHER_MIN_UPLOAD_NANOS) {
+            return 0;
+        }
+        return Math.min(uploadNanos / 5, options.groupCommitDelay().toNanos());
     }
 
     /** The attempts at uploading one segment (from memory, or from its spill file, streamed); create-only. */
@@ -401,9 +440,15 @@ final class SegmentFlusher {
             return;
         }
         long lastTxid = segment.lastTxid();
+        long now = System.nanoTime();
+        long acked = lastTxid - segment.firstTxid() + 1;
+        long gather = gatherNanos(options, acked, now - uploadStartedNanos);
         synchronized (this) {
             // captured bytes count against maxPendingBytes until they are stored
             pendingBytes -= segment.rawBodyBytes();
+            gathering = gather > 0;
+            gatherUntilNanos = now + gather;
+            gatherTransactions = (open == null ? 0 : open.transactionCount()) + acked;
             notifyAll();
         }
         log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={}", db, key,

@@ -25,6 +25,11 @@ final class DurableOverSlowStorage {
     private DurableOverSlowStorage() {
     }
 
+    /** Runs this measurement alone: {@code [--quick] [--out DIR]}. */
+    public static void main(String[] args) throws Exception {
+        BenchRunner.runAlone(args, DurableOverSlowStorage.class, DurableOverSlowStorage::measure);
+    }
+
     static void measure(Measurements into, boolean quick) throws Exception {
         int seconds = quick ? 5 : 15;
         Path dir = BenchDatabase.tempDir("durable-slow");
