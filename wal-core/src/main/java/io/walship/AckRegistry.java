@@ -35,7 +35,12 @@ final class AckRegistry {
         return waiting.computeIfAbsent(txid, t -> new Waiting(new CompletableFuture<>(), System.nanoTime())).future();
     }
 
-    void stored(long txid) {
+    /**
+     * Completes the futures up to {@code txid}; returns how many of them somebody was waiting on
+     * (a thread blocked in {@link Ack#get()}, or a stage chained to {@link Ack#stored()}): the
+     * writers this ack releases, for the flusher's group commit.
+     */
+    int stored(long txid) {
         Map<Long, Waiting> done;
         synchronized (this) {
             storedTxid = Math.max(storedTxid, txid);
@@ -44,10 +49,16 @@ final class AckRegistry {
             head.clear();
         }
         long now = System.nanoTime();
-        done.forEach((t, w) -> {
-            latency.record(now - w.sinceNanos());
-            w.future().complete(t);
-        });
+        int awaited = 0;
+        for (Map.Entry<Long, Waiting> e : done.entrySet()) {
+            CompletableFuture<Long> future = e.getValue().future();
+            if (future.getNumberOfDependents() > 0) {
+                awaited++;
+            }
+            latency.record(now - e.getValue().sinceNanos());
+            future.complete(e.getKey());
+        }
+        return awaited;
     }
 
     /** Fails every waiting future, and every later one, with the exception made for its txid. */

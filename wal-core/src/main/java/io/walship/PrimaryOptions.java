@@ -102,12 +102,12 @@ public final class PrimaryOptions {
     }
 
     /**
-     * DURABLE: the longest the next upload waits, after an upload that acknowledged several
-     * transactions, for the writers it released to commit again, so that they share one upload
-     * (about one storage round trip per ack instead of two when writers wait for their acks).
-     * Only after uploads of 4 ms or more (remote storage, never a local disk's few fsyncs), at most
-     * a fifth of that upload's time, and ended early once as many transactions as it acknowledged
-     * have committed. Zero turns it off: each upload starts the moment the previous one returns.
+     * DURABLE: the longest the next upload waits, after an upload that released several writers
+     * waiting on their acks, for them to commit again, so that they share one upload (about one
+     * storage round trip per ack instead of two). Only after uploads of 4 ms or more (remote
+     * storage, never a local disk's few fsyncs), at most a fifth of that upload's time, and ended
+     * early once as many more transactions as it released writers have committed; writes nobody
+     * waits on never wait. Zero turns it off: each upload starts the moment the previous one returns.
      */
     public Duration groupCommitDelay() {
         return groupCommitDelay;

@@ -29,14 +29,16 @@ final class SegmentFlusher {
      * Gathering after an ack (ADR 0029). Writers that wait for their ack split into two cohorts
      * on slow storage: those acked by an upload commit again a moment after it returned, just
      * after the next upload left with the other cohort's transactions, so each of them waits for
-     * that whole upload and then its own (two round trips). After an upload that acknowledged
-     * several transactions and took at least GATHER_MIN_UPLOAD, the flusher therefore holds the
-     * next segment open for a fifth of that upload's time (at most options.groupCommitDelay()),
-     * or until as many transactions as the upload acknowledged were appended, whichever comes
-     * first: the writers it released join the next upload, and an ack costs about one round trip.
-     * A lone writer, fast storage (a local disk's upload is a few fsyncs), close, an explicit
-     * flush and a full pending budget never wait. Writers that do not come back (requests that
-     * arrive independently of acks) pay the pause: at most a fifth of a round trip.
+     * that whole upload and then its own (two round trips). After an upload that took at least
+     * GATHER_MIN_UPLOAD and released several writers waiting on their acks (AckRegistry counts
+     * the futures somebody waited on), the flusher therefore holds the next segment open for a
+     * fifth of that upload's time (at most options.groupCommitDelay()), or until as many more
+     * transactions as it released writers were appended, whichever comes first: those writers
+     * join the next upload, and an ack costs about one round trip. Writes nobody waits on (ASYNC
+     * use of a DURABLE primary, a stream of writes at a fixed rate), a lone writer, fast storage
+     * (a local disk's upload is a few fsyncs), close, an explicit flush and a full pending budget
+     * never wait. Released writers that do not come back pay the pause: at most a fifth of a
+     * round trip.
      *
      * Segments never cross a "cut": a txid where a snapshot is being taken, so that every
      * snapshot sits on a segment boundary and a follower at the snapshot's txid finds the next
@@ -410,11 +412,11 @@ final class SegmentFlusher {
     }
 
     /**
-     * How long to hold the next segment open after an upload of {@code transactions} that took
-     * {@code uploadNanos}, so that the writers it acknowledged join the next one (see the note).
+     * How long to hold the next segment open after an upload that took {@code uploadNanos} and
+     * released {@code writers} waiting for their acks, so that they join the next one (see the note).
      */
-    static long gatherNanos(PrimaryOptions options, long transactions, long uploadNanos) {
-        if (options.durability() != Durability.DURABLE || transactions < 2 || uploadNanos < GATHER_MIN_UPLOAD_NANOS) {
+    static long gatherNanos(PrimaryOptions options, int writers, long uploadNanos) {
+        if (options.durability() != Durability.DURABLE || writers < 2 || uploadNanos < GATHER_MIN_UPLOAD_NANOS) {
             return 0;
         }
         return Math.min(uploadNanos / 5, options.groupCommitDelay().toNanos());
@@ -441,19 +443,20 @@ final class SegmentFlusher {
         }
         long lastTxid = segment.lastTxid();
         long now = System.nanoTime();
-        long acked = lastTxid - segment.firstTxid() + 1;
-        long gather = gatherNanos(options, acked, now - uploadStartedNanos);
         synchronized (this) {
             // captured bytes count against maxPendingBytes until they are stored
             pendingBytes -= segment.rawBodyBytes();
-            gathering = gather > 0;
-            gatherUntilNanos = now + gather;
-            gatherTransactions = (open == null ? 0 : open.transactionCount()) + acked;
             notifyAll();
         }
         log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={}", db, key,
                 segment.firstTxid(), lastTxid, segment.length(), segment.file().isPresent());
-        acks.stored(lastTxid);
+        int released = acks.stored(lastTxid);
+        long gather = gatherNanos(options, released, now - uploadStartedNanos);
+        synchronized (this) {
+            gathering = gather > 0;
+            gatherUntilNanos = now + gather;
+            gatherTransactions = (open == null ? 0 : open.transactionCount()) + released;
+        }
         window.stored(lastTxid);
         stored.stored(lastTxid, segment.length());
         synchronized (this) {

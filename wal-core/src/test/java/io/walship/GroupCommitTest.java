@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.walship.internal.log.ObjectKey;
+import io.walship.internal.metrics.Metrics;
+import io.walship.metrics.WalshipMeter;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
+import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Worker;
 import java.nio.file.Path;
@@ -16,9 +19,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +61,33 @@ class GroupCommitTest {
                 .build(), 16, 100 * MS)).isZero();
         assertThatThrownBy(() -> PrimaryOptions.builder().groupCommitDelay(Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("groupCommitDelay");
+    }
+
+    /**
+     * The pause is for writers waiting on their acks: a write nobody waits on (a stream of
+     * writes at a fixed rate, ASYNC use of a DURABLE primary) must not hold the next upload back.
+     */
+    @Test
+    void anAckReleasesOnlyTheWritersWaitingOnIt() throws Exception {
+        AckRegistry acks = new AckRegistry(0, Metrics.NONE.timer(WalshipMeter.PRIMARY_ACK_LATENCY));
+        CompletableFuture<Long> blocked = acks.futureFor(1);
+        acks.futureFor(2); // nobody waits
+        CompletableFuture<Long> chained = acks.futureFor(3);
+        AtomicLong seen = new AtomicLong();
+        chained.thenAccept(seen::set);
+        acks.futureFor(4); // nobody waits
+        CountDownLatch waiting = new CountDownLatch(1);
+        Worker getter = Worker.start("getter", () -> {
+            waiting.countDown();
+            blocked.get();
+        });
+        assertThat(waiting.await(10, TimeUnit.SECONDS)).isTrue();
+        Await.until("the getter blocks in get()", Duration.ofSeconds(10), () -> getter.state() == Thread.State.WAITING);
+
+        assertThat(acks.stored(4)).isEqualTo(2);
+        getter.join(Duration.ofSeconds(10));
+        assertThat(seen).hasValue(3);
+        assertThat(acks.stored(4)).as("nothing left to release").isZero();
     }
 
     /**
