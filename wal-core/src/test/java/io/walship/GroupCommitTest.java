@@ -95,6 +95,8 @@ class GroupCommitTest {
      * upload leaves the moment the previous one returns: each ack then waits for two uploads.
      * With the pause, the writers an upload released join the next one: fewer uploads for the same
      * transactions, beside two busy threads, and every acknowledged transaction restores.
+     * (Regression: a first version compared against writers that came back at once, and under
+     * load the flusher itself was sometimes late enough to merge the cohorts without a pause.)
      */
     @Test
     void writersReleasedByAnAck_shareTheNextUpload_underLoad() throws Exception {
@@ -113,7 +115,11 @@ class GroupCommitTest {
         }
     }
 
-    /** Log uploads of 4 writers x 10 acked single-row transactions over 80 ms puts. */
+    /**
+     * Log uploads of 4 writers x 10 acked single-row transactions over 100 ms puts, each writer
+     * committing again 5 ms after its ack (its request's own work): the next upload has left by
+     * then unless the flusher waits for it.
+     */
     private int segmentUploads(Duration groupCommitDelay, String name) throws Exception {
         MemoryStorage memory = new MemoryStorage();
         AtomicInteger logPuts = new AtomicInteger();
@@ -124,7 +130,7 @@ class GroupCommitTest {
                 if (slow.get() && key.startsWith(ObjectKey.LOG_PREFIX)) {
                     logPuts.incrementAndGet();
                     try {
-                        Thread.sleep(80);
+                        Thread.sleep(100);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -155,6 +161,7 @@ class GroupCommitTest {
                                 s.execute("insert into t values (" + writer + ", " + round + ")");
                             }
                         }).get();
+                        Thread.sleep(5);
                     }
                 }));
             }
