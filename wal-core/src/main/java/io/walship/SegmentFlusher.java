@@ -443,9 +443,12 @@ final class SegmentFlusher {
         }
         long lastTxid = segment.lastTxid();
         long now = System.nanoTime();
+        long openBefore;
         synchronized (this) {
             // captured bytes count against maxPendingBytes until they are stored
             pendingBytes -= segment.rawBodyBytes();
+            // counted before the acks release anyone: a writer quick to commit again is one of those awaited
+            openBefore = open == null ? 0 : open.transactionCount();
             notifyAll();
         }
         log.debug("segment stored db={} key={} firstTxid={} lastTxid={} bytes={} spilled={}", db, key,
@@ -455,7 +458,7 @@ final class SegmentFlusher {
         synchronized (this) {
             gathering = gather > 0;
             gatherUntilNanos = now + gather;
-            gatherTransactions = (open == null ? 0 : open.transactionCount()) + released;
+            gatherTransactions = openBefore + released;
         }
         window.stored(lastTxid);
         stored.stored(lastTxid, segment.length());
