@@ -11,6 +11,7 @@ import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.ForwardingStorage;
 import io.walship.storage.PutResult;
+import io.walship.testing.BusyLoad;
 import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Worker;
@@ -100,18 +101,11 @@ class GroupCommitTest {
      */
     @Test
     void writersReleasedByAnAck_shareTheNextUpload_underLoad() throws Exception {
-        AtomicBoolean stopLoad = new AtomicBoolean();
-        List<Worker> load = List.of(Worker.busy("busy-1", stopLoad), Worker.busy("busy-2", stopLoad));
-        try {
+        try (BusyLoad load = BusyLoad.start(2)) {
             int separate = segmentUploads(Duration.ZERO, "separate");
             int gathered = segmentUploads(Duration.ofMillis(50), "gathered");
 
             assertThat(gathered).as("uploads with the pause (%d without)", separate).isLessThan(separate * 3 / 4);
-        } finally {
-            stopLoad.set(true);
-            for (Worker w : load) {
-                w.join(Duration.ofSeconds(10));
-            }
         }
     }
 

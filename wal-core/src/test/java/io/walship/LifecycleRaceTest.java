@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.walship.internal.log.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
+import io.walship.testing.BusyLoad;
 import io.walship.testing.FaultyStorage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Worker;
@@ -35,17 +36,10 @@ class LifecycleRaceTest {
 
     @Test
     void stageFailure_closeAndWriters_race_everyAckEndsAndNoStoredAckIsLost() throws Exception {
-        AtomicBoolean stopLoad = new AtomicBoolean();
-        List<Worker> load = List.of(Worker.busy("busy-1", stopLoad), Worker.busy("busy-2", stopLoad));
-        try {
+        try (BusyLoad load = BusyLoad.start(2)) {
             Random random = new Random(5);
             for (int round = 0; round < 25; round++) {
                 race(round, random);
-            }
-        } finally {
-            stopLoad.set(true);
-            for (Worker worker : load) {
-                worker.join(BOUND);
             }
         }
     }

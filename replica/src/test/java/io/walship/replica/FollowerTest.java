@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.walship.WalshipException;
 import io.walship.internal.work.Workers;
 import io.walship.storage.StorageException;
+import io.walship.testing.BusyLoad;
 import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Worker;
@@ -28,22 +29,18 @@ class FollowerTest {
     private static final Duration BOUND = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(40);
 
-    private final AtomicBoolean stopLoad = new AtomicBoolean();
     private Workers workers;
-    private List<Worker> load;
+    private BusyLoad load;
 
     @BeforeEach
     void start() {
         workers = Workers.start("follower-test", Workers.Sizes.single());
-        load = List.of(Worker.busy("busy-1", stopLoad), Worker.busy("busy-2", stopLoad));
+        load = BusyLoad.start(2);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        stopLoad.set(true);
-        for (Worker worker : load) {
-            worker.join(BOUND);
-        }
+        load.close();
         workers.close();
     }
 

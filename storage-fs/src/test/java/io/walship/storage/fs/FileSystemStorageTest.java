@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.storage.PutResult;
 import io.walship.storage.Storage;
 import io.walship.storage.StorageContractTest;
+import io.walship.testing.BusyLoad;
 import io.walship.testing.Worker;
 import java.io.Closeable;
 import java.nio.file.Files;
@@ -12,11 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -88,12 +86,8 @@ class FileSystemStorageTest extends StorageContractTest {
         // regression: a follower starting while compaction deleted a directory under log/ failed in
         // follow() with an UncheckedIOException (NoSuchFileException) from the tree walk
         Path log = temp.resolve("bucket").resolve("log");
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Worker> load = new ArrayList<>();
-        for (int i = 0; i < 2; i++) { // the load of a busy machine: the walk and the deletes interleave more
-            load.add(Worker.busy("busy-" + i, stop));
-        }
-        try {
+        // the load of a busy machine: the walk and the deletes interleave more
+        try (BusyLoad load = BusyLoad.start(2)) {
             for (int round = 0; round < 20; round++) {
                 for (int d = 0; d < 40; d++) {
                     Files.createDirectories(log.resolve(round + "-" + d).resolve("parts"));
@@ -115,11 +109,6 @@ class FileSystemStorageTest extends StorageContractTest {
                     assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("round %d: still watching", round)
                             .isTrue();
                 }
-            }
-        } finally {
-            stop.set(true);
-            for (Worker w : load) {
-                w.join(Duration.ofSeconds(10));
             }
         }
     }

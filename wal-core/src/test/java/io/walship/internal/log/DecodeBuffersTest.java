@@ -3,12 +3,12 @@ package io.walship.internal.log;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.walship.testing.BusyLoad;
 import io.walship.testing.Worker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,10 +81,8 @@ class DecodeBuffersTest {
             expected.add(txns);
             segments.add(Transaction.segment(pageSizes[s], s, txns.toArray(Transaction[]::new)));
         }
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Worker> load = List.of(Worker.busy("busy-1", stop), Worker.busy("busy-2", stop));
         List<Worker> readers = new ArrayList<>();
-        try {
+        try (BusyLoad load = BusyLoad.start(2)) {
             for (int t = 0; t < 4; t++) {
                 long seed = t;
                 readers.add(Worker.start("reader-" + t, () -> {
@@ -103,11 +101,6 @@ class DecodeBuffersTest {
             }
             for (Worker reader : readers) {
                 reader.join(BOUND);
-            }
-        } finally {
-            stop.set(true);
-            for (Worker worker : load) {
-                worker.join(BOUND);
             }
         }
     }
