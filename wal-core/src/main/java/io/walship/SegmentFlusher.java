@@ -105,8 +105,7 @@ final class SegmentFlusher {
     private long uploadStartedNanos;
     /** No DURABLE segment is sealed before this System.nanoTime(), see the note; under the monitor. */
     private long gatherUntilNanos;
-    private boolean gathering;
-    /** The gathering pause ends early once the open segment holds this many transactions. */
+    /** The pause ends early once the open segment holds this many transactions; 0: no pause. */
     private long gatherTransactions;
 
     /** @param spill the memory budget of segments being built or waiting, and where they go beyond it */
@@ -388,13 +387,13 @@ final class SegmentFlusher {
             return sealed.poll();
         }
         if (open != null && dueNow()) {
-            long gatherLeft = gathering ? gatherUntilNanos - System.nanoTime() : 0;
-            if (gatherLeft > 0 && open.transactionCount() < gatherTransactions && !closing
+            long gatherLeft = gatherUntilNanos - System.nanoTime();
+            if (open.transactionCount() < gatherTransactions && gatherLeft > 0 && !closing
                     && flushThrough < open.firstTxid() && pendingBytes < options.flushBytes()) {
                 lane.signalAfter(gatherLeft);
                 return null;
             }
-            gathering = false;
+            gatherTransactions = 0;
             seal();
             return sealed.poll();
         }
@@ -456,9 +455,8 @@ final class SegmentFlusher {
         int released = acks.stored(lastTxid);
         long gather = gatherNanos(options, released, now - uploadStartedNanos);
         synchronized (this) {
-            gathering = gather > 0;
             gatherUntilNanos = now + gather;
-            gatherTransactions = openBefore + released;
+            gatherTransactions = gather > 0 ? openBefore + released : 0;
         }
         window.stored(lastTxid);
         stored.stored(lastTxid, segment.length());

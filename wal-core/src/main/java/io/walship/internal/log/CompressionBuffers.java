@@ -12,9 +12,9 @@ final class CompressionBuffers {
      * A segment being built, or read (SegmentReader, until closed), borrows one from a JVM-wide
      * pool and gives it back once sealed, discarded or closed, so a database that is not writing
      * or reading holds none, and a replica applying a pushed segment a millisecond does not
-     * allocate a block's buffers and a delta table for each of the segment's three reads: before the pool each primary kept
-     * a full block's raw and compressed buffers (2 MiB) for its lifetime, and a thousand idle
-     * databases held 2 GiB. Buffers start small and grow only as far as a segment's blocks need;
+     * allocate a block's buffers and a delta table for each read of it. Before the pool each
+     * primary kept a full block's raw and compressed buffers (2 MiB) for its lifetime, and a
+     * thousand idle databases held 2 GiB. Buffers start small and grow only as far as a segment's blocks need;
      * a grown one goes back to the pool grown, so a busy database does not grow them again for
      * every segment. The pool keeps at most FREE_MAX (the most segments built at once on a
      * machine's capture threads) and lets the rest go to the collector; the most recently given
