@@ -58,12 +58,6 @@ final class CliStart {
     }
 
     private static void run(Map<String, String> environment) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(List.of(LAUNCHER.toString(), "--version"))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().putAll(environment);
-        Process process = builder.start();
-        if (process.waitFor() != 0) {
-            throw new IOException("bin/walship --version exited " + process.exitValue());
-        }
+        Measurements.command(List.of(LAUNCHER.toString(), "--version"), environment);
     }
 }

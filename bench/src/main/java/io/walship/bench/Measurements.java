@@ -540,8 +540,16 @@ final class Measurements {
 
     /** Runs a command to its end, output discarded; fails unless it exits 0 within 10 minutes. */
     static void command(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        command(command, Map.of());
+    }
+
+    /** As {@link #command(List)}, with {@code environment} added to (or replacing in) this process's. */
+    static void command(List<String> command, Map<String, String> environment)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
             process.destroyForcibly();
             throw new IOException("command failed: " + command);

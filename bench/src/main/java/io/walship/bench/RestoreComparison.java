@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -172,16 +173,9 @@ final class RestoreComparison {
             List<String> command = new ArrayList<>();
             command.add(launcher.toString());
             command.addAll(args);
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-            builder.environment().put("WALSHIP_CACHE", cache.toString());
-            builder.environment().remove("JAVA_OPTS");
-            builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-            Process process = builder.start();
-            if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
-                process.destroyForcibly();
-                throw new IOException("command failed: " + command);
-            }
+            // this JVM's Java; the launcher's own options only (an empty JAVA_OPTS is none)
+            Measurements.command(command, Map.of("WALSHIP_CACHE", cache.toString(), "JAVA_OPTS", "",
+                    "JAVA_HOME", System.getProperty("java.home")));
         }
     }
 
