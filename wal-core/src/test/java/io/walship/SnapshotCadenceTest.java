@@ -68,8 +68,11 @@ class SnapshotCadenceTest {
             long deadline = System.nanoTime() + BOUND.toNanos();
             while (primary.status().snapshotTxid() == 1) {
                 assertThat(System.nanoTime()).as("snapshot after half the database of log").isLessThan(deadline);
-                primary.write(conn -> exec(conn, "update t set b = randomblob(8000) where rowid = "
+                long written = primary.write(conn -> exec(conn, "update t set b = randomblob(8000) where rowid = "
                         + (1 + (int) (Math.random() * 1024)))).get(BOUND);
+                // the cadence and the snapshot it starts run on the maintenance lane: writing on
+                // before it ran let a loaded machine pile up more than the 2 MiB allowed below
+                assertThat(primary.awaitQuiet(written, BOUND)).as("stages told of txid %d", written).isTrue();
             }
             long snapshot = primary.status().snapshotTxid();
             assertThat(logBytes(1, snapshot)).as("log before the snapshot")
