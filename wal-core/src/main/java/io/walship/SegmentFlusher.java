@@ -1,5 +1,6 @@
 package io.walship;
 
+import io.walship.internal.log.Compression;
 import io.walship.internal.log.ObjectKey;
 import io.walship.internal.log.SealedSegment;
 import io.walship.internal.log.SegmentSpill;
@@ -137,7 +138,7 @@ final class SegmentFlusher {
         }
         synchronized (this) {
             if (open == null) {
-                open = new SegmentWriter(pageSize, checksumAtEnd, spill);
+                open = new SegmentWriter(pageSize, checksumAtEnd, spill, Compression.FAST);
                 openSinceNanos = System.nanoTime();
             }
             long checksumAfter = write(open, checksumAtEnd, txid, commitMillis, databasePages, pageCount, pages);
@@ -158,7 +159,7 @@ final class SegmentFlusher {
             }
             checksumBefore = checksumAtEnd;
         }
-        SegmentWriter alone = new SegmentWriter(pageSize, checksumBefore, spill);
+        SegmentWriter alone = new SegmentWriter(pageSize, checksumBefore, spill, Compression.FAST);
         SealedSegment segment;
         long checksumAfter;
         try {

@@ -1,5 +1,6 @@
 package io.walship;
 
+import io.walship.internal.log.Compression;
 import io.walship.internal.log.FormatLayout;
 import io.walship.internal.log.SealedSegment;
 import io.walship.internal.log.SegmentSpill;
@@ -302,7 +303,8 @@ public final class StreamServer implements AutoCloseable {
                 throw new IOException("txid " + txn.txid() + " (" + txn.pageCount() + " pages) is too large for the"
                         + " stream: read it from storage");
             }
-            SegmentWriter segment = new SegmentWriter(pageSize, txn.checksumBefore(), SegmentSpill.memoryOnly());
+            SegmentWriter segment = new SegmentWriter(pageSize, txn.checksumBefore(), SegmentSpill.memoryOnly(),
+                    Compression.FAST);
             byte[] bytes;
             try {
                 segment.begin(txn.txid(), txn.commitTime().toEpochMilli(), txn.databasePages(), txn.pageCount());

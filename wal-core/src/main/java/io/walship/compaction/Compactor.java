@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.walship.BadObjectException;
 import io.walship.TxidRange;
 import io.walship.WalshipException;
+import io.walship.internal.log.Compression;
 import io.walship.internal.log.FetchedSegment;
 import io.walship.internal.log.FormatLayout;
 import io.walship.internal.log.LogCatalog;
@@ -423,7 +424,7 @@ public final class Compactor implements AutoCloseable {
                     }
                     if (writer == null) {
                         writer = new SegmentWriter(segment.pageSize(), segment.checksumBefore(),
-                                new SegmentSpill(workDirectory, MEMORY_BYTES));
+                                new SegmentSpill(workDirectory, MEMORY_BYTES), Compression.TIGHT);
                     } else {
                         segment.checkContinues(segment.pageSize(), txid, checksum);
                     }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 
 /**
  * Writes the block stream of segments and snapshots: raw bytes are cut into blocks of at most
@@ -13,13 +12,12 @@ import net.jpountz.lz4.LZ4Factory;
  * writes the empty block that ends the stream; it does not close the underlying stream.
  */
 final class BlockOutputStream extends OutputStream {
-    private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
-
     /** Buffers start small and double up to the block size, so a small segment costs little memory. */
     private static final int INITIAL_BUFFER_BYTES = 16 << 10;
 
     private final OutputStream out;
     private final int blockBytes;
+    private final LZ4Compressor compressor;
     /** Where grown buffers are written back (borrowed ones go back to the pool grown); null: none. */
     private final CompressionBuffers buffers;
     private byte[] raw;
@@ -32,10 +30,14 @@ final class BlockOutputStream extends OutputStream {
         this(out, FormatLayout.MAX_BLOCK_RAW_BYTES);
     }
 
-    /** Compresses in {@code buffers}, growing them there as blocks need; they must not be shared while in use. */
-    BlockOutputStream(OutputStream out, CompressionBuffers buffers) {
+    /**
+     * Compresses in {@code buffers} as {@code compression} says, growing them there as blocks
+     * need; they must not be shared while in use.
+     */
+    BlockOutputStream(OutputStream out, CompressionBuffers buffers, Compression compression) {
         this.out = out;
         this.blockBytes = FormatLayout.MAX_BLOCK_RAW_BYTES;
+        this.compressor = buffers.compressor(compression);
         this.buffers = buffers;
         this.raw = buffers.raw;
         this.compressed = buffers.compressed;
@@ -47,6 +49,7 @@ final class BlockOutputStream extends OutputStream {
         }
         this.out = out;
         this.blockBytes = blockBytes;
+        this.compressor = CompressionBuffers.defaultCompressor();
         this.buffers = null;
         this.raw = new byte[Math.min(blockBytes, INITIAL_BUFFER_BYTES)];
     }
@@ -119,14 +122,14 @@ final class BlockOutputStream extends OutputStream {
         if (rawLength == 0) {
             return;
         }
-        int needed = FormatLayout.BLOCK_HEADER_SIZE + COMPRESSOR.maxCompressedLength(rawLength);
+        int needed = FormatLayout.BLOCK_HEADER_SIZE + compressor.maxCompressedLength(rawLength);
         if (compressed.length < needed) {
             compressed = new byte[needed];
             if (buffers != null) {
                 buffers.compressed = compressed;
             }
         }
-        int length = COMPRESSOR.compress(raw, 0, rawLength, compressed, FormatLayout.BLOCK_HEADER_SIZE,
+        int length = compressor.compress(raw, 0, rawLength, compressed, FormatLayout.BLOCK_HEADER_SIZE,
                 compressed.length - FormatLayout.BLOCK_HEADER_SIZE);
         ByteBuffer.wrap(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE).putInt(rawLength).putInt(length);
         out.write(compressed, 0, FormatLayout.BLOCK_HEADER_SIZE + length);

@@ -34,7 +34,7 @@ public final class SegmentWriter {
 
     /** A segment held in memory, with buffers of its own that grow with it: for tools and tests. */
     public SegmentWriter(int pageSize, long checksumBefore) {
-        this(pageSize, checksumBefore, new CompressionBuffers(), false, SegmentSpill.memoryOnly());
+        this(pageSize, checksumBefore, new CompressionBuffers(), false, SegmentSpill.memoryOnly(), Compression.TIGHT);
     }
 
     /**
@@ -43,13 +43,14 @@ public final class SegmentWriter {
      *
      * @param checksumBefore database checksum before the first transaction of the segment
      * @param spill          the memory budget, and where the body goes beyond it
+     * @param compression    {@link Compression#FAST} on the commit path, {@link Compression#TIGHT} for what is kept
      */
-    public SegmentWriter(int pageSize, long checksumBefore, SegmentSpill spill) {
-        this(pageSize, checksumBefore, CompressionBuffers.borrow(), true, spill);
+    public SegmentWriter(int pageSize, long checksumBefore, SegmentSpill spill, Compression compression) {
+        this(pageSize, checksumBefore, CompressionBuffers.borrow(), true, spill, compression);
     }
 
     private SegmentWriter(int pageSize, long checksumBefore, CompressionBuffers buffers, boolean pooled,
-                          SegmentSpill spill) {
+                          SegmentSpill spill, Compression compression) {
         if (!FormatLayout.isValidPageSize(pageSize)) {
             if (pooled) {
                 buffers.giveBack();
@@ -61,7 +62,7 @@ public final class SegmentWriter {
         this.lastChecksumAfter = checksumBefore;
         this.spill = spill;
         this.body = new SegmentBody(spill);
-        this.blocks = new BlockOutputStream(body, buffers);
+        this.blocks = new BlockOutputStream(body, buffers, compression);
         this.deltas = buffers.deltas(pageSize);
         this.borrowed = pooled ? buffers : null;
         this.stored = new byte[pageSize];

@@ -61,10 +61,10 @@ class ScratchBuffersTest {
     void segmentsBuiltInReusedBuffers_areTheSameBytesAsInFreshOnes() throws IOException {
         Random random = new Random(7);
         // the first segment grows the buffers past a whole block and fills the delta table
-        byte[] large = segment(random, 600, 400, new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly()));
+        byte[] large = segment(random, 600, 400, new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly(), Compression.TIGHT));
         for (int round = 0; round < 3; round++) {
             long seed = random.nextLong();
-            byte[] pooled = segment(new Random(seed), 20, 50, new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly()));
+            byte[] pooled = segment(new Random(seed), 20, 50, new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly(), Compression.TIGHT));
             byte[] fresh = segment(new Random(seed), 20, 50, new SegmentWriter(PAGE, 1));
             assertThat(pooled).as("round %d", round).isEqualTo(fresh);
         }
@@ -74,7 +74,7 @@ class ScratchBuffersTest {
     @Test
     void aDiscardedSegment_givesItsBuffersBack() throws IOException {
         int before = CompressionBuffers.lent();
-        SegmentWriter writer = new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly());
+        SegmentWriter writer = new SegmentWriter(PAGE, 1, SegmentSpill.memoryOnly(), Compression.TIGHT);
         writer.begin(1, 0, 1, 1);
         assertThat(CompressionBuffers.lent()).isEqualTo(before + 1);
 

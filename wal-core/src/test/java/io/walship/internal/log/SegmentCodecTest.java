@@ -141,7 +141,7 @@ class SegmentCodecTest {
     void write_beyondTheMemoryBudget_spillsToAFileThatReadsTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         SegmentSpill spill = new SegmentSpill(dir, 0);
-        SegmentWriter writer = new SegmentWriter(PAGE, 99, spill);
+        SegmentWriter writer = new SegmentWriter(PAGE, 99, spill, Compression.TIGHT);
         for (Transaction txn : List.of(txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12))) {
             txn.writeTo(writer);
         }
@@ -171,8 +171,8 @@ class SegmentCodecTest {
         SegmentSpill runtime = SegmentSpill.shared(12 << 10); // the first body's chunks: 4 + 8 KiB
         SegmentSpill first = new SegmentSpill(dir.resolve("a"), 1 << 20, runtime);
         SegmentSpill second = new SegmentSpill(dir.resolve("b"), 1 << 20, runtime);
-        SegmentWriter a = new SegmentWriter(PAGE, 99, first);
-        SegmentWriter b = new SegmentWriter(PAGE, 99, second);
+        SegmentWriter a = new SegmentWriter(PAGE, 99, first, Compression.TIGHT);
+        SegmentWriter b = new SegmentWriter(PAGE, 99, second, Compression.TIGHT);
         for (Transaction txn : List.of(txn(5, 10, 1, 2, 3), txn(6, 12, 12), txn(7, 12))) {
             txn.writeTo(a);
             txn.writeTo(b);
