@@ -27,9 +27,9 @@ final class CompressionBuffers {
      * back is lent first, being the likeliest to be grown already. A writer that fails without
      * giving its buffers back only loses them to the collector.
      *
-     * The accelerated compressor (Compression.FAST) keeps LZ4's native state (16 KiB) between
-     * blocks and must be used by one thread at a time, which is what these buffers already
-     * are: it lives with them, is made on first use and its state is freed by a cleaner when the
+     * The accelerated compressor (Compression.FAST) holds 16 KiB of LZ4's native state, reset
+     * for each block, and must be used by one thread at a time, which is what these buffers
+     * already are: it lives with them, is made on first use and its state is freed by a cleaner when the
      * buffers are dropped (pool full, or lost by a failed writer), never while they are in use.
      * Where LZ4's native library cannot load, FAST falls back to the default compressor.
      */
