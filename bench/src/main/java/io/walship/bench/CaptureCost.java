@@ -3,7 +3,9 @@ package io.walship.bench;
 import io.walship.CaptureMode;
 import io.walship.Durability;
 import io.walship.Primary;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -48,6 +50,7 @@ public final class CaptureCost {
         for (String workload : List.of("insert", "update")) {
             double[] added = new double[3];
             double[] addedJava = new double[3];
+            double[] addedNoJit = new double[3];
             double[] stored = new double[3];
             double plainCpu = 0;
             for (int round = 0; round < added.length; round++) {
@@ -56,11 +59,13 @@ public final class CaptureCost {
                 long[] writer = child("walship-writer", workload, transactions);
                 added[round] = (walship[0] - plain[0]) / 1e3 / transactions;
                 addedJava[round] = (writer[0] - plain[0]) / 1e3 / transactions;
+                addedNoJit[round] = ((walship[0] - walship[3]) - (plain[0] - plain[3])) / 1e3 / transactions;
                 stored[round] = (double) walship[2] / transactions;
                 plainCpu += plain[0] / 1e3 / transactions / added.length;
             }
             Arrays.sort(added);
             Arrays.sort(addedJava);
+            Arrays.sort(addedNoJit);
             Arrays.sort(stored);
             String suffix = workload.equals("insert") ? "" : "_update";
             into.results.put("capture_us_per_txn" + suffix, Measurements.round(added[1], 1));
@@ -71,6 +76,13 @@ public final class CaptureCost {
             into.notes.put("capture_us_per_txn_java" + suffix, "as capture_us_per_txn" + suffix + ", with"
                     + " CaptureMode.WRITER (no native hook: the writer reads the WAL's new frame headers after each"
                     + " write), in the same rounds");
+            into.results.put("capture_us_per_txn_no_jit" + suffix, Measurements.round(addedNoJit[1], 1));
+            into.results.put("capture_us_per_txn_no_jit" + suffix + "_spread",
+                    Measurements.round(addedNoJit[2] - addedNoJit[0], 1));
+            into.notes.put("capture_us_per_txn_no_jit" + suffix, "as capture_us_per_txn" + suffix + ", without"
+                    + " the CPU of the JIT compiler threads during the measured transactions (each thread's time on a"
+                    + " CPU from /proc/self/task/*/schedstat), in both children of the same rounds: the optimizing"
+                    + " compiler's late work varies from run to run by more than a capture change");
             into.results.put("capture_bytes_per_txn" + suffix, Math.round(stored[1]));
             into.notes.put("capture_us_per_txn" + suffix, "CPU time (user + sys, every thread of the process) walship"
                     + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
@@ -90,7 +102,7 @@ public final class CaptureCost {
             throw new IllegalStateException("capture cost child failed (" + engine + " " + workload + "): " + line);
         }
         String[] f = line.split(" ");
-        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])};
+        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])};
     }
 
     public static void main(String[] args) throws Exception {
@@ -148,6 +160,7 @@ public final class CaptureCost {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long storedBefore = stored.bytes();
+        long compilers = compilerCpuNanos();
         long cpu = os.getProcessCpuTime();
         long wall = System.nanoTime();
         for (int i = 0; i < transactions; i++) {
@@ -156,7 +169,32 @@ public final class CaptureCost {
         settle.run();
         long cpuNanos = os.getProcessCpuTime() - cpu;
         long wallNanos = System.nanoTime() - wall;
-        System.out.println("RESULT " + cpuNanos + " " + wallNanos + " " + (stored.bytes() - storedBefore));
+        long compilerNanos = compilerCpuNanos() - compilers;
+        System.out.println("RESULT " + cpuNanos + " " + wallNanos + " " + (stored.bytes() - storedBefore) + " "
+                + compilerNanos);
+    }
+
+    /**
+     * CPU time the JIT compiler threads have used so far (nanoseconds on a CPU, from the scheduler's
+     * statistics of each thread), or 0 where /proc does not say. A compiler thread that ends between
+     * two calls takes its time with it, so a difference can only understate the compilers' share.
+     */
+    private static long compilerCpuNanos() {
+        long total = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+                        total += Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // the thread ended meanwhile, or no scheduler statistics: it adds nothing
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return total;
     }
 
     private static final class Writer {
