@@ -88,7 +88,7 @@ public final class CaptureCost {
                     + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
                     + " µs per transaction here), ASYNC, same schema and prefill as WriteBenchmark, " + transactions
                     + " transactions after " + WARM_UP + " of warm-up, until stored; median of 3 rounds of"
-                    + " two child JVMs each; target <= 3");
+                    + " two child JVMs each; target <= " + (suffix.isEmpty() ? 15 : 30) + " (issue #32)");
             into.notes.put("capture_bytes_per_txn" + suffix, "what each such transaction adds to storage (segments,"
                     + " compacted objects)");
         }
