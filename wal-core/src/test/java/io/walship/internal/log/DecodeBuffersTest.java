@@ -19,28 +19,6 @@ import org.junit.jupiter.api.Test;
 class DecodeBuffersTest {
     private static final Duration BOUND = Duration.ofSeconds(60);
 
-    /** Transactions over a few pages, some written again (stored as deltas), some large (several blocks). */
-    private static List<Transaction> transactions(int pageSize, long seed) {
-        Random random = new Random(seed);
-        List<Transaction> txns = new ArrayList<>();
-        int databasePages = 4000;
-        for (long txid = 1; txid <= 12; txid++) {
-            int count = txid % 5 == 0 ? (3 << 20) / pageSize : 1 + random.nextInt(6); // ~3 MiB: several blocks
-            int[] pgnos = new int[count];
-            for (int i = 0; i < count; i++) {
-                pgnos[i] = count > 6 ? i + 1 : 1 + random.nextInt(8) * 7 + i; // small ones revisit pages: deltas
-            }
-            pgnos = java.util.Arrays.stream(pgnos).distinct().toArray();
-            byte[] images = new byte[pgnos.length * pageSize];
-            for (int i = 0; i < images.length; i += 8) {
-                images[i] = (byte) random.nextInt(4); // compressible, not constant
-            }
-            txns.add(new Transaction(txid, 1_700_000_000_000L + txid, databasePages, pageSize, pgnos, images,
-                    seed * 1_000 + txid));
-        }
-        return txns;
-    }
-
     private static void assertSame(List<Transaction> read, List<Transaction> expected, String what) {
         assertThat(read).as(what).hasSize(expected.size());
         for (int i = 0; i < expected.size(); i++) {
@@ -57,7 +35,7 @@ class DecodeBuffersTest {
 
     @Test
     void readerClosed_refusesToReadOn_insteadOfReadingBuffersLentToAnother() throws Exception {
-        List<Transaction> txns = transactions(1024, 1);
+        List<Transaction> txns = Transaction.mixed(1024, 1);
         byte[] segment = Transaction.segment(1024, 7, txns.toArray(Transaction[]::new));
         SegmentReader reader = SegmentReader.open("log/a", segment);
         reader.nextTransaction();
@@ -77,7 +55,7 @@ class DecodeBuffersTest {
         List<byte[]> segments = new ArrayList<>();
         List<List<Transaction>> expected = new ArrayList<>();
         for (int s = 0; s < pageSizes.length; s++) {
-            List<Transaction> txns = transactions(pageSizes[s], s + 10);
+            List<Transaction> txns = Transaction.mixed(pageSizes[s], s + 10);
             expected.add(txns);
             segments.add(Transaction.segment(pageSizes[s], s, txns.toArray(Transaction[]::new)));
         }

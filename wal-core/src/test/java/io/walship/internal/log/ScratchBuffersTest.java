@@ -6,7 +6,9 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.Walship;
 import io.walship.testing.Await;
+import io.walship.testing.BusyLoad;
 import io.walship.testing.MemoryStorage;
+import io.walship.testing.Worker;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Statement;
@@ -81,6 +83,69 @@ class ScratchBuffersTest {
         writer.discard();
 
         assertThat(CompressionBuffers.lent()).isEqualTo(before);
+    }
+
+    /**
+     * The accelerated compressor keeps LZ4's native state with the borrowed buffers, so it is
+     * shared by whoever holds them: segments built at once on many threads, some discarded
+     * part-way (their buffers go back mid-segment), must each seal exactly the bytes one thread
+     * alone seals, and read back as their own transactions.
+     */
+    @Test
+    void segmentsBuiltAtOnceWithTheAcceleratedCompressor_sealWhatOneThreadAloneSeals_underLoad() throws Exception {
+        int[] pageSizes = {1024, 4096, 65536};
+        List<List<Transaction>> txns = new ArrayList<>();
+        List<byte[]> alone = new ArrayList<>();
+        for (int s = 0; s < pageSizes.length; s++) {
+            txns.add(Transaction.mixed(pageSizes[s], s + 20));
+            alone.add(fast(pageSizes[s], s, txns.get(s), txns.get(s).size()));
+            byte[] tight = Transaction.segment(pageSizes[s], s, txns.get(s).toArray(Transaction[]::new));
+            assertThat(alone.get(s)).as("page size %d: accelerated, not the default encoding", pageSizes[s])
+                    .isNotEqualTo(tight);
+        }
+        List<Worker> writers = new ArrayList<>();
+        try (BusyLoad load = BusyLoad.start(2)) {
+            for (int t = 0; t < 4; t++) {
+                long seed = t;
+                writers.add(Worker.start("writer-" + t, () -> {
+                    Random random = new Random(seed);
+                    for (int round = 0; round < 30; round++) {
+                        int s = random.nextInt(pageSizes.length);
+                        List<Transaction> mine = txns.get(s);
+                        if (random.nextInt(4) == 0) {
+                            fast(pageSizes[s], s, mine, 1 + random.nextInt(mine.size() - 1)); // discarded part-way
+                            continue;
+                        }
+                        byte[] sealed = fast(pageSizes[s], s, mine, mine.size());
+                        assertThat(sealed).as("page size %d round %d", pageSizes[s], round).isEqualTo(alone.get(s));
+                        try (SegmentReader reader = SegmentReader.open("log/" + s, sealed)) {
+                            assertThat(Transaction.readAll(reader)).hasSize(mine.size());
+                        }
+                    }
+                }));
+            }
+            for (Worker writer : writers) {
+                writer.join(Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    /**
+     * The first {@code upTo} of {@code txns} in a segment built on the commit path's compressor:
+     * sealed when that is all of them, else discarded (null).
+     */
+    private static byte[] fast(int pageSize, long checksumBefore, List<Transaction> txns, int upTo) throws IOException {
+        SegmentWriter writer = new SegmentWriter(pageSize, checksumBefore, SegmentSpill.memoryOnly(), Compression.FAST);
+        for (Transaction txn : txns.subList(0, upTo)) {
+            txn.writeTo(writer);
+        }
+        if (upTo < txns.size()) {
+            writer.discard();
+            return null;
+        }
+        try (SealedSegment sealed = writer.seal()) {
+            return sealed.bytes().orElseThrow();
+        }
     }
 
     /** {@code pages} pages in transactions of 50, numbered 1..{@code pgnos}: later ones repeat earlier ones (deltas). */

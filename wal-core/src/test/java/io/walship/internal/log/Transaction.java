@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 
 /**
  * Test fixture: one committed write transaction held whole in memory - its txid, commit time,
@@ -113,6 +115,31 @@ public final class Transaction {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Twelve transactions of {@code pageSize} pages, from {@code seed}: most over a few pages that
+     * later ones revisit (stored as deltas), two of about 3 MiB (several blocks each).
+     */
+    public static List<Transaction> mixed(int pageSize, long seed) {
+        Random random = new Random(seed);
+        List<Transaction> txns = new ArrayList<>();
+        int databasePages = 4000;
+        for (long txid = 1; txid <= 12; txid++) {
+            int count = txid % 5 == 0 ? (3 << 20) / pageSize : 1 + random.nextInt(6); // ~3 MiB: several blocks
+            int[] pgnos = new int[count];
+            for (int i = 0; i < count; i++) {
+                pgnos[i] = count > 6 ? i + 1 : 1 + random.nextInt(8) * 7 + i; // small ones revisit pages: deltas
+            }
+            pgnos = Arrays.stream(pgnos).distinct().toArray();
+            byte[] images = new byte[pgnos.length * pageSize];
+            for (int i = 0; i < images.length; i += 8) {
+                images[i] = (byte) random.nextInt(4); // compressible, not constant
+            }
+            txns.add(new Transaction(txid, 1_700_000_000_000L + txid, databasePages, pageSize, pgnos, images,
+                    seed * 1_000 + txid));
+        }
+        return txns;
     }
 
     /** The next transaction of {@code reader}, whole, or null after the last. */
