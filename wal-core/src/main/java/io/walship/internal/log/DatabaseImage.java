@@ -127,16 +127,19 @@ public final class DatabaseImage implements Closeable {
         long position = (long) (batch.firstPgno() - 1) * pageSize;
         Future<?> written = writeDirect(pages, batch.length(), position);
         if (written == null) {
-            ChannelIo.writeFully(channel, pages.duplicate().position(0).limit(batch.length()), position);
-            writeback.written(batch.length());
+            writeThroughCache(pages, batch.length(), position);
         }
         for (int i = 0; i < batch.count(); i++) {
             checksum.setPage(batch.firstPgno() + i, pages, i * pageSize);
         }
         if (written != null && !directWritten(written, batch.length())) {
-            ChannelIo.writeFully(channel, pages.duplicate().position(0).limit(batch.length()), position);
-            writeback.written(batch.length());
+            writeThroughCache(pages, batch.length(), position);
         }
+    }
+
+    private void writeThroughCache(ByteBuffer pages, int length, long position) throws IOException {
+        ChannelIo.writeFully(channel, pages.duplicate().position(0).limit(length), position);
+        writeback.written(length);
     }
 
     /**

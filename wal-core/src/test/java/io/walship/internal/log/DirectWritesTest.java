@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.nio.file.ExtendedOpenOption;
 import io.walship.testing.BusyLoad;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,31 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DirectWritesTest {
     @TempDir
     Path dir;
-
-    /** {@code count} pages of {@code pageSize}, half compressible, each different. */
-    private static byte[] pages(int pageSize, int count, long seed) {
-        byte[] pages = new byte[pageSize * count];
-        Random random = new Random(seed);
-        for (int i = 0; i < pages.length; i += 2) {
-            pages[i] = (byte) random.nextInt(256);
-        }
-        return pages;
-    }
-
-    private static byte[] snapshot(byte[] pages, int pageSize) throws IOException {
-        int count = pages.length / pageSize;
-        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
-        for (int i = 0; i < count; i++) {
-            checksum.setPage(i + 1, pages, i * pageSize);
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        SnapshotWriter writer = new SnapshotWriter(out, pageSize, count, 9, checksum.value(), 1234);
-        for (int i = 0; i < count; i++) {
-            writer.writePage(ByteBuffer.wrap(pages), i * pageSize);
-        }
-        writer.finish();
-        return out.toByteArray();
-    }
 
     /** Writes {@code snapshot} into a new image at {@code file} as a restore does; returns its direct bytes. */
     private static long restore(Path file, byte[] snapshot) throws IOException {
@@ -79,11 +51,11 @@ class DirectWritesTest {
     void snapshotPages_goStraightToTheDisk_andTheFileHoldsExactlyThem_underLoad() throws Exception {
         assumeTrue(fileSystemTakesDirectWrites(), "the temporary directory's file system refuses O_DIRECT");
         int pageSize = 4096;
-        byte[] pages = pages(pageSize, 3_000, 1); // ~12 MiB: several batches, the last one short
+        byte[] pages = SnapshotCodecTest.pages(pageSize, 3_000); // ~12 MiB: several batches, the last one short
         Path file = dir.resolve("restored.db");
         long direct;
         try (BusyLoad load = BusyLoad.start(2)) {
-            direct = restore(file, snapshot(pages, pageSize));
+            direct = restore(file, SnapshotCodecTest.snapshot(pages, pageSize, 3_000));
         }
         assertThat(direct).as("bytes written directly").isEqualTo(pages.length);
         assertThat(Files.readAllBytes(file)).isEqualTo(pages);
@@ -93,9 +65,9 @@ class DirectWritesTest {
     void pagesSmallerThanTheDisksBlock_goThroughThePageCache_andTheFileHoldsExactlyThem() throws Exception {
         long block = Files.getFileStore(dir).getBlockSize();
         assumeTrue(block > 512, "a block of " + block + " bytes: 512-byte pages are direct-aligned here");
-        byte[] pages = pages(512, 5_000, 2);
+        byte[] pages = SnapshotCodecTest.pages(512, 5_000);
         Path file = dir.resolve("small-pages.db");
-        assertThat(restore(file, snapshot(pages, 512))).as("bytes written directly").isZero();
+        assertThat(restore(file, SnapshotCodecTest.snapshot(pages, 512, 5_000))).as("bytes written directly").isZero();
         assertThat(Files.readAllBytes(file)).isEqualTo(pages);
     }
 }

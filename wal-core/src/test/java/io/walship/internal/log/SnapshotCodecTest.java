@@ -19,7 +19,11 @@ class SnapshotCodecTest {
     private static final String KEY = "snapshots/0000000000000009";
 
     static byte[] pages(int count) {
-        byte[] pages = new byte[count * PAGE];
+        return pages(PAGE, count);
+    }
+
+    static byte[] pages(int pageSize, int count) {
+        byte[] pages = new byte[count * pageSize];
         Random random = new Random(count);
         // half random, half compressible, like real pages
         for (int i = 0; i < pages.length; i += 2) {
@@ -29,15 +33,20 @@ class SnapshotCodecTest {
     }
 
     static byte[] snapshot(byte[] pages, int count) throws IOException {
+        return snapshot(pages, PAGE, count);
+    }
+
+    /** A snapshot at txid 9 of the first {@code count} pages of {@code pageSize} in {@code pages}. */
+    static byte[] snapshot(byte[] pages, int pageSize, int count) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        DatabaseChecksum checksum = new DatabaseChecksum(PAGE);
+        DatabaseChecksum checksum = new DatabaseChecksum(pageSize);
         for (int i = 0; i < count; i++) {
-            checksum.setPage(i + 1, pages, i * PAGE);
+            checksum.setPage(i + 1, pages, i * pageSize);
         }
-        SnapshotWriter writer = new SnapshotWriter(out, PAGE, count, 9, checksum.value(), 1234);
+        SnapshotWriter writer = new SnapshotWriter(out, pageSize, count, 9, checksum.value(), 1234);
         ByteBuffer buffer = ByteBuffer.wrap(pages);
         for (int i = 0; i < count; i++) {
-            writer.writePage(buffer, i * PAGE);
+            writer.writePage(buffer, i * pageSize);
         }
         writer.finish();
         return out.toByteArray();
