@@ -164,7 +164,10 @@ public final class WalHook {
                 nativeLibrary.walship_set_callback(CALLBACK);
                 library = file;
                 log.debug("wal hook loaded platform={} path={}", platform, file);
-                removeAbandoned(tmp, dir, ABANDONED_AFTER);
+                // off the opening thread: a temporary directory of thousands of entries takes tens of ms to list
+                Thread sweep = new Thread(() -> removeAbandoned(tmp, dir, ABANDONED_AFTER), "walship-hook-sweep");
+                sweep.setDaemon(true);
+                sweep.start();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot extract the walship WAL hook", e);
             }
