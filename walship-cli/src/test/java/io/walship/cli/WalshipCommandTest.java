@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
 
 /** The command line as a script sees it: output, error text and exit codes. */
 class WalshipCommandTest {
@@ -582,6 +583,29 @@ class WalshipCommandTest {
             assertThat(out.toString()).startsWith("Usage: walship " + command).contains("STORAGE");
             assertThat(err.toString()).isEmpty();
         }
+    }
+
+    @Test
+    void commandCalledByName_isTheOnlyOneBuilt_anythingElseGetsEveryCommand() {
+        assertThat(WalshipCommand.commandLine(new WalshipCommand(), "ls", url()).getSubcommands().keySet())
+                .containsExactly("ls");
+        for (String[] args : List.of(new String[0], new String[] {"--debug", "ls"}, new String[] {"help", "ls"},
+                new String[] {"lss"}, new String[] {"--version"})) {
+            assertThat(WalshipCommand.commandLine(new WalshipCommand(), args).getSubcommands().keySet())
+                    .as(String.join(" ", args)).containsExactlyElementsOf(WalshipCommand.COMMANDS.keySet());
+        }
+    }
+
+    @Test
+    void everyCommand_isRegisteredUnderItsOwnName() {
+        WalshipCommand.COMMANDS.forEach((name, command) ->
+                assertThat(new CommandLine(command.get()).getCommandName()).isEqualTo(name));
+    }
+
+    @Test
+    void mistypedCommand_isUsageErrorSuggestingTheRightOne() {
+        assertThat(run("lss", url())).isEqualTo(2);
+        assertThat(err.toString()).contains("lss").contains("ls");
     }
 
     @Test
