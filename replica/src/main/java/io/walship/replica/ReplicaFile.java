@@ -36,7 +36,7 @@ final class ReplicaFile implements Closeable {
      * Applying a segment, in order:
      *
      * Segments are applied in batches (everything storage holds after the replica's txid, up to
-     * a bound), so a replica that fell behind catches up with one lock and three fsyncs per
+     * a bound), so a replica that fell behind catches up with one lock and two fsyncs per
      * batch rather than per segment.
      *
      *  1. Decode every transaction and check it against a copy of the page hashes: the
@@ -59,8 +59,10 @@ final class ReplicaFile implements Closeable {
      *     the change counter moved and drop their page caches. Segments are read from memory or
      *     from spill files (FetchedSegment), a page at a time: a transaction of any size costs
      *     the same memory, and readers wait for as long as it takes to write it.
-     *  4. Persist the new state (txid, checksum, the primary's page 1) into the other slot,
-     *     fdatasync.
+     *  4. Write the new state (txid, checksum, the primary's page 1) into the other slot, not
+     *     flushed: the next batch's intent flushes it with its own (one fdatasync of the same
+     *     file), and so does close. Until then a crash may leave the intent newest on disk, and
+     *     reopening re-applies the batch (ADR 0032): the cost of a crash, moved off every apply.
      *
      * A write that fails in step 3 (ENOSPC, EIO) is retried from the top of step 3, the locks
      * still held: every page the batch writes is written again from the fetched segments, so
@@ -69,11 +71,12 @@ final class ReplicaFile implements Closeable {
      * until it closes), the file is marked torn (readers of this process are refused with
      * ReplicaFailedException) and the intent of step 2 stays, so the next open repairs it.
      *
-     * A crash before 2 changes nothing. A crash between 2 and 4 leaves the intent: reopening
-     * re-applies the same segments over the torn file (full page images, so re-applying is
-     * idempotent) and checks the final checksum. Pages are written through one long-lived
-     * channel, opened before any SQLite connection and closed after the last, because closing
-     * any descriptor of the file would drop SQLite's POSIX locks in this process.
+     * A crash before 2 changes nothing. A crash between 2 and the flush of 4's state (the next
+     * intent, or close) leaves the intent: reopening re-applies the same segments over the torn
+     * file (full page images, so re-applying is idempotent) and checks the final checksum. Pages
+     * are written through one long-lived channel, opened before any SQLite connection and closed
+     * after the last, because closing any descriptor of the file would drop SQLite's POSIX locks in
+     * this process.
      *
      * Applied ahead of storage (a stream with applyUnstored, ADR 0017): the batch is applied as
      * above, and step 3 first saves the image each page had before the batch overwrote or cut it
@@ -100,6 +103,8 @@ final class ReplicaFile implements Closeable {
     private byte[] page1;
     private int changeCounter;
     private int stateSequence;
+    /** The newest state was written without a flush (step 4, or a batch applied ahead): close flushes it. */
+    private boolean stateUnflushed;
     /** Written under the readers' lock, so a reader holding it reads the txid of the pages it sees. */
     private volatile long txid;
     private volatile long commitMillis = -1;
@@ -315,7 +320,7 @@ final class ReplicaFile implements Closeable {
                 aheadFrom = ahead.peekFirst().firstTxid();
             }
         });
-        writeState(finalCount, 0, 0, aheadFlag(), undo == null);
+        writeState(finalCount, 0, 0, aheadFlag(), false); // flushed by the next intent or close (step 4)
         return new Applied(ordinal, firstTxid, last.txid(), segmentCommitMillis, segmentCommitMillis[0],
                 last.commitMillis(), finals.pages(), finalCount);
     }
@@ -567,6 +572,7 @@ final class ReplicaFile implements Closeable {
                 applyingLastTxid, changeCounter, stateSequence + 1, page1, flags);
         next.update(statePath, flush);
         stateSequence = next.sequence();
+        stateUnflushed = !flush;
     }
 
     /** The primary's page 1 with the replica's header fields: rollback journal, change counter, size. */
@@ -585,9 +591,17 @@ final class ReplicaFile implements Closeable {
         return path;
     }
 
+    /** Closes the file, first flushing a state written without a flush, so a clean close leaves nothing to re-apply. */
     @Override
     public void close() throws IOException {
-        channel.close();
+        try (channel) {
+            if (stateUnflushed) {
+                try (FileChannel state = FileChannel.open(statePath, StandardOpenOption.WRITE)) {
+                    state.force(false);
+                }
+                stateUnflushed = false;
+            }
+        }
     }
 
     /**
