@@ -75,8 +75,8 @@ final class ReplicaFile implements Closeable {
      * intent, or close) leaves the intent: reopening re-applies the same segments over the torn
      * file (full page images, so re-applying is idempotent) and checks the final checksum. Pages
      * are written through one long-lived channel, opened before any SQLite connection and closed
-     * after the last, because closing any descriptor of the file would drop SQLite's POSIX locks in
-     * this process.
+     * after the last, because closing any descriptor of the file would drop SQLite's POSIX locks
+     * in this process.
      *
      * Applied ahead of storage (a stream with applyUnstored, ADR 0017): the batch is applied as
      * above, and step 3 first saves the image each page had before the batch overwrote or cut it
@@ -596,9 +596,7 @@ final class ReplicaFile implements Closeable {
     public void close() throws IOException {
         try (channel) {
             if (stateUnflushed) {
-                try (FileChannel state = FileChannel.open(statePath, StandardOpenOption.WRITE)) {
-                    state.force(false);
-                }
+                ReplicaState.flush(statePath);
                 stateUnflushed = false;
             }
         }

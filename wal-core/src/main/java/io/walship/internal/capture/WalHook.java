@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>The extension is extracted from the jar once per process into a temporary directory,
  * loaded into a sqlite-jdbc connection with {@code load_extension} (so it runs inside the SQLite
  * copy sqlite-jdbc loaded, never a second one) and opened a second time through JNA to install
- * one native callback. The callback object is held in a static field so the garbage collector never frees
- * the native stub while SQLite may call it.
+ * one native callback. The callback object is held in a static field so the garbage collector
+ * never frees the native stub while SQLite may call it.
  *
  * <p>That directory is deleted when the JVM exits; a process killed with {@code kill -9} (which
  * walship is built to survive) cannot do so. Each directory therefore holds a lock file its
