@@ -8,7 +8,6 @@ import io.walship.storage.StorageException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -40,7 +39,8 @@ public final class FileSystemStorage implements Storage {
     /*
      * Create-only writes, crash-safe:
      *
-     *  1. write the bytes to <root>/.tmp/<random>, fdatasync it;
+     *  1. write the bytes to <root>/.tmp/<random>, fdatasync it (large objects around the page
+     *     cache: ObjectFile);
      *  2. link(2) it to its key: the link is created atomically and fails if the name exists,
      *     so of several concurrent creators exactly one wins and nobody ever sees a partial
      *     object under a key (rename(2) would silently replace a winner's object);
@@ -126,31 +126,35 @@ public final class FileSystemStorage implements Storage {
     @Override
     public PutResult putIfAbsent(String key, byte[] content) {
         Objects.requireNonNull(content, "content");
-        return put(key, out -> out.write(content));
+        return put(key, content.length, out -> out.write(content, 0, content.length));
     }
 
     @Override
     public PutResult putIfAbsent(String key, Path file) {
         Objects.requireNonNull(file, "file");
-        return put(key, out -> Files.copy(file, out));
+        long bytes;
+        try {
+            bytes = Files.size(file);
+        } catch (IOException e) {
+            throw new StorageException("put", key, false, "cannot read the file to store: " + e, e);
+        }
+        return put(key, bytes, out -> out.copyFrom(file));
     }
 
     private interface Content {
-        void writeTo(OutputStream out) throws IOException;
+        void writeTo(ObjectFile out) throws IOException;
     }
 
-    private PutResult put(String key, Content content) {
+    private PutResult put(String key, long bytes, Content content) {
         Path target = pathOf(key);
         Path tmp = temp.resolve(UUID.randomUUID() + ".tmp");
         try {
             if (Files.exists(target)) {
                 return PutResult.ALREADY_EXISTS;
             }
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = java.nio.channels.Channels.newOutputStream(channel)) {
+            try (ObjectFile out = ObjectFile.create(tmp, bytes)) {
                 content.writeTo(out);
-                out.flush();
-                channel.force(false); // data and size; the name is made durable by the directory fsync below
+                out.finish(); // data and size; the name is made durable by the directory fsync below
             }
             createDirectories(target.getParent());
             try {

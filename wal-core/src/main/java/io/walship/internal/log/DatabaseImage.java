@@ -1,14 +1,13 @@
 package io.walship.internal.log;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import io.walship.BadObjectException;
 import io.walship.internal.ChannelIo;
+import io.walship.internal.DirectIo;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ExecutionException;
@@ -39,7 +38,6 @@ public final class DatabaseImage implements Closeable {
      * both channels' writes. A file system that opens the file but refuses a direct write is
      * used through the cache from that write on.
      */
-    static final int DIRECT_ALIGNMENT = 4096;
     private static final Logger log = LoggerFactory.getLogger(DatabaseImage.class);
 
     private final Path path;
@@ -69,21 +67,7 @@ public final class DatabaseImage implements Closeable {
     public static DatabaseImage create(Path path, int pageSize, long txid) throws IOException {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
-        return new DatabaseImage(path, channel, openDirect(path, pageSize), new DatabaseChecksum(pageSize), txid);
-    }
-
-    /** {@code path} opened for direct writes of {@code pageSize} pages, or null where that cannot be. */
-    private static FileChannel openDirect(Path path, int pageSize) {
-        try {
-            long block = Files.getFileStore(path).getBlockSize();
-            if (block <= 0 || block > DIRECT_ALIGNMENT || pageSize % block != 0) {
-                return null;
-            }
-            return FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-        } catch (IOException | UnsupportedOperationException e) {
-            log.debug("restore writes through the page cache file={} reason={}", path, e.toString());
-            return null;
-        }
+        return new DatabaseImage(path, channel, DirectIo.open(path, pageSize, StandardOpenOption.WRITE), new DatabaseChecksum(pageSize), txid);
     }
 
     /**
@@ -147,7 +131,7 @@ public final class DatabaseImage implements Closeable {
      * disk writer's thread while the caller hashes them; null when this image cannot.
      */
     private Future<?> writeDirect(ByteBuffer pages, int length, long position) {
-        if (direct == null || pages.alignmentOffset(0, DIRECT_ALIGNMENT) != 0) {
+        if (direct == null || pages.alignmentOffset(0, DirectIo.ALIGNMENT) != 0) {
             return null;
         }
         if (diskWriter == null) {

@@ -1,5 +1,6 @@
 package io.walship.internal.log;
 
+import io.walship.internal.DirectIo;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -76,9 +77,7 @@ public final class SnapshotPages implements Closeable {
         for (int i = 0; i < BATCHES; i++) {
             int bytes = pagesPerBatch * pageSize;
             // aligned for direct writes (DatabaseImage): the disk takes them straight from here
-            ByteBuffer aligned = ByteBuffer.allocateDirect(bytes + DatabaseImage.DIRECT_ALIGNMENT)
-                    .alignedSlice(DatabaseImage.DIRECT_ALIGNMENT).limit(bytes).slice();
-            free.add(new Batch(aligned, pageSize));
+            free.add(new Batch(DirectIo.allocateAligned(bytes), pageSize));
         }
         decoder = new Thread(this::decode, "walship-snapshot-decoder-" + name);
         decoder.setDaemon(true);

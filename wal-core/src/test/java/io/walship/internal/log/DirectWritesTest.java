@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import io.walship.internal.DirectIo;
 import io.walship.testing.BusyLoad;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -41,7 +42,7 @@ class DirectWritesTest {
     private boolean fileSystemTakesDirectWrites() {
         try (FileChannel probe = FileChannel.open(dir.resolve("probe"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
-            return Files.getFileStore(dir).getBlockSize() <= DatabaseImage.DIRECT_ALIGNMENT;
+            return Files.getFileStore(dir).getBlockSize() <= DirectIo.ALIGNMENT;
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
