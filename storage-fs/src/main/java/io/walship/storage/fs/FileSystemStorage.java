@@ -136,7 +136,7 @@ public final class FileSystemStorage implements Storage {
         try {
             bytes = Files.size(file);
         } catch (IOException e) {
-            throw new StorageException("put", key, false, "cannot read the file to store: " + e, e);
+            throw failure("put", key, e);
         }
         return put(key, bytes, out -> out.copyFrom(file));
     }

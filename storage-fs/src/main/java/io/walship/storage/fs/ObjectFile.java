@@ -119,6 +119,9 @@ final class ObjectFile implements Closeable {
             }
             while (position < size) { // through the cache, in the kernel
                 long n = from.transferTo(position, size - position, cached().position(written));
+                if (n <= 0) {
+                    return; // the file ended early: it is stored as it is
+                }
                 position += n;
                 written += n;
             }
