@@ -9,13 +9,13 @@ import io.walship.internal.log.ObjectKey;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.ForwardingStorage;
-import io.walship.storage.ObjectInfo;
 import io.walship.storage.Storage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.SqliteCli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -55,10 +55,13 @@ class FencingTest {
     }
 
     /**
-     * Both primaries list the empty storage before either stores its snapshot at txid 0 (a latch
-     * holds each after its listing until the other has listed too), so both bootstrap and race
-     * for {@code snapshots/0}: in every round exactly one wins and the other is fenced, its file
-     * kept.
+     * Both primaries look at the empty storage before either stores its snapshot at txid 0, so
+     * both bootstrap and race for {@code snapshots/0}: in every round exactly one wins and the
+     * other is fenced, its file kept. A primary's last look is not its listing but asking for
+     * {@code snapshots/0} by key (a listing is a hint), so a latch holds each there until the
+     * other has asked too. Regression: with the latch on the listing only, a primary that stored
+     * its snapshot between the other's listing and its asking made the other adopt that history
+     * instead of racing for the key (round 18 of a CI run on a busy machine).
      */
     @Test
     void open_twoPrimariesBootstrappingOneStorage_exactlyOneWinsEveryRound() throws Exception {
@@ -66,20 +69,21 @@ class FencingTest {
         try {
             for (int round = 0; round < 20; round++) {
                 MemoryStorage memory = new MemoryStorage();
-                CountDownLatch bothListed = new CountDownLatch(2);
+                CountDownLatch bothLooked = new CountDownLatch(2);
+                String firstSnapshot = ObjectKey.snapshot(0);
                 Storage racing = new ForwardingStorage(memory) {
                     @Override
-                    public List<ObjectInfo> list(String prefix) {
-                        List<ObjectInfo> listed = super.list(prefix);
-                        if (prefix.equals(ObjectKey.SNAPSHOT_PREFIX)) {
-                            bothListed.countDown();
+                    public Optional<byte[]> getRange(String key, long offset, int length) {
+                        Optional<byte[]> found = super.getRange(key, offset, length);
+                        if (key.equals(firstSnapshot)) {
+                            bothLooked.countDown();
                             try {
-                                assertThat(bothListed.await(10, TimeUnit.SECONDS)).as("the other primary listed").isTrue();
+                                assertThat(bothLooked.await(10, TimeUnit.SECONDS)).as("the other primary looked").isTrue();
                             } catch (InterruptedException e) {
                                 throw new AssertionError(e);
                             }
                         }
-                        return listed;
+                        return found;
                     }
                 };
                 List<String> names = List.of("a", "b");

@@ -67,7 +67,8 @@ public final class DatabaseImage implements Closeable {
     public static DatabaseImage create(Path path, int pageSize, long txid) throws IOException {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING);
-        return new DatabaseImage(path, channel, DirectIo.open(path, pageSize, StandardOpenOption.WRITE), new DatabaseChecksum(pageSize), txid);
+        FileChannel direct = DirectIo.open(path, pageSize, StandardOpenOption.WRITE);
+        return new DatabaseImage(path, channel, direct, new DatabaseChecksum(pageSize), txid);
     }
 
     /**
