@@ -4,11 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.walship.internal.DirectIo;
+import io.walship.testing.BusyLoad;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,6 +100,45 @@ class ObjectFileTest {
                 file.finish();
             }
             assertThat(Files.readAllBytes(copied)).as("copied, %d", length).isEqualTo(content);
+        }
+    }
+
+    /**
+     * Concurrent puts each take a block of their own from the pool, with two busy threads beside
+     * them: more puts at once than blocks are pooled, every object stored exactly.
+     */
+    @Test
+    void concurrentPuts_eachWriteTheirOwnBytes_underLoad() throws Exception {
+        FileSystemStorage storage = FileSystemStorage.open(dir.resolve("bucket"));
+        int threads = 6;
+        int perThread = 12;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (BusyLoad load = BusyLoad.start(2)) {
+            List<Future<?>> puts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                puts.add(pool.submit(() -> {
+                    Random sizes = new Random(thread);
+                    for (int i = 0; i < perThread; i++) {
+                        int length = (int) ObjectFile.DIRECT_MIN_BYTES + sizes.nextInt(3 * BLOCK);
+                        storage.putIfAbsent("log/" + thread + "-" + i, random(length, thread * 1000L + i));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> put : puts) {
+                put.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < threads; t++) {
+            Random sizes = new Random(t);
+            for (int i = 0; i < perThread; i++) {
+                int length = (int) ObjectFile.DIRECT_MIN_BYTES + sizes.nextInt(3 * BLOCK);
+                assertThat(storage.get("log/" + t + "-" + i)).as("thread %d, put %d", t, i)
+                        .contains(random(length, t * 1000L + i));
+            }
         }
     }
 }
