@@ -55,7 +55,11 @@ final class CaptureLoop {
     private static final Commit STOP = new Commit(-1, -1, -1);
     private static final long RESYNC_RETRY_MILLIS = 10;
 
-    record Commit(long txid, long frames, long commitMillis) {
+    /** A commit to capture; {@code generation}: its WAL's salts when it returned, null when not read. */
+    record Commit(long txid, long frames, long commitMillis, WalReader.Generation generation) {
+        Commit(long txid, long frames, long commitMillis) {
+            this(txid, frames, commitMillis, null);
+        }
     }
 
     /** Runs a TRUNCATE checkpoint on the writer connection; true when the WAL is empty afterwards. */
@@ -214,7 +218,8 @@ final class CaptureLoop {
     }
 
     private void capture(Commit commit) throws IOException {
-        WalTransaction wal = reader.readTransaction(commit.frames()); // checked whole before anything changes
+        // checked whole before anything changes
+        WalTransaction wal = reader.readTransaction(commit.frames(), commit.generation());
         synchronized (this) {
             if (wal.newGeneration()) {
                 overlay.clear();

@@ -73,6 +73,11 @@ final class LocalWal {
     private long walFrames;
     private long nextCheckpointFrames;
     private volatile boolean foldWanted;
+    /**
+     * Set by walship's checkpoints (and true at open): the next commit may start a new WAL
+     * generation, so its salts are read when it returns and the capture checks them (WalReader).
+     */
+    private boolean walMayStartOver = true;
     private volatile boolean stopped;
 
     /**
@@ -167,7 +172,16 @@ final class LocalWal {
         long txid = assignedTxid + 1;
         assignedTxid = txid;
         walFrames = frames;
-        capture.committed(new CaptureLoop.Commit(txid, frames, options.clock().millis()));
+        WalReader.Generation generation = null;
+        if (walMayStartOver) {
+            walMayStartOver = false;
+            try {
+                generation = WalReader.generationOf(walChannel);
+            } catch (IOException e) {
+                log.debug("wal header not read after a checkpoint db={} error={}", db, e.toString());
+            }
+        }
+        capture.committed(new CaptureLoop.Commit(txid, frames, options.clock().millis(), generation));
     }
 
     /** After a write, gate held: folds the WAL once it holds checkpointFrames frames, as described above. */
@@ -259,6 +273,7 @@ final class LocalWal {
             return false;
         }
         boolean truncated = truncate();
+        walMayStartOver = true;
         try {
             if (truncated) {
                 walChannel.force(false); // the truncation reaches disk before the record says the WAL is folded
@@ -286,6 +301,7 @@ final class LocalWal {
             throw new SQLException("cannot mark the checkpoint record before folding the WAL: " + e, e);
         }
         boolean truncated = truncate();
+        walMayStartOver = true;
         if (truncated) {
             walFrames = 0; // the next commit starts the WAL over
         }

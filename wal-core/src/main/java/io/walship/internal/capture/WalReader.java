@@ -49,6 +49,17 @@ public final class WalReader {
     public record Generation(int salt1, int salt2) {
     }
 
+    /** The generation of the WAL's header as it is now, or null when the WAL is shorter than a header. */
+    public static Generation generationOf(FileChannel wal) throws IOException {
+        ByteBuffer salts = ByteBuffer.allocate(2 * Integer.BYTES);
+        while (salts.hasRemaining()) {
+            if (wal.read(salts, WalLayout.HEADER_SALT1_OFFSET + salts.position()) < 0) {
+                return null;
+            }
+        }
+        return new Generation(salts.getInt(0), salts.getInt(Integer.BYTES));
+    }
+
     /** What {@link #scan} found: the WAL's generation (null when its header is not valid) and its commits. */
     public record Contents(Generation generation, List<Long> commitFrames) {
         static final Contents EMPTY = new Contents(null, List.of());
@@ -86,8 +97,24 @@ public final class WalReader {
      * are visited. The result is valid until the next call.
      */
     public WalTransaction readTransaction(long frames) throws IOException {
+        return readTransaction(frames, null);
+    }
+
+    /**
+     * As {@link #readTransaction(long)}, for a commit whose WAL generation was read when it
+     * returned ({@code written}, null when not known): frames of any other generation are
+     * interference. After walship's own checkpoint a new generation is allowed, and a capture
+     * still behind the writer would otherwise take another process's restarted WAL for this
+     * commit whenever its frame count matched (found by ExternalInterferenceTest under load).
+     */
+    public WalTransaction readTransaction(long frames, Generation written) throws IOException {
         header.clear();
         readFully(header, 0);
+        if (written != null && (header.getInt(WalLayout.HEADER_SALT1_OFFSET) != written.salt1()
+                || header.getInt(WalLayout.HEADER_SALT2_OFFSET) != written.salt2())) {
+            throw new WalInterferenceException("the WAL was started over after commit frame " + frames
+                    + " was written and before it was captured: another process checkpointed and wrote the database");
+        }
         boolean newGeneration = !headerRead || saltsChanged(header);
         if (newGeneration) {
             if (!restartAllowed) {

@@ -69,9 +69,14 @@ class WalReaderTest {
     }
 
     private WalReader reader(byte[] bytes) throws IOException {
-        Path copy = dir.resolve("copy-wal");
+        return new WalReader(channel(bytes), PAGE);
+    }
+
+    /** The bytes as a WAL file of its own, opened for reading. */
+    private FileChannel channel(byte[] bytes) throws IOException {
+        Path copy = Files.createTempFile(dir, "copy", "-wal");
         Files.write(copy, bytes);
-        return new WalReader(FileChannel.open(copy, StandardOpenOption.READ), PAGE);
+        return FileChannel.open(copy, StandardOpenOption.READ);
     }
 
     private static void setInt(byte[] bytes, int offset, int value) {
@@ -186,6 +191,39 @@ class WalReaderTest {
 
         assertThatThrownBy(() -> reader(bytes).readTransaction(commits.get(0)))
                 .isInstanceOf(WalInterferenceException.class).hasMessageContaining("salts");
+    }
+
+    /**
+     * Regression: a capture still behind the writer, right after walship's checkpoint (a new
+     * generation allowed), read another process's restarted WAL as walship's commit when the
+     * frame counts matched. The salts the commit was written with tell them apart.
+     */
+    @Test
+    void readTransaction_walStartedOverByAnotherProcessBeforeCapture_throwsInterference() throws Exception {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        Path db = dir.resolve("g.db");
+        byte[] ours;
+        byte[] theirs;
+        try (Connection conn = config.createConnection("jdbc:sqlite:" + db); Statement s = conn.createStatement()) {
+            s.execute("create table t(x)");
+            s.execute("pragma wal_checkpoint(truncate)");
+            s.execute("insert into t values (1)");
+            ours = Files.readAllBytes(dir.resolve("g.db-wal")); // the primary's commit, one frame
+            s.execute("pragma wal_checkpoint(truncate)");
+            s.execute("insert into t values (2)");
+            theirs = Files.readAllBytes(dir.resolve("g.db-wal")); // the other process's, also one frame
+        }
+        WalReader.Generation written = WalReader.generationOf(channel(ours));
+        long frames = WalReader.scan(channel(theirs), PAGE).commitFrames().get(0);
+        assertThat(frames).as("same frame count").isEqualTo(
+                WalReader.scan(channel(ours), PAGE).commitFrames().get(0));
+
+        assertThatThrownBy(() -> reader(theirs).readTransaction(frames, written))
+                .isInstanceOf(WalInterferenceException.class).hasMessageContaining("started over");
+        WalReader.Generation theirGeneration = WalReader.generationOf(channel(theirs));
+        assertThat(theirGeneration).isNotEqualTo(written);
+        assertThat(reader(theirs).readTransaction(frames, theirGeneration).pageCount()).isEqualTo(1);
     }
 
     @Test
