@@ -273,7 +273,6 @@ final class LocalWal {
             return false;
         }
         boolean truncated = truncate();
-        walMayStartOver = true;
         try {
             if (truncated) {
                 walChannel.force(false); // the truncation reaches disk before the record says the WAL is folded
@@ -301,7 +300,6 @@ final class LocalWal {
             throw new SQLException("cannot mark the checkpoint record before folding the WAL: " + e, e);
         }
         boolean truncated = truncate();
-        walMayStartOver = true;
         if (truncated) {
             walFrames = 0; // the next commit starts the WAL over
         }
@@ -368,6 +366,7 @@ final class LocalWal {
 
     /** Gate held. True when the whole WAL was copied into the database and the WAL truncated. */
     private boolean truncate() throws SQLException {
+        walMayStartOver = true; // whatever the outcome: SQLite may start the WAL over at the next commit
         long started = System.nanoTime();
         writer.setAutoCommit(true);
         try (Statement s = writer.createStatement()) {

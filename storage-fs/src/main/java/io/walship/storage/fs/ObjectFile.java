@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,10 +35,8 @@ final class ObjectFile implements Closeable {
     static final long DIRECT_MIN_BYTES = 64 << 10;
     /** The blocks direct writes are gathered into (a multiple of {@link DirectIo#ALIGNMENT}). */
     static final int BLOCK_BYTES = 1 << 20;
-    /** Blocks kept between puts; more concurrent puts allocate and drop their own. */
-    private static final int POOLED_BLOCKS = 4;
-    private static final ConcurrentLinkedQueue<ByteBuffer> POOL = new ConcurrentLinkedQueue<>();
-    private static final AtomicInteger POOLED = new AtomicInteger();
+    /** Blocks kept between puts, at most four; more concurrent puts allocate and drop their own. */
+    private static final BlockingQueue<ByteBuffer> POOL = new ArrayBlockingQueue<>(4);
     private static final Logger log = LoggerFactory.getLogger(ObjectFile.class);
 
     private final Path path;
@@ -57,9 +55,6 @@ final class ObjectFile implements Closeable {
         this.direct = direct;
         if (direct != null) {
             ByteBuffer pooled = POOL.poll();
-            if (pooled != null) {
-                POOLED.decrementAndGet();
-            }
             block = pooled != null ? pooled.clear() : DirectIo.allocateAligned(BLOCK_BYTES);
         }
     }
@@ -192,12 +187,10 @@ final class ObjectFile implements Closeable {
     /** Closes the file (without forcing it) and keeps the block for the next put. */
     @Override
     public void close() throws IOException {
-        if (block != null && POOLED.incrementAndGet() <= POOLED_BLOCKS) {
-            POOL.add(block);
-        } else if (block != null) {
-            POOLED.decrementAndGet();
+        if (block != null) {
+            POOL.offer(block); // dropped when four are kept already
+            block = null;
         }
-        block = null;
         try (FileChannel d = direct; FileChannel c = cached) {
             direct = null;
             cached = null;

@@ -1,5 +1,6 @@
 package io.walship.internal.capture;
 
+import io.walship.internal.ChannelIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -51,13 +52,17 @@ public final class WalReader {
 
     /** The generation of the WAL's header as it is now, or null when the WAL is shorter than a header. */
     public static Generation generationOf(FileChannel wal) throws IOException {
-        ByteBuffer salts = ByteBuffer.allocate(2 * Integer.BYTES);
-        while (salts.hasRemaining()) {
-            if (wal.read(salts, WalLayout.HEADER_SALT1_OFFSET + salts.position()) < 0) {
-                return null;
-            }
+        if (wal.size() < WalLayout.HEADER_SIZE) {
+            return null;
         }
-        return new Generation(salts.getInt(0), salts.getInt(Integer.BYTES));
+        ByteBuffer header = ByteBuffer.allocate(WalLayout.HEADER_SIZE);
+        ChannelIo.readFully(wal, header, 0);
+        return saltsOf(header);
+    }
+
+    private static Generation saltsOf(ByteBuffer header) {
+        return new Generation(header.getInt(WalLayout.HEADER_SALT1_OFFSET),
+                header.getInt(WalLayout.HEADER_SALT2_OFFSET));
     }
 
     /** What {@link #scan} found: the WAL's generation (null when its header is not valid) and its commits. */
@@ -110,8 +115,7 @@ public final class WalReader {
     public WalTransaction readTransaction(long frames, Generation written) throws IOException {
         header.clear();
         readFully(header, 0);
-        if (written != null && (header.getInt(WalLayout.HEADER_SALT1_OFFSET) != written.salt1()
-                || header.getInt(WalLayout.HEADER_SALT2_OFFSET) != written.salt2())) {
+        if (written != null && !written.equals(saltsOf(header))) {
             throw new WalInterferenceException("the WAL was started over after commit frame " + frames
                     + " was written and before it was captured: another process checkpointed and wrote the database");
         }
