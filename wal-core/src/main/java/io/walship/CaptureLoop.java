@@ -161,14 +161,16 @@ final class CaptureLoop {
 
     /**
      * After walship's own checkpoint (gate held, everything captured and stored). When the WAL
-     * was folded whole, the record learns what the file holds now.
+     * was folded whole ({@code folded}; {@code emptied}: and truncated), the record learns what
+     * the file holds now: the state, and the frames of the WAL's generation it holds.
      */
-    synchronized void checkpointed(boolean truncated, CheckpointRecord record) throws IOException {
-        WalReader.Generation folded = reader.generation();
-        reader.checkpointed(truncated);
-        if (truncated) {
+    synchronized void checkpointed(boolean folded, boolean emptied, CheckpointRecord record) throws IOException {
+        WalReader.Generation generation = reader.generation();
+        long frames = reader.framesRead();
+        reader.checkpointed(folded && emptied);
+        if (folded) {
             overlay.clear();
-            record.checkpointed(capturedTxid, checksum, changedSinceRecord, folded);
+            record.checkpointed(capturedTxid, checksum, changedSinceRecord, generation, frames);
             changedSinceRecord.clear();
         }
     }

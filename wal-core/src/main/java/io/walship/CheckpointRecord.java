@@ -82,11 +82,12 @@ final class CheckpointRecord implements Closeable {
      * One header slot: the state (txid, page count, checksum) the file holds, whether SQLite may
      * have written the file since ({@code dirty}), the txid a catch-up was bringing the file to
      * ({@code applyingLastTxid}, 0 for none), the file's fingerprint when the header was clean
-     * and the WAL generation the last checkpoint folded ({@code folded}, null when unknown): a
-     * WAL of that generation holds nothing the file lacks.
+     * and the WAL generation the last checkpoint folded ({@code folded}, null when unknown) with
+     * how many of its frames the file holds ({@code foldedFrames}, -1 when not recorded): a WAL
+     * of that generation holds new commits only after those frames.
      */
     record Header(int pageSize, int pageCount, long txid, long checksum, long applyingLastTxid, boolean dirty,
-                  FileFingerprint fingerprint, WalReader.Generation folded, int sequence) {
+                  FileFingerprint fingerprint, WalReader.Generation folded, long foldedFrames, int sequence) {
     }
 
     /** What {@link #read} found: the newer intact header and, when they add up to its checksum, the page hashes. */
@@ -178,7 +179,7 @@ final class CheckpointRecord implements Closeable {
             throws IOException {
         boolean dirty = applyingLastTxid != 0;
         Header header = new Header(pages.pageSize(), pages.pageCount(), txid, pages.value(), applyingLastTxid,
-                dirty, dirty ? FileFingerprint.UNKNOWN : FileFingerprint.of(database), null, 0);
+                dirty, dirty ? FileFingerprint.UNKNOWN : FileFingerprint.of(database), null, -1, 0);
         Path file = pathFor(database);
         Path temp = FileDurability.sibling(file, ".tmp");
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -205,18 +206,18 @@ final class CheckpointRecord implements Closeable {
             return;
         }
         writeHeader(new Header(header.pageSize(), header.pageCount(), header.txid(), header.checksum(), 0, true,
-                header.fingerprint(), header.folded(), header.sequence() + 1));
+                header.fingerprint(), header.folded(), header.foldedFrames(), header.sequence() + 1));
         channel.force(false);
     }
 
     /**
      * Records that the database file alone now holds {@code pages} at the stored {@code txid},
-     * the WAL of generation {@code folded} folded into it: writes the hashes of the pages in
-     * {@code changed} (those that changed since this record's state) and of any page past its
-     * old end, then a clean header with the file's fingerprint.
+     * the first {@code foldedFrames} frames of the WAL generation {@code folded} folded into it:
+     * writes the hashes of the pages in {@code changed} (those that changed since this record's
+     * state) and of any page past its old end, then a clean header with the file's fingerprint.
      */
-    void checkpointed(long txid, DatabaseChecksum pages, BitSet changed, WalReader.Generation folded)
-            throws IOException {
+    void checkpointed(long txid, DatabaseChecksum pages, BitSet changed, WalReader.Generation folded,
+                      long foldedFrames) throws IOException {
         int oldCount = header.pageCount();
         int newCount = pages.pageCount();
         for (int pgno = changed.nextSetBit(1); pgno > 0 && pgno <= Math.min(oldCount, newCount);
@@ -231,7 +232,7 @@ final class CheckpointRecord implements Closeable {
             channel.truncate(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET + (long) newCount * Long.BYTES);
         }
         writeHeader(new Header(pages.pageSize(), newCount, txid, pages.value(), 0, false,
-                FileFingerprint.of(database), folded, header.sequence() + 1));
+                FileFingerprint.of(database), folded, folded != null ? foldedFrames : -1, header.sequence() + 1));
         channel.force(false);
     }
 
@@ -256,7 +257,8 @@ final class CheckpointRecord implements Closeable {
 
     private static ByteBuffer encode(Header h) {
         int flags = (h.dirty() ? FormatLayout.CHECKPOINT_FLAG_DIRTY : 0)
-                | (h.folded() != null ? FormatLayout.CHECKPOINT_FLAG_FOLDED_SALTS : 0);
+                | (h.folded() != null ? FormatLayout.CHECKPOINT_FLAG_FOLDED_SALTS : 0)
+                | FormatLayout.CHECKPOINT_FLAG_FOLDED_FRAMES;
         ByteBuffer buffer = ByteBuffer.allocate(SLOT_BYTES)
                 .putInt(FormatLayout.MAGIC_OFFSET, FormatLayout.CHECKPOINT_RECORD_MAGIC)
                 .putShort(FormatLayout.VERSION_OFFSET, (short) FormatLayout.FORMAT_VERSION)
@@ -272,7 +274,8 @@ final class CheckpointRecord implements Closeable {
                 .putLong(FormatLayout.CHECKPOINT_FILE_INODE_OFFSET, h.fingerprint().inode())
                 .putInt(FormatLayout.CHECKPOINT_FOLDED_SALT1_OFFSET, h.folded() != null ? h.folded().salt1() : 0)
                 .putInt(FormatLayout.CHECKPOINT_FOLDED_SALT2_OFFSET, h.folded() != null ? h.folded().salt2() : 0)
-                .putInt(FormatLayout.CHECKPOINT_SEQUENCE_OFFSET, h.sequence());
+                .putInt(FormatLayout.CHECKPOINT_SEQUENCE_OFFSET, h.sequence())
+                .putInt(FormatLayout.CHECKPOINT_FOLDED_FRAMES_OFFSET, Math.toIntExact(Math.max(-1, h.foldedFrames())));
         buffer.putLong(FormatLayout.CHECKPOINT_HEADER_SIZE, HASH.hash(buffer.array(), 0,
                 FormatLayout.CHECKPOINT_HEADER_SIZE, FormatLayout.OBJECT_HASH_SEED));
         return buffer;
@@ -286,10 +289,13 @@ final class CheckpointRecord implements Closeable {
         if (version != FormatLayout.FORMAT_VERSION) {
             throw BadObjectException.unsupportedFormat(key, version, FormatLayout.FORMAT_VERSION);
         }
-        long hash = HASH.hash(slot, 0, FormatLayout.CHECKPOINT_HEADER_SIZE, FormatLayout.OBJECT_HASH_SEED);
-        if (hash != slot.getLong(FormatLayout.CHECKPOINT_HEADER_SIZE)) {
-            throw BadObjectException.corrupt(key, "checkpoint record header checksum mismatch",
-                    fileOffset + FormatLayout.CHECKPOINT_HEADER_SIZE);
+        int flags = slot.getShort(FormatLayout.FLAGS_OFFSET);
+        boolean hasFoldedFrames = (flags & FormatLayout.CHECKPOINT_FLAG_FOLDED_FRAMES) != 0;
+        int headerSize = hasFoldedFrames ? FormatLayout.CHECKPOINT_HEADER_SIZE
+                : FormatLayout.CHECKPOINT_HEADER_SIZE_NO_FOLDED_FRAMES;
+        long hash = HASH.hash(slot, 0, headerSize, FormatLayout.OBJECT_HASH_SEED);
+        if (hash != slot.getLong(headerSize)) {
+            throw BadObjectException.corrupt(key, "checkpoint record header checksum mismatch", fileOffset + headerSize);
         }
         int pageSize = slot.getInt(FormatLayout.PAGE_SIZE_OFFSET);
         int pageCount = slot.getInt(FormatLayout.CHECKPOINT_PAGE_COUNT_OFFSET);
@@ -297,7 +303,6 @@ final class CheckpointRecord implements Closeable {
             throw BadObjectException.corrupt(key, "checkpoint record page size " + pageSize + " or page count "
                     + pageCount + " out of range", fileOffset);
         }
-        int flags = slot.getShort(FormatLayout.FLAGS_OFFSET);
         WalReader.Generation folded = (flags & FormatLayout.CHECKPOINT_FLAG_FOLDED_SALTS) == 0 ? null
                 : new WalReader.Generation(slot.getInt(FormatLayout.CHECKPOINT_FOLDED_SALT1_OFFSET),
                         slot.getInt(FormatLayout.CHECKPOINT_FOLDED_SALT2_OFFSET));
@@ -309,7 +314,8 @@ final class CheckpointRecord implements Closeable {
                         slot.getLong(FormatLayout.CHECKPOINT_FILE_MTIME_NANOS_OFFSET),
                         slot.getLong(FormatLayout.CHECKPOINT_FILE_CTIME_NANOS_OFFSET),
                         slot.getLong(FormatLayout.CHECKPOINT_FILE_INODE_OFFSET)),
-                folded, slot.getInt(FormatLayout.CHECKPOINT_SEQUENCE_OFFSET));
+                folded, folded != null && hasFoldedFrames ? slot.getInt(FormatLayout.CHECKPOINT_FOLDED_FRAMES_OFFSET) : -1,
+                slot.getInt(FormatLayout.CHECKPOINT_SEQUENCE_OFFSET));
     }
 
     @Override

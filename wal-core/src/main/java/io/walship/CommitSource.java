@@ -99,9 +99,12 @@ abstract class CommitSource {
     /** Brackets walship's own checkpoint statements on the writer ({@code on}: before, then after). */
     abstract void internalStatements(Statement statement, boolean on) throws SQLException;
 
-    /** Walship truncated the WAL: its next commit starts a new generation. */
-    void truncated() {
-        finder.truncated();
+    /**
+     * Walship folded the WAL's first {@code frames} frames into the file ({@code emptied}: and
+     * truncated the WAL): its next commit may start a new generation, or follow them.
+     */
+    void folded(long frames, boolean emptied) throws IOException {
+        finder.folded(frames, emptied);
     }
 
     /** Closes the writer, in the order this mode needs; never throws. */
@@ -222,8 +225,8 @@ abstract class CommitSource {
         }
 
         @Override
-        void truncated() {
-            super.truncated();
+        void folded(long frames, boolean emptied) throws IOException {
+            super.folded(frames, emptied);
             changeReported = false;
             try {
                 rememberFile();

@@ -314,7 +314,7 @@ public final class Primary implements AutoCloseable {
             pages = DatabaseChecksum.of(channel, SqliteHeader.pageSize(channel));
         }
         CheckpointRecord record = CheckpointRecord.create(path, 0, pages, 0);
-        return new Resume.Resumed(0, pages, List.of(), record, OpenOutcome.Kind.BOOTSTRAPPED, 0, 0, 0, true, "",
+        return new Resume.Resumed(0, pages, 0, List.of(), record, OpenOutcome.Kind.BOOTSTRAPPED, 0, 0, 0, true, "",
                 Optional.empty());
     }
 

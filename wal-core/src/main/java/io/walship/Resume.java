@@ -42,7 +42,11 @@ final class Resume {
      * and vouches for it while the file's fingerprint is unchanged and the record is clean
      * (CheckpointRecord). The WAL holds the commits after it, in order, one txid each: the first
      * commit in it is the record's txid + 1. SQLite keeps every commit it made in the WAL through
-     * a process crash; a power failure may cut its tail (synchronous=NORMAL).
+     * a process crash; a power failure may cut its tail (synchronous=NORMAL). Since walship folds
+     * with SQLite's RESTART (ADR 0034), a WAL of the generation the record names still starts
+     * with the frames that fold copied into the file: while the record vouches for the file and
+     * those frames end in a commit, only the commits after them are new. Otherwise such a WAL
+     * (a copy from before the fold, a record that is not clean) is folded again and the file read.
      *
      * 1. The file's state. Trusted from the record when it may be; otherwise the file is read
      *    whole (a crash cut a checkpoint short, or someone touched the file) and the state is the
@@ -69,10 +73,12 @@ final class Resume {
 
     /**
      * What open continues from: the file alone holds {@code fileTxid} with page hashes
-     * {@code filePages}; the WAL holds commits ending at the given frame counts (txids
-     * {@code fileTxid + 1 ..}); {@code record} describes the file and is open for updates.
+     * {@code filePages}; the WAL starts with {@code walFoldedFrames} frames the file already
+     * holds, then holds commits ending at the given frame counts (txids {@code fileTxid + 1 ..});
+     * {@code record} describes the file and is open for updates.
      */
-    record Resumed(long fileTxid, DatabaseChecksum filePages, List<Long> walCommitFrames, CheckpointRecord record,
+    record Resumed(long fileTxid, DatabaseChecksum filePages, long walFoldedFrames, List<Long> walCommitFrames,
+                   CheckpointRecord record,
                    OpenOutcome.Kind kind, long walTransactions, long appliedTransactions, long pagesWritten,
                    boolean fileRead, String reason, Optional<Path> movedAside) {
     }
@@ -99,6 +105,8 @@ final class Resume {
     private final LogCatalog catalog;
     private final PrimaryOptions options;
     private boolean fileRead;
+    /** Frames at the WAL's start that the last checkpoint folded (readWal): its commits follow them. */
+    private long walFoldedFrames;
 
     private Resume(Storage storage, Path db, Position latest, LogCatalog catalog, PrimaryOptions options) {
         this.storage = storage;
@@ -137,8 +145,7 @@ final class Resume {
             record = readRecord(pageSize);
             wal = List.of();
         }
-        boolean trusted = record != null && record.intact() && !record.header().dirty()
-                && record.header().fingerprint().matches(CheckpointRecord.FileFingerprint.of(db));
+        boolean trusted = record != null && vouchesForFile(record);
         List<Base> candidates = new ArrayList<>();
         DatabaseChecksum file = null;
         if (trusted) {
@@ -202,8 +209,16 @@ final class Resume {
         } catch (NoSuchFileException e) {
             return List.of();
         }
+        List<Long> commits = contents.commitFrames();
         if (record == null || contents.generation() == null || !contents.generation().equals(record.header().folded())) {
-            return contents.commitFrames();
+            return commits;
+        }
+        long folded = record.header().foldedFrames();
+        if (folded >= 0 && vouchesForFile(record) && (folded == 0 || commits.contains(folded))) {
+            // walship's checkpoint left these frames in place (SQLite's RESTART) and the file holds
+            // them: the commits after them are new; the frames stay, identical to the file's pages
+            walFoldedFrames = folded;
+            return commits.subList(commits.indexOf(folded) + 1, commits.size());
         }
         log.warn("wal holds a generation the last checkpoint folded, folding it again db={} frames={}",
                 db.getFileName(), contents.commitFrames().isEmpty() ? 0
@@ -213,6 +228,12 @@ final class Resume {
         }
         LocalFile.fold(db);
         return null;
+    }
+
+    /** The record may be trusted for what the file holds: clean, its hashes intact, the file untouched since. */
+    private boolean vouchesForFile(CheckpointRecord.Contents record) throws IOException {
+        return record.intact() && !record.header().dirty()
+                && record.header().fingerprint().matches(CheckpointRecord.FileFingerprint.of(db));
     }
 
     private Path walPath() {
@@ -230,6 +251,7 @@ final class Resume {
         int pageSize = state.pageSize();
         try (FileChannel channel = FileChannel.open(walPath(), StandardOpenOption.READ)) {
             WalReader reader = new WalReader(channel, pageSize);
+            reader.skipFolded(walFoldedFrames);
             for (int k = 0; k < wal.size(); k++) {
                 WalTransaction txn = reader.readTransaction(wal.get(k));
                 state.resize(txn.databasePages());
@@ -343,7 +365,8 @@ final class Resume {
         CheckpointRecord record = base.recorded() != null
                 ? CheckpointRecord.open(db, base.recorded())
                 : CheckpointRecord.create(db, base.txid(), base.pages(), 0);
-        return new Resumed(base.txid(), base.pages(), wal, record, OpenOutcome.Kind.RESUMED, wal.size(), 0, 0,
+        return new Resumed(base.txid(), base.pages(), walFoldedFrames, wal, record, OpenOutcome.Kind.RESUMED,
+                wal.size(), 0, 0,
                 fileRead, "", Optional.empty());
     }
 
@@ -362,7 +385,8 @@ final class Resume {
                         + Long.toHexString(stored.checksumAtStart()));
             }
             CheckpointRecord.create(db, base.txid(), base.pages(), latest.txid()).close();
-            if (!wal.isEmpty()) {
+            if (!wal.isEmpty() || walFoldedFrames > 0) {
+                // folded frames too: left in the WAL, SQLite would read their older images over the pages written now
                 LocalFile.fold(db);
             }
             return caughtUp(writeStored(stored, from, stateAfterWal, wal.size(), true));
@@ -382,7 +406,7 @@ final class Resume {
 
     private Resumed caughtUp(Written written) throws IOException {
         CheckpointRecord record = CheckpointRecord.create(db, latest.txid(), written.pages(), 0);
-        return new Resumed(latest.txid(), written.pages(), List.of(), record, OpenOutcome.Kind.CAUGHT_UP,
+        return new Resumed(latest.txid(), written.pages(), 0, List.of(), record, OpenOutcome.Kind.CAUGHT_UP,
                 written.walTransactions(), written.transactions(), written.pagesWritten(), fileRead, "",
                 Optional.empty());
     }
@@ -420,7 +444,7 @@ final class Resume {
         }
         DatabaseChecksum pages = readWhole(restored.pageSize());
         CheckpointRecord record = CheckpointRecord.create(db, latest.txid(), pages, 0);
-        return new Resumed(latest.txid(), pages, List.of(), record, OpenOutcome.Kind.REBUILT, 0, 0,
+        return new Resumed(latest.txid(), pages, 0, List.of(), record, OpenOutcome.Kind.REBUILT, 0, 0,
                 pages.pageCount(), fileRead, reason, aside);
     }
 

@@ -94,12 +94,13 @@ class CheckpointRecordTest {
             }
             pages.resize(45); // grew: pages 31..45 are new
             record.markDirty();
-            record.checkpointed(9, pages, changed, new WalReader.Generation(7, 8));
+            record.checkpointed(9, pages, changed, new WalReader.Generation(7, 8), 4_000);
         }
         CheckpointRecord.Contents read = CheckpointRecord.read(db()).orElseThrow();
         assertThat(read.header().txid()).isEqualTo(9);
         assertThat(read.header().dirty()).isFalse();
         assertThat(read.header().folded()).isEqualTo(new WalReader.Generation(7, 8));
+        assertThat(read.header().foldedFrames()).isEqualTo(4_000);
         assertThat(read.intact()).isTrue();
         for (int pgno = 1; pgno <= 45; pgno++) {
             assertThat(read.pages().pageHash(pgno)).as("page %d", pgno).isEqualTo(pages.pageHash(pgno));
@@ -107,10 +108,12 @@ class CheckpointRecordTest {
 
         try (CheckpointRecord record = CheckpointRecord.open(db(), read.header())) {
             pages.resize(12); // shrank
-            record.checkpointed(10, pages, new BitSet(), null);
+            record.checkpointed(10, pages, new BitSet(), null, 0);
         }
         read = CheckpointRecord.read(db()).orElseThrow();
         assertThat(read.header().pageCount()).isEqualTo(12);
+        assertThat(read.header().folded()).isNull();
+        assertThat(read.header().foldedFrames()).as("no generation, no frames").isEqualTo(-1);
         assertThat(read.intact()).isTrue();
         assertThat(Files.size(file())).isEqualTo(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET + 12L * Long.BYTES);
     }
@@ -169,5 +172,32 @@ class CheckpointRecordTest {
         }
 
         assertThatThrownBy(() -> CheckpointRecord.read(db())).is(badObject(UNSUPPORTED_FORMAT));
+    }
+
+    /** Records written before the folded frame count existed end their header before it: still read. */
+    @Test
+    void read_headerWithoutFoldedFrames_givesTheStateWithFoldedFramesUnknown() throws Exception {
+        try (CheckpointRecord record = CheckpointRecord.create(db(), 3, pages(8, 9), 0)) {
+            record.checkpointed(4, pages(8, 9), new BitSet(), new WalReader.Generation(5, 6), 120);
+        }
+        CheckpointRecord.Header written = CheckpointRecord.read(db()).orElseThrow().header();
+        int slotOffset = (written.sequence() & 1) * FormatLayout.CHECKPOINT_SLOT_STRIDE;
+        try (FileChannel channel = FileChannel.open(file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            int size = FormatLayout.CHECKPOINT_HEADER_SIZE_NO_FOLDED_FRAMES;
+            ByteBuffer slot = ByteBuffer.allocate(size + Long.BYTES);
+            channel.read(slot, slotOffset);
+            slot.putShort(FormatLayout.FLAGS_OFFSET,
+                    (short) (slot.getShort(FormatLayout.FLAGS_OFFSET) & ~FormatLayout.CHECKPOINT_FLAG_FOLDED_FRAMES));
+            slot.putLong(size, net.jpountz.xxhash.XXHashFactory.fastestInstance().hash64()
+                    .hash(slot.array(), 0, size, FormatLayout.OBJECT_HASH_SEED));
+            channel.write(slot.flip(), slotOffset);
+        }
+
+        CheckpointRecord.Contents read = CheckpointRecord.read(db()).orElseThrow();
+        assertThat(read.header().sequence()).isEqualTo(written.sequence());
+        assertThat(read.header().txid()).isEqualTo(4);
+        assertThat(read.header().folded()).isEqualTo(new WalReader.Generation(5, 6));
+        assertThat(read.header().foldedFrames()).isEqualTo(-1);
+        assertThat(read.intact()).isTrue();
     }
 }

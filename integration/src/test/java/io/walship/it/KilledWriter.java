@@ -10,24 +10,33 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@link WriteThenWait} in a child JVM and SIGKILLs it once it has written everything. */
+/** Runs a child JVM ({@link WriteThenWait}, {@link FoldThenWait}) and SIGKILLs it once it has written everything. */
 public final class KilledWriter {
     private KilledWriter() {
     }
 
     /** @return the txid of the last transaction the child committed */
     public static long afterWriting(Path storageDir, Path db, Durability durability, int rows) throws Exception {
-        Process child = ChildJvm.start(ProcessBuilder.Redirect.PIPE, WriteThenWait.class.getName(),
-                storageDir.toString(), db.toString(), durability.name(), Integer.toString(rows));
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+        return afterDone(WriteThenWait.class, storageDir.toString(), db.toString(), durability.name(),
+                Integer.toString(rows));
+    }
+
+    /**
+     * Runs {@code child} in a child JVM and SIGKILLs it once it prints {@code DONE <txid>}.
+     *
+     * @return that txid
+     */
+    public static long afterDone(Class<?> child, String... args) throws Exception {
+        Process process = ChildJvm.start(ProcessBuilder.Redirect.PIPE, child.getName(), args);
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             String line = out.readLine();
             assertThat(line).as("child output").startsWith("DONE ");
-            child.toHandle().destroyForcibly(); // SIGKILL: no close, no flush, no checkpoint
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            process.toHandle().destroyForcibly(); // SIGKILL: no close, no flush, no checkpoint
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
             return Long.parseLong(line.substring(5));
         } finally {
-            child.destroyForcibly();
+            process.destroyForcibly();
         }
     }
 }

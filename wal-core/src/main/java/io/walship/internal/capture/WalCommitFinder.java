@@ -16,7 +16,7 @@ import java.util.function.LongConsumer;
  * computed here: {@link WalReader} checks the chain when it captures the frames, so a frame that
  * is not what SQLite committed is met there, as WAL interference, exactly as with the hook.
  *
- * <p>When the header's salts change without {@link #truncated} (another process checkpointed and
+ * <p>When the header's salts change without {@link #folded} (another process checkpointed and
  * restarted the WAL), the new generation's commits are reported from its first frame; capturing
  * them finds a generation walship did not start, the interference path (ADR 0002). Not
  * thread-safe: the primary calls it with its write gate held.
@@ -30,8 +30,10 @@ public final class WalCommitFinder {
     private boolean generationKnown;
     private int salt1;
     private int salt2;
-    /** The WAL was emptied by walship ({@link #truncated}): the next generation is walship's own. */
+    /** Walship folded the WAL ({@link #folded}) and no commit followed yet: the next generation is walship's own. */
     private boolean restartedByWalship;
+    /** Frames of the known generation that walship folded: commits after them only are new. */
+    private long foldedFrames;
 
     public WalCommitFinder(FileChannel wal, int pageSize) throws IOException {
         this.wal = wal;
@@ -59,15 +61,20 @@ public final class WalCommitFinder {
             return true;
         }
         boolean sameGeneration = wasKnown && salt1 == knownSalt1 && salt2 == knownSalt2;
-        boolean walshipsOwn = sameGeneration || (!wasKnown && restartedByWalship);
+        boolean walshipsOwn = sameGeneration || restartedByWalship;
         if (!walshipsOwn && !fromStartOfOthers) {
             generationKnown = wasKnown; // look again next time, from the same knowledge
             salt1 = knownSalt1;
             salt2 = knownSalt2;
             return false;
         }
-        long first = walshipsOwn ? from : 0;
-        restartedByWalship = false;
+        // in the folded generation, commits follow its folded frames; in walship's new one, the
+        // caller counted its frames; in another's, all of them are unreported
+        long first = sameGeneration ? Math.max(from, foldedFrames) : walshipsOwn ? from : 0;
+        if (!sameGeneration || from > foldedFrames) {
+            restartedByWalship = false; // a new generation, or a commit after the fold: a restart now is not walship's
+            foldedFrames = sameGeneration ? foldedFrames : 0;
+        }
         long size = wal.size();
         long frameBytes = WalLayout.FRAME_HEADER_SIZE + (long) pageSize;
         for (long frame = first; WalLayout.frameOffset(frame, pageSize) + frameBytes <= size; frame++) {
@@ -78,15 +85,25 @@ public final class WalCommitFinder {
                 return true; // a frame of an older generation: the valid WAL ends before it
             }
             if (frameHeader.getInt(WalLayout.FRAME_DB_SIZE_OFFSET) != 0) {
+                restartedByWalship = false;
                 commit.accept(frame + 1);
             }
         }
         return true;
     }
 
-    /** Walship truncated the WAL: the next generation is its own, counted by the caller from 0. */
-    public void truncated() {
-        generationKnown = false;
+    /**
+     * Walship folded the first {@code frames} frames of the WAL's generation into the database
+     * ({@code emptied}: and truncated the WAL). Commits that follow them in this generation are
+     * new; a new generation is walship's own, its frames counted by the caller from 0.
+     */
+    public void folded(long frames, boolean emptied) throws IOException {
+        if (emptied || !readHeader()) {
+            generationKnown = false;
+            foldedFrames = 0;
+        } else {
+            foldedFrames = frames;
+        }
         restartedByWalship = true;
     }
 

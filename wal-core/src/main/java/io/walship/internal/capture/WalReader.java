@@ -94,6 +94,34 @@ public final class WalReader {
     }
 
     /**
+     * Positions the reader after the WAL's first {@code frames} frames, which walship folded into
+     * the database before the primary last stopped, checking them as it goes (salts, checksum
+     * chain): the next commit either follows them or starts a new generation. Nothing for 0.
+     */
+    public void skipFolded(long frames) throws IOException {
+        if (frames == 0) {
+            return;
+        }
+        header.clear();
+        readFully(header, 0);
+        startGeneration(header);
+        int framesPerChunk = chunk.capacity() / frameSize;
+        for (long first = 0; first < frames; first += framesPerChunk) {
+            int n = (int) Math.min(framesPerChunk, frames - first);
+            chunk.clear().limit(n * frameSize);
+            readFully(chunk, WalLayout.frameOffset(first, pageSize));
+            for (int i = 0; i < n; i++) {
+                String problem = checkFrame(chunk, i * frameSize, first + i);
+                if (problem != null) {
+                    throw new WalInterferenceException(problem + ", within the frames the last checkpoint folded");
+                }
+            }
+        }
+        framesRead = frames;
+        restartAllowed = true;
+    }
+
+    /**
      * Reads the frames {@code [framesRead, frames)}, which must form exactly one transaction
      * ending in a commit frame, and checks them (salts, checksum chain, one commit frame at the
      * end). Memory does not grow with the transaction: frames are read a chunk at a time; a

@@ -152,6 +152,8 @@ public final class FormatLayout {
     public static final int CHECKPOINT_FLAG_DIRTY = 1;
     /** Flag bit: the folded WAL salts name the WAL generation whose frames are in the file. */
     public static final int CHECKPOINT_FLAG_FOLDED_SALTS = 2;
+    /** Flag bit: the folded frame count is set, and the header ends after it (else before it, as walship wrote it first). */
+    public static final int CHECKPOINT_FLAG_FOLDED_FRAMES = 4;
     public static final int CHECKPOINT_PAGE_COUNT_OFFSET = PAGE_SIZE_OFFSET + Integer.BYTES;
     public static final int CHECKPOINT_TXID_OFFSET = CHECKPOINT_PAGE_COUNT_OFFSET + Integer.BYTES;
     public static final int CHECKPOINT_CHECKSUM_OFFSET = CHECKPOINT_TXID_OFFSET + Long.BYTES;
@@ -165,7 +167,11 @@ public final class FormatLayout {
     public static final int CHECKPOINT_FOLDED_SALT2_OFFSET = CHECKPOINT_FOLDED_SALT1_OFFSET + Integer.BYTES;
     /** Which of the record's two header slots is newer: the one with the later sequence number. */
     public static final int CHECKPOINT_SEQUENCE_OFFSET = CHECKPOINT_FOLDED_SALT2_OFFSET + Integer.BYTES;
-    public static final int CHECKPOINT_HEADER_SIZE = CHECKPOINT_SEQUENCE_OFFSET + Integer.BYTES;
+    /** Frames of the folded generation that the file holds: a WAL of that generation holds new commits only after them. */
+    public static final int CHECKPOINT_FOLDED_FRAMES_OFFSET = CHECKPOINT_SEQUENCE_OFFSET + Integer.BYTES;
+    /** The header without the folded frame count (flag bit 2 clear): records written before it existed. */
+    public static final int CHECKPOINT_HEADER_SIZE_NO_FOLDED_FRAMES = CHECKPOINT_FOLDED_FRAMES_OFFSET;
+    public static final int CHECKPOINT_HEADER_SIZE = CHECKPOINT_FOLDED_FRAMES_OFFSET + Integer.BYTES;
     /** Header slot i starts at i times this: each slot in its own 4 KiB page, so one torn write spoils one slot. */
     public static final int CHECKPOINT_SLOT_STRIDE = 4096;
     /** Where the page hashes start: one u64 per page, page 1 first. */

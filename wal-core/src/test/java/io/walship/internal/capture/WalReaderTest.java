@@ -79,6 +79,23 @@ class WalReaderTest {
         return FileChannel.open(copy, StandardOpenOption.READ);
     }
 
+    /** Runs {@code statements} on a new WAL database {@code name}, keeping a copy of its WAL after each insert. */
+    private List<byte[]> walsAfterInserts(String name, String... statements) throws Exception {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        List<byte[]> wals = new java.util.ArrayList<>();
+        try (Connection conn = config.createConnection("jdbc:sqlite:" + dir.resolve(name));
+             Statement s = conn.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+                if (sql.startsWith("insert")) {
+                    wals.add(Files.readAllBytes(dir.resolve(name + "-wal")));
+                }
+            }
+        }
+        return wals;
+    }
+
     private static void setInt(byte[] bytes, int offset, int value) {
         ByteBuffer.wrap(bytes).putInt(offset, value);
     }
@@ -200,20 +217,10 @@ class WalReaderTest {
      */
     @Test
     void readTransaction_walStartedOverByAnotherProcessBeforeCapture_throwsInterference() throws Exception {
-        SQLiteConfig config = new SQLiteConfig();
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        Path db = dir.resolve("g.db");
-        byte[] ours;
-        byte[] theirs;
-        try (Connection conn = config.createConnection("jdbc:sqlite:" + db); Statement s = conn.createStatement()) {
-            s.execute("create table t(x)");
-            s.execute("pragma wal_checkpoint(truncate)");
-            s.execute("insert into t values (1)");
-            ours = Files.readAllBytes(dir.resolve("g.db-wal")); // the primary's commit, one frame
-            s.execute("pragma wal_checkpoint(truncate)");
-            s.execute("insert into t values (2)");
-            theirs = Files.readAllBytes(dir.resolve("g.db-wal")); // the other process's, also one frame
-        }
+        List<byte[]> wals = walsAfterInserts("g.db", "create table t(x)", "pragma wal_checkpoint(truncate)",
+                "insert into t values (1)", "pragma wal_checkpoint(truncate)", "insert into t values (2)");
+        byte[] ours = wals.get(0); // the primary's commit, one frame
+        byte[] theirs = wals.get(1); // the other process's, also one frame
         WalReader.Generation written = WalReader.generationOf(channel(ours));
         long frames = WalReader.scan(channel(theirs), PAGE).commitFrames().get(0);
         assertThat(frames).as("same frame count").isEqualTo(
@@ -224,6 +231,71 @@ class WalReaderTest {
         WalReader.Generation theirGeneration = WalReader.generationOf(channel(theirs));
         assertThat(theirGeneration).isNotEqualTo(written);
         assertThat(reader(theirs).readTransaction(frames, theirGeneration).pageCount()).isEqualTo(1);
+    }
+
+    /** After an open that found folded frames in the WAL, the commits SQLite appended after them are read. */
+    @Test
+    void skipFolded_thenReadTransaction_readsTheCommitAfterTheFoldedFrames() throws IOException {
+        WalReader reader = reader(wal);
+        reader.skipFolded(commits.get(1));
+
+        assertThat(reader.framesRead()).isEqualTo((long) commits.get(1));
+        assertVisitsLastImages(reader.readTransaction(commits.get(2)), wal, commits.get(1), commits.get(2));
+    }
+
+    @Test
+    void skipFolded_damagedFoldedFrame_throwsInterference() throws IOException {
+        byte[] bytes = wal.clone();
+        bytes[(int) WalLayout.frameOffset(2, PAGE) + WalLayout.FRAME_HEADER_SIZE + 100] ^= 1;
+
+        assertThatThrownBy(() -> reader(bytes).skipFolded(commits.get(1)))
+                .isInstanceOf(WalInterferenceException.class).hasMessageContaining("the last checkpoint folded");
+    }
+
+    /**
+     * A fold with SQLite's RESTART leaves the frames in place. The next commit either starts a new
+     * generation over them, or (a reader held a read mark) follows them in the same one: the
+     * reader keeps its place for the second and starts over for the first.
+     */
+    @Test
+    void readTransaction_afterAFoldThatKeptTheFrames_followsThemOrStartsTheNewGeneration() throws Exception {
+        List<byte[]> wals = walsAfterInserts("r.db", "create table t(x)", "insert into t values (1)",
+                "pragma wal_checkpoint(restart)", "insert into t values (2)");
+        byte[] folded = wals.get(0);
+        byte[] restarted = wals.get(1);
+        List<Long> foldedCommits = WalReader.scan(channel(folded), PAGE).commitFrames();
+        long foldedFrames = foldedCommits.get(foldedCommits.size() - 1);
+        assertThat(restarted.length).as("RESTART kept the file; the next commit wrote over its start")
+                .isEqualTo(folded.length);
+        assertThat(WalReader.generationOf(channel(restarted))).isNotEqualTo(WalReader.generationOf(channel(folded)));
+
+        Path file = dir.resolve("live-wal");
+        Files.write(file, folded);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            WalReader reader = new WalReader(channel, PAGE);
+            for (long frames : foldedCommits) {
+                reader.readTransaction(frames);
+            }
+            reader.checkpointed(false);
+            Files.write(file, restarted);
+            long frames = WalReader.scan(channel, PAGE).commitFrames().get(0);
+            WalTransaction txn = reader.readTransaction(frames, WalReader.generationOf(channel));
+            assertThat(txn.newGeneration()).isTrue();
+            assertVisitsLastImages(txn, restarted, 0, frames);
+        }
+
+        byte[] appended = Arrays.copyOf(wal, (int) WalLayout.frameOffset(commits.get(2), PAGE));
+        Files.write(file, Arrays.copyOf(wal, (int) WalLayout.frameOffset(commits.get(1), PAGE)));
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            WalReader reader = new WalReader(channel, PAGE);
+            reader.readTransaction(commits.get(0));
+            reader.readTransaction(commits.get(1));
+            reader.checkpointed(false);
+            Files.write(file, appended);
+            WalTransaction txn = reader.readTransaction(commits.get(2), WalReader.generationOf(channel));
+            assertThat(txn.newGeneration()).isFalse();
+            assertVisitsLastImages(txn, appended, commits.get(1), commits.get(2));
+        }
     }
 
     @Test

@@ -111,8 +111,10 @@ class FormatLayoutTest {
                 FormatLayout.CHECKPOINT_APPLYING_LAST_TXID_OFFSET, 8, FormatLayout.CHECKPOINT_FILE_SIZE_OFFSET, 8,
                 FormatLayout.CHECKPOINT_FILE_MTIME_NANOS_OFFSET, 8, FormatLayout.CHECKPOINT_FILE_CTIME_NANOS_OFFSET, 8,
                 FormatLayout.CHECKPOINT_FILE_INODE_OFFSET, 8, FormatLayout.CHECKPOINT_FOLDED_SALT1_OFFSET, 4,
-                FormatLayout.CHECKPOINT_FOLDED_SALT2_OFFSET, 4, FormatLayout.CHECKPOINT_SEQUENCE_OFFSET, 4);
-        assertThat(FormatLayout.CHECKPOINT_HEADER_SIZE).isEqualTo(84);
+                FormatLayout.CHECKPOINT_FOLDED_SALT2_OFFSET, 4, FormatLayout.CHECKPOINT_SEQUENCE_OFFSET, 4,
+                FormatLayout.CHECKPOINT_FOLDED_FRAMES_OFFSET, 4);
+        assertThat(FormatLayout.CHECKPOINT_HEADER_SIZE_NO_FOLDED_FRAMES).isEqualTo(84);
+        assertThat(FormatLayout.CHECKPOINT_HEADER_SIZE).isEqualTo(88);
         assertThat(FormatLayout.CHECKPOINT_SLOT_STRIDE).isEqualTo(4096);
         assertThat(FormatLayout.CHECKPOINT_PAGE_HASHES_OFFSET).isEqualTo(8192);
         assertThat(Files.readString(FORMAT_MD))
