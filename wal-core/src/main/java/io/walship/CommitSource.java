@@ -79,7 +79,8 @@ abstract class CommitSource {
      * its first {@code walFrames} frames that were not reported already. Returns why capture
      * cannot go on (the primary then fails), or null.
      */
-    abstract String afterWork(CheckpointRecord record, long walFrames) throws IOException;
+    abstract String afterWork(CheckpointRecord record, long walFrames, boolean committedSinceCheckpoint)
+            throws IOException;
 
     /**
      * Before walship folds the WAL: reports the commit frames after the first {@code walFrames}
@@ -89,10 +90,10 @@ abstract class CommitSource {
      * False when, with the hook, the WAL was restarted by someone else: nothing is folded then
      * until walship's next commit has met it as interference.
      */
-    final boolean findUnreported(long walFrames) throws IOException {
+    final boolean findUnreported(long walFrames, boolean committedSinceCheckpoint) throws IOException {
         // with the hook, the commits of a generation someone else started are met as interference
         // when walship's next commit is captured; without it, this is the only look they get
-        return finder.findCommits(walFrames, mode() == CaptureMode.WRITER,
+        return finder.findCommits(walFrames, committedSinceCheckpoint, mode() == CaptureMode.WRITER,
                 frames -> committed.accept(Math.toIntExact(frames)));
     }
 
@@ -105,6 +106,11 @@ abstract class CommitSource {
      */
     void folded(long frames, boolean emptied) throws IOException {
         finder.folded(frames, emptied);
+    }
+
+    /** Walship's checkpoint was busy: SQLite may still start the WAL over at walship's next commit. */
+    void checkpointBusy() {
+        finder.checkpointBusy();
     }
 
     /** Closes the writer, in the order this mode needs; never throws. */
@@ -136,7 +142,7 @@ abstract class CommitSource {
         }
 
         @Override
-        String afterWork(CheckpointRecord record, long walFrames) {
+        String afterWork(CheckpointRecord record, long walFrames, boolean committedSinceCheckpoint) {
             return null; // the hook reported each commit inside it; the authorizer refused the rest
         }
 
@@ -197,8 +203,9 @@ abstract class CommitSource {
         }
 
         @Override
-        String afterWork(CheckpointRecord record, long walFrames) throws IOException {
-            findUnreported(walFrames);
+        String afterWork(CheckpointRecord record, long walFrames, boolean committedSinceCheckpoint)
+                throws IOException {
+            findUnreported(walFrames, committedSinceCheckpoint);
             versions.clear();
             if (databaseChannel.read(versions, SqliteHeader.WRITE_VERSION_OFFSET) == 2
                     && (versions.get(0) != SqliteHeader.WAL_VERSION || versions.get(1) != SqliteHeader.WAL_VERSION)) {

@@ -181,7 +181,7 @@ final class LocalWal {
      * Returns why capture cannot go on, or null.
      */
     String afterWork() throws IOException {
-        return commits.afterWork(record, walFrames);
+        return commits.afterWork(record, walFrames, !walMayStartOver);
     }
 
     /** Closes the writer connection as the capture mode needs (after {@link #stop}). */
@@ -334,7 +334,7 @@ final class LocalWal {
      */
     private boolean commitsReported() {
         try {
-            return commits.findUnreported(walFrames);
+            return commits.findUnreported(walFrames, !walMayStartOver);
         } catch (IOException e) {
             log.warn("wal not read before a checkpoint db={} error={}", db, e.toString());
             return false;
@@ -404,7 +404,9 @@ final class LocalWal {
                 (busy ? meters.checkpointBusy : meters.checkpointFolded).recordSince(started);
                 log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, busy,
                         rs.getInt(2), rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
-                if (!busy) {
+                if (busy) {
+                    commits.checkpointBusy();
+                } else {
                     commits.folded(rs.getInt(2), how == Fold.TRUNCATE);
                 }
                 return !busy;

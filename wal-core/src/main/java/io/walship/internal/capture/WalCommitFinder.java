@@ -49,8 +49,12 @@ public final class WalCommitFinder {
      * walship, {@code from} counts frames of a generation that is gone: with
      * {@code fromStartOfOthers} the new generation's commits are reported from its first frame,
      * else nothing is reported and false returned (the caller's capture meets it as interference).
+     * A generation started after walship's last checkpoint is walship's own only when walship
+     * committed since that checkpoint ({@code committedSinceCheckpoint}: {@code from} then counts
+     * its frames) or counts nothing yet ({@code from} 0, after a fold).
      */
-    public boolean findCommits(long from, boolean fromStartOfOthers, LongConsumer commit) throws IOException {
+    public boolean findCommits(long from, boolean committedSinceCheckpoint, boolean fromStartOfOthers,
+                               LongConsumer commit) throws IOException {
         boolean wasKnown = generationKnown;
         int knownSalt1 = salt1;
         int knownSalt2 = salt2;
@@ -61,7 +65,8 @@ public final class WalCommitFinder {
             return true;
         }
         boolean sameGeneration = wasKnown && salt1 == knownSalt1 && salt2 == knownSalt2;
-        boolean walshipsOwn = sameGeneration || restartedByWalship;
+        // after a busy checkpoint from still counts the old generation's frames until walship commits
+        boolean walshipsOwn = sameGeneration || restartedByWalship && (committedSinceCheckpoint || from == 0);
         if (!walshipsOwn && !fromStartOfOthers) {
             generationKnown = wasKnown; // look again next time, from the same knowledge
             salt1 = knownSalt1;
@@ -98,12 +103,22 @@ public final class WalCommitFinder {
      * new; a new generation is walship's own, its frames counted by the caller from 0.
      */
     public void folded(long frames, boolean emptied) throws IOException {
+        restartedByWalship = true;
         if (emptied || !readHeader()) {
             generationKnown = false;
             foldedFrames = 0;
         } else {
             foldedFrames = frames;
         }
+    }
+
+    /**
+     * Walship's checkpoint came back busy (a reader still held a read mark). When it had copied
+     * every frame, SQLite starts the WAL over at walship's next commit all the same, as the
+     * capture reader allows: that generation is walship's own too. Found by FoldRaceTest: taken
+     * for another's, it kept every later fold from running while readers came and went.
+     */
+    public void checkpointBusy() {
         restartedByWalship = true;
     }
 

@@ -1,0 +1,92 @@
+package io.walship;
+
+import static io.walship.testing.Rows.exec;
+import static io.walship.testing.Rows.queryLong;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.walship.testing.BusyLoad;
+import io.walship.testing.CrashImage;
+import io.walship.testing.MemoryStorage;
+import io.walship.testing.Worker;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Walship's folds (SQLite's RESTART, ADR 0034) while readers come and go, with busy threads
+ * beside them. A reader still reading makes a fold busy; one that takes a read mark as a fold
+ * ends keeps SQLite from starting the WAL over, and the next commit follows the folded frames in
+ * their generation. Whichever happens, every commit is captured once, in order: storage restored
+ * on its own equals the primary's file.
+ */
+class FoldRaceTest {
+    private static final Logger log = LoggerFactory.getLogger(FoldRaceTest.class);
+    private static final Duration BOUND = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void folds_whileReadersComeAndGo_underLoad_storageEqualsTheFile() throws Exception {
+        MemoryStorage storage = new MemoryStorage();
+        PrimaryOptions options = PrimaryOptions.builder().checkpointFrames(20).flushInterval(Duration.ofMillis(1))
+                .build();
+        int rows = 1_200;
+        int folds = 0;
+        int followed = 0;
+        try (BusyLoad load = BusyLoad.start(2);
+             Primary primary = Primary.open(storage, dir.resolve(CrashImage.DATABASE), options)) {
+            primary.write(conn -> exec(conn, "create table t(n int, b blob)")).get(BOUND);
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Worker> readers = List.of(reader(primary, stop), reader(primary, stop));
+            try {
+                for (int i = 1; i <= rows; i++) {
+                    int n = i;
+                    primary.write(conn -> exec(conn, "insert into t values (" + n + ", randomblob(200))"));
+                    if (i % 20 == 0 && i < rows && primary.checkpoint()) {
+                        folds++;
+                        long folded = salts();
+                        i++;
+                        int next = i;
+                        primary.write(conn -> exec(conn, "insert into t values (" + next + ", randomblob(200))"));
+                        followed += salts() == folded ? 1 : 0;
+                    }
+                }
+            } finally {
+                stop.set(true);
+                for (Worker reader : readers) {
+                    reader.join(BOUND);
+                }
+            }
+            log.info("folds={} commits that followed the folded frames={}", folds, followed);
+            assertThat(folds).as("checkpoints that folded").isPositive();
+            assertThat(queryLong(primary, "select sum(n) from t")).isEqualTo((long) rows * (rows + 1) / 2);
+            CrashImage.assertStorageEqualsFile(primary, storage, dir);
+        }
+    }
+
+    private static Worker reader(Primary primary, AtomicBoolean stop) {
+        return Worker.start("reader", () -> {
+            while (!stop.get()) {
+                primary.read(conn -> queryLong(conn, "select count(*) from t"));
+            }
+        });
+    }
+
+    /** The WAL header's salts (bytes 16..23): the generation the next commit writes into. */
+    private long salts() throws Exception {
+        ByteBuffer salts = ByteBuffer.allocate(Long.BYTES);
+        try (FileChannel wal = FileChannel.open(dir.resolve(CrashImage.WAL), StandardOpenOption.READ)) {
+            wal.read(salts, 16);
+        }
+        return salts.getLong(0);
+    }
+}
