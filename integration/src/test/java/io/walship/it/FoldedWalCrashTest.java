@@ -80,7 +80,6 @@ class FoldedWalCrashTest {
             assertThat(outcome.kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
             assertThat(outcome.fileRead()).isFalse();
             assertThat(outcome.walTransactions()).as("only the commits after the folded frames").isEqualTo(30);
-            assertThat(outcome.unshippedTransactions()).as("ASYNC: the child stored few of them, if any").isPositive();
             assertThat(primary.txid()).isEqualTo(txid);
             assertEveryRowAndStorageAgrees(primary, 80);
         }
