@@ -4,11 +4,11 @@ import static io.walship.testing.Rows.exec;
 import static io.walship.testing.Rows.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.walship.internal.capture.WalReader;
 import io.walship.testing.BusyLoad;
 import io.walship.testing.CrashImage;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.Worker;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -53,11 +53,11 @@ class FoldRaceTest {
                     primary.write(conn -> exec(conn, "insert into t values (" + n + ", randomblob(200))"));
                     if (i % 20 == 0 && i < rows && primary.checkpoint()) {
                         folds++;
-                        long folded = salts();
+                        WalReader.Generation folded = salts();
                         i++;
                         int next = i;
                         primary.write(conn -> exec(conn, "insert into t values (" + next + ", randomblob(200))"));
-                        followed += salts() == folded ? 1 : 0;
+                        followed += salts().equals(folded) ? 1 : 0;
                     }
                 }
             } finally {
@@ -81,12 +81,10 @@ class FoldRaceTest {
         });
     }
 
-    /** The WAL header's salts (bytes 16..23): the generation the next commit writes into. */
-    private long salts() throws Exception {
-        ByteBuffer salts = ByteBuffer.allocate(Long.BYTES);
+    /** The generation (salts) the WAL's header names now. */
+    private WalReader.Generation salts() throws Exception {
         try (FileChannel wal = FileChannel.open(dir.resolve(CrashImage.WAL), StandardOpenOption.READ)) {
-            wal.read(salts, 16);
+            return WalReader.generationOf(wal);
         }
-        return salts.getLong(0);
     }
 }

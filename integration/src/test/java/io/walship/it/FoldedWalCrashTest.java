@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.walship.OpenOutcome;
 import io.walship.Primary;
 import io.walship.PrimaryOptions;
+import io.walship.internal.capture.WalReader;
 import io.walship.restore.Restore;
 import io.walship.restore.RestoreResult;
 import io.walship.restore.RestoreTarget;
 import io.walship.storage.fs.FileSystemStorage;
 import io.walship.testing.Rows;
 import io.walship.testing.SqliteCli;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * commits, nor miss the commits SQLite appended after them.
  */
 class FoldedWalCrashTest {
-    /** WAL header bytes 16..23: the salts every frame of the current generation carries. */
-    private static final int SALTS_OFFSET = 16;
 
     @TempDir
     Path dir;
@@ -50,7 +48,7 @@ class FoldedWalCrashTest {
         long txid = killAfter(1, 50, true);
         long walBytes = Files.size(wal());
         assertThat(walBytes).as("the checkpoint left the folded frames in the WAL").isGreaterThan(32);
-        long salts = salts();
+        WalReader.Generation salts = salts();
 
         try (Primary primary = open()) {
             OpenOutcome outcome = primary.openOutcome();
@@ -71,7 +69,7 @@ class FoldedWalCrashTest {
     @Test
     void open_afterAKillWithCommitsAppendedAfterTheFoldedFrames_shipsEachOfThemOnce() throws Exception {
         killAfter(1, 50, true);
-        long salts = salts();
+        WalReader.Generation salts = salts();
         long txid = killAfter(51, 80, false); // its commits follow the folded frames in the same generation
         assertThat(salts()).isEqualTo(salts);
 
@@ -111,11 +109,10 @@ class FoldedWalCrashTest {
                 Integer.toString(first), Integer.toString(last), fold ? "fold" : "nofold");
     }
 
-    private long salts() throws Exception {
-        ByteBuffer salts = ByteBuffer.allocate(Long.BYTES);
-        try (FileChannel channel = FileChannel.open(wal(), StandardOpenOption.READ)) {
-            channel.read(salts, SALTS_OFFSET);
+    /** The generation (salts) the WAL's header names now. */
+    private WalReader.Generation salts() throws Exception {
+        try (FileChannel wal = FileChannel.open(wal(), StandardOpenOption.READ)) {
+            return WalReader.generationOf(wal);
         }
-        return salts.getLong(0);
     }
 }
