@@ -70,6 +70,7 @@ class FoldRaceTest {
             assertThat(folds).as("checkpoints that folded").isPositive();
             assertThat(queryLong(primary, "select sum(n) from t")).isEqualTo((long) rows * (rows + 1) / 2);
             CrashImage.assertStorageEqualsFile(primary, storage, dir);
+            assertThat(primary.resyncs()).as("walship's own commits, never taken for another process's").isZero();
         }
     }
 

@@ -11,6 +11,7 @@ import io.walship.storage.Storage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -25,6 +26,7 @@ public final class CrashImage {
     public static final String RECORD = "app.db-walship.checkpoint";
     /** Everything a crash leaves. */
     public static final List<String> ALL = List.of(DATABASE, WAL, RECORD);
+    private static final Duration FOLD_BOUND = Duration.ofSeconds(30);
 
     private CrashImage() {
     }
@@ -44,10 +46,24 @@ public final class CrashImage {
     /** Once everything is stored and folded, storage restored on its own equals the primary's file byte for byte. */
     public static void assertStorageEqualsFile(Primary primary, Storage storage, Path dir) throws Exception {
         assertThat(primary.flush().get()).isEqualTo(primary.txid());
-        assertThat(primary.checkpoint()).isTrue();
+        fold(primary);
         RestoreResult restored = Restore.run(storage, dir.resolve("check-" + primary.txid() + ".db"),
                 RestoreTarget.latest());
         assertThat(Files.readAllBytes(restored.path())).isEqualTo(Files.readAllBytes(primary.path()));
+    }
+
+    /**
+     * Folds the WAL, trying again while {@link Primary#checkpoint()} says it cannot now: a
+     * scheduled snapshot still reading the WAL holds folds off, as documented (FoldRaceTest's log
+     * passes 1 MiB near its end, and CI's final fold once met that snapshot). A fold that never
+     * runs again still fails the test.
+     */
+    public static void fold(Primary primary) throws Exception {
+        long deadline = System.nanoTime() + FOLD_BOUND.toNanos();
+        while (!primary.checkpoint()) {
+            assertThat(System.nanoTime() - deadline).as("a fold within " + FOLD_BOUND).isNegative();
+            Thread.sleep(10);
+        }
     }
 
     /**
