@@ -108,9 +108,12 @@ abstract class CommitSource {
         finder.folded(frames, emptied);
     }
 
-    /** Walship's checkpoint was busy: SQLite may still start the WAL over at walship's next commit. */
-    void checkpointBusy() {
-        finder.checkpointBusy();
+    /**
+     * Walship's checkpoint of the WAL's first {@code frames} frames was busy: SQLite may still
+     * start the WAL over at walship's next commit.
+     */
+    void checkpointBusy(long frames) {
+        finder.checkpointBusy(frames);
     }
 
     /** Closes the writer, in the order this mode needs; never throws. */
@@ -235,6 +238,20 @@ abstract class CommitSource {
         void folded(long frames, boolean emptied) throws IOException {
             super.folded(frames, emptied);
             changeReported = false;
+            fileWrittenByWalship();
+        }
+
+        /**
+         * A busy checkpoint still copied frames into the file (the record stays DIRTY until a
+         * fold completes): walship's own change, not one from outside to warn about.
+         */
+        @Override
+        void checkpointBusy(long frames) {
+            super.checkpointBusy(frames);
+            fileWrittenByWalship();
+        }
+
+        private void fileWrittenByWalship() {
             try {
                 rememberFile();
             } catch (IOException e) {

@@ -405,7 +405,7 @@ final class LocalWal {
                 log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, busy,
                         rs.getInt(2), rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
                 if (busy) {
-                    commits.checkpointBusy();
+                    commits.checkpointBusy(walFrames);
                 } else {
                     commits.folded(rs.getInt(2), how == Fold.TRUNCATE);
                 }

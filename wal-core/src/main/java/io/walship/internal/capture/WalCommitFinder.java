@@ -113,13 +113,19 @@ public final class WalCommitFinder {
     }
 
     /**
-     * Walship's checkpoint came back busy (a reader still held a read mark). When it had copied
-     * every frame, SQLite starts the WAL over at walship's next commit all the same, as the
-     * capture reader allows: that generation is walship's own too. Found by FoldRaceTest: taken
-     * for another's, it kept every later fold from running while readers came and went.
+     * Walship's checkpoint of the WAL's first {@code frames} frames came back busy (a reader still
+     * held a read mark). When it had copied every frame, SQLite starts the WAL over at walship's
+     * next commit all the same, as the capture reader allows: that generation is walship's own
+     * too. Found by FoldRaceTest: taken for another's, it kept every later fold from running
+     * while readers came and went. Those frames count as folded here, so a look before walship's
+     * next commit (a second fold that a snapshot then held off) is not taken for a commit after
+     * the checkpoint, which would forget the restart is walship's.
      */
-    public void checkpointBusy() {
+    public void checkpointBusy(long frames) {
         restartedByWalship = true;
+        if (generationKnown) {
+            foldedFrames = Math.max(foldedFrames, frames);
+        }
     }
 
     /** Reads the header's salts; false (and the generation unknown) when the WAL has no valid header. */
