@@ -214,15 +214,15 @@ final class Resume {
             return commits;
         }
         long folded = record.header().foldedFrames();
-        if (folded >= 0 && vouchesForFile(record) && (folded == 0 || commits.contains(folded))) {
+        int lastFolded = folded == 0 ? -1 : commits.indexOf(folded); // the commit the folded frames end with
+        if (folded >= 0 && (folded == 0 || lastFolded >= 0) && vouchesForFile(record)) {
             // walship's checkpoint left these frames in place (SQLite's RESTART) and the file holds
             // them: the commits after them are new; the frames stay, identical to the file's pages
             walFoldedFrames = folded;
-            return commits.subList(commits.indexOf(folded) + 1, commits.size());
+            return commits.subList(lastFolded + 1, commits.size());
         }
         log.warn("wal holds a generation the last checkpoint folded, folding it again db={} frames={}",
-                db.getFileName(), contents.commitFrames().isEmpty() ? 0
-                        : contents.commitFrames().get(contents.commitFrames().size() - 1));
+                db.getFileName(), commits.isEmpty() ? 0 : commits.get(commits.size() - 1));
         try (CheckpointRecord stale = CheckpointRecord.open(db, record.header())) {
             stale.markDirty();
         }

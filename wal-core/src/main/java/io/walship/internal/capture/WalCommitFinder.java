@@ -78,7 +78,9 @@ public final class WalCommitFinder {
         long first = sameGeneration ? Math.max(from, foldedFrames) : walshipsOwn ? from : 0;
         if (!sameGeneration || from > foldedFrames) {
             restartedByWalship = false; // a new generation, or a commit after the fold: a restart now is not walship's
-            foldedFrames = sameGeneration ? foldedFrames : 0;
+            if (!sameGeneration) {
+                foldedFrames = 0;
+            }
         }
         long size = wal.size();
         long frameBytes = WalLayout.FRAME_HEADER_SIZE + (long) pageSize;
