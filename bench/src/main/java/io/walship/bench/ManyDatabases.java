@@ -35,6 +35,9 @@ final class ManyDatabases {
     private static final int WRITERS = 4;
     private static final int LAG_SAMPLES = 300;
     private static final int ROUNDS = 3;
+    /** Before each round: no write to storage for this long, within the bound. */
+    private static final int ROUND_QUIET_SECONDS = 3;
+    private static final int ROUND_SETTLE_BOUND_SECONDS = 60;
 
     private ManyDatabases() {
     }
@@ -44,8 +47,8 @@ final class ManyDatabases {
         long writeMillis = quick ? 3_000 : 10_000;
         long idleMillis = quick ? 20_000 : 60_000;
         java.nio.file.Files.createDirectories(dir.resolve("single"));
-        try (Primary single = Primary.open(FileSystemStorage.open(dir.resolve("single").resolve("storage")),
-                dir.resolve("single").resolve("one.db"), PrimaryOptions.async())) {
+        CountingStorage singleStorage = new CountingStorage(FileSystemStorage.open(dir.resolve("single").resolve("storage")));
+        try (Primary single = Primary.open(singleStorage, dir.resolve("single").resolve("one.db"), PrimaryOptions.async())) {
             single.write(conn -> exec(conn, "create table t(id integer primary key, v text)"));
             single.flush().get();
             long threadsBefore = walshipThreads();
@@ -69,12 +72,18 @@ final class ManyDatabases {
                     replicas.add(replica);
                 }
                 progress("opened " + DATABASES + " primaries and replicas");
-                // one database and the many in turn, ROUNDS times: the ratio's error is its spread over rounds
+                Workers workers = Tenants.of(walship).workers();
+                Quiet quiet = new Quiet(List.of(root, singleStorage), workers, primaries, replicas);
+                // one database and the many in turn, ROUNDS times: the ratio's error is its spread over rounds.
+                // Each round starts once the last one's uploads, compaction and replicas are done: the
+                // faster one-database round otherwise leaves its backlog to the spread round (PROFILE 20)
                 double[] ratios = new double[ROUNDS];
                 double singleSum = 0;
                 double manySum = 0;
                 for (int round = 0; round < ROUNDS; round++) {
+                    quiet.await(ROUND_QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
                     double one = spread(List.of(single), writeMillis);
+                    quiet.await(ROUND_QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
                     double spread = spread(primaries, writeMillis);
                     ratios[round] = spread / one;
                     singleSum += one;
@@ -93,19 +102,7 @@ final class ManyDatabases {
                 progress("lag p99 " + lag[1] + " ms");
                 long heapMb = (Measurements.usedHeap() - heapBefore) >> 20;
 
-                Workers workers = Tenants.of(walship).workers();
-                long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-                long quietSince = System.nanoTime();
-                long lastPuts = root.puts.get();
-                while (System.nanoTime() < settle) { // no write to storage for 8 s: compaction is done
-                    Thread.sleep(200);
-                    if (root.puts.get() != lastPuts || workers.busy() || replicasBehind(primaries, replicas)) {
-                        lastPuts = root.puts.get();
-                        quietSince = System.nanoTime();
-                    } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(8)) {
-                        break;
-                    }
-                }
+                quiet.await(8, 90); // no write to storage for 8 s: compaction is done
                 progress("settled");
                 Thread.sleep(5_000); // followers back off to their bound
                 long puts = root.puts.get();
@@ -135,7 +132,8 @@ final class ManyDatabases {
                         + " the writes, settled by GC; target <= 256");
                 into.notes.put("many_db_txn_ratio", "ASYNC single-row writes by " + WRITERS + " threads spread"
                         + " over " + DATABASES + " primaries (replicas following) ÷ the same writers into one"
-                        + " database, " + writeMillis / 1000 + " s each, in turn " + ROUNDS + " times; _error: the"
+                        + " database, " + writeMillis / 1000 + " s each, in turn " + ROUNDS + " times, each after "
+                        + ROUND_QUIET_SECONDS + " s without a write to storage; _error: the"
                         + " standard deviation of the rounds' ratios; many_db_added_us_per_txn: wall time per"
                         + " transaction added by spreading");
                 into.notes.put("many_db_lag_p99_ms", LAG_SAMPLES + " single writes to databases picked in turn:"
@@ -205,13 +203,38 @@ final class ManyDatabases {
         return new double[] {millis[LAG_SAMPLES / 2], millis[(int) Math.ceil(LAG_SAMPLES * 0.99) - 1]};
     }
 
-    private static boolean replicasBehind(List<Primary> primaries, List<Replica> replicas) {
-        for (int i = 0; i < primaries.size(); i++) {
-            if (replicas.get(i).status().txid() < primaries.get(i).status().txid()) {
-                return true;
+    /** What must be still before a measurement: storage written to, the runtime's workers, replicas behind. */
+    private record Quiet(List<CountingStorage> storages, Workers workers, List<Primary> primaries,
+                         List<Replica> replicas) {
+        /** Waits until none of it moved for {@code quietSeconds}, at most {@code boundSeconds}. */
+        void await(int quietSeconds, int boundSeconds) throws InterruptedException {
+            long bound = System.nanoTime() + TimeUnit.SECONDS.toNanos(boundSeconds);
+            long quietSince = System.nanoTime();
+            long lastPuts = puts();
+            while (System.nanoTime() < bound) {
+                Thread.sleep(200);
+                if (puts() != lastPuts || workers.busy() || replicasBehind()) {
+                    lastPuts = puts();
+                    quietSince = System.nanoTime();
+                } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(quietSeconds)) {
+                    return;
+                }
             }
+            progress("still busy after " + boundSeconds + " s, measuring anyway");
         }
-        return false;
+
+        private long puts() {
+            return storages.stream().mapToLong(s -> s.puts.get()).sum();
+        }
+
+        private boolean replicasBehind() {
+            for (int i = 0; i < primaries.size(); i++) {
+                if (replicas.get(i).status().txid() < primaries.get(i).status().txid()) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static long walshipThreads() {
