@@ -35,8 +35,12 @@ final class ManyDatabases {
     private static final int WRITERS = 4;
     private static final int LAG_SAMPLES = 300;
     private static final int ROUNDS = 3;
-    /** Before each round: no write to storage for this long, within the bound. */
-    private static final int ROUND_QUIET_SECONDS = 3;
+    /**
+     * Before each round: no write to storage for this long, within the bound. Longer than the
+     * compaction interval plus its grace (3 s + 3 s here), so a round does not start just before
+     * the compaction of the last one's segments.
+     */
+    private static final int QUIET_SECONDS = 8;
     private static final int ROUND_SETTLE_BOUND_SECONDS = 60;
 
     private ManyDatabases() {
@@ -81,9 +85,9 @@ final class ManyDatabases {
                 double singleSum = 0;
                 double manySum = 0;
                 for (int round = 0; round < ROUNDS; round++) {
-                    quiet.await(ROUND_QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
+                    quiet.await(QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
                     double one = spread(List.of(single), writeMillis);
-                    quiet.await(ROUND_QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
+                    quiet.await(QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS);
                     double spread = spread(primaries, writeMillis);
                     ratios[round] = spread / one;
                     singleSum += one;
@@ -98,11 +102,12 @@ final class ManyDatabases {
                         / (ROUNDS - 1));
                 long threads = walshipThreads() - threadsBefore;
                 long jvmThreads = ManagementFactory.getThreadMXBean().getThreadCount();
+                quiet.await(QUIET_SECONDS, ROUND_SETTLE_BOUND_SECONDS); // the lag of a commit, not of the rounds' backlog
                 double[] lag = lag(primaries, replicas);
                 progress("lag p99 " + lag[1] + " ms");
                 long heapMb = (Measurements.usedHeap() - heapBefore) >> 20;
 
-                quiet.await(8, 90); // no write to storage for 8 s: compaction is done
+                quiet.awaitIdle(QUIET_SECONDS, 90); // compaction is done
                 progress("settled");
                 Thread.sleep(5_000); // followers back off to their bound
                 long puts = root.puts.get();
@@ -133,7 +138,7 @@ final class ManyDatabases {
                 into.notes.put("many_db_txn_ratio", "ASYNC single-row writes by " + WRITERS + " threads spread"
                         + " over " + DATABASES + " primaries (replicas following) ÷ the same writers into one"
                         + " database, " + writeMillis / 1000 + " s each, in turn " + ROUNDS + " times, each after "
-                        + ROUND_QUIET_SECONDS + " s without a write to storage; _error: the"
+                        + QUIET_SECONDS + " s without a write to storage; _error: the"
                         + " standard deviation of the rounds' ratios; many_db_added_us_per_txn: wall time per"
                         + " transaction added by spreading");
                 into.notes.put("many_db_lag_p99_ms", LAG_SAMPLES + " single writes to databases picked in turn:"
@@ -203,17 +208,31 @@ final class ManyDatabases {
         return new double[] {millis[LAG_SAMPLES / 2], millis[(int) Math.ceil(LAG_SAMPLES * 0.99) - 1]};
     }
 
-    /** What must be still before a measurement: storage written to, the runtime's workers, replicas behind. */
+    /** What must be still before a measurement: storage written to, replicas behind, the runtime's workers. */
     private record Quiet(List<CountingStorage> storages, Workers workers, List<Primary> primaries,
                          List<Replica> replicas) {
-        /** Waits until none of it moved for {@code quietSeconds}, at most {@code boundSeconds}. */
+        /**
+         * Before a round: waits until nothing was written to storage (uploads, compaction) for
+         * {@code quietSeconds} and every replica caught up, at most {@code boundSeconds}. The
+         * workers are not waited for: 1,000 following replicas keep some poll running most of the time.
+         */
         void await(int quietSeconds, int boundSeconds) throws InterruptedException {
+            await(quietSeconds, boundSeconds, () -> false);
+        }
+
+        /** As {@link #await(int, int)}, and no lane of the runtime running or queued either. */
+        void awaitIdle(int quietSeconds, int boundSeconds) throws InterruptedException {
+            await(quietSeconds, boundSeconds, workers::busy);
+        }
+
+        private void await(int quietSeconds, int boundSeconds, java.util.function.BooleanSupplier busy)
+                throws InterruptedException {
             long bound = System.nanoTime() + TimeUnit.SECONDS.toNanos(boundSeconds);
             long quietSince = System.nanoTime();
             long lastPuts = puts();
             while (System.nanoTime() < bound) {
                 Thread.sleep(200);
-                if (puts() != lastPuts || workers.busy() || replicasBehind()) {
+                if (puts() != lastPuts || busy.getAsBoolean() || replicasBehind()) {
                     lastPuts = puts();
                     quietSince = System.nanoTime();
                 } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(quietSeconds)) {
