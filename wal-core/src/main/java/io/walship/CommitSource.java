@@ -109,11 +109,11 @@ abstract class CommitSource {
     }
 
     /**
-     * Walship's checkpoint of the WAL's first {@code frames} frames was busy: SQLite may still
-     * start the WAL over at walship's next commit.
+     * Walship's checkpoint came back busy before copying every frame (a reader still reads older
+     * ones): it may have copied some into the file, and SQLite cannot start the WAL over at the
+     * next commit. Nothing to do with the hook.
      */
-    void checkpointBusy(long frames) {
-        finder.checkpointBusy(frames);
+    void checkpointBusy() {
     }
 
     /** Closes the writer, in the order this mode needs; never throws. */
@@ -246,8 +246,7 @@ abstract class CommitSource {
          * fold completes): walship's own change, not one from outside to warn about.
          */
         @Override
-        void checkpointBusy(long frames) {
-            super.checkpointBusy(frames);
+        void checkpointBusy() {
             fileWrittenByWalship();
         }
 

@@ -41,7 +41,9 @@ final class LocalWal {
      * new header before its frames), or, when a reader still held a read mark at that moment,
      * appends after them in the same generation. The capture reader keeps its place for the
      * second case and starts over for the first; Resume counts only commits after the recorded
-     * frames as new. Reusing the file spares the writer the fresh page-cache pages a truncated
+     * frames as new, and the writer counts only those toward the next fold (walBase). A RESTART
+     * that comes back busy after copying every frame (a reader on the last frame) is a fold too:
+     * it leaves exactly that state. One busy before copying every frame folded nothing. Reusing the file spares the writer the fresh page-cache pages a truncated
      * WAL grows into: 4-6 µs per insert on the bench VM. The close and the resync after outside
      * interference still TRUNCATE: an empty WAL for whoever opens the file next.
      *
@@ -88,6 +90,16 @@ final class LocalWal {
     // written by the committing thread inside the WAL hook, with the gate held
     private volatile long assignedTxid;
     private long walFrames;
+    /**
+     * The frames walship's last RESTART fold left at the start of the WAL, all in the file
+     * already, and their generation. A commit that follows them in that generation reports a
+     * frame count that includes them; only the frames after them count toward the next fold.
+     */
+    private long foldedFrames;
+    private WalReader.Generation foldedGeneration;
+    /** Of walFrames, those the file already holds: foldedFrames while the WAL still starts with them, else 0. */
+    private long walBase;
+    /** Frames not yet folded at which a writer folds next: compared with walFrames - walBase. */
     private long nextCheckpointFrames;
     private volatile boolean foldWanted;
     /**
@@ -130,6 +142,9 @@ final class LocalWal {
         this.commits = attach.to(this::committed); // from here on, each commit is reported
         if (start.walFoldedFrames() > 0) {
             commits.folded(start.walFoldedFrames(), false);
+            foldedFrames = start.walFoldedFrames();
+            foldedGeneration = reader.generation();
+            walBase = start.walCommitFrames().isEmpty() ? 0 : foldedFrames; // recovered commits follow them
         }
     }
 
@@ -202,20 +217,23 @@ final class LocalWal {
             } catch (IOException e) {
                 log.debug("wal header not read after a checkpoint db={} error={}", db, e.toString());
             }
+            // unknown (null) counts the folded frames toward the next fold: it comes early, never late
+            walBase = generation != null && generation.equals(foldedGeneration) ? foldedFrames : 0;
         }
         capture.committed(new CaptureLoop.Commit(txid, frames, options.clock().millis(), generation));
     }
 
     /** After a write, gate held: folds the WAL once it holds checkpointFrames frames, as described above. */
     void afterWrite() throws SQLException {
-        if (walFrames < nextCheckpointFrames) {
+        long unfolded = walFrames - walBase;
+        if (unfolded < nextCheckpointFrames) {
             return;
         }
         if (!capturedAndStored()) {
             flusher.requestFlush(assignedTxid);
             foldWanted = true;
-            if (walFrames < 2L * options.checkpointFrames() || !awaitStored()) {
-                nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            if (unfolded < 2L * options.checkpointFrames() || !awaitStored()) {
+                nextCheckpointFrames = unfolded + Math.max(1, options.checkpointFrames() / 4);
                 return;
             }
         }
@@ -282,7 +300,7 @@ final class LocalWal {
     /** Gate held. Folds the WAL into the file if everything is captured and stored and no snapshot reads it. */
     private boolean fold(Fold how) throws SQLException {
         if (!commitsReported() || snapshotsReading.get() > 0 || !capturedAndStored()) {
-            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
             return false;
         }
         try {
@@ -291,7 +309,7 @@ final class LocalWal {
             // without a DIRTY record the next open could trust a stale one: do not let SQLite write the file
             log.warn("wal checkpoint skipped, the checkpoint record cannot be written db={} error={}", db,
                     e.toString());
-            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
             return false;
         }
         boolean folded = copyIntoFile(how);
@@ -306,10 +324,11 @@ final class LocalWal {
         }
         if (folded) {
             walFrames = 0;
+            walBase = 0;
             nextCheckpointFrames = options.checkpointFrames();
             foldWanted = false;
         } else {
-            nextCheckpointFrames = walFrames + Math.max(1, options.checkpointFrames() / 4);
+            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
         }
         return folded;
     }
@@ -324,6 +343,7 @@ final class LocalWal {
         boolean truncated = copyIntoFile(Fold.TRUNCATE);
         if (truncated) {
             walFrames = 0; // the next commit starts the WAL over
+            walBase = 0;
         }
         return truncated;
     }
@@ -401,15 +421,25 @@ final class LocalWal {
             try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + how + ")")) {
                 rs.next();
                 boolean busy = rs.getInt(1) != 0;
-                (busy ? meters.checkpointBusy : meters.checkpointFolded).recordSince(started);
-                log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, busy,
-                        rs.getInt(2), rs.getInt(3), (System.nanoTime() - started) / 1_000_000);
-                if (busy) {
-                    commits.checkpointBusy(walFrames);
-                } else {
-                    commits.folded(rs.getInt(2), how == Fold.TRUNCATE);
+                int frames = rs.getInt(2);
+                int copied = rs.getInt(3);
+                // busy with every frame copied: a reader still holds a read mark, so SQLite cannot
+                // start the WAL over yet, but the file holds all of it, as after RESTART that was not
+                // busy (the next commit then follows the folded frames). TRUNCATE is only done emptied.
+                boolean folded = !busy || how == Fold.RESTART && frames >= 0 && copied == frames;
+                (folded ? meters.checkpointFolded : meters.checkpointBusy).recordSince(started);
+                log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, busy, frames,
+                        copied, (System.nanoTime() - started) / 1_000_000);
+                if (!folded) {
+                    commits.checkpointBusy();
+                    return false;
                 }
-                return !busy;
+                boolean emptied = how == Fold.TRUNCATE;
+                WalReader.Generation generation = emptied ? null : WalReader.generationOf(walChannel);
+                commits.folded(frames, emptied);
+                foldedFrames = emptied ? 0 : frames;
+                foldedGeneration = generation;
+                return true;
             } catch (IOException e) {
                 // as if busy: the record stays DIRTY and the capture keeps its place; the next fold tries again
                 log.warn("wal checkpointed, but its header not read after it db={} error={}", db, e.toString());

@@ -608,7 +608,8 @@ public final class Primary implements AutoCloseable {
      * Folds the WAL into the database file now. Only stored transactions are ever folded, so
      * this asks for an upload of what is pending and waits for it, holding off writers
      * meanwhile (about one storage write). Returns false when it could not happen now (storage
-     * failing, a snapshot or a long reader using the WAL); the primary retries on its own later.
+     * failing, a snapshot reading the WAL, or a reader still reading frames older than the WAL's
+     * last, which SQLite cannot copy under it); the primary retries on its own later.
      */
     public boolean checkpoint() throws SQLException {
         lifecycle.checkUsable();

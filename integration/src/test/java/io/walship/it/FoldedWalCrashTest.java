@@ -66,6 +66,29 @@ class FoldedWalCrashTest {
         }
     }
 
+    /**
+     * A checkpoint that copied every frame while a reader held a read mark on the last one is a
+     * fold: the record vouches for the file, and the commits SQLite then appends after the folded
+     * frames (it cannot start the WAL over under the reader) are the only new ones. Such a
+     * checkpoint used to count as busy, leaving the record DIRTY: a kill then cost a read of the
+     * whole file at the next open, which readers beside the writes made the usual case.
+     */
+    @Test
+    void open_afterAKillWhenAReaderKeptTheFoldFromRestartingTheWal_resumesWithoutReadingTheFile() throws Exception {
+        long txid = KilledWriter.afterDone(FoldThenWait.class, storageDir().toString(), db().toString(), "1", "50",
+                "fold-reader-held");
+
+        try (Primary primary = open()) {
+            OpenOutcome outcome = primary.openOutcome();
+            assertThat(outcome.kind()).isEqualTo(OpenOutcome.Kind.RESUMED);
+            assertThat(outcome.fileRead()).as("the record vouches for the file").isFalse();
+            assertThat(outcome.walTransactions()).as("the 10 commits after the folded frames").isEqualTo(10);
+            assertThat(primary.txid()).isEqualTo(txid);
+            assertEveryRowAndStorageAgrees(primary, 60);
+        }
+        assertThat(SqliteCli.integrityCheck(db())).isEqualTo("ok");
+    }
+
     @Test
     void open_afterAKillWithCommitsAppendedAfterTheFoldedFrames_shipsEachOfThemOnce() throws Exception {
         killAfter(1, 50, true);

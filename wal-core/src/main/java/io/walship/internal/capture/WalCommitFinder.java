@@ -65,7 +65,7 @@ public final class WalCommitFinder {
             return true;
         }
         boolean sameGeneration = wasKnown && salt1 == knownSalt1 && salt2 == knownSalt2;
-        // after a busy checkpoint from still counts the old generation's frames until walship commits
+        // after walship's fold: its own before its next commit (from 0), or once that commit is in it
         boolean walshipsOwn = sameGeneration || restartedByWalship && (committedSinceCheckpoint || from == 0);
         if (!walshipsOwn && !fromStartOfOthers) {
             generationKnown = wasKnown; // look again next time, from the same knowledge
@@ -111,22 +111,6 @@ public final class WalCommitFinder {
             foldedFrames = 0;
         } else {
             foldedFrames = frames;
-        }
-    }
-
-    /**
-     * Walship's checkpoint of the WAL's first {@code frames} frames came back busy (a reader still
-     * held a read mark). When it had copied every frame, SQLite starts the WAL over at walship's
-     * next commit all the same, as the capture reader allows: that generation is walship's own
-     * too. Found by FoldRaceTest: taken for another's, it kept every later fold from running
-     * while readers came and went. Those frames count as folded here, so a look before walship's
-     * next commit (a second fold that a snapshot then held off) is not taken for a commit after
-     * the checkpoint, which would forget the restart is walship's.
-     */
-    public void checkpointBusy(long frames) {
-        restartedByWalship = true;
-        if (generationKnown) {
-            foldedFrames = Math.max(foldedFrames, frames);
         }
     }
 
