@@ -43,9 +43,10 @@ final class LocalWal {
      * second case and starts over for the first; Resume counts only commits after the recorded
      * frames as new, and the writer counts only those toward the next fold (walBase). A RESTART
      * that comes back busy after copying every frame (a reader on the last frame) is a fold too:
-     * it leaves exactly that state. One busy before copying every frame folded nothing. Reusing the file spares the writer the fresh page-cache pages a truncated
-     * WAL grows into: 4-6 µs per insert on the bench VM. The close and the resync after outside
-     * interference still TRUNCATE: an empty WAL for whoever opens the file next.
+     * it leaves exactly that state. One busy before copying every frame folded nothing. Reusing
+     * the file spares the writer the fresh page-cache pages a truncated WAL grows into: 4-6 µs
+     * per insert on the bench VM. The close and the resync after outside interference still
+     * TRUNCATE: an empty WAL for whoever opens the file next.
      *
      * When. A writer that finds checkpointFrames frames in the WAL folds it at once when all is
      * stored. Otherwise it asks the flusher to upload now and carries on; the flusher's next
