@@ -43,10 +43,12 @@ final class LocalWal {
      * second case and starts over for the first; Resume counts only commits after the recorded
      * frames as new, and the writer counts only those toward the next fold (walBase). A RESTART
      * that comes back busy after copying every frame (a reader on the last frame) is a fold too:
-     * it leaves exactly that state. One busy before copying every frame folded nothing. Reusing
-     * the file spares the writer the fresh page-cache pages a truncated WAL grows into: 4-6 µs
-     * per insert on the bench VM. The close and the resync after outside interference still
-     * TRUNCATE: an empty WAL for whoever opens the file next.
+     * it leaves exactly that state, after waiting up to READERS_DRAIN_MILLIS for the readers
+     * already on the WAL (new ones ignore a WAL copied whole): else readers that keep overlapping
+     * keep SQLite from ever starting the WAL over. One busy before copying every frame folded
+     * nothing. Reusing the file spares the writer the fresh page-cache pages a truncated WAL
+     * grows into: 4-6 µs per insert on the bench VM. The close and the resync after outside
+     * interference still TRUNCATE: an empty WAL for whoever opens the file next.
      *
      * When. A writer that finds checkpointFrames frames in the WAL folds it at once when all is
      * stored. Otherwise it asks the flusher to upload now and carries on; the flusher's next
@@ -63,6 +65,8 @@ final class LocalWal {
     private static final Logger log = LoggerFactory.getLogger(LocalWal.class);
     /** How often a writer waiting for storage before a fold looks whether storage failed meanwhile. */
     private static final long STORED_POLL_MILLIS = 100;
+    /** How long a fold that copied every frame waits for the readers still on the WAL to end. */
+    private static final int READERS_DRAIN_MILLIS = 20;
 
     /**
      * SQLite's checkpoint modes walship folds with. RESTART leaves the folded frames in place for
@@ -407,6 +411,14 @@ final class LocalWal {
         }
     }
 
+    /** Runs SQLite's checkpoint: busy (0 or 1), the WAL's frames, the frames copied into the file. */
+    private static int[] checkpoint(Statement s, Fold how) throws SQLException {
+        try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + how + ")")) {
+            rs.next();
+            return new int[] {rs.getInt(1), rs.getInt(2), rs.getInt(3)};
+        }
+    }
+
     /**
      * Gate held. True when the whole WAL was copied into the database: then the WAL is empty
      * ({@link Fold#TRUNCATE}) or its frames are all in the file and the next commit may start it
@@ -419,11 +431,20 @@ final class LocalWal {
         try (Statement s = writer.createStatement()) {
             commits.internalStatements(s, true);
             s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
-            try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + how + ")")) {
-                rs.next();
-                boolean busy = rs.getInt(1) != 0;
-                int frames = rs.getInt(2);
-                int copied = rs.getInt(3);
+            try {
+                int[] result = checkpoint(s, how);
+                if (how == Fold.RESTART && result[0] != 0 && result[2] == result[1]) {
+                    // every frame copied, readers hold read marks: new readers ignore a WAL copied
+                    // whole, so wait briefly for these to end, or SQLite never starts the WAL over
+                    // while readers overlap, and it grows without bound
+                    s.execute("PRAGMA busy_timeout=" + READERS_DRAIN_MILLIS);
+                    int[] again = checkpoint(s, how);
+                    // another process's commit in between was copied too, unshipped: not a fold then
+                    result = again[1] == result[1] ? again : new int[] {1, again[1], -1};
+                }
+                boolean busy = result[0] != 0;
+                int frames = result[1];
+                int copied = result[2];
                 // busy with every frame copied: a reader still holds a read mark, so SQLite cannot
                 // start the WAL over yet, but the file holds all of it, as after RESTART that was not
                 // busy (the next commit then follows the folded frames). TRUNCATE is only done emptied.
