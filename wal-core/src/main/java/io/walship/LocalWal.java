@@ -230,15 +230,14 @@ final class LocalWal {
 
     /** After a write, gate held: folds the WAL once it holds checkpointFrames frames, as described above. */
     void afterWrite() throws SQLException {
-        long unfolded = walFrames - walBase;
-        if (unfolded < nextCheckpointFrames) {
+        if (walFrames - walBase < nextCheckpointFrames) {
             return;
         }
         if (!capturedAndStored()) {
             flusher.requestFlush(assignedTxid);
             foldWanted = true;
-            if (unfolded < 2L * options.checkpointFrames() || !awaitStored()) {
-                nextCheckpointFrames = unfolded + Math.max(1, options.checkpointFrames() / 4);
+            if (walFrames - walBase < 2L * options.checkpointFrames() || !awaitStored()) {
+                foldLater();
                 return;
             }
         }
@@ -305,7 +304,7 @@ final class LocalWal {
     /** Gate held. Folds the WAL into the file if everything is captured and stored and no snapshot reads it. */
     private boolean fold(Fold how) throws SQLException {
         if (!commitsReported() || snapshotsReading.get() > 0 || !capturedAndStored()) {
-            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
+            foldLater();
             return false;
         }
         try {
@@ -314,7 +313,7 @@ final class LocalWal {
             // without a DIRTY record the next open could trust a stale one: do not let SQLite write the file
             log.warn("wal checkpoint skipped, the checkpoint record cannot be written db={} error={}", db,
                     e.toString());
-            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
+            foldLater();
             return false;
         }
         boolean folded = copyIntoFile(how);
@@ -333,9 +332,14 @@ final class LocalWal {
             nextCheckpointFrames = options.checkpointFrames();
             foldWanted = false;
         } else {
-            nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
+            foldLater();
         }
         return folded;
+    }
+
+    /** A fold could not run now: the next writer tries again after a quarter of checkpointFrames more. */
+    private void foldLater() {
+        nextCheckpointFrames = walFrames - walBase + Math.max(1, options.checkpointFrames() / 4);
     }
 
     /** The capture lane, gate held, after outside interference: the WAL must be folded whatever it holds. */
@@ -411,11 +415,18 @@ final class LocalWal {
         }
     }
 
-    /** Runs SQLite's checkpoint: busy (0 or 1), the WAL's frames, the frames copied into the file. */
-    private static int[] checkpoint(Statement s, Fold how) throws SQLException {
+    /** What SQLite's checkpoint reports: busy, the WAL's frames, the frames the file now holds. */
+    private record Checkpointed(boolean busy, int frames, int copied) {
+        /** Every frame of the WAL is in the file, busy or not. */
+        boolean copiedAll() {
+            return frames >= 0 && copied == frames;
+        }
+    }
+
+    private static Checkpointed checkpoint(Statement s, Fold how) throws SQLException {
         try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + how + ")")) {
             rs.next();
-            return new int[] {rs.getInt(1), rs.getInt(2), rs.getInt(3)};
+            return new Checkpointed(rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
         }
     }
 
@@ -432,34 +443,31 @@ final class LocalWal {
             commits.internalStatements(s, true);
             s.execute("PRAGMA busy_timeout=0"); // never make writers wait on a long reader
             try {
-                int[] result = checkpoint(s, how);
-                if (how == Fold.RESTART && result[0] != 0 && result[2] == result[1]) {
+                Checkpointed result = checkpoint(s, how);
+                if (how == Fold.RESTART && result.busy() && result.copiedAll()) {
                     // every frame copied, readers hold read marks: new readers ignore a WAL copied
                     // whole, so wait briefly for these to end, or SQLite never starts the WAL over
                     // while readers overlap, and it grows without bound
                     s.execute("PRAGMA busy_timeout=" + READERS_DRAIN_MILLIS);
-                    int[] again = checkpoint(s, how);
+                    Checkpointed again = checkpoint(s, how);
                     // another process's commit in between was copied too, unshipped: not a fold then
-                    result = again[1] == result[1] ? again : new int[] {1, again[1], -1};
+                    result = again.frames() == result.frames() ? again : new Checkpointed(true, again.frames(), -1);
                 }
-                boolean busy = result[0] != 0;
-                int frames = result[1];
-                int copied = result[2];
                 // busy with every frame copied: a reader still holds a read mark, so SQLite cannot
                 // start the WAL over yet, but the file holds all of it, as after RESTART that was not
                 // busy (the next commit then follows the folded frames). TRUNCATE is only done emptied.
-                boolean folded = !busy || how == Fold.RESTART && frames >= 0 && copied == frames;
+                boolean folded = !result.busy() || how == Fold.RESTART && result.copiedAll();
                 (folded ? meters.checkpointFolded : meters.checkpointBusy).recordSince(started);
-                log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, busy, frames,
-                        copied, (System.nanoTime() - started) / 1_000_000);
+                log.debug("wal checkpoint db={} mode={} busy={} frames={} copied={} ms={}", db, how, result.busy(),
+                        result.frames(), result.copied(), (System.nanoTime() - started) / 1_000_000);
                 if (!folded) {
                     commits.checkpointBusy();
                     return false;
                 }
                 boolean emptied = how == Fold.TRUNCATE;
                 WalReader.Generation generation = emptied ? null : WalReader.generationOf(walChannel);
-                commits.folded(frames, emptied);
-                foldedFrames = emptied ? 0 : frames;
+                commits.folded(result.frames(), emptied);
+                foldedFrames = emptied ? 0 : result.frames();
                 foldedGeneration = generation;
                 return true;
             } catch (IOException e) {

@@ -79,8 +79,8 @@ final class ManyDatabases {
                 Workers workers = Tenants.of(walship).workers();
                 Quiet quiet = new Quiet(List.of(root, singleStorage), workers, primaries, replicas);
                 // one database and the many in turn, ROUNDS times: the ratio's error is its spread over rounds.
-                // Each round starts once the last one's uploads, compaction and replicas are done: the
-                // faster one-database round otherwise leaves its backlog to the spread round (PROFILE 20)
+                // Each round starts once the last one's uploads, compaction and replica catch-up are
+                // done, so they do not run into it (PROFILE 21)
                 double[] ratios = new double[ROUNDS];
                 double singleSum = 0;
                 double manySum = 0;

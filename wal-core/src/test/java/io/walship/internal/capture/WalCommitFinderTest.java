@@ -1,5 +1,6 @@
 package io.walship.internal.capture;
 
+import static io.walship.testing.Rows.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.channels.FileChannel;
@@ -119,11 +120,5 @@ class WalCommitFinderTest {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         return config.createConnection("jdbc:sqlite:" + dir.resolve("f.db"));
-    }
-
-    private static void exec(Connection conn, String sql) throws SQLException {
-        try (Statement s = conn.createStatement()) {
-            s.execute(sql);
-        }
     }
 }
