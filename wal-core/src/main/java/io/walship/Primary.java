@@ -700,6 +700,7 @@ public final class Primary implements AutoCloseable {
     /** An Ack for everything committed so far; in ASYNC mode also asks for an upload now. */
     public Ack<Void> flush() {
         long txid = wal.assignedTxid();
+        wal.capture().hurry();
         flusher.requestFlush(txid);
         return new Ack<>(txid, null, acks.futureFor(txid));
     }

@@ -233,6 +233,14 @@ final class SegmentFlusher {
         lane.signal();
     }
 
+    /**
+     * Whether a commit may wait a moment for capture: in ASYNC mode while nobody subscribes to
+     * the live stream, nothing is owed a commit before the next upload (CaptureLoop's batches).
+     */
+    boolean captureMayWait() {
+        return options.durability() == Durability.ASYNC && !window.hasSubscribers();
+    }
+
     /** Blocks a writer while too much captured log waits for storage. */
     void awaitCapacity() throws InterruptedException {
         if (pendingBytes <= options.maxPendingBytes()) {

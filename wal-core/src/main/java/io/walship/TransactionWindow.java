@@ -67,6 +67,11 @@ final class TransactionWindow {
 
     // ---------------------------------------------------------------- capture lane
 
+    /** Whether anyone subscribes now; read without the monitor. */
+    boolean hasSubscribers() {
+        return subscribers != 0;
+    }
+
     /** Starts recording a transaction; null (nothing to do) while nobody subscribes. */
     Recording begin(long txid, long commitMillis, int databasePages, int pageCount, long checksumBefore) {
         if (subscribers == 0) {

@@ -13,7 +13,10 @@ import java.util.List;
  *
  * <p>What it checks: the WAL header (magic, version, page size, header checksum), that every
  * frame carries the header's salts, and that the cumulative checksum chain continues from the
- * last frame read. What it leaves to the caller: knowing how many frames are committed (the
+ * last frame read. The header is read at the first commit and at the first commit after each of
+ * walship's checkpoints, where SQLite may start the WAL over; between them the frames' salts
+ * stand for it, which saves a read per commit. A WAL another process started over shows there
+ * all the same: as frames with other salts, or as fewer frames than were read. What it leaves to the caller: knowing how many frames are committed (the
  * WAL hook says so) and deciding what to do about a {@link WalInterferenceException}.
  *
  * <p>The channel is opened once and kept for the life of the primary: closing any descriptor of
@@ -141,19 +144,23 @@ public final class WalReader {
      * commit whenever its frame count matched (found by ExternalInterferenceTest under load).
      */
     public WalTransaction readTransaction(long frames, Generation written) throws IOException {
-        header.clear();
-        readFully(header, 0);
-        if (written != null && !written.equals(saltsOf(header))) {
-            throw new WalInterferenceException("the WAL was started over after commit frame " + frames
-                    + " was written and before it was captured: another process checkpointed and wrote the database");
-        }
-        boolean newGeneration = !headerRead || saltsChanged(header);
-        if (newGeneration) {
-            if (!restartAllowed) {
-                throw new WalInterferenceException("the WAL was restarted (new salts) though walship did not"
-                        + " checkpoint: another process checkpointed or wrote the database");
+        boolean newGeneration = false;
+        if (!headerRead || restartAllowed || written != null) {
+            header.clear();
+            readFully(header, 0);
+            if (written != null && !written.equals(saltsOf(header))) {
+                throw new WalInterferenceException("the WAL was started over after commit frame " + frames
+                        + " was written and before it was captured: another process checkpointed and wrote the"
+                        + " database");
             }
-            startGeneration(header);
+            newGeneration = !headerRead || saltsChanged(header);
+            if (newGeneration) {
+                if (!restartAllowed) {
+                    throw new WalInterferenceException("the WAL was restarted (new salts) though walship did not"
+                            + " checkpoint: another process checkpointed or wrote the database");
+                }
+                startGeneration(header);
+            }
         }
         if (frames <= framesRead) {
             throw new WalInterferenceException("commit reported " + frames + " frames but " + framesRead
