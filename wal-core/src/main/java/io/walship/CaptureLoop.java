@@ -33,8 +33,9 @@ final class CaptureLoop {
      * held and awaitCaptured() returned), so the loop can read at its own pace without racing
      * a checkpoint.
      *
-     * Per commit it reads the new frames (one pread), checks salts and the checksum chain, keeps
-     * the last image of each page, updates the incremental database checksum and remembers
+     * Per commit it reads the new frames (one pread, which also takes the frames of the commits
+     * queued behind it while they fit in the reader's chunk), checks salts and the checksum
+     * chain, keeps the last image of each page, updates the incremental database checksum and remembers
      * where each page's latest image lives in the WAL (the "overlay" a snapshot reads through)
      * and which pages changed since the checkpoint record was last written (LocalWal writes
      * their hashes at the next checkpoint).
@@ -209,19 +210,24 @@ final class CaptureLoop {
      */
     void step() {
         try {
-            Commit commit;
-            while (!finished && (commit = queue.poll()) != null) {
-                if (commit == STOP) {
-                    finish();
-                    return;
+            List<Commit> batch = new ArrayList<>();
+            while (!finished && queue.drainTo(batch) > 0) {
+                for (int i = 0; i < batch.size() && !finished; i++) {
+                    Commit commit = batch.get(i);
+                    if (commit == STOP) {
+                        finish();
+                        return;
+                    }
+                    long started = System.nanoTime();
+                    try {
+                        capture(commit, readAhead(batch, i));
+                        captureTime.recordSince(started);
+                    } catch (WalInterferenceException e) {
+                        resync(commit, batch.subList(i + 1, batch.size()), e.getMessage());
+                        break;
+                    }
                 }
-                long started = System.nanoTime();
-                try {
-                    capture(commit);
-                    captureTime.recordSince(started);
-                } catch (WalInterferenceException e) {
-                    resync(commit, e.getMessage());
-                }
+                batch.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -247,9 +253,26 @@ final class CaptureLoop {
         }
     }
 
-    private void capture(Commit commit) throws IOException {
+    /**
+     * The WAL's frame count at the last commit queued behind {@code batch[i]} in the same run of
+     * growing frame counts: what one read may take for all of them. A count that does not grow,
+     * a commit that saw a new generation, or the end ends the run.
+     */
+    private static long readAhead(List<Commit> batch, int i) {
+        long frames = batch.get(i).frames();
+        for (int j = i + 1; j < batch.size(); j++) {
+            Commit next = batch.get(j);
+            if (next == STOP || next.generation() != null || next.frames() <= frames) {
+                break;
+            }
+            frames = next.frames();
+        }
+        return frames;
+    }
+
+    private void capture(Commit commit, long readAhead) throws IOException {
         // checked whole before anything changes
-        WalTransaction wal = reader.readTransaction(commit.frames(), commit.generation());
+        WalTransaction wal = reader.readTransaction(commit.frames(), commit.generation(), readAhead);
         synchronized (this) {
             if (wal.newGeneration()) {
                 overlay.clear();
@@ -287,7 +310,9 @@ final class CaptureLoop {
         return checksum.value();
     }
 
-    private void resync(Commit first, String reason) throws IOException, InterruptedException, SQLException {
+    /** {@code behind}: commits taken from the queue after {@code first}, not captured. */
+    private void resync(Commit first, List<Commit> behind, String reason)
+            throws IOException, InterruptedException, SQLException {
         if (first.txid() <= shippedTxid) {
             // a difference shipped as a txid storage already holds would fork the history: stop instead
             throw new IOException("the WAL changed while the transactions recovered from it at open were being"
@@ -303,6 +328,7 @@ final class CaptureLoop {
         try {
             List<Commit> commits = new ArrayList<>();
             commits.add(first);
+            commits.addAll(behind);
             queue.drainTo(commits);
             boolean stop = commits.remove(STOP);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(resyncTimeoutMillis);

@@ -16,8 +16,9 @@ import java.util.List;
  * last frame read. The header is read at the first commit and at the first commit after each of
  * walship's checkpoints, where SQLite may start the WAL over; between them the frames' salts
  * stand for it, which saves a read per commit. A WAL another process started over shows there
- * all the same: as frames with other salts, or as fewer frames than were read. What it leaves to the caller: knowing how many frames are committed (the
- * WAL hook says so) and deciding what to do about a {@link WalInterferenceException}.
+ * all the same: as frames with other salts, or as fewer frames than were read. What it leaves
+ * to the caller: knowing how many frames are committed (the WAL hook says so) and deciding what
+ * to do about a {@link WalInterferenceException}.
  *
  * <p>The channel is opened once and kept for the life of the primary: closing any descriptor of
  * a file releases every POSIX lock the process holds on it, so walship never opens and closes
@@ -40,6 +41,12 @@ public final class WalReader {
     private int salt2;
     private WalChecksum chain;
     private long framesRead;
+    /**
+     * Frames {@code [heldFirst, heldEnd)} of the current generation are in the chunk from its
+     * start, read ahead for commits queued behind the one being read; none when heldEnd is -1.
+     */
+    private long heldFirst;
+    private long heldEnd = -1;
 
     public WalReader(FileChannel wal, int pageSize) {
         this.wal = wal;
@@ -90,6 +97,7 @@ public final class WalReader {
      */
     public void checkpointed(boolean truncated) {
         restartAllowed = true;
+        heldEnd = -1;
         if (truncated) {
             headerRead = false;
             framesRead = 0;
@@ -108,6 +116,7 @@ public final class WalReader {
         header.clear();
         readFully(header, 0);
         startGeneration(header);
+        heldEnd = -1;
         int framesPerChunk = chunk.capacity() / frameSize;
         for (long first = 0; first < frames; first += framesPerChunk) {
             int n = (int) Math.min(framesPerChunk, frames - first);
@@ -144,6 +153,16 @@ public final class WalReader {
      * commit whenever its frame count matched (found by ExternalInterferenceTest under load).
      */
     public WalTransaction readTransaction(long frames, Generation written) throws IOException {
+        return readTransaction(frames, written, frames);
+    }
+
+    /**
+     * As {@link #readTransaction(long, Generation)}, and reads ahead up to {@code readAhead}
+     * frames of this generation (commits queued behind this one, so committed) into the chunk
+     * while they fit: their transactions then take no read of their own. Frames read ahead are
+     * checked when their transaction is read, like any other.
+     */
+    public WalTransaction readTransaction(long frames, Generation written, long readAhead) throws IOException {
         boolean newGeneration = false;
         if (!headerRead || restartAllowed || written != null) {
             header.clear();
@@ -173,12 +192,20 @@ public final class WalReader {
         long[] pageAndFrame = buffered ? new long[(int) count] : null;
         int[] lastFrame = buffered ? null : new int[0];
         int databasePages = 0;
+        int base = 0; // where firstFrame starts in the chunk
+        if (buffered) {
+            base = holdFrames(firstFrame, frames, Math.min(Math.max(frames, readAhead), firstFrame + framesPerChunk));
+        } else {
+            heldEnd = -1;
+        }
         for (long chunkStart = 0; chunkStart < count; chunkStart += framesPerChunk) {
             int n = (int) Math.min(framesPerChunk, count - chunkStart);
-            chunk.clear().limit(n * frameSize);
-            readFully(chunk, WalLayout.frameOffset(firstFrame + chunkStart, pageSize));
+            if (!buffered) {
+                chunk.clear().limit(n * frameSize);
+                readFully(chunk, WalLayout.frameOffset(firstFrame + chunkStart, pageSize));
+            }
             for (int i = 0; i < n; i++) {
-                int at = i * frameSize;
+                int at = base + i * frameSize;
                 long frame = chunkStart + i;
                 String problem = checkFrame(chunk, at, firstFrame + frame);
                 if (problem != null) {
@@ -229,11 +256,36 @@ public final class WalReader {
             int frame = (int) pageAndFrame[i];
             pgnos[kept] = pgno;
             offsets[kept] = WalLayout.frameOffset(firstFrame + frame, pageSize) + WalLayout.FRAME_HEADER_SIZE;
-            imageOffsets[kept] = frame * frameSize + WalLayout.FRAME_HEADER_SIZE;
+            imageOffsets[kept] = base + frame * frameSize + WalLayout.FRAME_HEADER_SIZE;
             kept++;
         }
         return new WalTransaction(newGeneration, databasePages, Arrays.copyOf(pgnos, kept),
                 Arrays.copyOf(offsets, kept), chunk, Arrays.copyOf(imageOffsets, kept));
+    }
+
+    /**
+     * Makes frames {@code [first, needed)} available in the chunk and returns where {@code first}
+     * starts there: from the frames held already, or read now together with those up to
+     * {@code wanted} that the file has.
+     */
+    private int holdFrames(long first, long needed, long wanted) throws IOException {
+        if (heldEnd >= needed && heldFirst <= first) {
+            return (int) ((first - heldFirst) * frameSize);
+        }
+        heldEnd = -1;
+        long position = WalLayout.frameOffset(first, pageSize);
+        long neededBytes = (needed - first) * frameSize;
+        chunk.clear().limit((int) ((wanted - first) * frameSize));
+        while (chunk.position() < neededBytes) {
+            int n = wal.read(chunk, position + chunk.position());
+            if (n < 0) {
+                throw new WalInterferenceException("the WAL ends at " + (position + chunk.position())
+                        + " before the reported frames");
+            }
+        }
+        heldFirst = first;
+        heldEnd = first + chunk.position() / frameSize;
+        return 0;
     }
 
     /**
@@ -242,6 +294,7 @@ public final class WalReader {
      */
     void visitLargeTransaction(long firstFrame, int[] lastFrame, int databasePages, WalTransaction.PageVisitor visitor)
             throws IOException {
+        heldEnd = -1;
         int framesPerChunk = chunk.capacity() / frameSize;
         int limit = Math.min(databasePages, lastFrame.length);
         int pgno = 1;
@@ -355,6 +408,7 @@ public final class WalReader {
         chain = headerChecksum;
         framesRead = 0;
         headerRead = true;
+        heldEnd = -1;
     }
 
     private void readFully(ByteBuffer target, long position) throws IOException {

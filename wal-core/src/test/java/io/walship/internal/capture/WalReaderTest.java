@@ -156,6 +156,61 @@ class WalReaderTest {
         assertThat(reader.framesRead()).isEqualTo(commits.get(2).longValue());
     }
 
+    /** One read takes the frames of the commits queued behind: each is visited as if read alone. */
+    @Test
+    void readTransaction_readingAheadToLaterCommits_visitsTheSameLastImages() throws IOException {
+        WalReader reader = reader(wal);
+        long last = commits.get(2);
+        long previousFrames = 0;
+        for (int frames : commits) {
+            assertVisitsLastImages(reader.readTransaction(frames, null, last), wal, previousFrames, frames);
+            previousFrames = frames;
+        }
+    }
+
+    /** Frames read ahead are checked when their own commit is read, not before: the earlier commits stand. */
+    @Test
+    void readTransaction_damagedFrameReadAhead_throwsInterferenceAtItsOwnCommit() throws IOException {
+        byte[] bytes = wal.clone();
+        bytes[(int) WalLayout.frameOffset(commits.get(1), PAGE) + WalLayout.FRAME_HEADER_SIZE + 100] ^= 1;
+        WalReader reader = reader(bytes);
+        long last = commits.get(2);
+
+        assertVisitsLastImages(reader.readTransaction(commits.get(0), null, last), bytes, 0, commits.get(0));
+        assertVisitsLastImages(reader.readTransaction(commits.get(1), null, last), bytes, commits.get(0),
+                commits.get(1));
+        assertThatThrownBy(() -> reader.readTransaction(commits.get(2), null, last))
+                .isInstanceOf(WalInterferenceException.class).hasMessageContaining("checksum chain");
+    }
+
+    /**
+     * Between walship's checkpoints the header is not read again: a WAL another process started
+     * over (new salts) and wrote past the frames read so far is still caught, by the frames' salts.
+     */
+    @Test
+    void readTransaction_walStartedOverBetweenTwoCommits_throwsInterference() throws Exception {
+        List<byte[]> wals = walsAfterInserts("r.db", "create table t(x)", "insert into t values (1)",
+                "pragma wal_checkpoint(restart)", "insert into t select randomblob(3000) from"
+                        + " (select 1 union all select 2 union all select 3 union all select 4)");
+        byte[] ours = wals.get(0);
+        byte[] theirs = wals.get(1);
+        List<Long> ourCommits = WalReader.scan(channel(ours), PAGE).commitFrames();
+        long ourFrames = ourCommits.get(ourCommits.size() - 1);
+        long theirFrames = WalReader.scan(channel(theirs), PAGE).commitFrames().get(0);
+        assertThat(theirFrames).as("their WAL reaches past ours").isGreaterThan(ourFrames);
+        Path file = Files.createTempFile(dir, "live", "-wal");
+        Files.write(file, ours);
+        WalReader reader = new WalReader(FileChannel.open(file, StandardOpenOption.READ), PAGE);
+        for (long frames : ourCommits) {
+            reader.readTransaction(frames);
+        }
+
+        Files.write(file, theirs);
+
+        assertThatThrownBy(() -> reader.readTransaction(theirFrames))
+                .isInstanceOf(WalInterferenceException.class).hasMessageContaining("salts");
+    }
+
     @Test
     void readTransaction_pageWrittenTwice_keepsItsLastImage() throws IOException {
         WalReader reader = reader(wal);
