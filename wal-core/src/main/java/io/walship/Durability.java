@@ -10,7 +10,8 @@ public enum Durability {
     /**
      * Upload every flush interval or once enough bytes are pending, whichever comes first.
      * Fewer, larger segments; a crash loses at most the transactions of one interval, which
-     * were never acknowledged as durable.
+     * were never acknowledged as durable. While nobody subscribes to the live stream, commits
+     * are also captured from the WAL in batches, up to 1 ms after they commit.
      */
     ASYNC
 }

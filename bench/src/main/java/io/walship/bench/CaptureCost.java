@@ -25,8 +25,10 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Arguments: engine ({@code sqlite}, {@code walship} with the WAL hook, {@code walship-writer}
  * with CaptureMode.WRITER), workload ({@code insert}, {@code update}),
- * transactions. Prints {@code RESULT <cpu ns> <wall ns> <stored bytes>} (stored bytes: what the
- * measured transactions added to storage, 0 for plain SQLite).
+ * transactions. Prints {@code RESULT <cpu ns> <wall ns> <stored bytes> <compilers ns> <capture lane ns>
+ * <upload lane ns>} (stored bytes: what the measured transactions added to storage, 0 for plain
+ * SQLite; the last three: CPU of those threads alone). With {@code [--quick] [--out DIR]} instead,
+ * runs the whole measurement alone and merges its keys into DIR's results.json.
  */
 public final class CaptureCost {
     private static final long PREFILL_BYTES = 10L << 20;
@@ -52,6 +54,8 @@ public final class CaptureCost {
             double[] addedJava = new double[3];
             double[] addedNoJit = new double[3];
             double[] stored = new double[3];
+            double[] captureLane = new double[3];
+            double[] uploadLane = new double[3];
             double plainCpu = 0;
             for (int round = 0; round < added.length; round++) {
                 long[] plain = child("sqlite", workload, transactions);
@@ -61,12 +65,16 @@ public final class CaptureCost {
                 addedJava[round] = (writer[0] - plain[0]) / 1e3 / transactions;
                 addedNoJit[round] = ((walship[0] - walship[3]) - (plain[0] - plain[3])) / 1e3 / transactions;
                 stored[round] = (double) walship[2] / transactions;
+                captureLane[round] = walship[4] / 1e3 / transactions;
+                uploadLane[round] = walship[5] / 1e3 / transactions;
                 plainCpu += plain[0] / 1e3 / transactions / added.length;
             }
             Arrays.sort(added);
             Arrays.sort(addedJava);
             Arrays.sort(addedNoJit);
             Arrays.sort(stored);
+            Arrays.sort(captureLane);
+            Arrays.sort(uploadLane);
             String suffix = workload.equals("insert") ? "" : "_update";
             into.results.put("capture_us_per_txn" + suffix, Measurements.round(added[1], 1));
             into.results.put("capture_us_per_txn" + suffix + "_spread", Measurements.round(added[2] - added[0], 1));
@@ -84,6 +92,14 @@ public final class CaptureCost {
                     + " CPU from /proc/self/task/*/schedstat), in both children of the same rounds: the optimizing"
                     + " compiler's late work varies from run to run by more than a capture change");
             into.results.put("capture_bytes_per_txn" + suffix, Math.round(stored[1]));
+            into.results.put("capture_lane_us_per_txn" + suffix, Measurements.round(captureLane[1], 1));
+            into.results.put("upload_lane_us_per_txn" + suffix, Measurements.round(uploadLane[1], 1));
+            into.notes.put("capture_lane_us_per_txn" + suffix, "of capture_us_per_txn" + suffix + ": the CPU of the"
+                    + " capture lane's thread alone (reading the WAL, checks, checksum, compression into the segment),"
+                    + " per transaction, median of the same rounds");
+            into.notes.put("upload_lane_us_per_txn" + suffix, "of capture_us_per_txn" + suffix + ": the CPU of the"
+                    + " upload lane's thread alone (sealing and writing segments, acks), per transaction, median of"
+                    + " the same rounds");
             into.notes.put("capture_us_per_txn" + suffix, "CPU time (user + sys, every thread of the process) walship"
                     + " adds per single-row " + workload + " over plain sqlite-jdbc (" + Measurements.round(plainCpu, 1)
                     + " µs per transaction here), ASYNC, same schema and prefill as WriteBenchmark, " + transactions
@@ -102,10 +118,18 @@ public final class CaptureCost {
             throw new IllegalStateException("capture cost child failed (" + engine + " " + workload + "): " + line);
         }
         String[] f = line.split(" ");
-        return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])};
+        long[] result = new long[f.length - 1];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = Long.parseLong(f[i + 1]);
+        }
+        return result;
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].startsWith("--")) { // [--quick] [--out DIR]: the measurement alone
+            BenchRunner.runAlone(args, CaptureCost.class, CaptureCost::measure);
+            return;
+        }
         String engine = args[0];
         boolean update = args[1].equals("update");
         int transactions = Integer.parseInt(args[2]);
@@ -160,7 +184,9 @@ public final class CaptureCost {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long storedBefore = stored.bytes();
-        long compilers = compilerCpuNanos();
+        long compilers = threadCpuNanos(COMPILERS);
+        long captureLane = threadCpuNanos(CAPTURE_LANE);
+        long uploadLane = threadCpuNanos(UPLOAD_LANE);
         long cpu = os.getProcessCpuTime();
         long wall = System.nanoTime();
         for (int i = 0; i < transactions; i++) {
@@ -169,22 +195,30 @@ public final class CaptureCost {
         settle.run();
         long cpuNanos = os.getProcessCpuTime() - cpu;
         long wallNanos = System.nanoTime() - wall;
-        long compilerNanos = compilerCpuNanos() - compilers;
+        long compilerNanos = threadCpuNanos(COMPILERS) - compilers;
+        long captureLaneNanos = threadCpuNanos(CAPTURE_LANE) - captureLane;
+        long uploadLaneNanos = threadCpuNanos(UPLOAD_LANE) - uploadLane;
         System.out.println("RESULT " + cpuNanos + " " + wallNanos + " " + (stored.bytes() - storedBefore) + " "
-                + compilerNanos);
+                + compilerNanos + " " + captureLaneNanos + " " + uploadLaneNanos);
     }
 
+    /** Thread names (as /proc shows them, cut to 15 characters) of the JIT compilers and walship's two lanes. */
+    private static final String COMPILERS = "CompilerThre";
+    private static final String CAPTURE_LANE = "walship-captur";
+    private static final String UPLOAD_LANE = "walship-io-";
+
     /**
-     * CPU time the JIT compiler threads have used so far (nanoseconds on a CPU, from the scheduler's
-     * statistics of each thread), or 0 where /proc does not say. A compiler thread that ends between
-     * two calls takes its time with it, so a difference can only understate the compilers' share.
+     * CPU time the threads whose name contains {@code name} have used so far (nanoseconds on a
+     * CPU, from the scheduler's statistics of each thread), or 0 where /proc does not say. A
+     * thread that ends between two calls takes its time with it, so a difference can only
+     * understate their share.
      */
-    private static long compilerCpuNanos() {
+    private static long threadCpuNanos(String name) {
         long total = 0;
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
                 try {
-                    if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+                    if (Files.readString(task.resolve("comm")).contains(name)) {
                         total += Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
                     }
                 } catch (IOException | NumberFormatException e) {
