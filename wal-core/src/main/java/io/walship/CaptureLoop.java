@@ -35,23 +35,24 @@ final class CaptureLoop {
      *
      * Per commit it reads the new frames (one pread, which also takes the frames of the commits
      * queued behind it while they fit in the reader's chunk), checks salts and the checksum
-     * chain, keeps the last image of each page, updates the incremental database checksum and remembers
-     * where each page's latest image lives in the WAL (the "overlay" a snapshot reads through)
-     * and which pages changed since the checkpoint record was last written (LocalWal writes
-     * their hashes at the next checkpoint).
+     * chain, keeps the last image of each page, updates the incremental database checksum and
+     * remembers where each page's latest image lives in the WAL (the "overlay" a snapshot reads
+     * through) and which pages changed since the checkpoint record was last written (LocalWal
+     * writes their hashes at the next checkpoint).
      *
      * After a crash, open hands the loop the commits it found in the WAL before any new one:
      * those up to shippedTxid are in storage already and only enter the checksum, the overlay
      * and the changed pages; the rest are shipped like any other commit.
      *
      * Batches. Capturing each commit as it comes costs two thread hand-offs per commit (the
-     * writer wakes the lane, the lane's thread parks again), which on a 2-core VM came to a
-     * fifth of the capture lane's CPU. When nobody is owed a commit sooner (ASYNC: the next
-     * upload is up to a flush interval away, and nobody subscribes to the live stream), the hook
-     * asks for a turn BATCH_NANOS later instead, and the turn captures every commit queued by
-     * then; BATCH_COMMITS queued start it at once. DURABLE commits and live subscribers are
-     * captured at once as before. Whoever waits for capture (a fold, a snapshot, flush(), close)
-     * hurries the lane, so nothing waits out a batch.
+     * writer wakes the lane, the lane's thread parks again), which on a 2-core VM came to about
+     * a fifth of the capture lane's CPU (bench/PROFILE.md section 23). When nobody is owed a
+     * commit sooner (ASYNC: the next upload is up to a flush interval away, and nobody
+     * subscribes to the live stream), the hook asks for a turn BATCH_NANOS later instead, and
+     * the turn captures every commit queued by then; BATCH_COMMITS queued start it at once.
+     * DURABLE commits and live subscribers are captured at once as before. Whoever waits for
+     * capture (a fold, a snapshot, flush(), close) hurries the lane, so nothing waits out a
+     * batch.
      *
      * Interference. If the WAL is not what our commits left (another process wrote or
      * checkpointed, the WAL was reset), nothing is skipped: the loop takes the gate, makes
@@ -142,7 +143,7 @@ final class CaptureLoop {
         }
     }
 
-    /** Captures what is queued now, not at the end of a batch's wait (a flush was asked for). */
+    /** Captures what is queued now, not at the end of a batch's wait: someone waits for it. */
     void hurry() {
         if (started) {
             lane.signal();
