@@ -74,7 +74,7 @@ final class TransactionWindow {
 
     /** Starts recording a transaction; null (nothing to do) while nobody subscribes. */
     Recording begin(long txid, long commitMillis, int databasePages, int pageCount, long checksumBefore) {
-        if (subscribers == 0) {
+        if (!hasSubscribers()) {
             return null;
         }
         boolean fits = (long) pageCount * pageSize <= maxBytes / 2;

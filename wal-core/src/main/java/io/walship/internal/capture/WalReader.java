@@ -116,7 +116,6 @@ public final class WalReader {
         header.clear();
         readFully(header, 0);
         startGeneration(header);
-        heldEnd = -1;
         int framesPerChunk = chunk.capacity() / frameSize;
         for (long first = 0; first < frames; first += framesPerChunk) {
             int n = (int) Math.min(framesPerChunk, frames - first);
@@ -273,16 +272,8 @@ public final class WalReader {
             return (int) ((first - heldFirst) * frameSize);
         }
         heldEnd = -1;
-        long position = WalLayout.frameOffset(first, pageSize);
-        long neededBytes = (needed - first) * frameSize;
         chunk.clear().limit((int) ((wanted - first) * frameSize));
-        while (chunk.position() < neededBytes) {
-            int n = wal.read(chunk, position + chunk.position());
-            if (n < 0) {
-                throw new WalInterferenceException("the WAL ends at " + (position + chunk.position())
-                        + " before the reported frames");
-            }
-        }
+        read(chunk, WalLayout.frameOffset(first, pageSize), (int) ((needed - first) * frameSize));
         heldFirst = first;
         heldEnd = first + chunk.position() / frameSize;
         return 0;
@@ -412,12 +403,20 @@ public final class WalReader {
     }
 
     private void readFully(ByteBuffer target, long position) throws IOException {
-        while (target.hasRemaining()) {
-            int n = wal.read(target, position);
-            if (n < 0) {
-                throw new WalInterferenceException("the WAL ends at " + position + " before the reported frames");
+        read(target, position, target.remaining());
+    }
+
+    /**
+     * Reads the file from {@code position} into {@code target} until at least {@code minBytes}
+     * came (more if the file has them and the buffer room); a WAL that ends first is interference.
+     */
+    private void read(ByteBuffer target, long position, int minBytes) throws IOException {
+        int start = target.position();
+        while (target.position() - start < minBytes) {
+            long at = position + target.position() - start;
+            if (wal.read(target, at) < 0) {
+                throw new WalInterferenceException("the WAL ends at " + at + " before the reported frames");
             }
-            position += n;
         }
     }
 }
