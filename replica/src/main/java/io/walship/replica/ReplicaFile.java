@@ -39,10 +39,12 @@ final class ReplicaFile implements Closeable {
      * a bound), so a replica that fell behind catches up with one lock and two fsyncs per
      * batch rather than per segment.
      *
-     *  1. Decode every transaction and check it against a copy of the page hashes: the
-     *     database checksum after each transaction must equal the one the primary recorded.
-     *     Nothing has touched the file yet; a bad segment is rejected, with the batch. This pass
-     *     keeps no page image, only, per page, which transaction writes its final image.
+     *  1. Decode every transaction and check it against a draft of the page hashes (the changes
+     *     alone: a copy of every page's hash grew each apply with the database): the database
+     *     checksum after each transaction must equal the one the primary recorded. Nothing has
+     *     touched the file yet; a bad segment is rejected, with the batch. This pass notes, per
+     *     page, which transaction writes its final image, and keeps those images while they fit
+     *     KEPT_IMAGES_BYTES (a pushed transaction of a few pages always does).
      *  2. Persist the apply intent (the batch's first and last txid, into the older slot of the
      *     state file, fdatasync; see ReplicaState).
      *  3. Keep this process's readers out (the replica's fair read-write lock: they wait without
@@ -53,19 +55,20 @@ final class ReplicaFile implements Closeable {
      *     go again for a moment before the next attempt (up to EXCLUSIVE_WAIT_MILLIS in all):
      *     holding it while waiting would shut out that very reader if it runs one more statement
      *     before closing what it reads (a query per row of another). Truncate to the smallest size the batch passes
-     *     through, read the segments a second time and write the final image of each page as it
-     *     comes by, write page 1 with the replica header (rollback-journal mode, bumped change
+     *     through, write the final image of each page (the kept ones, else read from the
+     *     segments a second time as they come by), write page 1 with the replica header (rollback-journal mode, bumped change
      *     counter, page count), set the final size, fsync. COMMIT releases the lock; readers see
      *     the change counter moved and drop their page caches. Segments are read from memory or
-     *     from spill files (FetchedSegment), a page at a time: a transaction of any size costs
-     *     the same memory, and readers wait for as long as it takes to write it.
+     *     from spill files (FetchedSegment), a page at a time beyond what step 1 kept: a
+     *     transaction of any size costs bounded memory, and readers wait for as long as it takes
+     *     to write it.
      *  4. Write the new state (txid, checksum, the primary's page 1) into the other slot, not
      *     flushed: the next batch's intent flushes it with its own (one fdatasync of the same
      *     file), and so does close. Until then a crash may leave the intent newest on disk, and
      *     reopening re-applies the batch (ADR 0032): the cost of a crash, moved off every apply.
      *
      * A write that fails in step 3 (ENOSPC, EIO) is retried from the top of step 3, the locks
-     * still held: every page the batch writes is written again from the fetched segments, so
+     * still held: every page the batch writes is written again from the same images, so
      * a rewrite that succeeds leaves exactly what a first success would. When the rewrites fail
      * too, the file is torn: COMMIT is not run (SQLite's EXCLUSIVE lock stays with the replica
      * until it closes), the file is marked torn (readers of this process are refused with
@@ -99,7 +102,7 @@ final class ReplicaFile implements Closeable {
     private final Path statePath;
     private final FileChannel channel;
     private final int pageSize;
-    private DatabaseChecksum checksum;
+    private final DatabaseChecksum checksum;
     private byte[] page1;
     private int changeCounter;
     private int stateSequence;
@@ -135,6 +138,11 @@ final class ReplicaFile implements Closeable {
     /** How often step 3 is attempted before the file is declared torn, and the wait before the first retry. */
     private static final int WRITE_ATTEMPTS = 3;
     private static final long REWRITE_BACKOFF_MILLIS = 100;
+    /**
+     * Final page images step 1 keeps for step 3, at most: a batch that writes more pages is read
+     * a second time instead. A pushed transaction is decoded once.
+     */
+    static final long KEPT_IMAGES_BYTES = 4L << 20;
 
     /**
      * What a batch applied: its transactions and txids, per segment the commit time of its first
@@ -228,8 +236,9 @@ final class ReplicaFile implements Closeable {
 
     /**
      * Applies consecutive segments as one unit, as described above: readers see the state before
-     * the first or after the last, nothing in between. Reads each segment twice, a page at a time:
-     * once to check every transaction, once to write; holds no page images between the two.
+     * the first or after the last, nothing in between. Reads each segment once to check every
+     * transaction, keeping the final page images up to KEPT_IMAGES_BYTES; a batch that writes more
+     * is read a second time to write it.
      *
      * @param recovering the file may be torn by an interrupted apply of these very segments: check
      *                   only the final checksum, since intermediate ones start from a torn baseline
@@ -251,8 +260,8 @@ final class ReplicaFile implements Closeable {
             throw torn;
         }
         // 1. check, touching nothing: every transaction's checksum, and which writes each page's final image
-        DatabaseChecksum next = checksum.copy();
-        FinalImages finals = new FinalImages();
+        DatabaseChecksum.Draft next = checksum.draft();
+        FinalImages finals = new FinalImages(pageSize, KEPT_IMAGES_BYTES);
         int smallest = next.pageCount();
         long expectedTxid = txid;
         long expectedChecksum = checksum.value();
@@ -277,7 +286,7 @@ final class ReplicaFile implements Closeable {
                     finals.truncate(txn.databasePages());
                     long recorded = segment.readPages((pgno, image) -> {
                         next.setPage(pgno, image, 0);
-                        finals.set(pgno, writer);
+                        finals.set(pgno, writer, image);
                     });
                     boolean lastOfAll = lastSegment && txn.txid() == segment.lastTxid();
                     if ((!recovering || lastOfAll) && next.value() != recorded) {
@@ -309,7 +318,7 @@ final class ReplicaFile implements Closeable {
                 channel.force(false);
             }
         }, () -> {
-            checksum = next;
+            checksum.commit(next);
             page1 = newPage1[0];
             changeCounter = counter;
             txid = end.txid();
@@ -403,31 +412,46 @@ final class ReplicaFile implements Closeable {
             }
             channel.truncate((long) smallest * pageSize);
         }
-        int[] writing = {0};
         newPage1[0] = page1;
+        if (finals.kept()) {
+            for (int pgno : finals.pages()) {
+                writeFinal(pgno, finals.image(pgno), newPage1, undo);
+            }
+        } else {
+            writeFinalsRead(segments, finals, newPage1, undo);
+        }
+        ChannelIo.writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
+        setSize(finalCount);
+    }
+
+    /** Step 3 for a batch whose final images step 1 did not keep: reads the segments again. */
+    private void writeFinalsRead(List<FetchedSegment> segments, FinalImages finals, byte[][] newPage1, Undo undo)
+            throws IOException {
+        int[] writing = {0};
         for (FetchedSegment fetched : segments) {
             try (SegmentReader segment = fetched.open()) {
                 while (segment.nextTransaction() != null) {
                     int writer = ++writing[0];
                     segment.readPages((pgno, image) -> {
-                        if (finals.get(pgno) != writer) {
-                            return; // a later transaction of the batch writes this page again
-                        }
-                        if (pgno == 1) {
-                            newPage1[0] = image.clone();
-                        } else {
-                            if (undo != null && pgno <= undo.pageCountBefore()) {
-                                saveBeforeImage(undo, pgno);
-                            }
-                            ChannelIo.writeFully(channel, ByteBuffer.wrap(image, 0, pageSize),
-                                    (long) (pgno - 1) * pageSize);
+                        if (finals.get(pgno) == writer) { // else a later transaction of the batch writes it again
+                            writeFinal(pgno, image, newPage1, undo);
                         }
                     });
                 }
             }
         }
-        ChannelIo.writeFully(channel, ByteBuffer.wrap(replicaPage1(newPage1[0], counter, finalCount)), 0);
-        setSize(finalCount);
+    }
+
+    /** Writes a page's final image, its old image saved first when applied ahead; page 1 is only kept aside. */
+    private void writeFinal(int pgno, byte[] image, byte[][] newPage1, Undo undo) throws IOException {
+        if (pgno == 1) {
+            newPage1[0] = image.clone();
+            return;
+        }
+        if (undo != null && pgno <= undo.pageCountBefore()) {
+            saveBeforeImage(undo, pgno);
+        }
+        ChannelIo.writeFully(channel, ByteBuffer.wrap(image, 0, pageSize), (long) (pgno - 1) * pageSize);
     }
 
     private void setSize(int pageCount) throws IOException {
@@ -498,7 +522,7 @@ final class ReplicaFile implements Closeable {
             all.putAll(newestFirst.next().images()); // the oldest batch's image of a page is put last
         }
         SortedMap<Integer, byte[]> images = all.headMap(count, true); // pages past the old size are cut
-        DatabaseChecksum back = checksum.copy();
+        DatabaseChecksum.Draft back = checksum.draft();
         back.resize(count);
         for (Map.Entry<Integer, byte[]> image : images.entrySet()) {
             back.setPage(image.getKey(), image.getValue(), 0);
@@ -523,7 +547,7 @@ final class ReplicaFile implements Closeable {
             setSize(count);
             channel.force(false);
         }, () -> {
-            checksum = back;
+            checksum.commit(back);
             page1 = oldest.page1Before();
             changeCounter = counter;
             txid = undoneFrom - 1;
@@ -603,45 +627,77 @@ final class ReplicaFile implements Closeable {
     }
 
     /**
-     * Per page, which transaction of a batch (1, 2, ... in order) writes its final image: 4 bytes
-     * per page up to the highest written, whatever the size of the transactions. A transaction
-     * that shrinks the database forgets the pages past its end: if a later one grows it again
-     * without writing them, they read as zeros.
+     * Per page, which transaction of a batch (1, 2, ... in order) writes its final image, and that
+     * image while the batch's final images fit {@code keptBytes}: memory for the pages the batch
+     * writes, not for the database (4 bytes for every page up to the highest written made a
+     * replica of a large database pay for its size on every apply). A transaction that shrinks the
+     * database forgets the pages past its end: if a later one grows it again without writing
+     * them, they read as zeros.
      */
     private static final class FinalImages {
-        private int[] writer = new int[0];
+        private final int pageSize;
+        private final long keptBytes;
+        private final Map<Integer, Integer> writers = new HashMap<>();
+        /** Each page's final image so far; null once they no longer fit keptBytes. */
+        private Map<Integer, byte[]> images = new HashMap<>();
         private int highest;
 
-        void set(int pgno, int transaction) {
-            if (pgno > writer.length) {
-                writer = java.util.Arrays.copyOf(writer, Math.max(pgno, writer.length * 3 / 2 + 16));
-            }
-            writer[pgno - 1] = transaction;
+        FinalImages(int pageSize, long keptBytes) {
+            this.pageSize = pageSize;
+            this.keptBytes = keptBytes;
+        }
+
+        /** Transaction {@code transaction} wrote {@code image} (lent: copied when kept) as page {@code pgno}. */
+        void set(int pgno, int transaction, byte[] image) {
+            writers.put(pgno, transaction);
             highest = Math.max(highest, pgno);
+            if (images == null) {
+                return;
+            }
+            byte[] kept = images.get(pgno);
+            if (kept == null) {
+                if ((long) (images.size() + 1) * pageSize > keptBytes) {
+                    images = null; // step 3 reads the segments again
+                    return;
+                }
+                kept = new byte[pageSize];
+                images.put(pgno, kept);
+            }
+            System.arraycopy(image, 0, kept, 0, pageSize);
         }
 
         int get(int pgno) {
-            return pgno <= highest ? writer[pgno - 1] : 0;
+            Integer writer = writers.get(pgno);
+            return writer == null ? 0 : writer;
+        }
+
+        /** True when every final image is kept ({@link #image}). */
+        boolean kept() {
+            return images != null;
+        }
+
+        /** The final image of {@code pgno}, one of {@link #pages()}, when {@link #kept()}. */
+        byte[] image(int pgno) {
+            return images.get(pgno);
         }
 
         /** The pages written, ascending. */
         int[] pages() {
-            int count = 0;
-            for (int i = 0; i < highest; i++) {
-                count += writer[i] != 0 ? 1 : 0;
+            int[] pages = new int[writers.size()];
+            int n = 0;
+            for (int pgno : writers.keySet()) {
+                pages[n++] = pgno;
             }
-            int[] pages = new int[count];
-            for (int i = 0, n = 0; i < highest; i++) {
-                if (writer[i] != 0) {
-                    pages[n++] = i + 1;
-                }
-            }
+            java.util.Arrays.sort(pages);
             return pages;
         }
 
         void truncate(int pageCount) {
             if (pageCount < highest) {
-                java.util.Arrays.fill(writer, pageCount, highest, 0);
+                writers.keySet().removeIf(pgno -> pgno > pageCount);
+                if (images != null) {
+                    images.keySet().removeIf(pgno -> pgno > pageCount);
+                }
                 highest = pageCount;
             }
         }

@@ -13,6 +13,8 @@ import io.walship.Primary;
 import io.walship.PrimaryOptions;
 import io.walship.internal.log.FormatLayout;
 import io.walship.internal.log.ObjectKey;
+import io.walship.restore.Restore;
+import io.walship.restore.RestoreTarget;
 import io.walship.testing.Await;
 import io.walship.testing.MemoryStorage;
 import io.walship.testing.SqliteCli;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -138,6 +141,54 @@ class ReplicaTest {
                     .isEqualTo(queryLong(primary, "select sum(length(body)) from audit"));
         }
         assertThat(SqliteCli.integrityCheck(dir.resolve("replica.db"))).isEqualTo("ok");
+    }
+
+    /**
+     * A batch of a few pages is written from the images its check kept; one of more pages than
+     * ReplicaFile.KEPT_IMAGES_BYTES holds is read a second time. Either way the file ends with the
+     * primary's bytes, with the database grown, cut by a vacuum and grown again inside the batch
+     * (pages the draft checksum and the kept images must forget, then see written anew).
+     */
+    @Test
+    void poll_batchesBelowAndAboveTheKeptImagesBound_leaveThePrimarysPages() throws Exception {
+        Path replicaPath = dir.resolve("replica.db");
+        List<AppliedBatch> batches = new ArrayList<>();
+        try (Replica replica = Replica.open(storage, replicaPath)) {
+            replica.onApplied(batches::add);
+            for (long grown : new long[] {200_000, 2 * ReplicaFile.KEPT_IMAGES_BYTES}) {
+                long first = primary.write(conn -> exec(conn,
+                        "insert into audit(note, body) values ('grown', randomblob(" + grown + "))")).txid();
+                primary.write(conn -> exec(conn, "delete from audit where note = 'grown'"));
+                primary.write(conn -> {
+                    conn.setAutoCommit(true);
+                    exec(conn, "vacuum");
+                });
+                long last = primary.write(conn -> {
+                    exec(conn, "insert into audit(note, body) values ('again', randomblob(30000))");
+                    exec(conn, "update account set balance = balance + 1");
+                }).get();
+                batches.clear();
+                assertThat(replica.poll()).isEqualTo(last);
+                assertThat(batches).as("one batch").singleElement()
+                        .satisfies(b -> assertThat(List.of(b.firstTxid(), b.lastTxid())).containsExactly(first, last));
+                assertSamePages(replicaPath, dir.resolve("restored-" + grown + ".db"));
+            }
+        }
+        try (Replica reopened = Replica.open(storage, replicaPath)) {
+            assertThat(reopened.txid()).isEqualTo(primary.txid());
+            assertSamePages(replicaPath, dir.resolve("restored-again.db"));
+        }
+    }
+
+    /** The replica file holds the pages of a restore of the primary's latest state, page 1's header aside. */
+    private void assertSamePages(Path replicaPath, Path restored) throws Exception {
+        Restore.run(storage, restored, RestoreTarget.latest());
+        byte[] expected = Files.readAllBytes(restored);
+        byte[] actual = Files.readAllBytes(replicaPath);
+        assertThat(actual.length).as("file size").isEqualTo(expected.length);
+        assertThat(Arrays.mismatch(Arrays.copyOfRange(actual, 100, actual.length),
+                Arrays.copyOfRange(expected, 100, expected.length))).as("first differing byte after 100").isEqualTo(-1);
+        assertThat(SqliteCli.integrityCheck(replicaPath)).isEqualTo("ok");
     }
 
     @Test
