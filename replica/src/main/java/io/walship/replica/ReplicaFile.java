@@ -5,6 +5,7 @@ import io.walship.internal.ChannelIo;
 import io.walship.internal.log.DatabaseChecksum;
 import io.walship.internal.log.FetchedSegment;
 import io.walship.internal.log.FormatLayout;
+import io.walship.internal.log.PageValues;
 import io.walship.internal.log.SegmentReader;
 import io.walship.internal.log.SqliteHeader;
 import java.io.Closeable;
@@ -637,7 +638,7 @@ final class ReplicaFile implements Closeable {
     private static final class FinalImages {
         private final int pageSize;
         private final long keptBytes;
-        private final Map<Integer, Integer> writers = new HashMap<>();
+        private final PageValues writers = new PageValues();
         /** Each page's final image so far; null once they no longer fit keptBytes. */
         private Map<Integer, byte[]> images = new HashMap<>();
         private int highest;
@@ -667,8 +668,7 @@ final class ReplicaFile implements Closeable {
         }
 
         int get(int pgno) {
-            Integer writer = writers.get(pgno);
-            return writer == null ? 0 : writer;
+            return (int) writers.get(pgno, 0);
         }
 
         /** True when every final image is kept ({@link #image}). */
@@ -683,18 +683,12 @@ final class ReplicaFile implements Closeable {
 
         /** The pages written, ascending. */
         int[] pages() {
-            int[] pages = new int[writers.size()];
-            int n = 0;
-            for (int pgno : writers.keySet()) {
-                pages[n++] = pgno;
-            }
-            java.util.Arrays.sort(pages);
-            return pages;
+            return writers.pages();
         }
 
         void truncate(int pageCount) {
             if (pageCount < highest) {
-                writers.keySet().removeIf(pgno -> pgno > pageCount);
+                writers.retain(pgno -> pgno <= pageCount);
                 if (images != null) {
                     images.keySet().removeIf(pgno -> pgno > pageCount);
                 }

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import net.jpountz.xxhash.XXHash64;
 import net.jpountz.xxhash.XXHashFactory;
 
@@ -188,12 +186,13 @@ public final class DatabaseChecksum {
         }
         resize(draft.floor); // only cuts: floor <= the page count the draft started from
         for (int pgno = draft.floor + 1; pgno <= draft.pageCount; pgno++) {
-            setPageHash(pgno, draft.changed.get(pgno)); // appends: every page above floor is in changed
+            setPageHash(pgno, draft.hash(pgno)); // appends: every page above floor is in changed
         }
-        for (Map.Entry<Integer, Long> page : draft.changed.entrySet()) {
-            if (page.getKey() <= draft.floor) {
-                setPageHash(page.getKey(), page.getValue());
+        for (int pgno : draft.changed.pages()) {
+            if (pgno > draft.floor) {
+                break;
             }
+            setPageHash(pgno, draft.changed.get(pgno, 0));
         }
         if (value != draft.value || pageCount != draft.pageCount) {
             throw new IllegalStateException("a committed draft gave checksum " + Long.toHexString(value) + " over "
@@ -218,7 +217,7 @@ public final class DatabaseChecksum {
          * The hash of every page the draft set or grew; entries above pageCount are stale (cut
          * since). Every page above floor that the draft holds is here.
          */
-        private final Map<Integer, Long> changed = new HashMap<>();
+        private final PageValues changed = new PageValues();
         /** The fewest pages the draft went down to: pages up to here not in changed keep the base's hash. */
         private int floor;
         private int pageCount;
@@ -279,9 +278,8 @@ public final class DatabaseChecksum {
         }
 
         private long hash(int pgno) {
-            Long hash = changed.get(pgno);
-            if (hash != null) {
-                return hash;
+            if (changed.contains(pgno)) {
+                return changed.get(pgno, 0);
             }
             if (pgno > floor) {
                 throw new IllegalStateException("page " + pgno + " above the draft's floor " + floor + " has no hash");
