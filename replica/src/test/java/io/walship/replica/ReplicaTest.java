@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -152,7 +153,7 @@ class ReplicaTest {
     @Test
     void poll_batchesBelowAndAboveTheKeptImagesBound_leaveThePrimarysPages() throws Exception {
         Path replicaPath = dir.resolve("replica.db");
-        List<AppliedBatch> batches = new ArrayList<>();
+        List<AppliedBatch> batches = new CopyOnWriteArrayList<>(); // listeners run on their own thread
         try (Replica replica = Replica.open(storage, replicaPath)) {
             replica.onApplied(batches::add);
             for (long grown : new long[] {200_000, 2 * ReplicaFile.KEPT_IMAGES_BYTES}) {
@@ -169,6 +170,7 @@ class ReplicaTest {
                 }).get();
                 batches.clear();
                 assertThat(replica.poll()).isEqualTo(last);
+                Await.until("the batch's listener", Duration.ofSeconds(30), () -> !batches.isEmpty());
                 assertThat(batches).as("one batch").singleElement()
                         .satisfies(b -> assertThat(List.of(b.firstTxid(), b.lastTxid())).containsExactly(first, last));
                 assertSamePages(replicaPath, dir.resolve("restored-" + grown + ".db"));
