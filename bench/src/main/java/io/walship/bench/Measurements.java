@@ -269,7 +269,10 @@ final class Measurements {
     private void pushLag(boolean unstored, long prefillBytes, String suffix) throws Exception {
         String key = unstored ? "push_lag_unstored_" : "push_lag_";
         int seconds = quick ? 5 : 20;
-        int warmSeconds = quick ? 2 : 5; // the replica's JVM is new: its JIT warms up first, not measured
+        // the replica's JVM is new: its compilers and first use of its heap took ~650 µs of CPU per
+        // transaction over the first seconds, ~330 after 15 s (bench/PROFILE.md section 24); a
+        // replica runs for hours, so what is measured is after that
+        int warmSeconds = 15;
         int rate = 1000;
         Path dir = BenchDatabase.tempDir("push");
         try {
