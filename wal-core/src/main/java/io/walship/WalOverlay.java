@@ -11,10 +11,23 @@ final class WalOverlay {
     /** offsets[pgno - 1]: offset of the image in the WAL file, 0 for a page not in the WAL. */
     private long[] offsets = new long[0];
     private int highest;
+    /**
+     * The pages put since the last clear (a page cut and put again may be here twice): a fold
+     * clears these, not the whole array up to the highest page, which on a database written at
+     * its end was a fill of 8 bytes for every page of the database at every fold.
+     */
+    private int[] touched = new int[64];
+    private int touchedCount;
 
     void put(int pgno, long walOffset) {
         if (pgno > offsets.length) {
             offsets = Arrays.copyOf(offsets, Math.max(pgno, offsets.length * 3 / 2 + 16));
+        }
+        if (offsets[pgno - 1] == 0) {
+            if (touchedCount == touched.length) {
+                touched = Arrays.copyOf(touched, touched.length * 2);
+            }
+            touched[touchedCount++] = pgno;
         }
         offsets[pgno - 1] = walOffset;
         highest = Math.max(highest, pgno);
@@ -33,9 +46,12 @@ final class WalOverlay {
         }
     }
 
-    /** Forgets everything: the WAL was folded or started over. */
+    /** Forgets everything: the WAL was folded or started over. Costs the pages put since the last clear. */
     void clear() {
-        Arrays.fill(offsets, 0, highest, 0);
+        for (int i = 0; i < touchedCount; i++) {
+            offsets[touched[i] - 1] = 0;
+        }
+        touchedCount = 0;
         highest = 0;
     }
 
