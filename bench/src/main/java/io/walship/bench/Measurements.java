@@ -340,7 +340,8 @@ final class Measurements {
                             + " keeping what it overwrote until storage confirms it"
                             : "it applies a transaction once the stream says it is stored") + "); " + rate
                             + " txn/s for " + seconds + " s measured after " + warmSeconds + " s of warm-up at the"
-                            + " same rate (the replica's JVM is new); target p99 <= " + (unstored ? "3" : "10") + " ms (issue #32)");
+                            + " same rate (the replica's JVM is new); target p99 <= " + (unstored ? "3" : "10")
+                            + " ms (issue #32)");
                 } finally {
                     child.kill();
                 }

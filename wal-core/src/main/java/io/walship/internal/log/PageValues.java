@@ -37,7 +37,7 @@ public final class PageValues {
         int slot = slot(pgno);
         if (pages[slot] != pgno) {
             if ((size + 1) * 4L > pages.length * 3L) {
-                grow();
+                rehash(pages.length * 2, held -> true);
                 slot = slot(pgno);
             }
             pages[slot] = pgno;
@@ -48,16 +48,7 @@ public final class PageValues {
 
     /** Keeps only the pages {@code keep} accepts. Costs a pass over every page held. */
     public void retain(IntPredicate keep) {
-        int[] oldPages = pages;
-        long[] oldValues = values;
-        pages = new int[oldPages.length];
-        values = new long[oldPages.length];
-        size = 0;
-        for (int i = 0; i < oldPages.length; i++) {
-            if (oldPages[i] != 0 && keep.test(oldPages[i])) {
-                put(oldPages[i], oldValues[i]);
-            }
-        }
+        rehash(pages.length, keep);
     }
 
     /** The pages held, ascending. */
@@ -84,14 +75,15 @@ public final class PageValues {
         return slot;
     }
 
-    private void grow() {
+    /** Places the pages {@code keep} accepts anew in {@code capacity} slots (a power of two). */
+    private void rehash(int capacity, IntPredicate keep) {
         int[] oldPages = pages;
         long[] oldValues = values;
-        pages = new int[oldPages.length * 2];
-        values = new long[oldPages.length * 2];
+        pages = new int[capacity];
+        values = new long[capacity];
         size = 0;
         for (int i = 0; i < oldPages.length; i++) {
-            if (oldPages[i] != 0) {
+            if (oldPages[i] != 0 && keep.test(oldPages[i])) {
                 put(oldPages[i], oldValues[i]);
             }
         }
